@@ -1,0 +1,82 @@
+# regpush — build, test, demo, bench.
+#   make          build/regpush
+#   make test     installs what the tests need, runs unit + end-to-end tests,
+#                 then the same tests under AddressSanitizer/UBSan, then
+#                 valgrind on the main paths
+#   make demo     real pushes to a local registry
+#   make bench    benchmarks against peer tools
+
+CC      ?= cc
+PKGS    := libcurl jansson yaml-0.1 libcrypto
+VERSION := 0.1.0
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+           -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"' -Iinclude \
+           $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(shell pkg-config --cflags $(PKGS))
+LDLIBS  = $(shell pkg-config --libs $(PKGS))
+
+B       ?= build
+SRCS    := $(wildcard src/*.c)
+LIBSRCS := $(filter-out src/main.c,$(SRCS))
+OBJS    := $(SRCS:src/%.c=$(B)/obj/%.o)
+LIBOBJS := $(LIBSRCS:src/%.c=$(B)/obj/%.o)
+TSRCS   := $(wildcard tests/*.c)
+TOBJS   := $(TSRCS:tests/%.c=$(B)/tobj/%.o)
+DEPS_OK := $(B)/.deps-build
+
+.PHONY: all test test-run asan valgrind demo bench clean deps deps-test
+
+all: $(B)/regpush
+
+$(DEPS_OK):
+	@sh scripts/deps.sh build
+	@mkdir -p $(B) && touch $@
+
+$(B)/obj/%.o: src/%.c $(DEPS_OK) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The default policy is embedded with .incbin.
+$(B)/obj/policy.o: policy/default.yaml
+
+$(B)/regpush: $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(B)/tobj/%.o: tests/%.c $(DEPS_OK) $(wildcard include/*.h) $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-shadow -c -o $@ $<
+
+$(B)/tests: $(TOBJS) $(LIBOBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TOBJS) $(LIBOBJS) $(LDLIBS) -lcriterion
+
+deps-test:
+	@sh scripts/deps.sh test
+
+# One test run against the binary of build dir $(B).
+test-run: $(B)/regpush $(B)/tests
+	REGPUSH_BIN=$(CURDIR)/$(B)/regpush $(B)/tests --jobs 2 $(TESTFLAGS)
+
+test: deps-test
+	$(MAKE) test-run B=build
+	$(MAKE) asan
+	$(MAKE) valgrind
+
+asan:
+	$(MAKE) test-run B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer' \
+	  EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+	  LDFLAGS='-fsanitize=address,undefined'
+
+valgrind: $(B)/regpush
+	sh tests/valgrind.sh $(B)/regpush
+
+demo: all
+	@sh scripts/deps.sh test
+	sh examples/demo.sh $(CURDIR)/$(B)/regpush
+
+bench: all
+	@sh scripts/deps.sh bench
+	sh bench/bench.sh $(CURDIR)/$(B)/regpush
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,34 @@
+/*
+ * report.h — what a run tells the world: the JSON object of CONTRACT §5,
+ * the readable text plan, the action outputs and the step summary.
+ */
+#ifndef RP_REPORT_H
+#define RP_REPORT_H
+
+#include <jansson.h>
+
+#include "plan.h"
+#include "util.h"
+
+/* What happened to each tag of a plan; NULL for a bare plan. */
+struct run_result {
+	const char *command;   /* "plan", "push", ... */
+	const char *digest;    /* "sha256:..." or NULL */
+	const char **status;   /* per plan tag: "pushed", "unchanged", "kept",
+				* or "planned"; NULL means all "planned" */
+	int dry_run;
+};
+
+/* The JSON object (new reference; NULL when out of memory). */
+json_t *report_json(const struct plan *p, const struct run_result *r);
+
+/* The readable plan, one "key  value" per line then the tags. Caller
+ * frees; NULL when out of memory. */
+char *report_text(const struct plan *p, const struct run_result *r);
+
+/* Appends the action outputs to $GITHUB_OUTPUT and a Markdown table to
+ * $GITHUB_STEP_SUMMARY, each when its variable is set. */
+rp_status report_actions(const struct plan *p, const struct run_result *r,
+			 struct rp_err *err);
+
+#endif

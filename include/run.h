@@ -1,0 +1,28 @@
+/*
+ * run.h — the subcommands, each taking resolved options. main parses the
+ * command line and calls exactly one of these.
+ */
+#ifndef RP_RUN_H
+#define RP_RUN_H
+
+#include "ghctx.h"
+#include "util.h"
+
+/* Loads the effective policy (built-in, overlaid by --policy). */
+rp_status run_load_policy(const struct rp_opts *o, struct policy **out,
+			  struct rp_err *err);
+
+/* Builds the plan from options, event and policy. */
+rp_status run_make_plan(const struct rp_opts *o, const struct policy *pol,
+			struct plan **out, struct rp_err *err);
+
+rp_status run_plan(struct rp_opts *o, struct rp_err *err);
+rp_status run_policy(struct rp_opts *o, struct rp_err *err);
+
+/* Writes s to stdout and checks that it got there. */
+rp_status run_print(const char *s, struct rp_err *err);
+
+/* Reports err on stderr, or as ::error:: when in Actions. */
+void run_report_error(const struct rp_opts *o, const struct rp_err *err);
+
+#endif

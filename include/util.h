@@ -1,0 +1,102 @@
+/*
+ * util.h — the small pieces every module shares: the exit-status enum, the
+ * error record that carries one message up to main, a bounded growing
+ * string buffer, and string helpers.
+ *
+ * Errors: a function that can fail returns an rp_status and, when it is not
+ * RP_OK, has written a one-line message into the caller's struct rp_err.
+ * The status is the process exit code (CONTRACT §6), so main turns an error
+ * into text and an exit in exactly one place.
+ */
+#ifndef RP_UTIL_H
+#define RP_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum rp_status {
+	RP_OK = 0,
+	RP_EREGISTRY = 1, /* a registry or engine failure */
+	RP_EINPUT = 2,    /* invalid input, usage or policy file */
+	RP_EREFUSED = 3,  /* refused by policy */
+} rp_status;
+
+#define RP_ERRMAX 2048
+
+struct rp_err {
+	rp_status status;
+	char msg[RP_ERRMAX];
+};
+
+/* Records status and a printf-style message in err (err may be NULL);
+ * returns status so callers can write `return rp_fail(err, ...)`. */
+rp_status rp_fail(struct rp_err *err, rp_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Largest value accepted from any flag, input or environment variable. */
+#define RP_VALUE_MAX 4096
+
+/*
+ * A growing byte buffer with a hard maximum. Appends past the maximum or
+ * past available memory fail and leave the buffer as it was; the buffer
+ * then remembers the failure (sb.failed) so a chain of appends can be
+ * checked once at the end.
+ */
+struct sbuf {
+	char *buf;   /* NUL-terminated, owned; NULL until the first append */
+	size_t len;
+	size_t cap;
+	size_t max;  /* the content never exceeds this many bytes */
+	int failed;
+};
+
+void sbuf_init(struct sbuf *sb, size_t max);
+int sbuf_add(struct sbuf *sb, const void *data, size_t len);
+int sbuf_puts(struct sbuf *sb, const char *s);
+int sbuf_printf(struct sbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Hands the string to the caller (who frees it) and empties the buffer.
+ * Returns an empty allocated string for an empty buffer, NULL on failure. */
+char *sbuf_take(struct sbuf *sb);
+void sbuf_free(struct sbuf *sb);
+
+/* malloc-or-die wrappers are not used: every allocation failure is
+ * reported. These return NULL on allocation failure. */
+char *rp_strdup(const char *s);
+char *rp_strndup(const char *s, size_t n);
+char *rp_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Renders untrusted bytes for a log line or an error message: printable
+ * ASCII is kept, everything else (newlines, control bytes, invalid or any
+ * non-ASCII UTF-8) becomes \xNN, and the result is cut at about `max` bytes
+ * with "..." appended. A value shown this way can never start a new log
+ * line, so it cannot inject a workflow command. Writes into out (size
+ * outsz, always NUL-terminated) and returns out.
+ */
+const char *rp_quote(const char *s, size_t max, char *out, size_t outsz);
+
+/* Lowercase hex SHA-256 of data into out (65 bytes). Returns 0 or -1. */
+int rp_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Reads a whole regular file of at most max bytes. Returns 0 and an owned
+ * NUL-terminated buffer in *out (length in *lenp), or fills err with
+ * status RP_EINPUT and a message naming `what` and the path. */
+rp_status rp_read_file(const char *path, const char *what, size_t max,
+		       char **out, size_t *lenp, struct rp_err *err);
+
+/* Parses a whole decimal string into [min, max]. Returns 0 or -1. */
+int rp_parse_long(const char *s, long min, long max, long *out);
+
+/* True for a string that is non-NULL and non-empty. */
+static inline int rp_given(const char *s) { return s != NULL && s[0] != '\0'; }
+
+/* Frees every element of a NULL-terminated string vector, then the vector. */
+void rp_strv_free(char **v);
+/* Number of elements of a NULL-terminated vector (NULL counts as 0). */
+size_t rp_strv_len(char *const *v);
+/* Appends an owned copy of s to *v (NULL-terminated). Returns 0 or -1. */
+int rp_strv_push(char ***v, const char *s);
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * main.c — parses the command line and dispatches to one subcommand.
+ *
+ * Inside a GitHub container action (GITHUB_ACTIONS=true) with no
+ * subcommand, the subcommand is the input `mode` (push by default) and
+ * every option comes from its input.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ghctx.h"
+#include "run.h"
+#include "push.h"
+
+#ifndef RP_VERSION
+#define RP_VERSION "0.0.0-dev"
+#endif
+
+static const char usage_main[] =
+"usage: regpush COMMAND [OPTIONS]\n"
+"\n"
+"Works out the registry and tags of an image from the GitHub context\n"
+"(policy DD-REGISTRY-001) and pushes it with skopeo or buildah.\n"
+"\n"
+"commands:\n"
+"  plan      print the environment, repository and tags; write nothing\n"
+"  push      push --source to every tag of the plan\n"
+"  promote   copy a tested image to staging or production (not yet available)\n"
+"  prune     delete expired tags (not yet available)\n"
+"  policy    print the effective policy as YAML\n"
+"  version   print the version\n"
+"\n"
+"Run 'regpush COMMAND --help' for the options of a command.\n"
+"Exit codes: 0 ok, 1 registry or engine failure, 2 invalid input,\n"
+"3 refused by policy.\n";
+
+static const char usage_context[] =
+"context (each falls back to its GitHub variable):\n"
+"  --ref REF              git ref (GITHUB_REF)\n"
+"  --sha SHA              commit SHA, 40 or 64 hex (GITHUB_SHA)\n"
+"  --event NAME           event name (GITHUB_EVENT_NAME)\n"
+"  --service NAME         repository under the org (input service;\n"
+"                         default: the GITHUB_REPOSITORY name, lowercased)\n"
+"  --test-name NAME       make a test image test-<name>\n"
+"  --policy FILE          YAML policy (default: built-in DD-REGISTRY-001)\n"
+"  --dev-registry HOST[/ORG]   development and test registry\n"
+"  --prod-registry HOST[/ORG]  staging and production registry\n"
+"  --now TIME             RFC 3339 time for the created label and prune\n"
+"  --json                 print JSON\n";
+
+static const char usage_plan[] =
+"usage: regpush plan [OPTIONS]\n"
+"\n"
+"Prints what a push would do: environment, repository, tags. Reads no\n"
+"registry and writes nothing but outputs.\n\n";
+
+static const char usage_push[] =
+"usage: regpush push --source REF [OPTIONS]\n"
+"\n"
+"Pushes an image to every tag of the plan.\n"
+"\n"
+"  --source REF           image as a containers transport reference:\n"
+"                         docker-daemon:, oci:, oci-archive:,\n"
+"                         docker-archive:, containers-storage:, docker://\n"
+"  --engine skopeo|buildah  (default skopeo)\n"
+"  --authfile FILE        containers-auth.json (REGISTRY_AUTH_FILE)\n"
+"  --cert-dir DIR         extra CA certificates (*.crt)\n"
+"  --insecure-registry HOST[:PORT]  plain HTTP / no TLS verification for\n"
+"                         this host only (repeatable)\n"
+"  --dry-run              print the commands; write nothing\n"
+"Credentials come from REGPUSH_{DEV,STAGING,RELEASE}_{USERNAME,PASSWORD}\n"
+"or the matching action inputs; never from the command line.\n\n";
+
+enum {
+	OPT_REF = 256, OPT_SHA, OPT_EVENT, OPT_SERVICE, OPT_SOURCE, OPT_ENGINE,
+	OPT_POLICY, OPT_DEV_REGISTRY, OPT_PROD_REGISTRY, OPT_INSECURE,
+	OPT_TEST_NAME, OPT_FROM, OPT_DRY_RUN, OPT_NOW, OPT_JSON, OPT_AUTHFILE,
+	OPT_CERT_DIR, OPT_HELP,
+};
+
+static const struct option longopts[] = {
+	{ "ref", required_argument, NULL, OPT_REF },
+	{ "sha", required_argument, NULL, OPT_SHA },
+	{ "event", required_argument, NULL, OPT_EVENT },
+	{ "service", required_argument, NULL, OPT_SERVICE },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "engine", required_argument, NULL, OPT_ENGINE },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "dev-registry", required_argument, NULL, OPT_DEV_REGISTRY },
+	{ "prod-registry", required_argument, NULL, OPT_PROD_REGISTRY },
+	{ "insecure-registry", required_argument, NULL, OPT_INSECURE },
+	{ "test-name", required_argument, NULL, OPT_TEST_NAME },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "now", required_argument, NULL, OPT_NOW },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "authfile", required_argument, NULL, OPT_AUTHFILE },
+	{ "cert-dir", required_argument, NULL, OPT_CERT_DIR },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+usage_error(const char *msg)
+{
+	fprintf(stderr, "regpush: %s\nTry 'regpush --help'.\n", msg);
+	return RP_EINPUT;
+}
+
+static int
+print_help(const char *cmd)
+{
+	if (cmd == NULL)
+		fputs(usage_main, stdout);
+	else if (strcmp(cmd, "push") == 0)
+		printf("%s%s", usage_push, usage_context);
+	else if (strcmp(cmd, "plan") == 0)
+		printf("%s%s", usage_plan, usage_context);
+	else
+		printf("usage: regpush %s [OPTIONS]\n\n%s", cmd, usage_context);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+}
+
+/* Parses flags into o. Returns -1 to go on, or an exit code. */
+static int
+parse_flags(int argc, char **argv, const char *cmd, struct rp_opts *o,
+	    struct rp_err *err)
+{
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_REF: o->ref = optarg; break;
+		case OPT_SHA: o->sha = optarg; break;
+		case OPT_EVENT: o->event = optarg; break;
+		case OPT_SERVICE: o->service = optarg; break;
+		case OPT_SOURCE: o->source = optarg; break;
+		case OPT_ENGINE: o->engine = optarg; break;
+		case OPT_POLICY: o->policy = optarg; break;
+		case OPT_DEV_REGISTRY: o->dev_registry = optarg; break;
+		case OPT_PROD_REGISTRY: o->prod_registry = optarg; break;
+		case OPT_INSECURE:
+			if (ghctx_add_insecure(o, optarg, err) != RP_OK) {
+				fprintf(stderr, "regpush: %s\n", err->msg);
+				return RP_EINPUT;
+			}
+			break;
+		case OPT_TEST_NAME: o->test_name = optarg; break;
+		case OPT_FROM: o->from = optarg; break;
+		case OPT_DRY_RUN: o->dry_run = 1; break;
+		case OPT_NOW: o->now = optarg; break;
+		case OPT_JSON: o->json = 1; break;
+		case OPT_AUTHFILE: o->authfile = optarg; break;
+		case OPT_CERT_DIR: o->cert_dir = optarg; break;
+		case OPT_HELP: return print_help(cmd);
+		case ':': {
+			char m[200], q[100];
+			snprintf(m, sizeof(m), "option '%s' needs a value",
+				 rp_quote(argv[optind - 1], 60, q, sizeof(q)));
+			return usage_error(m);
+		}
+		default: {
+			char m[200], q[100];
+			snprintf(m, sizeof(m), "unknown option '%s'",
+				 rp_quote(argv[optind - 1], 60, q, sizeof(q)));
+			return usage_error(m);
+		}
+		}
+	}
+	if (optind < argc) {
+		char m[200], q[100];
+		snprintf(m, sizeof(m), "unexpected argument '%s'",
+			 rp_quote(argv[optind], 60, q, sizeof(q)));
+		return usage_error(m);
+	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rp_opts o;
+	struct rp_err err = { RP_OK, "" };
+	const char *cmd = NULL, *ga = getenv("GITHUB_ACTIONS");
+	int rc, action_mode = 0;
+	rp_status st;
+
+	memset(&o, 0, sizeof(o));
+	o.dry_run = -1;
+	if (argc > 1 && argv[1][0] != '-') {
+		cmd = argv[1];
+		argc--;
+		argv++;
+	} else if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		return print_help(NULL);
+	} else if (ga != NULL && strcmp(ga, "true") == 0) {
+		action_mode = 1;
+		cmd = ghctx_input("mode");
+		if (cmd == NULL)
+			cmd = "push";
+	} else {
+		fputs(usage_main, stderr);
+		return RP_EINPUT;
+	}
+	if (strcmp(cmd, "version") == 0) {
+		printf("regpush %s\n", RP_VERSION);
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+	}
+	if (strcmp(cmd, "plan") != 0 && strcmp(cmd, "push") != 0 &&
+	    strcmp(cmd, "policy") != 0 && strcmp(cmd, "promote") != 0 &&
+	    strcmp(cmd, "prune") != 0) {
+		char m[200], q[100];
+		snprintf(m, sizeof(m), "unknown %s '%s' (expected plan, push, promote, prune, policy or version)",
+			 action_mode ? "mode" : "command",
+			 rp_quote(cmd, 60, q, sizeof(q)));
+		if (action_mode) {
+			o.actions = 1;
+			rp_fail(&err, RP_EINPUT, "%s", m);
+			run_report_error(&o, &err);
+			return RP_EINPUT;
+		}
+		return usage_error(m);
+	}
+	if ((rc = parse_flags(argc, argv, cmd, &o, &err)) >= 0) {
+		ghctx_opts_free(&o);
+		return rc;
+	}
+	if ((st = ghctx_resolve(&o, &err)) != RP_OK)
+		goto out;
+	if (strcmp(cmd, "plan") == 0)
+		st = run_plan(&o, &err);
+	else if (strcmp(cmd, "push") == 0)
+		st = push_run(&o, &err);
+	else if (strcmp(cmd, "policy") == 0)
+		st = run_policy(&o, &err);
+	else
+		st = rp_fail(&err, RP_EINPUT,
+			     "regpush %s is not available in this version", cmd);
+out:
+	if (st != RP_OK)
+		run_report_error(&o, &err);
+	ghctx_opts_free(&o);
+	return (int)st;
+}

@@ -1,0 +1,126 @@
+/*
+ * run.c — the plan and policy subcommands, and what every subcommand
+ * shares: loading the policy, making the plan, printing with checked
+ * writes, reporting an error in the runner's format.
+ */
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ghactions.h"
+#include "report.h"
+
+rp_status
+run_print(const char *s, struct rp_err *err)
+{
+	if (fputs(s, stdout) == EOF || fflush(stdout) != 0 || ferror(stdout))
+		return rp_fail(err, RP_EREGISTRY, "cannot write to standard output");
+	return RP_OK;
+}
+
+void
+run_report_error(const struct rp_opts *o, const struct rp_err *err)
+{
+	if (o != NULL && o->actions) {
+		fflush(stdout);
+		gha_command(stdout, "error", "regpush", err->msg);
+	} else {
+		fprintf(stderr, "regpush: %s\n", err->msg);
+	}
+}
+
+rp_status
+run_load_policy(const struct rp_opts *o, struct policy **out,
+		struct rp_err *err)
+{
+	struct policy *pol;
+	rp_status st;
+
+	*out = NULL;
+	if ((pol = policy_default()) == NULL)
+		return rp_fail(err, RP_EINPUT, "out of memory loading the policy");
+	if (o->policy != NULL &&
+	    (st = policy_load_file(pol, o->policy, err)) != RP_OK) {
+		policy_free(pol);
+		return st;
+	}
+	*out = pol;
+	return RP_OK;
+}
+
+rp_status
+run_make_plan(const struct rp_opts *o, const struct policy *pol,
+	      struct plan **out, struct rp_err *err)
+{
+	struct ghctx_event ev;
+	struct plan_input in;
+	rp_status st;
+
+	*out = NULL;
+	if ((st = ghctx_read_event(o->event_path, &ev, err)) != RP_OK)
+		return st;
+	if ((st = ghctx_plan_input(o, &ev, &in, err)) == RP_OK)
+		st = plan_make(&in, pol, out, err);
+	ghctx_event_free(&ev);
+	return st;
+}
+
+rp_status
+run_plan(struct rp_opts *o, struct rp_err *err)
+{
+	struct policy *pol = NULL;
+	struct plan *plan = NULL;
+	struct run_result res = { .command = "plan" };
+	json_t *j = NULL;
+	char *text = NULL;
+	rp_status st;
+
+	if ((st = run_load_policy(o, &pol, err)) != RP_OK ||
+	    (st = run_make_plan(o, pol, &plan, err)) != RP_OK)
+		goto out;
+	if (o->json) {
+		if ((j = report_json(plan, &res)) == NULL ||
+		    (text = json_dumps(j, JSON_INDENT(2))) == NULL) {
+			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			goto out;
+		}
+		if ((st = run_print(text, err)) != RP_OK ||
+		    (st = run_print("\n", err)) != RP_OK)
+			goto out;
+	} else {
+		if ((text = report_text(plan, &res)) == NULL) {
+			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			goto out;
+		}
+		if ((st = run_print(text, err)) != RP_OK)
+			goto out;
+	}
+	if (o->actions)
+		st = report_actions(plan, &res, err);
+out:
+	free(text);
+	json_decref(j);
+	plan_free(plan);
+	policy_free(pol);
+	return st;
+}
+
+rp_status
+run_policy(struct rp_opts *o, struct rp_err *err)
+{
+	struct policy *pol;
+	char *text;
+	rp_status st;
+
+	if ((st = run_load_policy(o, &pol, err)) != RP_OK)
+		return st;
+	if ((text = policy_dump(pol)) == NULL)
+		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+	else
+		st = run_print(text, err);
+	free(text);
+	policy_free(pol);
+	return st;
+}

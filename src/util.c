@@ -1,0 +1,320 @@
+/*
+ * util.c — shared helpers: error records, the bounded buffer, quoting of
+ * untrusted values for logs, SHA-256 (OpenSSL's EVP), whole-file reads.
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+rp_status
+rp_fail(struct rp_err *err, rp_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		err->status = status;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return status;
+}
+
+void
+sbuf_init(struct sbuf *sb, size_t max)
+{
+	memset(sb, 0, sizeof(*sb));
+	sb->max = max;
+}
+
+int
+sbuf_add(struct sbuf *sb, const void *data, size_t len)
+{
+	size_t need, ncap;
+	char *nb;
+
+	if (sb->failed)
+		return -1;
+	if (len > sb->max || sb->len > sb->max - len) {
+		sb->failed = 1;
+		return -1;
+	}
+	need = sb->len + len + 1;
+	if (need > sb->cap) {
+		ncap = sb->cap ? sb->cap : 64;
+		while (ncap < need)
+			ncap *= 2;
+		if ((nb = realloc(sb->buf, ncap)) == NULL) {
+			sb->failed = 1;
+			return -1;
+		}
+		sb->buf = nb;
+		sb->cap = ncap;
+	}
+	if (len > 0)
+		memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+	return 0;
+}
+
+int
+sbuf_puts(struct sbuf *sb, const char *s)
+{
+	return sbuf_add(sb, s, strlen(s));
+}
+
+int
+sbuf_printf(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	char small[512], *big;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		sb->failed = 1;
+		return -1;
+	}
+	if ((size_t)n < sizeof(small))
+		return sbuf_add(sb, small, (size_t)n);
+	if ((big = malloc((size_t)n + 1)) == NULL) {
+		sb->failed = 1;
+		return -1;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	n = sbuf_add(sb, big, (size_t)n);
+	free(big);
+	return n;
+}
+
+char *
+sbuf_take(struct sbuf *sb)
+{
+	char *s;
+
+	if (sb->failed) {
+		sbuf_free(sb);
+		return NULL;
+	}
+	s = sb->buf != NULL ? sb->buf : rp_strdup("");
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	return s;
+}
+
+void
+sbuf_free(struct sbuf *sb)
+{
+	free(sb->buf);
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+}
+
+char *
+rp_strdup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+char *
+rp_strndup(const char *s, size_t n)
+{
+	return strndup(s, n);
+}
+
+char *
+rp_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+const char *
+rp_quote(const char *s, size_t max, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+	size_t o = 0, shown = 0;
+
+	if (outsz == 0)
+		return out;
+	if (s == NULL)
+		s = "(null)";
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		/* Leave room for a 4-byte escape, "..." and the NUL. */
+		if (shown >= max || o + 8 > outsz) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+		shown++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int
+rp_sha256_hex(const void *data, size_t len, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	unsigned int i;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		return -1;
+	for (i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+	return 0;
+}
+
+rp_status
+rp_read_file(const char *path, const char *what, size_t max, char **out,
+	     size_t *lenp, struct rp_err *err)
+{
+	char q[256];
+	struct stat st;
+	struct sbuf sb;
+	char chunk[8192];
+	ssize_t n;
+	int fd;
+
+	*out = NULL;
+	rp_quote(path, 200, q, sizeof(q));
+	/* O_NONBLOCK: opening a FIFO must not hang; it is refused below. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return rp_fail(err, RP_EINPUT, "cannot open %s %s: %s", what,
+			       q, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return rp_fail(err, RP_EINPUT,
+			       "%s %s is not a regular file", what, q);
+	}
+	if ((uintmax_t)st.st_size > max) {
+		close(fd);
+		return rp_fail(err, RP_EINPUT,
+			       "%s %s is too large (%jd bytes; at most %zu)",
+			       what, q, (intmax_t)st.st_size, max);
+	}
+	sbuf_init(&sb, max);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			sbuf_free(&sb);
+			return rp_fail(err, RP_EINPUT, "cannot read %s %s: %s",
+				       what, q, strerror(e));
+		}
+		if (n == 0)
+			break;
+		if (sbuf_add(&sb, chunk, (size_t)n) != 0) {
+			close(fd);
+			sbuf_free(&sb);
+			return rp_fail(err, RP_EINPUT,
+				       "%s %s is too large (at most %zu bytes)",
+				       what, q, max);
+		}
+	}
+	close(fd);
+	if (lenp != NULL)
+		*lenp = sb.len;
+	if ((*out = sbuf_take(&sb)) == NULL)
+		return rp_fail(err, RP_EINPUT, "out of memory reading %s", q);
+	return RP_OK;
+}
+
+int
+rp_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0' || (*s != '-' && (*s < '0' || *s > '9')))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void
+rp_strv_free(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+size_t
+rp_strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	return n;
+}
+
+int
+rp_strv_push(char ***v, const char *s)
+{
+	size_t n = rp_strv_len(*v);
+	char **nv, *c;
+
+	if ((c = rp_strdup(s)) == NULL)
+		return -1;
+	if ((nv = realloc(*v, (n + 2) * sizeof(*nv))) == NULL) {
+		free(c);
+		return -1;
+	}
+	nv[n] = c;
+	nv[n + 1] = NULL;
+	*v = nv;
+	return 0;
+}
