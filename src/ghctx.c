@@ -149,9 +149,10 @@ ghctx_resolve(struct rp_opts *o, struct rp_err *err)
 				       RP_VALUE_MAX);
 	}
 	if ((v = ghctx_input("insecure-registries")) != NULL) {
-		if (strlen(v) > RP_VALUE_MAX)
+		if ((len = strlen(v)) > RP_VALUE_MAX)
 			return rp_fail(err, RP_EINPUT,
-				       "value of insecure-registries is too long");
+				       "value of insecure-registries is too long (%zu bytes; at most %d)",
+				       len, RP_VALUE_MAX);
 		if ((st = split_insecure(o, v, err)) != RP_OK)
 			return st;
 	}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# make bench: prints figures; never fails on a time.
+#   1. plan: 10,000 plans in one process, time per plan
+#   2. one whole `regpush plan` process: wall time (hyperfine) and peak RSS
+#   3. push (see bench/push.sh, when present)
+set -eu
+bin=$1
+root=$(cd "$(dirname "$0")/.." && pwd)
+b=$root/build
+sha=0123456789abcdef0123456789abcdef01234567
+
+echo "== plan, in process"
+objs=$(ls "$b"/obj/*.o | grep -v '/main.o$')
+# shellcheck disable=SC2086
+cc -std=c11 -D_GNU_SOURCE -O2 -I"$root/include" -o "$b/plan_bench" "$root/bench/plan_bench.c" \
+  $objs $(pkg-config --libs libcurl jansson yaml-0.1 libcrypto)
+"$b/plan_bench" 10000
+
+echo "== plan, whole process"
+hyperfine -N --warmup 20 --runs 300 --export-json "$b/plan-hf.json" \
+  "$bin plan --ref refs/tags/v1.2.3 --sha $sha --service gateway" 2>/dev/null |
+  grep -E "Time|Range" || true
+/usr/bin/time -v "$bin" plan --ref refs/tags/v1.2.3 --sha $sha --service gateway \
+  2>"$b/plan-time.txt" >/dev/null
+grep -E "Maximum resident set size" "$b/plan-time.txt"
+
+if [ -f "$root/bench/push.sh" ]; then
+  echo "== push"
+  sh "$root/bench/push.sh" "$bin"
+fi

@@ -1,0 +1,176 @@
+/* helpers.c — process and file helpers for the end-to-end tests. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *
+slurp_fd(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	cr_assert(buf != NULL);
+	lseek(fd, 0, SEEK_SET);
+	for (;;) {
+		if (len + 1 >= cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			cr_assert(buf != NULL);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+void
+run_regpush(const char *const *argv, const char *const *envp, struct proc *p)
+{
+	const char *bin = getenv("REGPUSH_BIN");
+	posix_spawn_file_actions_t fa;
+	char outp[] = "/tmp/rp-out-XXXXXX", errp[] = "/tmp/rp-err-XXXXXX";
+	int ofd, efd, ws, haspath = 0;
+	size_t n, i;
+	char **av, **ev;
+	pid_t pid;
+
+	cr_assert(bin != NULL, "REGPUSH_BIN is not set");
+	ofd = mkstemp(outp);
+	efd = mkstemp(errp);
+	cr_assert(ofd >= 0 && efd >= 0);
+	unlink(outp);
+	unlink(errp);
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	av = calloc(n + 1, sizeof(*av));
+	av[0] = (char *)bin;
+	for (i = 1; i < n; i++)
+		av[i] = (char *)argv[i];
+	for (n = 0; envp[n] != NULL; n++)
+		if (strncmp(envp[n], "PATH=", 5) == 0)
+			haspath = 1;
+	ev = calloc(n + 2, sizeof(*ev));
+	for (i = 0; i < n; i++)
+		ev[i] = (char *)envp[i];
+	if (!haspath)
+		ev[n++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, ofd, 1);
+	posix_spawn_file_actions_adddup2(&fa, efd, 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	cr_assert(posix_spawn(&pid, bin, &fa, NULL, av, ev) == 0,
+		  "cannot spawn %s", bin);
+	posix_spawn_file_actions_destroy(&fa);
+	while (waitpid(pid, &ws, 0) < 0)
+		cr_assert(errno == EINTR);
+	p->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	p->out = slurp_fd(ofd);
+	p->err = slurp_fd(efd);
+	close(ofd);
+	close(efd);
+	free(av);
+	free(ev);
+}
+
+void
+proc_free(struct proc *p)
+{
+	free(p->out);
+	free(p->err);
+	p->out = p->err = NULL;
+}
+
+char *
+tmpdir_new(void)
+{
+	char tmpl[] = "/tmp/rp-test-XXXXXX";
+
+	cr_assert(mkdtemp(tmpl) != NULL);
+	return strdup(tmpl);
+}
+
+void
+rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	char sub[4096];
+
+	if (lstat(path, &st) != 0)
+		return;
+	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			rm_rf(sub);
+		}
+		closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+char *
+write_file(const char *dir, const char *name, const char *content)
+{
+	char *path;
+	FILE *f;
+
+	cr_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+	f = fopen(path, "w");
+	cr_assert(f != NULL);
+	fputs(content, f);
+	cr_assert(fclose(f) == 0);
+	return path;
+}
+
+char *
+read_all(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	char *s;
+
+	if (fd < 0)
+		return NULL;
+	s = slurp_fd(fd);
+	close(fd);
+	return s;
+}
+
+int
+normalise_delimiters(char *s)
+{
+	static const char pfx[] = "ghadelimiter_";
+	char *p = s, *q;
+	int n = 0, i;
+
+	while ((q = strstr(p, pfx)) != NULL) {
+		for (i = 0; i < 32; i++) {
+			char c = q[13 + i];
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+				return -1;
+		}
+		memcpy(q, "EOF", 3);
+		memmove(q + 3, q + 13 + 32, strlen(q + 13 + 32) + 1);
+		p = q + 3;
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,37 @@
+/* helpers.h — running build/regpush as the runner would, and temp files. */
+#ifndef RP_TEST_HELPERS_H
+#define RP_TEST_HELPERS_H
+
+#include <stddef.h>
+
+struct proc {
+	int status;   /* exit code, or 128+signal */
+	char *out;    /* stdout, NUL-terminated */
+	char *err;    /* stderr */
+};
+
+/* Runs the binary named by REGPUSH_BIN with argv (argv[0] ignored) and
+ * exactly the environment envp (NULL-terminated "K=V"). PATH is added
+ * when envp has none. Aborts the test on a spawn failure. */
+void run_regpush(const char *const *argv, const char *const *envp,
+		 struct proc *p);
+void proc_free(struct proc *p);
+
+/* A fresh private temp directory for the test; removed by rm_rf. */
+char *tmpdir_new(void);
+void rm_rf(const char *path);
+
+/* Writes a file; returns its path "dir/name" (caller frees). */
+char *write_file(const char *dir, const char *name, const char *content);
+/* Reads a file whole (caller frees); NULL if it does not exist. */
+char *read_all(const char *path);
+
+/* Replaces every "ghadelimiter_<32 hex>" in s with "EOF" (in place):
+ * the delimiters are random; tests compare the rest byte for byte and
+ * check the delimiter's form here. Returns how many were replaced, or -1
+ * when one is malformed. */
+int normalise_delimiters(char *s);
+
+#define SHA40 "0123456789abcdef0123456789abcdef01234567"
+
+#endif

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Runs the main paths of regpush under valgrind and fails on any leak or
+# memory error. Usage: tests/valgrind.sh build/regpush
+set -eu
+bin=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+sha=0123456789abcdef0123456789abcdef01234567
+: >"$tmp/out"; : >"$tmp/sum"
+printf '{"pull_request":{"number":5,"head":{"sha":"%s"}}}' "$sha" >"$tmp/ev.json"
+printf 'version: 1\nsha-length: 9\nbranches:\n  dev-latest: [main]\n' >"$tmp/p.yaml"
+
+vg() {
+  want=$1; shift
+  set +e
+  valgrind -q --trace-children=yes --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+    --error-exitcode=99 "$@" >/dev/null 2>"$tmp/vg.log"
+  rc=$?
+  set -e
+  if [ "$rc" -ne "$want" ]; then
+    echo "valgrind: exit $rc (want $want): $*" >&2
+    cat "$tmp/vg.log" >&2
+    exit 1
+  fi
+}
+
+vg 0 "$bin" plan --json --ref refs/tags/v1.2.3 --sha $sha --service gateway
+vg 0 "$bin" plan --ref refs/tags/v1.2.3-rc.1+b --sha $sha --service gateway
+vg 0 "$bin" plan --ref refs/heads/feature/x --sha $sha --service gateway --policy "$tmp/p.yaml"
+vg 0 env GITHUB_ACTIONS=true INPUT_MODE=plan GITHUB_REF=refs/pull/5/merge GITHUB_SHA=$sha \
+  GITHUB_EVENT_NAME=pull_request GITHUB_EVENT_PATH="$tmp/ev.json" GITHUB_REPOSITORY=a/gw \
+  GITHUB_OUTPUT="$tmp/out" GITHUB_STEP_SUMMARY="$tmp/sum" INPUT_INSECURE-REGISTRIES=a.io,b.io:5000 \
+  "$bin"
+vg 0 "$bin" policy --policy "$tmp/p.yaml"
+vg 2 "$bin" plan --ref refs/tags/v01.2.3 --sha $sha --service gateway
+vg 3 "$bin" plan --ref refs/tags/v1.2.3 --event pull_request --sha $sha --service gateway
+vg 2 "$bin" plan --ref refs/heads/x --sha $sha --service gateway --policy /dev/zero
+printf 'version: 1\nbranches: {dev-latest: [a, *b]}\n' >"$tmp/bad.yaml"
+vg 2 "$bin" plan --ref refs/heads/x --sha $sha --service gateway --policy "$tmp/bad.yaml"
+echo "valgrind: no leaks or errors on the plan paths"
