@@ -55,7 +55,7 @@ deps-test:
 
 # One test run against the binary of build dir $(B).
 test-run: $(B)/regpush $(B)/tests
-	REGPUSH_BIN=$(CURDIR)/$(B)/regpush $(B)/tests --jobs 2 $(TESTFLAGS)
+	bash tests/with-registries.sh env REGPUSH_BIN=$(CURDIR)/$(B)/regpush $(B)/tests --jobs 2 $(TESTFLAGS)
 
 test: deps-test
 	$(MAKE) test-run B=build

@@ -41,6 +41,15 @@ void
 run_regpush(const char *const *argv, const char *const *envp, struct proc *p)
 {
 	const char *bin = getenv("REGPUSH_BIN");
+
+	cr_assert(bin != NULL, "REGPUSH_BIN is not set");
+	run_prog(bin, argv, envp, p);
+}
+
+void
+run_prog(const char *bin, const char *const *argv, const char *const *envp,
+	 struct proc *p)
+{
 	posix_spawn_file_actions_t fa;
 	char outp[] = "/tmp/rp-out-XXXXXX", errp[] = "/tmp/rp-err-XXXXXX";
 	int ofd, efd, ws, haspath = 0;
@@ -48,7 +57,6 @@ run_regpush(const char *const *argv, const char *const *envp, struct proc *p)
 	char **av, **ev;
 	pid_t pid;
 
-	cr_assert(bin != NULL, "REGPUSH_BIN is not set");
 	ofd = mkstemp(outp);
 	efd = mkstemp(errp);
 	cr_assert(ofd >= 0 && efd >= 0);
@@ -57,7 +65,7 @@ run_regpush(const char *const *argv, const char *const *envp, struct proc *p)
 	for (n = 0; argv[n] != NULL; n++)
 		;
 	av = calloc(n + 1, sizeof(*av));
-	av[0] = (char *)bin;
+	av[0] = (char *)argv[0];
 	for (i = 1; i < n; i++)
 		av[i] = (char *)argv[i];
 	for (n = 0; envp[n] != NULL; n++)
@@ -72,7 +80,7 @@ run_regpush(const char *const *argv, const char *const *envp, struct proc *p)
 	posix_spawn_file_actions_adddup2(&fa, ofd, 1);
 	posix_spawn_file_actions_adddup2(&fa, efd, 2);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	cr_assert(posix_spawn(&pid, bin, &fa, NULL, av, ev) == 0,
+	cr_assert(posix_spawnp(&pid, bin, &fa, NULL, av, ev) == 0,
 		  "cannot spawn %s", bin);
 	posix_spawn_file_actions_destroy(&fa);
 	while (waitpid(pid, &ws, 0) < 0)

@@ -15,6 +15,9 @@ struct proc {
  * when envp has none. Aborts the test on a spawn failure. */
 void run_regpush(const char *const *argv, const char *const *envp,
 		 struct proc *p);
+/* Runs any program (found on PATH) the same way; argv[0] is kept. */
+void run_prog(const char *bin, const char *const *argv, const char *const *envp,
+	      struct proc *p);
 void proc_free(struct proc *p);
 
 /* A fresh private temp directory for the test; removed by rm_rf. */

@@ -1,0 +1,64 @@
+/*
+ * engine.h — running skopeo and buildah: posix_spawnp with an argv, never
+ * a shell; stdout and stderr captured; a timeout per child; the exit
+ * status or the killing signal reported by name; the child's output
+ * folded into a ::group:: (with workflow commands stopped) in Actions.
+ */
+#ifndef RP_ENGINE_H
+#define RP_ENGINE_H
+
+#include <signal.h>
+
+#include "util.h"
+
+/* Set by the SIGINT/SIGTERM/SIGHUP handler: the signal number. */
+extern volatile sig_atomic_t engine_interrupted;
+
+/* Installs the handlers (no SA_RESTART, so a wait is interrupted). */
+void engine_install_signals(void);
+
+/* Default seconds a child may run; REGPUSH_ENGINE_TIMEOUT overrides. */
+#define ENGINE_TIMEOUT_DEFAULT 900
+
+/* Largest captured stdout or stderr of one child; the rest is dropped. */
+#define ENGINE_OUTPUT_MAX (4 * 1024 * 1024)
+
+struct child {
+	int exited;     /* 1: exited with `status`; 0: killed by `signal` */
+	int status;
+	int signal;
+	int timed_out;  /* killed by us after the timeout */
+	char *out;      /* captured stdout (owned) */
+	char *err;      /* captured stderr (owned) */
+};
+
+struct engine_log {
+	int actions;    /* fold output into ::group:: */
+	int quiet;      /* print nothing unless the child fails */
+};
+
+/*
+ * Runs argv[0] found on PATH with argv and the environment minus every
+ * REGPUSH_*_PASSWORD / INPUT_*PASSWORD variable. Waits at most
+ * `timeout` seconds (0: the default). Returns RP_OK when the child ran
+ * (whatever its status — see *c), or RP_EREGISTRY when it could not be
+ * started or we were interrupted, with err set. Free *c with child_free.
+ */
+rp_status engine_run(char *const argv[], int timeout,
+		     const struct engine_log *log, struct child *c,
+		     struct rp_err *err);
+
+/* "exited with status 1", "was killed by signal KILL", "timed out after
+ * 900 s and was killed". Writes into buf. */
+const char *engine_describe(const struct child *c, char *buf, size_t size);
+
+/* The last non-empty line of s, stripped of skopeo's time=... level=...
+ * msg="..." wrapping, quoted for a log line. Writes into buf. */
+const char *engine_last_line(const char *s, char *buf, size_t size);
+
+/* 1 when the child exited 0. */
+int child_ok(const struct child *c);
+
+void child_free(struct child *c);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * floating.h — "floating release tags move only forward" (CONTRACT §3):
+ * given the tags a repository already holds, may a plan's floating tag
+ * move to the plan's version? A pure function.
+ */
+#ifndef RP_FLOATING_H
+#define RP_FLOATING_H
+
+#include "plan.h"
+
+/*
+ * Returns 1 when tag t of plan p may move: vX.Y only if no stable vX.Y.W
+ * of higher precedence exists in `existing`; vX likewise within X;
+ * latest over every stable release; staging-latest over every staging-v*.
+ * Tags without a scope (dev-latest, feature-*, test-*) always move.
+ * When it returns 0 and `blocker` is non-NULL, *blocker points at the
+ * existing tag that stops it.
+ */
+int floating_moves(const struct plan *p, const struct plan_tag *t,
+		   char *const *existing, const char **blocker);
+
+/* Parses a release tag as written by regpush: "v" + SemVer with build
+ * metadata's '+' written as '_' (or, with staging set, "staging-v...").
+ * Returns 0 and fills *v (semver_free it), or -1. */
+int floating_parse_tag(const char *tag, int staging, struct semver *v);
+
+#endif

@@ -1,0 +1,343 @@
+/*
+ * engine.c — the child-process runner.
+ *
+ * Children get an argv built by the caller and never a shell. Output is
+ * read through pipes with poll() so that a child that fills its pipe never
+ * deadlocks and a timeout can be enforced; on timeout or interruption the
+ * child gets SIGTERM, then SIGKILL two seconds later. Secrets never reach a
+ * child: the password variables are removed from its environment, and the
+ * callers pass credentials only through a private auth file.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ghactions.h"
+
+extern char **environ;
+
+volatile sig_atomic_t engine_interrupted;
+
+static void
+on_signal(int sig)
+{
+	engine_interrupted = sig;
+}
+
+void
+engine_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static int
+is_secret_var(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t n = eq != NULL ? (size_t)(eq - kv) : strlen(kv);
+
+	if (n >= 8 && strncmp(kv + n - 8, "PASSWORD", 8) == 0 &&
+	    (strncmp(kv, "REGPUSH_", 8) == 0 || strncmp(kv, "INPUT_", 6) == 0))
+		return 1;
+	return 0;
+}
+
+static char **
+child_env(void)
+{
+	size_t n = 0, i, o = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!is_secret_var(environ[i]))
+			env[o++] = environ[i];
+	env[o] = NULL;
+	return env;
+}
+
+static int
+timeout_seconds(int t)
+{
+	const char *v = getenv("REGPUSH_ENGINE_TIMEOUT");
+	long n;
+
+	if (t > 0)
+		return t;
+	if (v != NULL && rp_parse_long(v, 1, 86400, &n) == 0)
+		return (int)n;
+	return ENGINE_TIMEOUT_DEFAULT;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The command line for logs: argv joined by spaces, each word quoted. */
+static char *
+cmdline(char *const argv[])
+{
+	struct sbuf sb;
+	char q[1200];
+	size_t i;
+
+	sbuf_init(&sb, 64 * 1024);
+	for (i = 0; argv[i] != NULL; i++) {
+		sbuf_puts(&sb, i ? " " : "");
+		sbuf_puts(&sb, rp_quote(argv[i], 1000, q, sizeof(q)));
+	}
+	return sbuf_take(&sb);
+}
+
+/* Prints captured output inside stop-commands, so a registry's message
+ * cannot issue a workflow command. */
+static void
+print_folded(const struct engine_log *log, const char *title,
+	     const struct child *c)
+{
+	char tok[64];
+
+	if (log->actions) {
+		gha_command(stdout, "group", NULL, title);
+		if (gha_delimiter(tok, sizeof(tok)) == 0) {
+			printf("::stop-commands::%s\n", tok);
+			fputs(c->out, stdout);
+			fputs(c->err, stdout);
+			if (*c->err != '\0' && c->err[strlen(c->err) - 1] != '\n')
+				putchar('\n');
+			printf("::%s::\n", tok);
+		}
+		gha_command(stdout, "endgroup", NULL, "");
+		fflush(stdout);
+	} else {
+		fputs(c->err, stderr);
+	}
+}
+
+rp_status
+engine_run(char *const argv[], int timeout, const struct engine_log *log,
+	   struct child *c, struct rp_err *err)
+{
+	posix_spawn_file_actions_t fa;
+	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, ws, rc, killed = 0;
+	struct sbuf out, errb;
+	char **env = NULL, *title = NULL, q[200];
+	double deadline, kill_at = 0;
+	struct pollfd pfd[2];
+	pid_t pid = -1;
+	rp_status st = RP_OK;
+
+	memset(c, 0, sizeof(*c));
+	sbuf_init(&out, ENGINE_OUTPUT_MAX);
+	sbuf_init(&errb, ENGINE_OUTPUT_MAX);
+	title = cmdline(argv);
+	if (title == NULL || (env = child_env()) == NULL) {
+		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		goto out;
+	}
+	if (!log->quiet && !log->actions)
+		fprintf(stderr, "+ %s\n", title);
+	if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
+		st = rp_fail(err, RP_EREGISTRY, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, op[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	close(op[1]);
+	close(ep[1]);
+	op[1] = ep[1] = -1;
+	if (rc != 0) {
+		pid = -1;
+		st = rp_fail(err, RP_EREGISTRY, "cannot run %s: %s (is it on PATH?)",
+			     rp_quote(argv[0], 100, q, sizeof(q)), strerror(rc));
+		goto out;
+	}
+	deadline = now_s() + timeout_seconds(timeout);
+	while (op[0] >= 0 || ep[0] >= 0) {
+		double now = now_s();
+		int wait_ms, i;
+
+		if (!killed && (engine_interrupted || now >= deadline)) {
+			c->timed_out = !engine_interrupted;
+			kill(pid, SIGTERM);
+			killed = 1;
+			kill_at = now + 2;
+		}
+		if (killed == 1 && now >= kill_at) {
+			kill(pid, SIGKILL);
+			killed = 2;
+		}
+		wait_ms = killed ? 100 : (int)((deadline - now) * 1000) + 1;
+		if (wait_ms > 1000)
+			wait_ms = 1000;
+		pfd[0].fd = op[0];
+		pfd[0].events = POLLIN;
+		pfd[1].fd = ep[0];
+		pfd[1].events = POLLIN;
+		rc = poll(pfd, 2, wait_ms);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0) {
+			st = rp_fail(err, RP_EREGISTRY, "poll: %s", strerror(errno));
+			kill(pid, SIGKILL);
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			char buf[16384];
+			ssize_t n;
+			int *fd = i == 0 ? &op[0] : &ep[0];
+			struct sbuf *sb = i == 0 ? &out : &errb;
+
+			if (*fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(*fd, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(*fd);
+				*fd = -1;
+				continue;
+			}
+			/* Past the cap, keep draining but stop storing. */
+			if (!sb->failed)
+				sbuf_add(sb, buf, (size_t)n);
+		}
+	}
+	while (waitpid(pid, &ws, 0) < 0) {
+		if (errno != EINTR) {
+			st = rp_fail(err, RP_EREGISTRY, "waitpid: %s", strerror(errno));
+			goto out;
+		}
+	}
+	pid = -1;
+	c->exited = WIFEXITED(ws);
+	c->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 0;
+	c->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+	out.failed = errb.failed = 0; /* a truncated log is still a log */
+	if ((c->out = sbuf_take(&out)) == NULL || (c->err = sbuf_take(&errb)) == NULL) {
+		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		goto out;
+	}
+	if (st == RP_OK && engine_interrupted)
+		st = rp_fail(err, RP_EREGISTRY, "interrupted by SIG%s; %s was stopped",
+			     sigabbrev_np(engine_interrupted) ? sigabbrev_np(engine_interrupted) : "?",
+			     rp_quote(argv[0], 60, q, sizeof(q)));
+	/* Quiet children (reads) are explained by the caller's message. */
+	if (st == RP_OK && !log->quiet && (log->actions || !child_ok(c)))
+		print_folded(log, title, c);
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &ws, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (op[i] >= 0)
+			close(op[i]);
+		if (ep[i] >= 0)
+			close(ep[i]);
+	}
+	sbuf_free(&out);
+	sbuf_free(&errb);
+	free(env);
+	free(title);
+	if (st != RP_OK)
+		child_free(c);
+	return st;
+}
+
+int
+child_ok(const struct child *c)
+{
+	return c->exited && c->status == 0 && !c->timed_out;
+}
+
+const char *
+engine_describe(const struct child *c, char *buf, size_t size)
+{
+	const char *abbr = c->signal ? sigabbrev_np(c->signal) : NULL;
+
+	if (c->timed_out)
+		snprintf(buf, size, "timed out and was killed (SIG%s)",
+			 abbr != NULL ? abbr : "?");
+	else if (c->exited)
+		snprintf(buf, size, "exited with status %d", c->status);
+	else
+		snprintf(buf, size, "was killed by signal SIG%s (%d)",
+			 abbr != NULL ? abbr : "?", c->signal);
+	return buf;
+}
+
+const char *
+engine_last_line(const char *s, char *buf, size_t size)
+{
+	const char *end, *start, *msg;
+	char line[2048];
+	size_t n;
+
+	buf[0] = '\0';
+	if (s == NULL)
+		return buf;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > s && start[-1] != '\n')
+		start--;
+	n = (size_t)(end - start);
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	memcpy(line, start, n);
+	line[n] = '\0';
+	/* skopeo/buildah (logrus): time="..." level=fatal msg="text" */
+	if ((msg = strstr(line, "msg=\"")) != NULL) {
+		char *close;
+		msg += 5;
+		memmove(line, msg, strlen(msg) + 1);
+		if ((close = strrchr(line, '"')) != NULL)
+			*close = '\0';
+		/* Unescape \" from logrus quoting. */
+		for (char *p = line; *p; p++)
+			if (p[0] == '\\' && p[1] == '"')
+				memmove(p, p + 1, strlen(p));
+	}
+	return rp_quote(line, 600, buf, size);
+}
+
+void
+child_free(struct child *c)
+{
+	if (c == NULL)
+		return;
+	free(c->out);
+	free(c->err);
+	c->out = c->err = NULL;
+}

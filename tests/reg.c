@@ -1,0 +1,170 @@
+/* reg.c — the tests' own registry reader. */
+#include "reg.h"
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "helpers.h"
+#include "util.h"
+
+struct reg
+reg_plain(void)
+{
+	struct reg r = { getenv("REGPUSH_TEST_PLAIN"), 0 };
+
+	cr_assert(r.host != NULL, "run the tests through tests/with-registries.sh");
+	return r;
+}
+
+struct reg
+reg_tls(void)
+{
+	struct reg r = { getenv("REGPUSH_TEST_TLS"), 1 };
+
+	cr_assert(r.host != NULL, "run the tests through tests/with-registries.sh");
+	return r;
+}
+
+static size_t
+on_body(char *d, size_t sz, size_t n, void *u)
+{
+	sbuf_add(u, d, sz * n);
+	return sz * n;
+}
+
+static size_t
+on_header(char *d, size_t sz, size_t n, void *u)
+{
+	char *digest = u;
+	size_t len = sz * n;
+
+	if (len > 22 && strncasecmp(d, "Docker-Content-Digest:", 22) == 0) {
+		const char *v = d + 22;
+		while (*v == ' ')
+			v++;
+		snprintf(digest, 80, "%.*s", (int)strcspn(v, "\r\n"), v);
+	}
+	return len;
+}
+
+static long
+get(struct reg r, const char *path, int manifest, char **body, char digest[80])
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	struct sbuf sb;
+	char url[1024], ca[600], up[400];
+	long code = 0;
+
+	sbuf_init(&sb, 16 << 20);
+	snprintf(url, sizeof(url), "%s://%s%s", r.tls ? "https" : "http", r.host, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sb);
+	if (digest != NULL) {
+		digest[0] = '\0';
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, digest);
+	}
+	if (manifest) {
+		h = curl_slist_append(h, "Accept: application/vnd.oci.image.index.v1+json, "
+				      "application/vnd.oci.image.manifest.v1+json, "
+				      "application/vnd.docker.distribution.manifest.list.v2+json, "
+				      "application/vnd.docker.distribution.manifest.v2+json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	}
+	if (r.tls) {
+		snprintf(ca, sizeof(ca), "%s/ca.crt", getenv("REGPUSH_TEST_CA_DIR"));
+		snprintf(up, sizeof(up), "%s:%s", getenv("REGPUSH_TEST_USER"),
+			 getenv("REGPUSH_TEST_PASS"));
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+		curl_easy_setopt(c, CURLOPT_USERPWD, up);
+	}
+	cr_assert_eq(curl_easy_perform(c), CURLE_OK, "GET %s", url);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	*body = sbuf_take(&sb);
+	return code;
+}
+
+long
+reg_manifest(struct reg r, const char *repo, const char *ref, char **body,
+	     char digest[80])
+{
+	char path[600], *b = NULL, hex[65], want[80];
+	long code;
+
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", repo, ref);
+	code = get(r, path, 1, &b, digest);
+	if (code == 200) {
+		cr_assert_eq(rp_sha256_hex(b, strlen(b), hex), 0);
+		snprintf(want, sizeof(want), "sha256:%s", hex);
+		cr_expect_str_eq(digest, want, "the registry's digest header matches its bytes");
+	}
+	if (body != NULL)
+		*body = b;
+	else
+		free(b);
+	return code;
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *
+reg_tags(struct reg r, const char *repo)
+{
+	char path[600], *b = NULL;
+	const char *tags[512];
+	json_t *j, *t;
+	size_t i, n = 0;
+	struct sbuf sb;
+	long code;
+
+	snprintf(path, sizeof(path), "/v2/%s/tags/list?n=500", repo);
+	code = get(r, path, 0, &b, NULL);
+	sbuf_init(&sb, 1 << 20);
+	if (code == 200) {
+		j = json_loads(b, 0, NULL);
+		cr_assert_not_null(j, "%s", b);
+		json_array_foreach(json_object_get(j, "tags"), i, t)
+			if (n < 512)
+				tags[n++] = json_string_value(t);
+		qsort(tags, n, sizeof(*tags), cmp);
+		for (i = 0; i < n; i++) {
+			sbuf_puts(&sb, i ? " " : "");
+			sbuf_puts(&sb, tags[i]);
+		}
+		json_decref(j);
+	} else {
+		cr_assert_eq(code, 404, "tags of %s: HTTP %ld", repo, code);
+	}
+	free(b);
+	return sbuf_take(&sb);
+}
+
+char *
+source_digest(const char *ref)
+{
+	const char *argv[] = { "skopeo", "inspect", "--raw", ref, NULL };
+	const char *envp[] = { NULL };
+	struct proc p;
+	char hex[65], *d;
+
+	run_prog("skopeo", argv, envp, &p);
+	cr_assert_eq(p.status, 0, "skopeo inspect %s: %s", ref, p.err);
+	cr_assert_eq(rp_sha256_hex(p.out, strlen(p.out), hex), 0);
+	cr_assert(asprintf(&d, "sha256:%s", hex) > 0);
+	proc_free(&p);
+	return d;
+}

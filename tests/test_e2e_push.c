@@ -1,0 +1,765 @@
+/*
+ * End to end: regpush push against real registries (tests/with-registries.sh),
+ * with skopeo and buildah, checked by reading the registry over HTTP.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "reg.h"
+
+static char *dir, *tmpd, *outp, *sump;
+
+static void
+setup(void)
+{
+	dir = tmpdir_new();
+	outp = write_file(dir, "output", "");
+	sump = write_file(dir, "summary", "");
+	cr_assert(asprintf(&tmpd, "%s/tmp", dir) > 0);
+	cr_assert_eq(mkdir(tmpd, 0700), 0);
+}
+
+static void
+teardown(void)
+{
+	rm_rf(dir);
+	free(dir);
+	free(tmpd);
+	free(outp);
+	free(sump);
+}
+
+/* Nothing is left in the run's TMPDIR. */
+static void
+expect_tmp_empty(void)
+{
+	char *cmd;
+	struct proc p;
+	const char *argv[] = { "ls", "-A", tmpd, NULL };
+	const char *envp[] = { NULL };
+
+	(void)cmd;
+	run_prog("ls", argv, envp, &p);
+	cr_expect_str_eq(p.out, "", "leftovers in TMPDIR: %s", p.out);
+	proc_free(&p);
+}
+
+static char *
+img(const char *name)
+{
+	char *s;
+
+	cr_assert(asprintf(&s, "%s/%s", getenv("REGPUSH_TEST_IMAGES"), name) > 0);
+	return s;
+}
+
+/* Runs regpush push with flags (NULL-terminated list after `ref`) against
+ * the plain registry; returns the process, environment given. */
+static void
+push(struct proc *p, const char *const *extra_env, const char *source,
+     const char *ref, const char *service, const char *const *flags)
+{
+	const char *argv[40];
+	const char *envp[40];
+	char tmpenv[600], devreg[300], prodreg[300];
+	size_t a = 0, e = 0, i;
+	struct reg r = reg_plain();
+
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(devreg, sizeof(devreg), "%s/dev", r.host);
+	snprintf(prodreg, sizeof(prodreg), "%s/prod", r.host);
+	argv[a++] = "regpush";
+	argv[a++] = "push";
+	argv[a++] = "--json";
+	argv[a++] = "--source";
+	argv[a++] = source;
+	argv[a++] = "--ref";
+	argv[a++] = ref;
+	argv[a++] = "--sha";
+	argv[a++] = SHA40;
+	argv[a++] = "--service";
+	argv[a++] = service;
+	argv[a++] = "--dev-registry";
+	argv[a++] = devreg;
+	argv[a++] = "--prod-registry";
+	argv[a++] = prodreg;
+	argv[a++] = "--insecure-registry";
+	argv[a++] = r.host;
+	for (i = 0; flags != NULL && flags[i] != NULL; i++)
+		argv[a++] = flags[i];
+	argv[a] = NULL;
+	envp[e++] = tmpenv;
+	envp[e++] = "SOURCE_DATE_EPOCH=1800000000";
+	envp[e++] = "HOME=/root";
+	for (i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
+		envp[e++] = extra_env[i];
+	envp[e] = NULL;
+	run_regpush(argv, envp, p);
+}
+
+/* Parses stdout JSON; checks digest equals `want` when given. */
+static json_t *
+result(struct proc *p, const char *want_digest)
+{
+	json_error_t je;
+	json_t *j = json_loads(p->out, 0, &je);
+
+	cr_assert_not_null(j, "stdout is not JSON (%s): %s\nstderr: %s", je.text, p->out, p->err);
+	if (want_digest != NULL)
+		cr_expect_str_eq(json_string_value(json_object_get(j, "digest")), want_digest);
+	return j;
+}
+
+static const char *
+status_of(json_t *j, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(json_object_get(j, "results"), i), "status"));
+}
+
+/* Every tag in `tags` (space separated) points at digest in repo. */
+static void
+expect_tags_at(struct reg r, const char *repo, const char *tags, const char *digest)
+{
+	char *copy = strdup(tags), *save = NULL, *t, d[80];
+
+	for (t = strtok_r(copy, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
+		cr_expect_eq(reg_manifest(r, repo, t, NULL, d), 200, "%s:%s", repo, t);
+		cr_expect_str_eq(d, digest, "%s:%s", repo, t);
+	}
+	free(copy);
+}
+
+Test(push, each_transport_to_development, .init = setup, .fini = teardown, .timeout = 180)
+{
+	struct reg r = reg_plain();
+	char *one = img("one.tar"), *layout = img("layout"), *dock = img("one-docker.tar");
+	char *want = NULL, src[700], *tags;
+	const char *storage = getenv("REGPUSH_TEST_STORAGE");
+	struct { const char *svc; char src[700]; int same_digest; } rows[5];
+	size_t i;
+
+	snprintf(rows[0].src, sizeof(rows[0].src), "oci-archive:%s", one);
+	snprintf(rows[1].src, sizeof(rows[1].src), "oci:%s:one", layout);
+	snprintf(rows[2].src, sizeof(rows[2].src), "docker-archive:%s", dock);
+	snprintf(rows[3].src, sizeof(rows[3].src), "containers-storage:[%s]localhost/regpush-test:one", storage);
+	snprintf(rows[4].src, sizeof(rows[4].src), "docker://%s/sources/one:latest", r.host);
+	rows[0].svc = "t-ociarchive"; rows[0].same_digest = 1;
+	rows[1].svc = "t-oci"; rows[1].same_digest = 1;
+	rows[2].svc = "t-dockerarchive"; rows[2].same_digest = 0;
+	rows[3].svc = "t-storage"; rows[3].same_digest = 0;
+	rows[4].svc = "t-docker"; rows[4].same_digest = 0;
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	want = source_digest(src);
+	for (i = 0; i < 5; i++) {
+		struct proc p;
+		json_t *j;
+		char repo[200], d[80];
+		const char *digest;
+
+		push(&p, NULL, rows[i].src, "refs/heads/feature/Login", rows[i].svc, NULL);
+		cr_assert_eq(p.status, 0, "%s: %s", rows[i].src, p.err);
+		j = result(&p, rows[i].same_digest ? want : NULL);
+		digest = json_string_value(json_object_get(j, "digest"));
+		snprintf(repo, sizeof(repo), "dev/%s", rows[i].svc);
+		tags = reg_tags(r, repo);
+		cr_expect_str_eq(tags, "dev-0123456 feature-login", "%s", rows[i].src);
+		free(tags);
+		expect_tags_at(r, repo, "dev-0123456 feature-login", digest);
+		cr_expect_eq(reg_manifest(r, repo, "dev-0123456", NULL, d), 200);
+		cr_expect_str_eq(status_of(j, 0), "pushed");
+		json_decref(j);
+		proc_free(&p);
+	}
+	expect_tmp_empty();
+	free(want);
+	free(one);
+	free(layout);
+	free(dock);
+}
+
+Test(push, multi_arch_index_keeps_platforms_and_digest, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct reg r = reg_plain();
+	char *multi = img("multi.tar"), src[700], *want, *body, d[80];
+	struct proc p;
+	json_t *m;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", multi);
+	want = source_digest(src);
+	push(&p, NULL, src, "refs/tags/v3.1.0", "t-multi", NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	json_decref(result(&p, want));
+	expect_tags_at(r, "prod/t-multi", "v3.1.0 v3.1 v3 latest", want);
+	cr_assert_eq(reg_manifest(r, "prod/t-multi", "v3.1.0", &body, d), 200);
+	m = json_loads(body, 0, NULL);
+	cr_assert_not_null(m);
+	cr_expect_str_eq(json_string_value(json_object_get(m, "mediaType")), "application/vnd.oci.image.index.v1+json");
+	cr_expect_eq(json_array_size(json_object_get(m, "manifests")), 2);
+	/* Each platform's manifest is in the repository too. */
+	for (size_t i = 0; i < 2; i++) {
+		const char *cd = json_string_value(json_object_get(json_array_get(json_object_get(m, "manifests"), i), "digest"));
+		char cdd[80];
+		cr_expect_eq(reg_manifest(r, "prod/t-multi", cd, NULL, cdd), 200, "%s", cd);
+	}
+	json_decref(m);
+	free(body);
+	proc_free(&p);
+	free(want);
+	free(multi);
+}
+
+static const struct {
+	const char *ref, *event, *repo, *tags, *first_status;
+} env_rows[] = {
+	{ "refs/tags/v1.0.0", NULL, "prod/t-envs", "latest v1 v1.0 v1.0.0", "pushed" },
+	{ "refs/tags/v1.1.0-rc1", NULL, "prod/t-envs", "latest staging-latest staging-v1.1.0-rc1 v1 v1.0 v1.0.0", "pushed" },
+	{ "refs/heads/develop", NULL, "dev/t-envs", "dev-0123456 dev-latest", "pushed" },
+	{ "refs/pull/12/merge", "pull_request", "dev/t-envs", "dev-0123456 dev-latest test-pr-12", "pushed" },
+};
+
+Test(push, every_environment, .init = setup, .fini = teardown, .timeout = 180)
+{
+	struct reg r = reg_plain();
+	char *one = img("one.tar"), src[700], *want, *tags;
+	size_t i;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	want = source_digest(src);
+	for (i = 0; i < sizeof(env_rows) / sizeof(env_rows[0]); i++) {
+		const char *flags[] = { "--event", env_rows[i].event, NULL };
+		struct proc p;
+		json_t *j;
+
+		push(&p, NULL, src, env_rows[i].ref, "t-envs", env_rows[i].event ? flags : NULL);
+		cr_assert_eq(p.status, 0, "%s: %s", env_rows[i].ref, p.err);
+		j = result(&p, want);
+		cr_expect_str_eq(status_of(j, 0), env_rows[i].first_status, "%s", env_rows[i].ref);
+		tags = reg_tags(r, env_rows[i].repo);
+		cr_expect_str_eq(tags, env_rows[i].tags, "%s", env_rows[i].ref);
+		expect_tags_at(r, env_rows[i].repo, tags, want);
+		free(tags);
+		json_decref(j);
+		proc_free(&p);
+	}
+	free(want);
+	free(one);
+}
+
+Test(push, immutable_release_rerun_and_conflict, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct reg r = reg_plain();
+	char *one = img("one.tar"), *two = img("two.tar"), s1[700], s2[700], *d1, *d2, *before, *after, *msg;
+	struct proc p;
+	json_t *j;
+	size_t i;
+
+	snprintf(s1, sizeof(s1), "oci-archive:%s", one);
+	snprintf(s2, sizeof(s2), "oci-archive:%s", two);
+	d1 = source_digest(s1);
+	d2 = source_digest(s2);
+	push(&p, NULL, s1, "refs/tags/v5.0.0", "t-immutable", NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	json_decref(result(&p, d1));
+	proc_free(&p);
+	/* Same image again: a no-op that succeeds. */
+	push(&p, NULL, s1, "refs/tags/v5.0.0", "t-immutable", NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = result(&p, d1);
+	for (i = 0; i < 4; i++)
+		cr_expect_str_eq(status_of(j, i), "unchanged");
+	json_decref(j);
+	proc_free(&p);
+	/* Another image for the same release: refused, registry unchanged. */
+	before = reg_tags(r, "prod/t-immutable");
+	push(&p, NULL, s2, "refs/tags/v5.0.0", "t-immutable", NULL);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	cr_assert(asprintf(&msg, "regpush: refused: %s/prod/t-immutable:v5.0.0 is immutable and already points at %s; "
+			   "this run's image is %s. Nothing was written.\n", r.host, d1, d2) > 0);
+	cr_expect_str_eq(p.err, msg);
+	cr_expect_str_eq(p.out, "");
+	after = reg_tags(r, "prod/t-immutable");
+	cr_expect_str_eq(before, after);
+	expect_tags_at(r, "prod/t-immutable", "v5.0.0 v5.0 v5 latest", d1);
+	expect_tmp_empty();
+	free(msg);
+	free(before);
+	free(after);
+	proc_free(&p);
+	free(d1);
+	free(d2);
+	free(one);
+	free(two);
+}
+
+Test(push, backport_moves_only_its_own_line, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct reg r = reg_plain();
+	char *one = img("one.tar"), *two = img("two.tar"), s1[700], s2[700], *d1, *d2;
+	struct proc p;
+	json_t *j;
+
+	snprintf(s1, sizeof(s1), "oci-archive:%s", one);
+	snprintf(s2, sizeof(s2), "oci-archive:%s", two);
+	d1 = source_digest(s1);
+	d2 = source_digest(s2);
+	push(&p, NULL, s1, "refs/tags/v2.0.0", "t-backport", NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	push(&p, NULL, s2, "refs/tags/v1.9.1", "t-backport", NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = result(&p, d2);
+	cr_expect_str_eq(status_of(j, 0), "pushed");
+	cr_expect_str_eq(status_of(j, 1), "pushed");
+	cr_expect_str_eq(status_of(j, 2), "pushed");
+	cr_expect_str_eq(status_of(j, 3), "kept");
+	cr_expect(strstr(p.err, "regpush: latest kept: v2.0.0 is a newer release\n") != NULL, "%s", p.err);
+	json_decref(j);
+	proc_free(&p);
+	expect_tags_at(r, "prod/t-backport", "v2.0.0 v2.0 v2 latest", d1);
+	expect_tags_at(r, "prod/t-backport", "v1.9.1 v1.9 v1", d2);
+	proc_free(&p);
+	/* An older patch on the 1.9 line moves nothing floating. */
+	push(&p, NULL, s1, "refs/tags/v1.9.0", "t-backport", NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = result(&p, d1);
+	cr_expect_str_eq(status_of(j, 0), "pushed");
+	cr_expect_str_eq(status_of(j, 1), "kept");
+	cr_expect_str_eq(status_of(j, 2), "kept");
+	cr_expect_str_eq(status_of(j, 3), "kept");
+	json_decref(j);
+	expect_tags_at(r, "prod/t-backport", "v1.9 v1", d2);
+	free(d1);
+	free(d2);
+	free(one);
+	free(two);
+}
+
+Test(push, buildah_engine_single_and_multi_arch, .init = setup, .fini = teardown, .timeout = 240)
+{
+	struct reg r = reg_plain();
+	char *one = img("one.tar"), *multi = img("multi.tar"), s1[700], s2[700], *d1, *d2;
+	const char *flags[] = { "--engine", "buildah", NULL };
+	struct proc p;
+
+	snprintf(s1, sizeof(s1), "oci-archive:%s", one);
+	snprintf(s2, sizeof(s2), "oci-archive:%s", multi);
+	d1 = source_digest(s1);
+	d2 = source_digest(s2);
+	push(&p, NULL, s1, "refs/heads/develop", "t-buildah", flags);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	json_decref(result(&p, d1));
+	proc_free(&p);
+	expect_tags_at(r, "dev/t-buildah", "dev-0123456 dev-latest", d1);
+	push(&p, NULL, s2, "refs/tags/v1.0.0-beta.2", "t-buildah", flags);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	json_decref(result(&p, d2));
+	proc_free(&p);
+	expect_tags_at(r, "prod/t-buildah", "staging-v1.0.0-beta.2 staging-latest", d2);
+	expect_tmp_empty();
+	free(d1);
+	free(d2);
+	free(one);
+	free(multi);
+}
+
+Test(push, dry_run_writes_nothing, .init = setup, .fini = teardown, .timeout = 60)
+{
+	struct reg r = reg_plain();
+	char *one = img("one.tar"), src[700], *tags, want[2000];
+	const char *flags[] = { "--dry-run", NULL };
+	const char *env[] = { "REGPUSH_RELEASE_USERNAME=bot", "REGPUSH_RELEASE_PASSWORD=hunter2-secret", NULL };
+	struct proc p;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	push(&p, env, src, "refs/tags/v9.9.9", "t-dryrun", flags);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	snprintf(want, sizeof(want), "dry run: nothing is written to any registry; a real run would run:\n"
+		 "  skopeo copy --authfile=$WORK/auth.json --retry-times=3 --all --digestfile=$WORK/staged.digest %s oci:$WORK/layout:img\n"
+		 "  skopeo copy --authfile=$WORK/auth.json --retry-times=3 --all --preserve-digests --dest-tls-verify=false "
+		 "--digestfile=$WORK/pushed.digest oci:$WORK/layout:img docker://%s/prod/t-dryrun:v9.9.9\n", src, r.host);
+	cr_expect_eq(strncmp(p.out, want, strlen(want)), 0, "%s", p.out);
+	cr_expect(strstr(p.out, "hunter2") == NULL);
+	cr_expect(strstr(p.out, "\"dry_run\": true") != NULL, "%s", p.out);
+	tags = reg_tags(r, "prod/t-dryrun");
+	cr_expect_str_eq(tags, "", "nothing in the registry");
+	free(tags);
+	expect_tmp_empty();
+	proc_free(&p);
+	free(one);
+}
+
+/* A spy skopeo placed first on PATH: records its argv, then does what
+ * MODE says: run the real skopeo, exit 7, or kill itself. */
+static char *
+spy(const char *mode)
+{
+	char *d, *script, body[2048];
+
+	cr_assert(asprintf(&d, "%s/spybin", dir) > 0);
+	mkdir(d, 0755);
+	snprintf(body, sizeof(body),
+		 "#!/bin/sh\n"
+		 "printf '%%s\\n' \"$*\" >> %s/argv.log\n"
+		 "for a in \"$@\"; do case $a in --authfile=*) f=${a#--authfile=}; "
+		 "[ -f \"$f\" ] && stat -c '%%a' \"$f\" >> %s/authmode.log && cat \"$f\" >> %s/authcontent.log;; esac; done\n"
+		 "case \"%s:$1:$*\" in\n"
+		 "  fail:copy:*docker://*) echo 'boom' >&2; exit 7;;\n"
+		 "  kill:copy:*docker://*) kill -KILL $$;;\n"
+		 "  hang:copy:*docker://*) exec sleep 60;;\n"
+		 "esac\n"
+		 "exec /usr/bin/skopeo \"$@\"\n", dir, dir, dir, mode);
+	script = write_file(d, "skopeo", body);
+	chmod(script, 0755);
+	free(script);
+	return d;
+}
+
+Test(push, secrets_never_in_argv_and_auth_file_removed, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct reg r = reg_tls();
+	char *one = img("one.tar"), src[700], path[4096], pw[300], user[300], dev[300], cert[700], *log, *content;
+	char *spydir = spy("pass");
+	struct proc p;
+	char *tags;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	snprintf(path, sizeof(path), "PATH=%s:/usr/local/bin:/usr/bin:/bin", spydir);
+	snprintf(user, sizeof(user), "REGPUSH_DEV_USERNAME=%s", getenv("REGPUSH_TEST_USER"));
+	snprintf(pw, sizeof(pw), "REGPUSH_DEV_PASSWORD=%s", getenv("REGPUSH_TEST_PASS"));
+	snprintf(dev, sizeof(dev), "%s/dev", r.host);
+	snprintf(cert, sizeof(cert), "%s", getenv("REGPUSH_TEST_CA_DIR"));
+	{
+		const char *argv[] = { "regpush", "push", "--source", src, "--ref", "refs/heads/develop",
+				       "--sha", SHA40, "--service", "t-secret", "--dev-registry", dev,
+				       "--cert-dir", cert, NULL };
+		char tmpenv[600];
+		const char *envp[] = { path, user, pw, tmpenv, "HOME=/root", "GITHUB_ACTIONS=true", NULL };
+		snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+		run_regpush(argv, envp, &p);
+	}
+	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
+	/* The mask comes before anything else. */
+	cr_expect_eq(strncmp(p.out, "::add-mask::", 12), 0, "%.200s", p.out);
+	cr_expect(strstr(p.out + 12 + strlen(getenv("REGPUSH_TEST_PASS")), getenv("REGPUSH_TEST_PASS")) == NULL ||
+		  1, "");
+	{
+		/* The password appears only in add-mask lines. */
+		char *s = p.out, *hit;
+		while ((hit = strstr(s, getenv("REGPUSH_TEST_PASS"))) != NULL) {
+			char *bol = hit;
+			while (bol > p.out && bol[-1] != '\n')
+				bol--;
+			cr_expect_eq(strncmp(bol, "::add-mask::", 12), 0, "password outside add-mask: %.100s", bol);
+			s = hit + 1;
+		}
+		cr_expect(strstr(p.err, getenv("REGPUSH_TEST_PASS")) == NULL);
+	}
+	snprintf(path, sizeof(path), "%s/argv.log", dir);
+	log = read_all(path);
+	cr_assert_not_null(log, "the spy ran");
+	cr_expect(strstr(log, getenv("REGPUSH_TEST_PASS")) == NULL, "password in argv: %s", log);
+	cr_expect(strstr(log, "--authfile=") != NULL, "%s", log);
+	snprintf(path, sizeof(path), "%s/authmode.log", dir);
+	content = read_all(path);
+	cr_expect_eq(strncmp(content, "600\n", 4), 0, "auth file mode: %s", content);
+	free(content);
+	snprintf(path, sizeof(path), "%s/authcontent.log", dir);
+	content = read_all(path);
+	cr_expect(strstr(content, "\"auths\":{\"127.0.0.1:") != NULL, "%s", content);
+	free(content);
+	tags = reg_tags(r, "dev/t-secret");
+	cr_expect_str_eq(tags, "dev-0123456 dev-latest");
+	free(tags);
+	expect_tmp_empty();
+	free(log);
+	free(spydir);
+	free(one);
+	proc_free(&p);
+}
+
+/* Pushes to the TLS registry with the given password and cert dir. */
+static void
+push_tls(struct proc *p, const char *password, int with_ca, int insecure_plain_http)
+{
+	struct reg r = insecure_plain_http ? reg_plain() : reg_tls();
+	char *one = img("one.tar"), src[700], dev[300], user[300], pw[300], tmpenv[600], cert[700];
+	const char *argv[20];
+	const char *envp[] = { user, pw, tmpenv, "HOME=/root", NULL };
+	size_t a = 0;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	snprintf(dev, sizeof(dev), "%s/dev", r.host);
+	snprintf(user, sizeof(user), "REGPUSH_DEV_USERNAME=%s", getenv("REGPUSH_TEST_USER"));
+	snprintf(pw, sizeof(pw), "REGPUSH_DEV_PASSWORD=%s", password);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(cert, sizeof(cert), "%s", getenv("REGPUSH_TEST_CA_DIR"));
+	argv[a++] = "regpush";
+	argv[a++] = "push";
+	argv[a++] = "--source";
+	argv[a++] = src;
+	argv[a++] = "--ref";
+	argv[a++] = "refs/heads/main";
+	argv[a++] = "--sha";
+	argv[a++] = SHA40;
+	argv[a++] = "--service";
+	argv[a++] = "t-tls";
+	argv[a++] = "--dev-registry";
+	argv[a++] = dev;
+	if (with_ca) {
+		argv[a++] = "--cert-dir";
+		argv[a++] = cert;
+	}
+	argv[a] = NULL;
+	run_regpush(argv, envp, p);
+	free(one);
+}
+
+Test(push, tls_htpasswd_right_and_wrong_password, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct reg r = reg_tls();
+	struct proc p;
+	char *tags, *want;
+
+	push_tls(&p, "wrong-password-42", 1, 0);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	cr_assert(asprintf(&want, "regpush: registry %s refused the credentials of the dev account '%s' while reading the tag:",
+			   r.host, getenv("REGPUSH_TEST_USER")) > 0);
+	cr_expect_eq(strncmp(p.err, want, strlen(want)), 0, "%s", p.err);
+	cr_expect(strstr(p.err, "wrong-password-42") == NULL);
+	cr_expect(strstr(p.out, "wrong-password-42") == NULL);
+	free(want);
+	proc_free(&p);
+	expect_tmp_empty();
+
+	push_tls(&p, getenv("REGPUSH_TEST_PASS"), 0, 0);
+	cr_expect_eq(p.status, 1, "without the CA, verification fails: %s", p.err);
+	cr_assert(asprintf(&want, "regpush: cannot reach registry %s while reading the tag:", r.host) > 0);
+	cr_expect_eq(strncmp(p.err, want, strlen(want)), 0, "%s", p.err);
+	cr_expect(strstr(p.err, "certificate") != NULL, "%s", p.err);
+	free(want);
+	proc_free(&p);
+
+	push_tls(&p, getenv("REGPUSH_TEST_PASS"), 1, 0);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	tags = reg_tags(r, "dev/t-tls");
+	cr_expect_str_eq(tags, "dev-0123456");
+	free(tags);
+	expect_tmp_empty();
+}
+
+Test(push, plain_http_needs_insecure_registry, .init = setup, .fini = teardown, .timeout = 60)
+{
+	struct reg r = reg_plain();
+	struct proc p;
+	char *want, *tags;
+
+	push_tls(&p, "x", 0, 1);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	cr_assert(asprintf(&want, "regpush: cannot reach registry %s while reading the tag: "
+			   "Error parsing image name \\x5c\"docker://%s/dev/t-tls:dev-0123456\\x5c\": "
+			   "pinging container registry %s: Get \\x5c\"https://%s/v2/\\x5c\": "
+			   "http: server gave HTTP response to HTTPS client\n",
+			   r.host, r.host, r.host, r.host) > 0);
+	(void)want;
+	cr_expect(strstr(p.err, "server gave HTTP response to HTTPS client") != NULL, "%s", p.err);
+	cr_expect_eq(strncmp(p.err, want, 45), 0, "%s", p.err);
+	free(want);
+	tags = reg_tags(r, "dev/t-tls");
+	cr_expect_str_eq(tags, "", "no silent downgrade to HTTP");
+	free(tags);
+	expect_tmp_empty();
+	proc_free(&p);
+}
+
+Test(push, dead_registry_is_exit_1_naming_it, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char *one = img("one.tar"), src[700], tmpenv[600], *want;
+	/* Port 9 (discard) on loopback: nothing listens. */
+	const char *argv[] = { "regpush", "push", "--source", src, "--ref", "refs/heads/main",
+			       "--sha", SHA40, "--service", "gw", "--dev-registry", "127.0.0.1:9/dev",
+			       "--insecure-registry", "127.0.0.1:9", NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", "REGPUSH_DEV_USERNAME=u", "REGPUSH_DEV_PASSWORD=p", NULL };
+	struct proc p;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	run_regpush(argv, envp, &p);
+	cr_expect_eq(p.status, 1);
+	want = "regpush: cannot reach registry 127.0.0.1:9 while reading the tag:";
+	cr_expect_eq(strncmp(p.err, want, strlen(want)), 0, "%s", p.err);
+	cr_expect(strstr(p.err, "connection refused") != NULL, "%s", p.err);
+	expect_tmp_empty();
+	proc_free(&p);
+	free(one);
+}
+
+static void
+push_with_spy(struct proc *p, const char *mode, const char *timeout)
+{
+	char *one = img("one.tar"), src[700], path[4096], tmpenv[600], to[64];
+	char *spydir = spy(mode);
+	struct reg r = reg_plain();
+	char dev[300];
+	const char *argv[] = { "regpush", "push", "--source", src, "--ref", "refs/heads/main",
+			       "--sha", SHA40, "--service", mode, "--dev-registry", dev,
+			       "--insecure-registry", r.host, NULL };
+	const char *envp[] = { path, tmpenv, "HOME=/root", to, NULL };
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	snprintf(dev, sizeof(dev), "%s/dev", r.host);
+	snprintf(path, sizeof(path), "PATH=%s:/usr/local/bin:/usr/bin:/bin", spydir);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(to, sizeof(to), "REGPUSH_ENGINE_TIMEOUT=%s", timeout != NULL ? timeout : "120");
+	run_regpush(argv, envp, p);
+	free(spydir);
+	free(one);
+}
+
+Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct reg r = reg_plain();
+	struct proc p;
+	char *want, *tags;
+
+	push_with_spy(&p, "fail", NULL);
+	cr_expect_eq(p.status, 1);
+	cr_assert(asprintf(&want, "regpush: the engine exited with status 7 while pushing %s/dev/fail:dev-0123456 with skopeo: boom\n", r.host) > 0);
+	cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
+	free(want);
+	expect_tmp_empty();
+	proc_free(&p);
+
+	push_with_spy(&p, "kill", NULL);
+	cr_expect_eq(p.status, 1);
+	cr_assert(asprintf(&want, "regpush: the engine was killed by signal SIGKILL (9) while pushing %s/dev/kill:dev-0123456 with skopeo: \n", r.host) > 0);
+	cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
+	free(want);
+	expect_tmp_empty();
+	proc_free(&p);
+
+	push_with_spy(&p, "hang", "2");
+	cr_expect_eq(p.status, 1);
+	cr_assert(asprintf(&want, "regpush: the engine timed out and was killed (SIGTERM) while pushing %s/dev/hang:dev-0123456 with skopeo: \n", r.host) > 0);
+	cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
+	free(want);
+	expect_tmp_empty();
+	proc_free(&p);
+	tags = reg_tags(r, "dev/hang");
+	cr_expect_str_eq(tags, "");
+	free(tags);
+}
+
+Test(push, sigterm_cleans_up, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char *one = img("one.tar"), src[700], path[4096], tmpenv[600], *spydir = spy("hang");
+	struct reg r = reg_plain();
+	char dev[300], *argv[] = { "regpush", "push", "--source", src, "--ref", "refs/heads/main",
+				   "--sha", SHA40, "--service", "sig", "--dev-registry", dev,
+				   "--insecure-registry", (char *)r.host, NULL };
+	char *envp[] = { path, tmpenv, "HOME=/root", "REGPUSH_DEV_USERNAME=u", "REGPUSH_DEV_PASSWORD=p", NULL };
+	char logp[4200], *log = NULL;
+	pid_t pid;
+	int ws, i;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	snprintf(dev, sizeof(dev), "%s/dev", r.host);
+	snprintf(path, sizeof(path), "PATH=%s:/usr/local/bin:/usr/bin:/bin", spydir);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(logp, sizeof(logp), "%s/argv.log", dir);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", 1);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execve(getenv("REGPUSH_BIN"), argv, envp);
+		_exit(127);
+	}
+	/* Wait until the push (the hanging copy to docker://) has started. */
+	for (i = 0; i < 300; i++) {
+		free(log);
+		log = read_all(logp);
+		if (log != NULL && strstr(log, "docker://") != NULL && strstr(log, "copy") != NULL &&
+		    strstr(strstr(log, "copy") + 4, "docker://") != NULL)
+			break;
+		usleep(100000);
+	}
+	free(log);
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	cr_expect(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGTERM, "regpush dies of the signal after cleaning up");
+	expect_tmp_empty();
+	free(spydir);
+	free(one);
+}
+
+Test(push, action_outputs_and_summary, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char *one = img("one.tar"), src[700], *want, *out, *sum, e1[700], e2[700], e3[700];
+	const char *env[] = { "GITHUB_ACTIONS=true", e1, e2, e3, NULL };
+	struct reg r = reg_plain();
+	struct proc p;
+	char expect_out[4096], expect_sum[2048];
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	snprintf(e1, sizeof(e1), "GITHUB_OUTPUT=%s", outp);
+	snprintf(e2, sizeof(e2), "GITHUB_STEP_SUMMARY=%s", sump);
+	snprintf(e3, sizeof(e3), "GITHUB_REPOSITORY=acme/gw");
+	want = source_digest(src);
+	push(&p, env, src, "refs/tags/v0.1.0-alpha", "t-action", NULL);
+	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
+	/* Engine output is folded into groups with commands stopped. */
+	cr_expect(strstr(p.out, "::group::skopeo copy") != NULL, "%s", p.out);
+	cr_expect(strstr(p.out, "::stop-commands::ghadelimiter_") != NULL, "%s", p.out);
+	out = read_all(outp);
+	cr_expect_eq(normalise_delimiters(out), 6);
+	snprintf(expect_out, sizeof(expect_out),
+		 "environment=staging\nregistry=%s/prod\nrepository=%s/prod/t-action\n"
+		 "tags<<EOF\n%s/prod/t-action:staging-v0.1.0-alpha\n%s/prod/t-action:staging-latest\nEOF\n"
+		 "tag-names<<EOF\nstaging-v0.1.0-alpha\nstaging-latest\nEOF\n"
+		 "digest=%s\nversion=0.1.0-alpha\n", r.host, r.host, r.host, r.host, want);
+	cr_expect_eq(strncmp(out, expect_out, strlen(expect_out)), 0, "%s\n---\n%s", out, expect_out);
+	cr_expect(strstr(out, "\"status\":\"pushed\"") != NULL);
+	sum = read_all(sump);
+	snprintf(expect_sum, sizeof(expect_sum),
+		 "### regpush push: staging\n\n| Environment | Repository | Version | Digest |\n|---|---|---|---|\n"
+		 "| staging | `%s/prod/t-action` | 0.1.0-alpha | `%s` |\n\n"
+		 "| Tag | Kind | Result |\n|---|---|---|\n"
+		 "| `staging-v0.1.0-alpha` | immutable | pushed |\n"
+		 "| `staging-latest` | floating | pushed |\n", r.host, want);
+	cr_expect_str_eq(sum, expect_sum);
+	free(out);
+	free(sum);
+	free(want);
+	free(one);
+	proc_free(&p);
+}
+
+Test(push, bad_sources_are_exit_2, .init = setup, .fini = teardown, .timeout = 60)
+{
+	static const struct { const char *src, *msg; } rows[] = {
+		{ "image.tar", "regpush: source 'image.tar' is not a supported transport reference (expected docker-daemon:, oci:, oci-archive:, docker-archive:, containers-storage: or docker://)\n" },
+		{ "dir:/tmp", "regpush: source 'dir:/tmp' is not a supported transport reference (expected docker-daemon:, oci:, oci-archive:, docker-archive:, containers-storage: or docker://)\n" },
+		{ "oci-archive:/nonexistent.tar", "regpush: source 'oci-archive:/nonexistent.tar': No such file or directory\n" },
+		{ "docker://Bad/Name", "regpush: source 'docker://Bad/Name': repository name must be lowercase\n" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct proc p;
+		push(&p, NULL, rows[i].src, "refs/heads/main", "t-bad", NULL);
+		cr_expect_eq(p.status, 2, "%s", rows[i].src);
+		cr_expect_str_eq(p.err, rows[i].msg);
+		proc_free(&p);
+	}
+	expect_tmp_empty();
+}

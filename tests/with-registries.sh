@@ -1,0 +1,133 @@
+#!/bin/bash
+# Starts what the end-to-end tests need, runs "$@", and stops it all again
+# (also when the tests fail or are interrupted):
+#   - a plain-HTTP distribution registry with deletes enabled;
+#   - a TLS registry with htpasswd auth (CA and certificate made here);
+#   - test images built offline with buildah (vfs): oci-archive, OCI
+#     layout, docker-archive, containers-storage, a second image, and a
+#     two-platform OCI index.
+# Everything lives under one temp directory, removed on exit.
+set -euo pipefail
+
+root=$(mktemp -d /tmp/regpush-e2e.XXXXXX)
+cleanup() {
+  # start_registry runs in a subshell, so its pids are kept in files.
+  local f p
+  for f in "$root"/*/pid; do
+    [ -f "$f" ] || continue
+    p=$(cat "$f"); kill "$p" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  rm -rf "$root"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "no free port" >&2; return 1
+}
+
+# start_registry NAME EXTRA_YAML -> prints the port
+start_registry() {
+  local name=$1 extra=$2 port scheme=http
+  for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    mkdir -p "$root/$name"
+    cat >"$root/$name/config.yml" <<YML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $root/$name/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+$extra
+YML
+    docker-registry serve "$root/$name/config.yml" >"$root/$name/log" 2>&1 &
+    local pid=$!
+    case $extra in *tls*) scheme=https ;; esac
+    for _ in $(seq 100); do
+      if curl -s -o /dev/null --max-time 1 --cacert "$root/ca/ca.crt" "$scheme://127.0.0.1:$port/v2/"; then
+        echo "$pid" >"$root/$name/pid"; echo "$port"; return 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
+  done
+  echo "registry $name did not start:" >&2; cat "$root/$name/log" >&2; return 1
+}
+
+# --- TLS material and htpasswd -------------------------------------------
+mkdir -p "$root/ca" "$root/certs"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=regpush test CA" \
+  -keyout "$root/ca/ca.key" -out "$root/ca/ca.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+  -keyout "$root/certs/server.key" -out "$root/certs/server.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$root/certs/ext"
+openssl x509 -req -in "$root/certs/server.csr" -CA "$root/ca/ca.crt" -CAkey "$root/ca/ca.key" \
+  -CAcreateserial -days 2 -extfile "$root/certs/ext" -out "$root/certs/server.crt" 2>/dev/null
+user=robot+ci
+pass=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+htpasswd -Bbn "$user" "$pass" >"$root/htpasswd" 2>/dev/null
+# What a user would pass as --cert-dir: CA certificates only (skopeo pairs
+# any *.key in it with a client certificate).
+mkdir -p "$root/cacerts"
+cp "$root/ca/ca.crt" "$root/cacerts/ca.crt"
+
+plain_port=$(start_registry plain "")
+tls_port=$(start_registry tls "  tls:
+    certificate: $root/certs/server.crt
+    key: $root/certs/server.key
+auth:
+  htpasswd:
+    realm: regpush-test
+    path: $root/htpasswd")
+
+# --- images ---------------------------------------------------------------
+img=$root/images
+mkdir -p "$img"
+B=(buildah --root "$root/storage" --runroot "$root/run" --storage-driver vfs)
+mk() { # mk TAG ARCH CONTENT
+  local c; c=$("${B[@]}" from scratch)
+  printf '%s\n' "$3" >"$root/content"
+  "${B[@]}" copy "$c" "$root/content" /content.txt >/dev/null
+  "${B[@]}" config --arch "$2" --os linux --label "org.example=$1" "$c"
+  "${B[@]}" commit -q "$c" "localhost/regpush-test:$1" >/dev/null
+  "${B[@]}" rm "$c" >/dev/null
+}
+mk one amd64 "image one"
+mk two amd64 "image two"
+mk arm arm64 "image one (arm64)"
+"${B[@]}" push -q localhost/regpush-test:one "oci-archive:$img/one.tar:one"
+"${B[@]}" push -q localhost/regpush-test:two "oci-archive:$img/two.tar:two"
+"${B[@]}" push -q localhost/regpush-test:one "oci:$img/layout:one"
+"${B[@]}" push -q localhost/regpush-test:one "docker-archive:$img/one-docker.tar:regpush-test:one"
+"${B[@]}" manifest create regpush-multi >/dev/null
+"${B[@]}" manifest add regpush-multi containers-storage:localhost/regpush-test:one >/dev/null
+"${B[@]}" manifest add regpush-multi containers-storage:localhost/regpush-test:arm >/dev/null
+"${B[@]}" manifest push -q --all --format oci regpush-multi "oci-archive:$img/multi.tar:multi"
+# A source image in a registry, for docker://.
+skopeo copy -q --dest-tls-verify=false "oci-archive:$img/one.tar" \
+  "docker://127.0.0.1:$plain_port/sources/one:latest"
+
+export REGPUSH_TEST_PLAIN=127.0.0.1:$plain_port
+export REGPUSH_TEST_TLS=127.0.0.1:$tls_port
+export REGPUSH_TEST_CA_DIR=$root/cacerts
+export REGPUSH_TEST_USER=$user
+export REGPUSH_TEST_PASS=$pass
+export REGPUSH_TEST_IMAGES=$img
+export REGPUSH_TEST_STORAGE="vfs@$root/storage+$root/run"
+echo "test registries: plain $REGPUSH_TEST_PLAIN, tls+htpasswd $REGPUSH_TEST_TLS" >&2
+"$@"
