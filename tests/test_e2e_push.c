@@ -337,6 +337,7 @@ Test(push, backport_moves_only_its_own_line, .init = setup, .fini = teardown, .t
 	cr_expect_str_eq(status_of(j, 3), "kept");
 	json_decref(j);
 	expect_tags_at(r, "prod/t-backport", "v1.9 v1", d2);
+	proc_free(&p);
 	free(d1);
 	free(d2);
 	free(one);

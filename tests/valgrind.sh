@@ -37,4 +37,34 @@ vg 3 "$bin" plan --ref refs/tags/v1.2.3 --event pull_request --sha $sha --servic
 vg 2 "$bin" plan --ref refs/heads/x --sha $sha --service gateway --policy /dev/zero
 printf 'version: 1\nbranches: {dev-latest: [a, *b]}\n' >"$tmp/bad.yaml"
 vg 2 "$bin" plan --ref refs/heads/x --sha $sha --service gateway --policy "$tmp/bad.yaml"
+
+# The push path, against the test registry when tests/with-registries.sh
+# started one. Only regpush runs under valgrind (skopeo is Go).
+if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
+  r=$REGPUSH_TEST_PLAIN
+  src=oci-archive:$REGPUSH_TEST_IMAGES/one.tar
+  export TMPDIR="$tmp" REGPUSH_DEV_USERNAME=u REGPUSH_DEV_PASSWORD=p
+  vgp() {
+    want=$1; shift
+    set +e
+    valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+      --error-exitcode=99 "$@" >/dev/null 2>"$tmp/vg.log"
+    rc=$?
+    set -e
+    if [ "$rc" -ne "$want" ]; then
+      echo "valgrind: exit $rc (want $want): $*" >&2; cat "$tmp/vg.log" >&2; exit 1
+    fi
+  }
+  vgp 0 "$bin" push --source "$src" --ref refs/tags/v1.0.0 --sha $sha --service vg \
+    --prod-registry "$r/vg" --insecure-registry "$r"
+  vgp 0 "$bin" push --source "$src" --ref refs/tags/v1.0.0 --sha $sha --service vg \
+    --prod-registry "$r/vg" --insecure-registry "$r" --json
+  vgp 3 "$bin" push --source "oci-archive:$REGPUSH_TEST_IMAGES/two.tar" --ref refs/tags/v1.0.0 \
+    --sha $sha --service vg --prod-registry "$r/vg" --insecure-registry "$r"
+  vgp 0 "$bin" push --dry-run --source "$src" --ref refs/heads/feature/x --sha $sha --service vg \
+    --dev-registry "$r/vg" --insecure-registry "$r"
+  vgp 1 "$bin" push --source "$src" --ref refs/heads/main --sha $sha --service vg \
+    --dev-registry 127.0.0.1:9/vg --insecure-registry 127.0.0.1:9
+  echo "valgrind: no leaks or errors on the push paths"
+fi
 echo "valgrind: no leaks or errors on the plan paths"
