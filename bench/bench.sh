@@ -24,7 +24,5 @@ hyperfine -N --warmup 20 --runs 300 --export-json "$b/plan-hf.json" \
   2>"$b/plan-time.txt" >/dev/null
 grep -E "Maximum resident set size" "$b/plan-time.txt"
 
-if [ -f "$root/bench/push.sh" ]; then
-  echo "== push"
-  sh "$root/bench/push.sh" "$bin"
-fi
+echo "== push"
+bash "$root/tests/with-registries.sh" bash "$root/bench/push.sh" "$bin"

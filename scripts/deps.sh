@@ -11,7 +11,7 @@ case "${1:-build}" in
   test) need="$need docker-registry skopeo buildah openssl apache2-utils \
 valgrind time ca-certificates" ;;
   bench) need="$need docker-registry skopeo buildah openssl apache2-utils \
-valgrind time hyperfine ca-certificates" ;;
+valgrind time hyperfine bc ca-certificates" ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 
