@@ -7,7 +7,7 @@
 #   make bench    benchmarks against peer tools
 
 CC      ?= cc
-PKGS    := libcurl jansson yaml-0.1 libcrypto
+PKGS    := libcurl jansson yaml-0.1 libcrypto libarchive
 VERSION := 0.1.0
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wno-missing-field-initializers
@@ -35,20 +35,24 @@ $(DEPS_OK):
 
 $(B)/obj/%.o: src/%.c $(DEPS_OK) $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The default policy is embedded with .incbin.
 $(B)/obj/policy.o: policy/default.yaml
 
 $(B)/regpush: $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 $(B)/tobj/%.o: tests/%.c $(DEPS_OK) $(wildcard include/*.h) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-shadow -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -Wno-shadow -c -o $@ $<
 
 $(B)/tests: $(TOBJS) $(LIBOBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TOBJS) $(LIBOBJS) $(LDLIBS) -lcriterion
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TOBJS) $(LIBOBJS) $(LDLIBS) -lcriterion
 
 deps-test:
 	@sh scripts/deps.sh test

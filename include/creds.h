@@ -26,6 +26,20 @@ void creds_mask(const struct creds *c);
 rp_status creds_write_authfile(const struct creds *c, const char *host,
 			       const char *dir, char **path, struct rp_err *err);
 
+/*
+ * Credentials for host/repo from containers-auth.json files, the way the
+ * engines find them: only `explicit` when given (--authfile or
+ * REGISTRY_AUTH_FILE); else ${XDG_RUNTIME_DIR}/containers/auth.json,
+ * ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json,
+ * ${DOCKER_CONFIG:-~/.docker}/config.json, ~/.dockercfg. The most
+ * specific key wins (host/ns/repo, ..., host). Leaves c empty when none
+ * matches; an unreadable or malformed file is skipped. credHelpers are
+ * not run.
+ */
+rp_status creds_from_authfiles(const char *explicit_path, const char *host,
+			       const char *repo, struct creds *c,
+			       struct rp_err *err);
+
 /* Wipes and frees the strings; accepts an empty struct. */
 void creds_free(struct creds *c);
 

@@ -5,12 +5,12 @@
 set -eu
 
 need="gcc make pkg-config libcurl4-openssl-dev libjansson-dev libyaml-dev \
-libssl-dev libcriterion-dev"
+libssl-dev libcriterion-dev libarchive-dev"
 case "${1:-build}" in
   build) ;;
-  test) need="$need docker-registry skopeo buildah openssl apache2-utils \
+  test) need="$need docker-registry skopeo buildah openssl apache2-utils curl python3 \
 valgrind time ca-certificates" ;;
-  bench) need="$need docker-registry skopeo buildah openssl apache2-utils \
+  bench) need="$need docker-registry skopeo buildah openssl apache2-utils curl python3 \
 valgrind time hyperfine bc ca-certificates" ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac

@@ -180,6 +180,121 @@ out:
 	return st;
 }
 
+/* Looks host/repo up in one auth file; 1 when found. */
+static int
+lookup_file(const char *path, int legacy, const char *host, const char *repo,
+	    struct creds *c)
+{
+	struct rp_err ignored;
+	char *text = NULL, *key = NULL, *raw = NULL, *colon;
+	size_t len;
+	json_t *j = NULL, *auths, *entry = NULL;
+	const char *k, *b64;
+	json_t *v;
+	int found = 0, n;
+
+	if (rp_read_file(path, "auth file", 1 << 20, &text, &len, &ignored) != RP_OK)
+		return 0;
+	if ((j = json_loadb(text, len, 0, NULL)) == NULL)
+		goto out;
+	auths = legacy ? j : json_object_get(j, "auths");
+	if (!json_is_object(auths))
+		goto out;
+	/* host/ns/repo, host/ns, host: the longest matching key wins. */
+	if ((key = rp_asprintf("%s/%s", host, repo)) == NULL)
+		goto out;
+	for (;;) {
+		json_object_foreach(auths, k, v) {
+			const char *kk = k;
+			size_t kl;
+			if (strncmp(kk, "https://", 8) == 0)
+				kk += 8;
+			else if (strncmp(kk, "http://", 7) == 0)
+				kk += 7;
+			kl = strlen(kk);
+			while (kl > 0 && kk[kl - 1] == '/')
+				kl--;
+			/* Legacy keys like "https://index.docker.io/v1/". */
+			if (kl > 3 && strncmp(kk + kl - 3, "/v1", 3) == 0 && strchr(kk, '/') == kk + kl - 3)
+				kl -= 3;
+			if (kl == strlen(key) && strncmp(kk, key, kl) == 0) {
+				entry = v;
+				break;
+			}
+		}
+		if (entry != NULL || strchr(key, '/') == NULL)
+			break;
+		*strrchr(key, '/') = '\0';
+	}
+	b64 = json_string_value(json_object_get(entry, "auth"));
+	if (b64 == NULL || *b64 == '\0')
+		goto out;
+	if ((raw = calloc(1, strlen(b64) + 4)) == NULL)
+		goto out;
+	n = EVP_DecodeBlock((unsigned char *)raw, (const unsigned char *)b64, (int)strlen(b64));
+	if (n <= 0)
+		goto out;
+	raw[n] = '\0';
+	if ((colon = strchr(raw, ':')) == NULL)
+		goto out;
+	*colon = '\0';
+	c->username = rp_strdup(raw);
+	c->password = rp_strdup(colon + 1);
+	found = c->username != NULL && c->password != NULL;
+	if (!found)
+		creds_free(c);
+out:
+	if (raw != NULL) {
+		explicit_bzero(raw, strlen(b64 != NULL ? b64 : "") + 1);
+		free(raw);
+	}
+	if (text != NULL) {
+		explicit_bzero(text, len);
+		free(text);
+	}
+	free(key);
+	json_decref(j);
+	return found;
+}
+
+rp_status
+creds_from_authfiles(const char *explicit_path, const char *host,
+		     const char *repo, struct creds *c, struct rp_err *err)
+{
+	const char *home = getenv("HOME"), *x;
+	char *paths[6] = { 0 };
+	int legacy[6] = { 0 };
+	size_t i, n = 0;
+
+	(void)err;
+	if (rp_given(explicit_path)) {
+		paths[n++] = rp_strdup(explicit_path);
+	} else {
+		if (rp_given(x = getenv("XDG_RUNTIME_DIR")))
+			paths[n++] = rp_asprintf("%s/containers/auth.json", x);
+		else
+			paths[n++] = rp_asprintf("/run/containers/%u/auth.json", (unsigned)getuid());
+		if (rp_given(x = getenv("XDG_CONFIG_HOME")))
+			paths[n++] = rp_asprintf("%s/containers/auth.json", x);
+		else if (rp_given(home))
+			paths[n++] = rp_asprintf("%s/.config/containers/auth.json", home);
+		if (rp_given(x = getenv("DOCKER_CONFIG")))
+			paths[n++] = rp_asprintf("%s/config.json", x);
+		else if (rp_given(home))
+			paths[n++] = rp_asprintf("%s/.docker/config.json", home);
+		if (rp_given(home)) {
+			legacy[n] = 1;
+			paths[n++] = rp_asprintf("%s/.dockercfg", home);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (paths[i] != NULL && c->username == NULL)
+			lookup_file(paths[i], legacy[i], host, repo, c);
+		free(paths[i]);
+	}
+	return RP_OK;
+}
+
 void
 creds_free(struct creds *c)
 {

@@ -3,15 +3,17 @@
  *
  * Order of work, so that a refusal never leaves a half-written registry:
  *   1. plan (pure), credentials (masked first), a private work directory;
- *   2. stage: copy the source into a private OCI layout with skopeo; the
- *      staged manifest's digest is the digest of the run, known before any
- *      tag is written;
- *   3. read the registry: every tag's current digest and, for release
- *      floating tags, the tag list; an immutable tag on another digest
- *      refuses the run (exit 3) before anything is written;
- *   4. write the tags that must change, from the staged layout with
- *      --preserve-digests (skopeo) or from a private vfs store (buildah);
- *   5. read every written or unchanged tag back and compare digests;
+ *   2. the run's digest, before any tag is written: read from index.json
+ *      for oci: and oci-archive: sources (pushed from there with
+ *      --preserve-digests), or by staging any other source into a private
+ *      OCI layout with skopeo;
+ *   3. read the registry over HTTP (registry.c): every tag's digest (HEAD)
+ *      and, for release floating tags, the tag list; an immutable tag on
+ *      another digest refuses the run (exit 3) before anything is written;
+ *   4. write: the engine uploads the image once, to the first tag that
+ *      must change; every other tag is a PUT of the identical manifest
+ *      bytes (a server-side retag: no blob is sent again);
+ *   5. HEAD every written or unchanged tag and compare digests;
  *   6. report, and remove the work directory (also on error and signals).
  */
 #include "push.h"
@@ -32,8 +34,10 @@
 #include "ghactions.h"
 #include "imgref.h"
 #include "plan.h"
+#include "registry.h"
 #include "report.h"
 #include "run.h"
+#include "source.h"
 
 #define RETRIES "3"
 
@@ -59,6 +63,10 @@ struct push {
 	const char **status; /* per tag */
 	char **existing;     /* tag list, when needed */
 	struct engine_log log;
+	struct reg_client *reg;
+	const char *repo;    /* repository path without the host */
+	struct source_info src;
+	struct sbuf dry;     /* --dry-run: the writes a real run would do */
 };
 
 /* --- argv building ------------------------------------------------------ */
@@ -331,86 +339,10 @@ stage(struct push *ps, struct rp_err *err)
 
 /* --- reading the registry ------------------------------------------------- */
 
-static int
-is_absent(const char *e)
-{
-	return strstr(e, "manifest unknown") != NULL ||
-	       strstr(e, "name unknown") != NULL ||
-	       strstr(e, "repository name not known") != NULL ||
-	       strstr(e, "404 (Not Found)") != NULL;
-}
-
-/* The digest a tag points at (*out owned), or NULL when it does not exist. */
-static rp_status
-tag_digest(struct push *ps, const char *image, char **out, struct rp_err *err)
-{
-	struct argv a = { 0 };
-	struct child c;
-	char hex[65];
-	rp_status st;
-
-	*out = NULL;
-	skopeo_base(&a, ps, "inspect");
-	skopeo_access(&a, ps, "", ps->host);
-	av_add(&a, "--raw");
-	av_addf(&a, "docker://%s", image);
-	st = run_child(ps, &a, 1, &c, err);
-	rp_strv_free(a.v);
-	if (st != RP_OK)
-		return st;
-	if (!child_ok(&c)) {
-		if (c.exited && is_absent(c.err))
-			st = RP_OK;
-		else
-			st = child_failure(ps, "reading the tag", ps->host, &c, err);
-	} else if (rp_sha256_hex(c.out, strlen(c.out), hex) != 0 ||
-		   (*out = rp_asprintf("sha256:%s", hex)) == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
-	}
-	child_free(&c);
-	return st;
-}
-
 static rp_status
 list_tags(struct push *ps, struct rp_err *err)
 {
-	struct argv a = { 0 };
-	struct child c;
-	json_t *j, *tags, *t;
-	size_t i;
-	rp_status st;
-
-	skopeo_base(&a, ps, "list-tags");
-	skopeo_access(&a, ps, "", ps->host);
-	av_addf(&a, "docker://%s", ps->plan->repository);
-	st = run_child(ps, &a, 1, &c, err);
-	rp_strv_free(a.v);
-	if (st != RP_OK)
-		return st;
-	if (!child_ok(&c)) {
-		if (c.exited && is_absent(c.err)) {
-			child_free(&c);
-			return RP_OK; /* a new repository has no tags */
-		}
-		st = child_failure(ps, "listing tags", ps->host, &c, err);
-		child_free(&c);
-		return st;
-	}
-	j = json_loads(c.out, 0, NULL);
-	child_free(&c);
-	tags = json_object_get(j, "Tags");
-	if (!json_is_array(tags)) {
-		json_decref(j);
-		return rp_fail(err, RP_EREGISTRY, "registry %s: unreadable tag list", ps->host);
-	}
-	json_array_foreach(tags, i, t) {
-		if (json_is_string(t) && rp_strv_push(&ps->existing, json_string_value(t)) != 0) {
-			json_decref(j);
-			return rp_fail(err, RP_EREGISTRY, "out of memory");
-		}
-	}
-	json_decref(j);
-	return RP_OK;
+	return reg_tags(ps->reg, ps->repo, &ps->existing, err);
 }
 
 /* Decides every tag's fate before anything is written. */
@@ -423,8 +355,11 @@ decide(struct push *ps, struct rp_err *err)
 	rp_status st;
 
 	for (i = 0; i < p->ntags; i++) {
-		if ((st = tag_digest(ps, p->tags[i].image, &ps->current[i], err)) != RP_OK)
+		char d[80];
+		if ((st = reg_manifest_head(ps->reg, ps->repo, p->tags[i].name, d, err)) != RP_OK)
 			return st;
+		if (d[0] != '\0' && (ps->current[i] = rp_strdup(d)) == NULL)
+			return rp_fail(err, RP_EREGISTRY, "out of memory");
 		if (p->tags[i].kind == TAG_IMMUTABLE && ps->current[i] != NULL &&
 		    strcmp(ps->current[i], ps->digest) != 0)
 			return rp_fail(err, RP_EREFUSED,
@@ -553,40 +488,80 @@ write_argv(struct argv *a, const struct push *ps, const char *image,
 	av_addf(a, "docker://%s", image);
 }
 
+/* Uploads the image with the engine to the tag at index i. */
 static rp_status
-write_tags(struct push *ps, struct rp_err *err)
+engine_write(struct push *ps, size_t i, struct rp_err *err)
 {
 	const char *engine = ps->o->engine != NULL ? ps->o->engine : "skopeo";
 	struct plan *p = ps->plan;
-	size_t i;
-	rp_status st = RP_OK;
+	struct argv a = { 0 };
+	struct child c;
+	char *dfile, got[80], doing[300];
+	rp_status st;
 
 	if (strcmp(engine, "buildah") == 0 && (st = buildah_prepare(ps, err)) != RP_OK)
 		return st;
-	for (i = 0; i < p->ntags && st == RP_OK; i++) {
-		struct argv a = { 0 };
-		struct child c;
-		char *dfile, got[80], doing[300];
+	if ((dfile = rp_asprintf("%s/pushed.digest", ps->work)) == NULL)
+		return rp_fail(err, RP_EREGISTRY, "out of memory");
+	write_argv(&a, ps, p->tags[i].image, dfile);
+	st = run_child(ps, &a, 0, &c, err);
+	rp_strv_free(a.v);
+	snprintf(doing, sizeof(doing), "pushing %s with %s", p->tags[i].image, engine);
+	if (st == RP_OK && !child_ok(&c))
+		st = child_failure(ps, doing, ps->host, &c, err);
+	child_free(&c);
+	if (st == RP_OK && (st = read_digest(dfile, got, sizeof(got), err)) == RP_OK &&
+	    strcmp(got, ps->digest) != 0)
+		st = rp_fail(err, RP_EREGISTRY,
+			     "%s was written with digest %s, not the expected %s",
+			     p->tags[i].image, got, ps->digest);
+	free(dfile);
+	return st;
+}
 
+/*
+ * One upload, then server-side retags: the engine pushes the first tag
+ * that must change; the manifest's exact bytes are then read back by
+ * digest and PUT under every other tag that must change.
+ */
+static rp_status
+write_tags(struct push *ps, struct rp_err *err)
+{
+	struct plan *p = ps->plan;
+	struct reg_manifest m;
+	size_t i;
+	int uploaded = 0, have_bytes = 0;
+	rp_status st = RP_OK;
+
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < p->ntags && st == RP_OK; i++) {
 		if (strcmp(ps->status[i], "pushed") != 0)
 			continue;
-		if ((dfile = rp_asprintf("%s/pushed.digest", ps->work)) == NULL)
-			return rp_fail(err, RP_EREGISTRY, "out of memory");
-		unlink(dfile);
-		write_argv(&a, ps, p->tags[i].image, dfile);
-		st = run_child(ps, &a, 0, &c, err);
-		rp_strv_free(a.v);
-		snprintf(doing, sizeof(doing), "pushing %s with %s", p->tags[i].image, engine);
-		if (st == RP_OK && !child_ok(&c))
-			st = child_failure(ps, doing, ps->host, &c, err);
-		child_free(&c);
-		if (st == RP_OK && (st = read_digest(dfile, got, sizeof(got), err)) == RP_OK &&
-		    strcmp(got, ps->digest) != 0)
-			st = rp_fail(err, RP_EREGISTRY,
-				     "%s was written with digest %s, not the staged %s",
-				     p->tags[i].image, got, ps->digest);
-		free(dfile);
+		if (!uploaded) {
+			/* Every tag already in the repository on this digest
+			 * means the blobs are there: retag without uploading. */
+			int present = 0;
+			for (size_t k = 0; k < p->ntags; k++)
+				if (strcmp(ps->status[k], "unchanged") == 0)
+					present = 1;
+			if (!present) {
+				st = engine_write(ps, i, err);
+				uploaded = 1;
+				continue;
+			}
+			uploaded = 1;
+		}
+		if (!have_bytes) {
+			if ((st = reg_manifest_get(ps->reg, ps->repo, ps->digest, &m, err)) != RP_OK)
+				break;
+			have_bytes = 1;
+		}
+		if (!ps->log.quiet && !ps->log.actions)
+			fprintf(stderr, "+ PUT %s (server-side retag of %s)\n", p->tags[i].image,
+				ps->digest);
+		st = reg_manifest_put(ps->reg, ps->repo, p->tags[i].name, &m, err);
 	}
+	reg_manifest_free(&m);
 	return st;
 }
 
@@ -598,69 +573,70 @@ verify(struct push *ps, struct rp_err *err)
 	rp_status st;
 
 	for (i = 0; i < p->ntags; i++) {
-		char *d;
+		char d[80];
 		if (strcmp(ps->status[i], "kept") == 0)
 			continue;
-		if ((st = tag_digest(ps, p->tags[i].image, &d, err)) != RP_OK)
+		if ((st = reg_manifest_head(ps->reg, ps->repo, p->tags[i].name, d, err)) != RP_OK)
 			return st;
-		if (d == NULL || strcmp(d, ps->digest) != 0) {
-			st = rp_fail(err, RP_EREGISTRY,
-				     "verification failed: %s points at %s after the push, expected %s",
-				     p->tags[i].image, d != NULL ? d : "nothing", ps->digest);
-			free(d);
-			return st;
-		}
-		free(d);
+		if (strcmp(d, ps->digest) != 0)
+			return rp_fail(err, RP_EREGISTRY,
+				       "verification failed: %s points at %s after the push, expected %s",
+				       p->tags[i].image, d[0] != '\0' ? d : "nothing", ps->digest);
 	}
 	return RP_OK;
 }
 
 /* --- dry run ---------------------------------------------------------------- */
 
+/*
+ * --dry-run does everything a real run does up to the writes (it reads the
+ * source and the registry, so statuses and refusals are the real ones),
+ * then prints the writes instead of doing them. Secrets never appear in
+ * any argv, so nothing needs redacting.
+ */
 static rp_status
 dry_run(struct push *ps, struct rp_err *err)
 {
 	struct plan *p = ps->plan;
-	struct argv a = { 0 };
+	struct sbuf sb;
 	size_t i, j;
+	int first = 1, present = 0;
 	char q[1100];
+	char *text;
+	rp_status st;
 
-	/* The commands a real run would use, with a placeholder work dir.
-	 * Secrets never appear in any argv, so nothing needs redacting. */
-	free(ps->work);
-	if ((ps->work = rp_strdup("$WORK")) == NULL ||
-	    (ps->layout = rp_strdup("oci:$WORK/layout:img")) == NULL)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
-	if (ps->own_auth != NULL || ps->creds.username != NULL)
-		ps->auth = "$WORK/auth.json";
-	skopeo_base(&a, ps, "copy");
-	av_add(&a, "--all");
-	av_add(&a, "--digestfile=$WORK/staged.digest");
-	av_add(&a, ps->o->source);
-	av_add(&a, ps->layout);
-	for (i = 0; i < p->ntags; i++) {
-		if (a.failed)
-			break;
-		av_add(&a, "\n");
-		write_argv(&a, ps, p->tags[i].image, "$WORK/pushed.digest");
-	}
-	if (a.failed) {
-		rp_strv_free(a.v);
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
-	}
-	fputs("dry run: nothing is written to any registry; a real run would run:\n  ", stdout);
-	for (j = 0; a.v[j] != NULL; j++) {
-		if (strcmp(a.v[j], "\n") == 0)
-			fputs("\n  ", stdout);
-		else
-			printf("%s%s", rp_quote(a.v[j], 1000, q, sizeof(q)),
-			       a.v[j + 1] != NULL && strcmp(a.v[j + 1], "\n") != 0 ? " " : "");
-	}
-	fputs("\n", stdout);
-	rp_strv_free(a.v);
+	sbuf_init(&sb, 1 << 20);
+	sbuf_puts(&sb, "dry run: nothing is written to any registry; a real run would do:\n");
 	for (i = 0; i < p->ntags; i++)
+		if (strcmp(ps->status[i], "unchanged") == 0)
+			present = 1;
+	for (i = 0; i < p->ntags; i++) {
+		if (strcmp(ps->status[i], "pushed") != 0)
+			continue;
 		ps->status[i] = "planned";
-	return RP_OK;
+		if (first && !present) {
+			struct argv a = { 0 };
+			char *dfile = rp_asprintf("%s/pushed.digest", ps->work);
+			write_argv(&a, ps, p->tags[i].image, dfile != NULL ? dfile : "pushed.digest");
+			free(dfile);
+			sbuf_puts(&sb, " ");
+			for (j = 0; a.v != NULL && a.v[j] != NULL; j++)
+				sbuf_printf(&sb, " %s", rp_quote(a.v[j], 1000, q, sizeof(q)));
+			sbuf_puts(&sb, "\n");
+			rp_strv_free(a.v);
+		} else {
+			sbuf_printf(&sb, "  PUT %s (server-side retag of %s)\n",
+				    p->tags[i].image, ps->digest);
+		}
+		first = 0;
+	}
+	if (first)
+		sbuf_puts(&sb, "  nothing: every tag is unchanged or kept\n");
+	if ((text = sbuf_take(&sb)) == NULL)
+		return rp_fail(err, RP_EREGISTRY, "out of memory");
+	st = run_print(text, err);
+	free(text);
+	return st;
 }
 
 /* --- the command -------------------------------------------------------- */
@@ -686,7 +662,7 @@ static rp_status
 report(struct push *ps, struct rp_err *err)
 {
 	struct run_result res = {
-		.command = "push", .digest = ps->o->dry_run ? NULL : ps->digest,
+		.command = "push", .digest = ps->digest[0] != '\0' ? ps->digest : NULL,
 		.status = ps->status, .dry_run = ps->o->dry_run,
 	};
 	json_t *j = NULL;
@@ -709,6 +685,41 @@ report(struct push *ps, struct rp_err *err)
 	free(text);
 	json_decref(j);
 	return st;
+}
+
+/* The registry client for the destination, with the environment's robot
+ * account, else what the auth files hold for this repository. */
+static rp_status
+open_registry(struct push *ps, struct rp_err *err)
+{
+	struct reg_config cfg;
+	struct creds fromfile;
+	char account[300], q[200];
+	rp_status st;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&fromfile, 0, sizeof(fromfile));
+	cfg.host = ps->host;
+	cfg.insecure = host_insecure(ps, ps->host);
+	cfg.cert_dir = ps->o->cert_dir;
+	if (ps->creds.username != NULL) {
+		cfg.username = ps->creds.username;
+		cfg.password = ps->creds.password;
+		snprintf(account, sizeof(account), "%s account '%s'", ps->creds.profile,
+			 rp_quote(ps->creds.username, 150, q, sizeof(q)));
+	} else {
+		if ((st = creds_from_authfiles(ps->o->authfile, ps->host, ps->repo, &fromfile,
+					       err)) != RP_OK)
+			return st;
+		cfg.username = fromfile.username;
+		cfg.password = fromfile.password;
+		snprintf(account, sizeof(account), "account '%s' from the auth file",
+			 rp_quote(fromfile.username != NULL ? fromfile.username : "", 150, q, sizeof(q)));
+	}
+	cfg.account = account;
+	ps->reg = reg_new(&cfg, err);
+	creds_free(&fromfile);
+	return ps->reg != NULL ? RP_OK : RP_EREGISTRY;
 }
 
 rp_status
@@ -745,11 +756,9 @@ push_run(struct rp_opts *o, struct rp_err *err)
 		goto out;
 	}
 	ps.auth = o->authfile;
-	if (o->dry_run) {
-		if ((st = dry_run(&ps, err)) == RP_OK)
-			st = report(&ps, err);
+	ps.repo = ps.plan->repository + strlen(ps.host) + 1;
+	if ((st = open_registry(&ps, err)) != RP_OK)
 		goto out;
-	}
 	if ((ps.work = workdir_create(err)) == NULL) {
 		st = RP_EREGISTRY;
 		goto out;
@@ -760,13 +769,32 @@ push_run(struct rp_opts *o, struct rp_err *err)
 			goto out;
 		ps.auth = ps.own_auth;
 	}
-	if ((st = stage(&ps, err)) != RP_OK || (st = decide(&ps, err)) != RP_OK ||
-	    (st = write_tags(&ps, err)) != RP_OK || (st = verify(&ps, err)) != RP_OK)
+	if ((st = source_inspect(o->source, &ps.src, err)) != RP_OK)
+		goto out;
+	if (ps.src.known) {
+		/* Pushed straight from the source; its digest is in index.json. */
+		memcpy(ps.digest, ps.src.digest, sizeof(ps.digest));
+		ps.is_index = ps.src.is_index;
+		if ((ps.layout = rp_strdup(o->source)) == NULL) {
+			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			goto out;
+		}
+	} else if ((st = stage(&ps, err)) != RP_OK) {
+		goto out;
+	}
+	if ((st = decide(&ps, err)) != RP_OK)
+		goto out;
+	if (o->dry_run)
+		st = dry_run(&ps, err);
+	else if ((st = write_tags(&ps, err)) == RP_OK)
+		st = verify(&ps, err);
+	if (st != RP_OK)
 		goto out;
 	st = report(&ps, err);
 out:
-	if (ps.work != NULL && !o->dry_run)
+	if (ps.work != NULL)
 		workdir_remove(ps.work);
+	reg_free(ps.reg);
 	if (engine_interrupted && st != RP_OK && err->msg[0] == '\0')
 		rp_fail(err, RP_EREGISTRY, "interrupted");
 	for (i = 0; ps.current != NULL && i < ps.plan->ntags; i++)

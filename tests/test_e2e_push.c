@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "reg.h"
+#include "testreg.h"
 
 static char *dir, *tmpd, *outp, *sump;
 
@@ -72,7 +72,7 @@ push(struct proc *p, const char *const *extra_env, const char *source,
 	const char *envp[40];
 	char tmpenv[600], devreg[300], prodreg[300];
 	size_t a = 0, e = 0, i;
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 
 	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
 	snprintf(devreg, sizeof(devreg), "%s/dev", r.host);
@@ -127,12 +127,12 @@ status_of(json_t *j, size_t i)
 
 /* Every tag in `tags` (space separated) points at digest in repo. */
 static void
-expect_tags_at(struct reg r, const char *repo, const char *tags, const char *digest)
+expect_tags_at(struct treg r, const char *repo, const char *tags, const char *digest)
 {
 	char *copy = strdup(tags), *save = NULL, *t, d[80];
 
 	for (t = strtok_r(copy, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
-		cr_expect_eq(reg_manifest(r, repo, t, NULL, d), 200, "%s:%s", repo, t);
+		cr_expect_eq(treg_manifest(r, repo, t, NULL, d), 200, "%s:%s", repo, t);
 		cr_expect_str_eq(d, digest, "%s:%s", repo, t);
 	}
 	free(copy);
@@ -140,7 +140,7 @@ expect_tags_at(struct reg r, const char *repo, const char *tags, const char *dig
 
 Test(push, each_transport_to_development, .init = setup, .fini = teardown, .timeout = 180)
 {
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	char *one = img("one.tar"), *layout = img("layout"), *dock = img("one-docker.tar");
 	char *want = NULL, src[700], *tags;
 	const char *storage = getenv("REGPUSH_TEST_STORAGE");
@@ -170,11 +170,11 @@ Test(push, each_transport_to_development, .init = setup, .fini = teardown, .time
 		j = result(&p, rows[i].same_digest ? want : NULL);
 		digest = json_string_value(json_object_get(j, "digest"));
 		snprintf(repo, sizeof(repo), "dev/%s", rows[i].svc);
-		tags = reg_tags(r, repo);
+		tags = treg_tags(r, repo);
 		cr_expect_str_eq(tags, "dev-0123456 feature-login", "%s", rows[i].src);
 		free(tags);
 		expect_tags_at(r, repo, "dev-0123456 feature-login", digest);
-		cr_expect_eq(reg_manifest(r, repo, "dev-0123456", NULL, d), 200);
+		cr_expect_eq(treg_manifest(r, repo, "dev-0123456", NULL, d), 200);
 		cr_expect_str_eq(status_of(j, 0), "pushed");
 		json_decref(j);
 		proc_free(&p);
@@ -188,7 +188,7 @@ Test(push, each_transport_to_development, .init = setup, .fini = teardown, .time
 
 Test(push, multi_arch_index_keeps_platforms_and_digest, .init = setup, .fini = teardown, .timeout = 120)
 {
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	char *multi = img("multi.tar"), src[700], *want, *body, d[80];
 	struct proc p;
 	json_t *m;
@@ -199,7 +199,7 @@ Test(push, multi_arch_index_keeps_platforms_and_digest, .init = setup, .fini = t
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	json_decref(result(&p, want));
 	expect_tags_at(r, "prod/t-multi", "v3.1.0 v3.1 v3 latest", want);
-	cr_assert_eq(reg_manifest(r, "prod/t-multi", "v3.1.0", &body, d), 200);
+	cr_assert_eq(treg_manifest(r, "prod/t-multi", "v3.1.0", &body, d), 200);
 	m = json_loads(body, 0, NULL);
 	cr_assert_not_null(m);
 	cr_expect_str_eq(json_string_value(json_object_get(m, "mediaType")), "application/vnd.oci.image.index.v1+json");
@@ -208,7 +208,7 @@ Test(push, multi_arch_index_keeps_platforms_and_digest, .init = setup, .fini = t
 	for (size_t i = 0; i < 2; i++) {
 		const char *cd = json_string_value(json_object_get(json_array_get(json_object_get(m, "manifests"), i), "digest"));
 		char cdd[80];
-		cr_expect_eq(reg_manifest(r, "prod/t-multi", cd, NULL, cdd), 200, "%s", cd);
+		cr_expect_eq(treg_manifest(r, "prod/t-multi", cd, NULL, cdd), 200, "%s", cd);
 	}
 	json_decref(m);
 	free(body);
@@ -228,7 +228,7 @@ static const struct {
 
 Test(push, every_environment, .init = setup, .fini = teardown, .timeout = 180)
 {
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	char *one = img("one.tar"), src[700], *want, *tags;
 	size_t i;
 
@@ -243,7 +243,7 @@ Test(push, every_environment, .init = setup, .fini = teardown, .timeout = 180)
 		cr_assert_eq(p.status, 0, "%s: %s", env_rows[i].ref, p.err);
 		j = result(&p, want);
 		cr_expect_str_eq(status_of(j, 0), env_rows[i].first_status, "%s", env_rows[i].ref);
-		tags = reg_tags(r, env_rows[i].repo);
+		tags = treg_tags(r, env_rows[i].repo);
 		cr_expect_str_eq(tags, env_rows[i].tags, "%s", env_rows[i].ref);
 		expect_tags_at(r, env_rows[i].repo, tags, want);
 		free(tags);
@@ -256,7 +256,7 @@ Test(push, every_environment, .init = setup, .fini = teardown, .timeout = 180)
 
 Test(push, immutable_release_rerun_and_conflict, .init = setup, .fini = teardown, .timeout = 120)
 {
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	char *one = img("one.tar"), *two = img("two.tar"), s1[700], s2[700], *d1, *d2, *before, *after, *msg;
 	struct proc p;
 	json_t *j;
@@ -279,14 +279,14 @@ Test(push, immutable_release_rerun_and_conflict, .init = setup, .fini = teardown
 	json_decref(j);
 	proc_free(&p);
 	/* Another image for the same release: refused, registry unchanged. */
-	before = reg_tags(r, "prod/t-immutable");
+	before = treg_tags(r, "prod/t-immutable");
 	push(&p, NULL, s2, "refs/tags/v5.0.0", "t-immutable", NULL);
 	cr_expect_eq(p.status, 3, "%s", p.err);
 	cr_assert(asprintf(&msg, "regpush: refused: %s/prod/t-immutable:v5.0.0 is immutable and already points at %s; "
 			   "this run's image is %s. Nothing was written.\n", r.host, d1, d2) > 0);
 	cr_expect_str_eq(p.err, msg);
 	cr_expect_str_eq(p.out, "");
-	after = reg_tags(r, "prod/t-immutable");
+	after = treg_tags(r, "prod/t-immutable");
 	cr_expect_str_eq(before, after);
 	expect_tags_at(r, "prod/t-immutable", "v5.0.0 v5.0 v5 latest", d1);
 	expect_tmp_empty();
@@ -302,7 +302,7 @@ Test(push, immutable_release_rerun_and_conflict, .init = setup, .fini = teardown
 
 Test(push, backport_moves_only_its_own_line, .init = setup, .fini = teardown, .timeout = 120)
 {
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	char *one = img("one.tar"), *two = img("two.tar"), s1[700], s2[700], *d1, *d2;
 	struct proc p;
 	json_t *j;
@@ -346,7 +346,7 @@ Test(push, backport_moves_only_its_own_line, .init = setup, .fini = teardown, .t
 
 Test(push, buildah_engine_single_and_multi_arch, .init = setup, .fini = teardown, .timeout = 240)
 {
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	char *one = img("one.tar"), *multi = img("multi.tar"), s1[700], s2[700], *d1, *d2;
 	const char *flags[] = { "--engine", "buildah", NULL };
 	struct proc p;
@@ -374,7 +374,7 @@ Test(push, buildah_engine_single_and_multi_arch, .init = setup, .fini = teardown
 
 Test(push, dry_run_writes_nothing, .init = setup, .fini = teardown, .timeout = 60)
 {
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	char *one = img("one.tar"), src[700], *tags, want[2000];
 	const char *flags[] = { "--dry-run", NULL };
 	const char *env[] = { "REGPUSH_RELEASE_USERNAME=bot", "REGPUSH_RELEASE_PASSWORD=hunter2-secret", NULL };
@@ -383,14 +383,19 @@ Test(push, dry_run_writes_nothing, .init = setup, .fini = teardown, .timeout = 6
 	snprintf(src, sizeof(src), "oci-archive:%s", one);
 	push(&p, env, src, "refs/tags/v9.9.9", "t-dryrun", flags);
 	cr_assert_eq(p.status, 0, "%s", p.err);
-	snprintf(want, sizeof(want), "dry run: nothing is written to any registry; a real run would run:\n"
-		 "  skopeo copy --authfile=$WORK/auth.json --retry-times=3 --all --digestfile=$WORK/staged.digest %s oci:$WORK/layout:img\n"
-		 "  skopeo copy --authfile=$WORK/auth.json --retry-times=3 --all --preserve-digests --dest-tls-verify=false "
-		 "--digestfile=$WORK/pushed.digest oci:$WORK/layout:img docker://%s/prod/t-dryrun:v9.9.9\n", src, r.host);
+	snprintf(want, sizeof(want), "dry run: nothing is written to any registry; a real run would do:\n"
+		 "  skopeo copy --authfile=");
 	cr_expect_eq(strncmp(p.out, want, strlen(want)), 0, "%s", p.out);
+	snprintf(want, sizeof(want), " --retry-times=3 --all --preserve-digests --dest-tls-verify=false "
+		 "--digestfile=%s/regpush.", tmpd);
+	cr_expect(strstr(p.out, want) != NULL, "%s", p.out);
+	snprintf(want, sizeof(want), "/pushed.digest %s docker://%s/prod/t-dryrun:v9.9.9\n"
+		 "  PUT %s/prod/t-dryrun:v9.9 (server-side retag of sha256:", src, r.host, r.host);
+	cr_expect(strstr(p.out, want) != NULL, "%s", p.out);
+	cr_expect(strstr(p.out, "  PUT ") != NULL && strstr(p.out, "/prod/t-dryrun:latest (server-side retag of sha256:") != NULL, "%s", p.out);
 	cr_expect(strstr(p.out, "hunter2") == NULL);
 	cr_expect(strstr(p.out, "\"dry_run\": true") != NULL, "%s", p.out);
-	tags = reg_tags(r, "prod/t-dryrun");
+	tags = treg_tags(r, "prod/t-dryrun");
 	cr_expect_str_eq(tags, "", "nothing in the registry");
 	free(tags);
 	expect_tmp_empty();
@@ -426,7 +431,7 @@ spy(const char *mode)
 
 Test(push, secrets_never_in_argv_and_auth_file_removed, .init = setup, .fini = teardown, .timeout = 120)
 {
-	struct reg r = reg_tls();
+	struct treg r = treg_tls();
 	char *one = img("one.tar"), src[700], path[4096], pw[300], user[300], dev[300], cert[700], *log, *content;
 	char *spydir = spy("pass");
 	struct proc p;
@@ -477,7 +482,7 @@ Test(push, secrets_never_in_argv_and_auth_file_removed, .init = setup, .fini = t
 	content = read_all(path);
 	cr_expect(strstr(content, "\"auths\":{\"127.0.0.1:") != NULL, "%s", content);
 	free(content);
-	tags = reg_tags(r, "dev/t-secret");
+	tags = treg_tags(r, "dev/t-secret");
 	cr_expect_str_eq(tags, "dev-0123456 dev-latest");
 	free(tags);
 	expect_tmp_empty();
@@ -491,7 +496,7 @@ Test(push, secrets_never_in_argv_and_auth_file_removed, .init = setup, .fini = t
 static void
 push_tls(struct proc *p, const char *password, int with_ca, int insecure_plain_http)
 {
-	struct reg r = insecure_plain_http ? reg_plain() : reg_tls();
+	struct treg r = insecure_plain_http ? treg_plain() : treg_tls();
 	char *one = img("one.tar"), src[700], dev[300], user[300], pw[300], tmpenv[600], cert[700];
 	const char *argv[20];
 	const char *envp[] = { user, pw, tmpenv, "HOME=/root", NULL };
@@ -526,15 +531,15 @@ push_tls(struct proc *p, const char *password, int with_ca, int insecure_plain_h
 
 Test(push, tls_htpasswd_right_and_wrong_password, .init = setup, .fini = teardown, .timeout = 120)
 {
-	struct reg r = reg_tls();
+	struct treg r = treg_tls();
 	struct proc p;
 	char *tags, *want;
 
 	push_tls(&p, "wrong-password-42", 1, 0);
 	cr_expect_eq(p.status, 1, "%s", p.err);
-	cr_assert(asprintf(&want, "regpush: registry %s refused the credentials of the dev account '%s' while reading the tag:",
-			   r.host, getenv("REGPUSH_TEST_USER")) > 0);
-	cr_expect_eq(strncmp(p.err, want, strlen(want)), 0, "%s", p.err);
+	cr_assert(asprintf(&want, "regpush: registry %s refused the credentials of the dev account '%s' "
+			   "(HEAD dev/t-tls:dev-0123456): HTTP 401\n", r.host, getenv("REGPUSH_TEST_USER")) > 0);
+	cr_expect_str_eq(p.err, want);
 	cr_expect(strstr(p.err, "wrong-password-42") == NULL);
 	cr_expect(strstr(p.out, "wrong-password-42") == NULL);
 	free(want);
@@ -543,16 +548,16 @@ Test(push, tls_htpasswd_right_and_wrong_password, .init = setup, .fini = teardow
 
 	push_tls(&p, getenv("REGPUSH_TEST_PASS"), 0, 0);
 	cr_expect_eq(p.status, 1, "without the CA, verification fails: %s", p.err);
-	cr_assert(asprintf(&want, "regpush: cannot reach registry %s while reading the tag:", r.host) > 0);
-	cr_expect_eq(strncmp(p.err, want, strlen(want)), 0, "%s", p.err);
-	cr_expect(strstr(p.err, "certificate") != NULL, "%s", p.err);
+	cr_assert(asprintf(&want, "regpush: cannot reach registry %s: SSL certificate problem: "
+			   "unable to get local issuer certificate\n", r.host) > 0);
+	cr_expect_str_eq(p.err, want);
 	free(want);
 	proc_free(&p);
 
 	push_tls(&p, getenv("REGPUSH_TEST_PASS"), 1, 0);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);
-	tags = reg_tags(r, "dev/t-tls");
+	tags = treg_tags(r, "dev/t-tls");
 	cr_expect_str_eq(tags, "dev-0123456");
 	free(tags);
 	expect_tmp_empty();
@@ -560,22 +565,20 @@ Test(push, tls_htpasswd_right_and_wrong_password, .init = setup, .fini = teardow
 
 Test(push, plain_http_needs_insecure_registry, .init = setup, .fini = teardown, .timeout = 60)
 {
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	struct proc p;
 	char *want, *tags;
 
 	push_tls(&p, "x", 0, 1);
 	cr_expect_eq(p.status, 1, "%s", p.err);
-	cr_assert(asprintf(&want, "regpush: cannot reach registry %s while reading the tag: "
-			   "Error parsing image name \\x5c\"docker://%s/dev/t-tls:dev-0123456\\x5c\": "
-			   "pinging container registry %s: Get \\x5c\"https://%s/v2/\\x5c\": "
-			   "http: server gave HTTP response to HTTPS client\n",
-			   r.host, r.host, r.host, r.host) > 0);
-	(void)want;
-	cr_expect(strstr(p.err, "server gave HTTP response to HTTPS client") != NULL, "%s", p.err);
-	cr_expect_eq(strncmp(p.err, want, 45), 0, "%s", p.err);
+	cr_assert(asprintf(&want, "regpush: cannot reach registry %s: OpenSSL/3.0.19: error:0A00010B:SSL routines::"
+			   "wrong version number (a registry that serves plain HTTP is used only with "
+			   "--insecure-registry %s)\n", r.host, r.host) > 0);
+	/* The OpenSSL version in the middle varies: compare around it. */
+	cr_expect(strstr(p.err, "wrong version number (a registry that serves plain HTTP is used only with --insecure-registry") != NULL, "%s", p.err);
+	cr_expect_eq(strncmp(p.err, want, 40), 0, "%s", p.err);
 	free(want);
-	tags = reg_tags(r, "dev/t-tls");
+	tags = treg_tags(r, "dev/t-tls");
 	cr_expect_str_eq(tags, "", "no silent downgrade to HTTP");
 	free(tags);
 	expect_tmp_empty();
@@ -596,9 +599,9 @@ Test(push, dead_registry_is_exit_1_naming_it, .init = setup, .fini = teardown, .
 	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
 	run_regpush(argv, envp, &p);
 	cr_expect_eq(p.status, 1);
-	want = "regpush: cannot reach registry 127.0.0.1:9 while reading the tag:";
+	want = "regpush: cannot reach registry 127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after ";
 	cr_expect_eq(strncmp(p.err, want, strlen(want)), 0, "%s", p.err);
-	cr_expect(strstr(p.err, "connection refused") != NULL, "%s", p.err);
+	cr_expect(strstr(p.err, "Couldn't connect to server\n") != NULL, "%s", p.err);
 	expect_tmp_empty();
 	proc_free(&p);
 	free(one);
@@ -609,7 +612,7 @@ push_with_spy(struct proc *p, const char *mode, const char *timeout)
 {
 	char *one = img("one.tar"), src[700], path[4096], tmpenv[600], to[64];
 	char *spydir = spy(mode);
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	char dev[300];
 	const char *argv[] = { "regpush", "push", "--source", src, "--ref", "refs/heads/main",
 			       "--sha", SHA40, "--service", mode, "--dev-registry", dev,
@@ -628,7 +631,7 @@ push_with_spy(struct proc *p, const char *mode, const char *timeout)
 
 Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .timeout = 120)
 {
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	struct proc p;
 	char *want, *tags;
 
@@ -655,7 +658,7 @@ Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .tim
 	free(want);
 	expect_tmp_empty();
 	proc_free(&p);
-	tags = reg_tags(r, "dev/hang");
+	tags = treg_tags(r, "dev/hang");
 	cr_expect_str_eq(tags, "");
 	free(tags);
 }
@@ -663,7 +666,7 @@ Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .tim
 Test(push, sigterm_cleans_up, .init = setup, .fini = teardown, .timeout = 120)
 {
 	char *one = img("one.tar"), src[700], path[4096], tmpenv[600], *spydir = spy("hang");
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	char dev[300], *argv[] = { "regpush", "push", "--source", src, "--ref", "refs/heads/main",
 				   "--sha", SHA40, "--service", "sig", "--dev-registry", dev,
 				   "--insecure-registry", (char *)r.host, NULL };
@@ -707,7 +710,7 @@ Test(push, action_outputs_and_summary, .init = setup, .fini = teardown, .timeout
 {
 	char *one = img("one.tar"), src[700], *want, *out, *sum, e1[700], e2[700], e3[700];
 	const char *env[] = { "GITHUB_ACTIONS=true", e1, e2, e3, NULL };
-	struct reg r = reg_plain();
+	struct treg r = treg_plain();
 	struct proc p;
 	char expect_out[4096], expect_sum[2048];
 

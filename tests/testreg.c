@@ -1,5 +1,5 @@
 /* reg.c — the tests' own registry reader. */
-#include "reg.h"
+#include "testreg.h"
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -12,19 +12,19 @@
 #include "helpers.h"
 #include "util.h"
 
-struct reg
-reg_plain(void)
+struct treg
+treg_plain(void)
 {
-	struct reg r = { getenv("REGPUSH_TEST_PLAIN"), 0 };
+	struct treg r = { getenv("REGPUSH_TEST_PLAIN"), 0 };
 
 	cr_assert(r.host != NULL, "run the tests through tests/with-registries.sh");
 	return r;
 }
 
-struct reg
-reg_tls(void)
+struct treg
+treg_tls(void)
 {
-	struct reg r = { getenv("REGPUSH_TEST_TLS"), 1 };
+	struct treg r = { getenv("REGPUSH_TEST_TLS"), 1 };
 
 	cr_assert(r.host != NULL, "run the tests through tests/with-registries.sh");
 	return r;
@@ -53,7 +53,7 @@ on_header(char *d, size_t sz, size_t n, void *u)
 }
 
 static long
-get(struct reg r, const char *path, int manifest, char **body, char digest[80])
+get(struct treg r, const char *path, int manifest, char **body, char digest[80])
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -95,7 +95,7 @@ get(struct reg r, const char *path, int manifest, char **body, char digest[80])
 }
 
 long
-reg_manifest(struct reg r, const char *repo, const char *ref, char **body,
+treg_manifest(struct treg r, const char *repo, const char *ref, char **body,
 	     char digest[80])
 {
 	char path[600], *b = NULL, hex[65], want[80];
@@ -122,7 +122,7 @@ cmp(const void *a, const void *b)
 }
 
 char *
-reg_tags(struct reg r, const char *repo)
+treg_tags(struct treg r, const char *repo)
 {
 	char path[600], *b = NULL;
 	const char *tags[512];
