@@ -7,7 +7,7 @@
 # Median of N runs each, wall time; prints ratios. Never fails on a time.
 set -euo pipefail
 bin=$1
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 reg=$REGPUSH_TEST_PLAIN
 work=$(mktemp -d /tmp/regpush-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT

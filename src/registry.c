@@ -1211,7 +1211,9 @@ rp_status
 reg_tags(struct reg_client *c, const char *repo, char ***out, struct rp_err *err)
 {
 	struct resp r;
-	char *path = rp_asprintf("/v2/%s/tags/list?n=1000", repo), *next;
+	/* Quay sends at most 100 a page; distribution honours n. */
+	char *path = rp_asprintf("/v2/%s/tags/list?n=%ld", repo,
+				 env_long("REGPUSH_TAGS_PAGE", 1000, 1, 10000)), *next;
 	char *scope = scope_for(c, repo, "pull");
 	char what[300];
 	json_t *j, *t;

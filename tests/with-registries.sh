@@ -95,6 +95,44 @@ auth:
     realm: regpush-test
     path: $root/htpasswd")
 
+# --- token auth: a token server (tests/fakes.py) and a registry using it ---
+here=$(cd "$(dirname "$0")" && pwd)
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=regpush token signer" \
+  -keyout "$root/token.key" -out "$root/token.crt" 2>/dev/null
+
+# start_fake NAME ARGS... -> prints the port
+start_fake() {
+  local name=$1 port; shift
+  for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    mkdir -p "$root/$name"
+    python3 "$here/fakes.py" "$@" --port "$port" --log "$root/$name/requests.log" \
+      >"$root/$name/out" 2>&1 &
+    local pid=$!
+    for _ in $(seq 100); do
+      if grep -q ready "$root/$name/out" 2>/dev/null; then
+        echo "$pid" >"$root/$name/pid"; echo "$port"; return 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill "$pid" 2>/dev/null || true
+  done
+  echo "$name did not start:" >&2; cat "$root/$name/out" >&2; return 1
+}
+token_port=$(start_fake tokensrv token --key "$root/token.key" --cert "$root/token.crt" \
+  --user "$user" --password "$pass")
+tokreg_port=$(start_registry tokenreg "auth:
+  token:
+    realm: http://127.0.0.1:$token_port/token
+    service: regpush-test
+    issuer: regpush-test-issuer
+    rootcertbundle: $root/token.crt")
+# A fault-injecting proxy in front of the plain registry, and one that
+# only adds 20 ms of round-trip time (for the benchmark).
+fault_port=$(start_fake faultproxy proxy --upstream "127.0.0.1:$plain_port")
+slow_port=$(start_fake slowproxy proxy --upstream "127.0.0.1:$plain_port" --delay-ms 10)
+
 # --- images ---------------------------------------------------------------
 img=$root/images
 mkdir -p "$img"
@@ -129,5 +167,12 @@ export REGPUSH_TEST_USER=$user
 export REGPUSH_TEST_PASS=$pass
 export REGPUSH_TEST_IMAGES=$img
 export REGPUSH_TEST_STORAGE="vfs@$root/storage+$root/run"
-echo "test registries: plain $REGPUSH_TEST_PLAIN, tls+htpasswd $REGPUSH_TEST_TLS" >&2
+export REGPUSH_TEST_TOKENREG=127.0.0.1:$tokreg_port
+export REGPUSH_TEST_TOKEN_LOG=$root/tokensrv/requests.log
+export REGPUSH_TEST_FAULT=127.0.0.1:$fault_port
+export REGPUSH_TEST_FAULT_LOG=$root/faultproxy/requests.log
+export REGPUSH_TEST_SLOW=127.0.0.1:$slow_port
+export REGPUSH_TEST_PLAIN_LOG=$root/plain/log
+echo "test registries: plain $REGPUSH_TEST_PLAIN, tls+htpasswd $REGPUSH_TEST_TLS," \
+  "token $REGPUSH_TEST_TOKENREG, fault proxy $REGPUSH_TEST_FAULT, +20ms proxy $REGPUSH_TEST_SLOW" >&2
 "$@"

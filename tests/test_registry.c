@@ -1,0 +1,489 @@
+/*
+ * The registry client: parsers (table-driven), auth-file lookup, and the
+ * API against real registries started by tests/with-registries.sh — plain,
+ * htpasswd over TLS, token auth — and through a fault-injecting proxy.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "creds.h"
+#include "helpers.h"
+#include "registry.h"
+#include "util.h"
+
+/* --- parsers ------------------------------------------------------------- */
+
+static const struct {
+	const char *in;
+	int rc;
+	const char *scheme, *realm, *service, *scope, *error;
+} ch_rows[] = {
+	{ "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:samalba/my-app:pull,push\"",
+	  0, "bearer", "https://auth.docker.io/token", "registry.docker.io", "repository:samalba/my-app:pull,push", "" },
+	{ "bearer REALM=\"https://quay.io/v2/auth\", Service=\"quay.io\"", 0, "bearer", "https://quay.io/v2/auth", "quay.io", "", "" },
+	{ "Bearer realm=https://r/t,service=svc,error=insufficient_scope,scope=\"repository:a:pull,push\"",
+	  0, "bearer", "https://r/t", "svc", "repository:a:pull,push", "insufficient_scope" },
+	{ "Basic realm=\"Registry Realm\"", 0, "basic", "Registry Realm", "", "", "" },
+	{ "Bearer realm=\"a\\\"b\"", 0, "bearer", "a\"b", "", "", "" },
+	{ "Bearer realm=\"unterminated", -1, NULL, NULL, NULL, NULL, NULL },
+	{ "Bearer realm", -1, NULL, NULL, NULL, NULL, NULL },
+	{ "", -1, NULL, NULL, NULL, NULL, NULL },
+};
+
+Test(registry, parse_challenge_table)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ch_rows) / sizeof(ch_rows[0]); i++) {
+		struct reg_challenge ch;
+		int rc = reg_parse_challenge(ch_rows[i].in, &ch);
+		cr_expect_eq(rc, ch_rows[i].rc, "row %zu: %s", i, ch_rows[i].in);
+		if (rc != 0 || ch_rows[i].rc != 0)
+			continue;
+		cr_expect_str_eq(ch.scheme, ch_rows[i].scheme, "row %zu", i);
+		cr_expect_str_eq(ch.realm, ch_rows[i].realm, "row %zu", i);
+		cr_expect_str_eq(ch.service, ch_rows[i].service, "row %zu", i);
+		cr_expect_str_eq(ch.scope, ch_rows[i].scope, "row %zu", i);
+		cr_expect_str_eq(ch.error, ch_rows[i].error, "row %zu", i);
+	}
+}
+
+static const struct { const char *in, *want; } link_rows[] = {
+	{ "</v2/test/tags/list?last=asj9e&n=2>; rel=\"next\"", "/v2/test/tags/list?last=asj9e&n=2" },
+	{ "<https://quay.io/v2/ns/repo/tags/list?n=100&last=foo>; rel=\"next\"", "/v2/ns/repo/tags/list?n=100&last=foo" },
+	{ "<http://127.0.0.1:5000/v2/a/tags/list?n=1&last=b>; REL=next", "/v2/a/tags/list?n=1&last=b" },
+	{ "</v2/a/tags/list?n=1>; rel=\"prev\", </v2/a/tags/list?n=1&last=z>; rel=\"next\"", "/v2/a/tags/list?n=1&last=z" },
+	{ "</v2/a/tags/list?n=1>; rel=\"prev\"", NULL },
+	{ "<https://evil.example/steal>; rel=\"next\"", NULL },
+	{ "garbage", NULL },
+	{ "", NULL },
+};
+
+Test(registry, link_next_table)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(link_rows) / sizeof(link_rows[0]); i++) {
+		char *got = reg_link_next(link_rows[i].in);
+		if (link_rows[i].want == NULL)
+			cr_expect_null(got, "row %zu: %s", i, got);
+		else
+			cr_expect_str_eq(got != NULL ? got : "(null)", link_rows[i].want, "row %zu", i);
+		free(got);
+	}
+}
+
+Test(registry, retry_after)
+{
+	long now = 1784000000; /* 2026-07-14T03:33:20Z */
+
+	cr_expect_eq(reg_retry_after("3", now), 3);
+	cr_expect_eq(reg_retry_after("0", now), 0);
+	cr_expect_eq(reg_retry_after("3600", now), 60, "capped");
+	cr_expect_eq(reg_retry_after("Tue, 14 Jul 2026 03:33:30 GMT", now), 10);
+	cr_expect_eq(reg_retry_after("Tue, 14 Jul 2026 03:00:00 GMT", now), 0, "in the past");
+	cr_expect_eq(reg_retry_after("soon", now), -1);
+	cr_expect_eq(reg_retry_after("", now), -1);
+	cr_expect_eq(reg_retry_after(NULL, now), -1);
+	cr_expect_eq(reg_retry_after("-5", now), -1);
+}
+
+/* --- auth files ------------------------------------------------------------ */
+
+Test(registry, auth_file_lookup)
+{
+	char *dir = tmpdir_new(), *f, *home, env[600];
+	struct creds c;
+	struct rp_err err;
+
+	/* base64("host-user:host-pass"), ("ns-user:ns-pass"), ("repo-user:p:w") */
+	f = write_file(dir, "auth.json",
+		       "{\"auths\":{\"reg.example\":{\"auth\":\"aG9zdC11c2VyOmhvc3QtcGFzcw==\"},"
+		       "\"reg.example/team\":{\"auth\":\"bnMtdXNlcjpucy1wYXNz\"},"
+		       "\"reg.example/team/app\":{\"auth\":\"cmVwby11c2VyOnA6dw==\"}}}");
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(creds_from_authfiles(f, "reg.example", "team/app", &c, &err), RP_OK);
+	cr_expect_str_eq(c.username, "repo-user");
+	cr_expect_str_eq(c.password, "p:w", "split on the first ':'");
+	creds_free(&c);
+	cr_assert_eq(creds_from_authfiles(f, "reg.example", "team/other", &c, &err), RP_OK);
+	cr_expect_str_eq(c.username, "ns-user");
+	creds_free(&c);
+	cr_assert_eq(creds_from_authfiles(f, "reg.example", "else/x", &c, &err), RP_OK);
+	cr_expect_str_eq(c.username, "host-user");
+	creds_free(&c);
+	cr_assert_eq(creds_from_authfiles(f, "other.example", "x", &c, &err), RP_OK);
+	cr_expect_null(c.username);
+	free(f);
+
+	/* No explicit file: ~/.docker/config.json with an https:// key. */
+	cr_assert(asprintf(&home, "%s/home", dir) > 0);
+	snprintf(env, sizeof(env), "mkdir -p %s/.docker", home);
+	cr_assert_eq(system(env), 0);
+	snprintf(env, sizeof(env), "%s/.docker", home);
+	f = write_file(env, "config.json",
+		       "{\"auths\":{\"https://reg.example/\":{\"auth\":\"aG9zdC11c2VyOmhvc3QtcGFzcw==\"}}}");
+	setenv("HOME", home, 1);
+	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("DOCKER_CONFIG");
+	cr_assert_eq(creds_from_authfiles(NULL, "reg.example", "a/b", &c, &err), RP_OK);
+	cr_expect_str_eq(c.username, "host-user");
+	creds_free(&c);
+	/* A malformed file is skipped, not fatal. */
+	free(f);
+	f = write_file(env, "config.json", "{not json");
+	cr_assert_eq(creds_from_authfiles(NULL, "reg.example", "a/b", &c, &err), RP_OK);
+	cr_expect_null(c.username);
+	free(f);
+	free(home);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* --- the API against real registries -------------------------------------- */
+
+static struct reg_client *
+client(const char *envvar, int insecure, int creds, int ca)
+{
+	struct reg_config cfg = { 0 };
+	struct rp_err err;
+	struct reg_client *c;
+
+	cfg.host = getenv(envvar);
+	cr_assert_not_null(cfg.host, "run through tests/with-registries.sh");
+	cfg.insecure = insecure;
+	cfg.cert_dir = ca ? getenv("REGPUSH_TEST_CA_DIR") : NULL;
+	if (creds) {
+		cfg.username = getenv("REGPUSH_TEST_USER");
+		cfg.password = getenv("REGPUSH_TEST_PASS");
+		cfg.account = "test account";
+	}
+	setenv("REGPUSH_RETRY_BASE_MS", "20", 1);
+	c = reg_new(&cfg, &err);
+	cr_assert_not_null(c, "%s", err.msg);
+	return c;
+}
+
+/* A small OCI image manifest whose blobs exist: copy "one" into repo
+ * with skopeo, then read its manifest. */
+static void
+seed(const char *host, const char *repo, const char *tag, int tls)
+{
+	char src[700], dst[700], cert[700], creds[400];
+	const char *argv[12];
+	const char *envp[] = { "HOME=/root", NULL };
+	struct proc p;
+	int a = 0;
+
+	snprintf(src, sizeof(src), "oci-archive:%s/one.tar", getenv("REGPUSH_TEST_IMAGES"));
+	snprintf(dst, sizeof(dst), "docker://%s/%s:%s", host, repo, tag);
+	argv[a++] = "skopeo";
+	argv[a++] = "copy";
+	argv[a++] = "-q";
+	if (tls) {
+		snprintf(cert, sizeof(cert), "--dest-cert-dir=%s", getenv("REGPUSH_TEST_CA_DIR"));
+		snprintf(creds, sizeof(creds), "--dest-creds=%s:%s", getenv("REGPUSH_TEST_USER"),
+			 getenv("REGPUSH_TEST_PASS"));
+		argv[a++] = cert;
+		argv[a++] = creds;
+	} else {
+		argv[a++] = "--dest-tls-verify=false";
+	}
+	argv[a++] = src;
+	argv[a++] = dst;
+	argv[a] = NULL;
+	run_prog("skopeo", argv, envp, &p);
+	cr_assert_eq(p.status, 0, "seeding %s: %s", dst, p.err);
+	proc_free(&p);
+}
+
+Test(registry, manifest_roundtrip_tags_and_pagination, .timeout = 60)
+{
+	struct reg_client *c;
+	struct reg_manifest m, m2;
+	struct rp_err err;
+	char d[80], tag[16], **tags;
+	int i;
+
+	seed(getenv("REGPUSH_TEST_PLAIN"), "api/rt", "src", 0);
+	setenv("REGPUSH_TAGS_PAGE", "3", 1);
+	c = client("REGPUSH_TEST_PLAIN", 1, 0, 0);
+	cr_assert_eq(reg_ping(c, &err), RP_OK, "%s", err.msg);
+	cr_assert_eq(reg_manifest_get(c, "api/rt", "src", &m, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(m.media_type, "application/vnd.oci.image.manifest.v1+json");
+	cr_expect_eq(strncmp(m.digest, "sha256:", 7), 0);
+	/* Server-side retag: the identical bytes under 7 new tags. */
+	for (i = 0; i < 7; i++) {
+		snprintf(tag, sizeof(tag), "t%d", i);
+		cr_assert_eq(reg_manifest_put(c, "api/rt", tag, &m, &err), RP_OK, "%s", err.msg);
+		cr_assert_eq(reg_manifest_head(c, "api/rt", tag, d, &err), RP_OK, "%s", err.msg);
+		cr_expect_str_eq(d, m.digest);
+	}
+	cr_assert_eq(reg_manifest_get(c, "api/rt", m.digest, &m2, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(m2.len, m.len);
+	cr_expect_eq(memcmp(m2.bytes, m.bytes, m.len), 0, "exact bytes kept");
+	reg_manifest_free(&m2);
+	/* 8 tags over pages of 3, following distribution's relative Link. */
+	cr_assert_eq(reg_tags(c, "api/rt", &tags, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(rp_strv_len(tags), 8);
+	rp_strv_free(tags);
+	cr_assert_eq(reg_manifest_head(c, "api/rt", "absent", d, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(d, "");
+	cr_assert_eq(reg_tags(c, "api/never-created", &tags, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(rp_strv_len(tags), 0);
+	rp_strv_free(tags);
+	reg_manifest_free(&m);
+	reg_free(c);
+}
+
+Test(registry, absolute_link_pagination_through_proxy, .timeout = 60)
+{
+	struct reg_client *c;
+	struct rp_err err;
+	char **tags;
+
+	seed(getenv("REGPUSH_TEST_PLAIN"), "f-abslink/x", "a", 0);
+	seed(getenv("REGPUSH_TEST_PLAIN"), "f-abslink/x", "b", 0);
+	seed(getenv("REGPUSH_TEST_PLAIN"), "f-abslink/x", "c", 0);
+	setenv("REGPUSH_TAGS_PAGE", "1", 1);
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	cr_assert_eq(reg_tags(c, "f-abslink/x", &tags, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(rp_strv_len(tags), 3);
+	rp_strv_free(tags);
+	reg_free(c);
+}
+
+Test(registry, blobs_mount_and_delete, .timeout = 60)
+{
+	struct reg_client *c;
+	struct reg_manifest m;
+	struct rp_err err;
+	char d[80];
+	json_t *j;
+	const char *layer;
+	int exists, mounted;
+
+	seed(getenv("REGPUSH_TEST_PLAIN"), "api/src", "one", 0);
+	c = client("REGPUSH_TEST_PLAIN", 1, 0, 0);
+	cr_assert_eq(reg_manifest_get(c, "api/src", "one", &m, &err), RP_OK, "%s", err.msg);
+	j = json_loadb(m.bytes, m.len, 0, NULL);
+	layer = json_string_value(json_object_get(json_array_get(json_object_get(j, "layers"), 0), "digest"));
+	cr_assert_not_null(layer);
+	cr_assert_eq(reg_blob_head(c, "api/src", layer, &exists, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(exists, 1);
+	cr_assert_eq(reg_blob_head(c, "api/dst", layer, &exists, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(exists, 0);
+	/* 201: mounted from a repository that has it. */
+	cr_assert_eq(reg_blob_mount(c, "api/dst", "api/src", layer, &mounted, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(mounted, 1);
+	cr_assert_eq(reg_blob_head(c, "api/dst", layer, &exists, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(exists, 1);
+	/* 202: not mounted (the source repository lacks it); upload cancelled. */
+	cr_assert_eq(reg_blob_mount(c, "api/dst2", "api/nothing-here", layer, &mounted, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(mounted, 0);
+	/* DELETE by digest removes every tag on the manifest. */
+	cr_assert_eq(reg_manifest_delete(c, "api/src", m.digest, &err), RP_OK, "%s", err.msg);
+	cr_assert_eq(reg_manifest_head(c, "api/src", "one", d, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(d, "");
+	json_decref(j);
+	reg_manifest_free(&m);
+	reg_free(c);
+}
+
+Test(registry, htpasswd_over_tls, .timeout = 60)
+{
+	struct reg_client *c;
+	struct reg_config cfg = { 0 };
+	struct rp_err err;
+	char d[80], want[400];
+
+	seed(getenv("REGPUSH_TEST_TLS"), "api/tls", "one", 1);
+	c = client("REGPUSH_TEST_TLS", 0, 1, 1);
+	cr_assert_eq(reg_manifest_head(c, "api/tls", "one", d, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(strncmp(d, "sha256:", 7), 0);
+	reg_free(c);
+	/* Wrong password: one line naming registry and account, not the secret. */
+	cfg.host = getenv("REGPUSH_TEST_TLS");
+	cfg.cert_dir = getenv("REGPUSH_TEST_CA_DIR");
+	cfg.username = "robot+ci";
+	cfg.password = "not-the-password-123";
+	cfg.account = "dev account 'robot+ci'";
+	c = reg_new(&cfg, &err);
+	cr_expect_eq(reg_manifest_head(c, "api/tls", "one", d, &err), RP_EREGISTRY);
+	snprintf(want, sizeof(want), "registry %s refused the credentials of the dev account 'robot+ci' "
+		 "(HEAD api/tls:one): HTTP 401", cfg.host);
+	cr_expect_str_eq(err.msg, want);
+	reg_free(c);
+	/* Anonymous. */
+	c = client("REGPUSH_TEST_TLS", 0, 0, 1);
+	cr_expect_eq(reg_manifest_head(c, "api/tls", "one", d, &err), RP_EREGISTRY);
+	snprintf(want, sizeof(want), "registry %s requires credentials (HEAD api/tls:one): HTTP 401", cfg.host);
+	cr_expect_str_eq(err.msg, want);
+	reg_free(c);
+}
+
+static int
+count_lines(const char *path, const char *needle)
+{
+	char *s = read_all(path), *p;
+	int n = 0;
+
+	for (p = s; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(s);
+	return n;
+}
+
+Test(registry, bearer_tokens_cached_and_renewed_on_insufficient_scope, .timeout = 60)
+{
+	struct reg_client *c;
+	struct reg_manifest m;
+	struct rp_err err;
+	char d[80], needle[200];
+	const char *log = getenv("REGPUSH_TEST_TOKEN_LOG");
+	int i;
+
+	c = client("REGPUSH_TEST_TOKENREG", 1, 1, 0);
+	/* Push a manifest with skopeo first (through the same token service). */
+	{
+		char src[700], dst[700], creds[400];
+		const char *argv[] = { "skopeo", "copy", "-q", "--dest-tls-verify=false", creds, src, dst, NULL };
+		const char *envp[] = { "HOME=/root", NULL };
+		struct proc p;
+		snprintf(src, sizeof(src), "oci-archive:%s/one.tar", getenv("REGPUSH_TEST_IMAGES"));
+		snprintf(dst, sizeof(dst), "docker://%s/api/stingy:one", getenv("REGPUSH_TEST_TOKENREG"));
+		snprintf(creds, sizeof(creds), "--dest-creds=%s:%s", getenv("REGPUSH_TEST_USER"), getenv("REGPUSH_TEST_PASS"));
+		run_prog("skopeo", argv, envp, &p);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	/* Four reads of one scope set: one token request. */
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(reg_manifest_head(c, "api/stingy", "one", d, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(count_lines(log, "/token repository:api/stingy:pull auth 200"), 1);
+	/* pull,push: the token service first grants only pull (stingy), the
+	 * registry answers insufficient_scope, the client asks again. */
+	cr_assert_eq(reg_manifest_get(c, "api/stingy", "one", &m, &err), RP_OK, "%s", err.msg);
+	snprintf(needle, sizeof(needle), "/token repository:api/stingy:pull,push auth 200");
+	i = count_lines(log, needle);
+	cr_assert_eq(reg_manifest_put(c, "api/stingy", "two", &m, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(count_lines(log, needle) - i, 2, "renewed once after insufficient_scope");
+	cr_assert_eq(reg_manifest_head(c, "api/stingy", "two", d, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(d, m.digest);
+	reg_manifest_free(&m);
+	reg_free(c);
+	/* access_token + expires_in answers work too. */
+	c = client("REGPUSH_TEST_TOKENREG", 1, 1, 0);
+	cr_expect_eq(reg_manifest_head(c, "api/access-token", "x", d, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(d, "");
+	reg_free(c);
+	/* Anonymous: a pull token, and a write is refused. */
+	c = client("REGPUSH_TEST_TOKENREG", 1, 0, 0);
+	cr_assert_eq(reg_manifest_get(c, "api/stingy", "one", &m, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(reg_manifest_put(c, "api/stingy", "three", &m, &err), RP_EREGISTRY);
+	cr_expect(strstr(err.msg, "requires credentials (PUT api/stingy:three): HTTP 401 UNAUTHORIZED") != NULL, "%s", err.msg);
+	reg_manifest_free(&m);
+	reg_free(c);
+}
+
+/* Fault cases through the proxy: one row per fault. */
+struct fault_row {
+	const char *repo;
+	int op;            /* 0 HEAD manifest, 1 GET manifest, 2 tags */
+	rp_status st;
+	const char *msg;   /* substring of the message, or NULL */
+};
+
+static const struct fault_row fault_rows[] = {
+	{ "f-429/x", 0, RP_OK, NULL },
+	{ "f-503/x", 2, RP_OK, NULL },
+	{ "f-500x/x", 0, RP_EREGISTRY, "(HEAD f-500x/x:one): HTTP 500 (after 5 attempts)" },
+	{ "f-500x/x", 2, RP_EREGISTRY, "(list tags of f-500x/x): HTTP 500 UNKNOWN: storage exploded (after 5 attempts)" },
+	{ "f-401/x", 0, RP_EREGISTRY, "requires credentials (HEAD f-401/x:one): HTTP 401" },
+	{ "f-403/x", 2, RP_EREGISTRY, "denied the anonymous (list tags of f-403/x): HTTP 403 DENIED: requested access to the resource is denied" },
+	{ "f-trunc/x", 1, RP_EREGISTRY, "(GET f-trunc/x:one): " },
+	{ "f-big/x", 2, RP_EREGISTRY, "the answer to list tags of f-big/x is larger than 4194304 bytes" },
+	{ "nothing/here", 0, RP_OK, NULL },
+};
+
+Test(registry, faults_through_proxy, .timeout = 120)
+{
+	size_t i;
+
+	seed(getenv("REGPUSH_TEST_PLAIN"), "f-429/x", "one", 0);
+	seed(getenv("REGPUSH_TEST_PLAIN"), "f-503/x", "one", 0);
+	seed(getenv("REGPUSH_TEST_PLAIN"), "f-trunc/x", "one", 0);
+	setenv("REGPUSH_HTTP_TIMEOUT", "3", 1);
+	for (i = 0; i < sizeof(fault_rows) / sizeof(fault_rows[0]); i++) {
+		const struct fault_row *r = &fault_rows[i];
+		struct reg_client *c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+		struct rp_err err = { 0, "" };
+		struct reg_manifest m = { 0 };
+		char d[80], **tags = NULL;
+		rp_status st;
+
+		if (r->op == 0)
+			st = reg_manifest_head(c, r->repo, "one", d, &err);
+		else if (r->op == 1)
+			st = reg_manifest_get(c, r->repo, "one", &m, &err);
+		else
+			st = reg_tags(c, r->repo, &tags, &err);
+		cr_expect_eq(st, r->st, "%s op %d: %s", r->repo, r->op, err.msg);
+		if (r->msg != NULL)
+			cr_expect(strstr(err.msg, r->msg) != NULL, "%s: %s", r->repo, err.msg);
+		if (st == RP_OK && r->op == 0 && strcmp(r->repo, "nothing/here") != 0)
+			cr_expect_eq(strncmp(d, "sha256:", 7), 0, "%s: retried to success", r->repo);
+		rp_strv_free(tags);
+		reg_manifest_free(&m);
+		reg_free(c);
+	}
+	/* The 429 was answered with Retry-After and then retried. */
+	cr_expect(count_lines(getenv("REGPUSH_TEST_FAULT_LOG"), "HEAD /v2/f-429/x/manifests/one 429") == 1);
+	cr_expect(count_lines(getenv("REGPUSH_TEST_FAULT_LOG"), "HEAD /v2/f-429/x/manifests/one 200") == 1);
+	cr_expect(count_lines(getenv("REGPUSH_TEST_FAULT_LOG"), "GET /v2/f-503/x/tags/list?n=1000 503") == 1);
+}
+
+Test(registry, retry_after_is_honoured, .timeout = 60)
+{
+	struct reg_client *c;
+	struct rp_err err;
+	struct timespec a, b;
+	char d[80];
+
+	seed(getenv("REGPUSH_TEST_PLAIN"), "f-429/y", "one", 0);
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_assert_eq(reg_manifest_head(c, "f-429/y", "one", d, &err), RP_OK, "%s", err.msg);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	/* Retry-After: 1 beats the 20 ms backoff set for tests. This is a
+	 * lower bound on behaviour, not a timing goal. */
+	cr_expect_geq(b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9, 0.95);
+	reg_free(c);
+}
+
+Test(registry, slow_and_dead_registries, .timeout = 60)
+{
+	struct reg_client *c;
+	struct reg_config cfg = { 0 };
+	struct rp_err err;
+	char d[80];
+
+	setenv("REGPUSH_HTTP_TIMEOUT", "1", 1);
+	setenv("REGPUSH_HTTP_ATTEMPTS", "2", 1);
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	cr_expect_eq(reg_manifest_head(c, "f-slow/x", "one", d, &err), RP_EREGISTRY);
+	cr_expect(strstr(err.msg, "cannot reach registry") != NULL && strstr(err.msg, "(HEAD f-slow/x:one): Operation timed out") != NULL &&
+		  strstr(err.msg, "(after retries)") != NULL, "%s", err.msg);
+	reg_free(c);
+	cfg.host = "127.0.0.1:9";
+	cfg.insecure = 1;
+	c = reg_new(&cfg, &err);
+	cr_expect_eq(reg_ping(c, &err), RP_EREGISTRY);
+	cr_expect(strncmp(err.msg, "cannot reach registry 127.0.0.1:9: Failed to connect to 127.0.0.1 port 9", 72) == 0, "%s", err.msg);
+	reg_free(c);
+}
