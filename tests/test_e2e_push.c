@@ -767,3 +767,161 @@ Test(push, bad_sources_are_exit_2, .init = setup, .fini = teardown, .timeout = 6
 	}
 	expect_tmp_empty();
 }
+
+/* Lines of the fault proxy's log (a transparent proxy for ordinary names)
+ * that mention `repo`, from line `from` on. */
+static int
+proxy_count(const char *repo, const char *what, size_t from)
+{
+	char *log = read_all(getenv("REGPUSH_TEST_FAULT_LOG")), *line, *save = NULL;
+	size_t n = 0;
+	int count = 0;
+
+	for (line = strtok_r(log, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (n++ < from)
+			continue;
+		if (strstr(line, repo) != NULL && strstr(line, what) != NULL)
+			count++;
+	}
+	free(log);
+	return count;
+}
+
+static size_t
+proxy_lines(void)
+{
+	char *log = read_all(getenv("REGPUSH_TEST_FAULT_LOG")), *p;
+	size_t n = 0;
+
+	for (p = log; p != NULL && *p != '\0'; p++)
+		if (*p == '\n')
+			n++;
+	free(log);
+	return n;
+}
+
+/* Pushes through the transparent proxy in front of the plain registry. */
+static void
+push_via_proxy(struct proc *p, const char *source, const char *ref, const char *service,
+	       const char *spydir)
+{
+	struct treg r = { getenv("REGPUSH_TEST_FAULT"), 0 };
+	char prod[300], tmpenv[600], path[4096];
+	const char *argv[] = { "regpush", "push", "--json", "--source", source, "--ref", ref,
+			       "--sha", SHA40, "--service", service, "--prod-registry", prod,
+			       "--insecure-registry", r.host, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", path, NULL };
+
+	snprintf(prod, sizeof(prod), "%s/one-upload", r.host);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(path, sizeof(path), "PATH=%s%s/usr/local/bin:/usr/bin:/bin",
+		 spydir != NULL ? spydir : "", spydir != NULL ? ":" : "");
+	run_regpush(argv, envp, p);
+}
+
+Test(push, one_upload_then_server_side_retags, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char *multi = img("multi.tar"), src[700], *spydir = spy("pass"), logp[4200], *log, *s;
+	struct treg plain = treg_plain();
+	struct proc p;
+	size_t mark;
+	int engine_copies = 0;
+	json_t *j;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", multi);
+	mark = proxy_lines();
+	push_via_proxy(&p, src, "refs/tags/v4.0.0", "svc", spydir);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = result(&p, NULL);
+	expect_tags_at(plain, "one-upload/svc", "v4.0.0 v4.0 v4 latest",
+		       json_string_value(json_object_get(j, "digest")));
+	json_decref(j);
+	proc_free(&p);
+	/* The engine ran once, for the first tag. */
+	snprintf(logp, sizeof(logp), "%s/argv.log", dir);
+	log = read_all(logp);
+	for (s = log; s != NULL && (s = strstr(s, "docker://")) != NULL; s++)
+		engine_copies++;
+	cr_expect_eq(engine_copies, 1, "%s", log);
+	cr_expect(strstr(log, "one-upload/svc:v4.0.0") != NULL, "%s", log);
+	free(log);
+	/* Each blob was uploaded once; the other tags are manifest PUTs. */
+	cr_expect_eq(proxy_count("/one-upload/svc/blobs/uploads/", "POST", mark), 4,
+		     "two platforms: two configs and two layers");
+	cr_expect_eq(proxy_count("/one-upload/svc/manifests/v4.0 ", "PUT", mark), 1);
+	cr_expect_eq(proxy_count("/one-upload/svc/manifests/v4 ", "PUT", mark), 1);
+	cr_expect_eq(proxy_count("/one-upload/svc/manifests/latest ", "PUT", mark), 1);
+	/* A rerun with the same image writes nothing at all. */
+	mark = proxy_lines();
+	push_via_proxy(&p, src, "refs/tags/v4.0.0", "svc", NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = result(&p, NULL);
+	for (size_t i = 0; i < 4; i++)
+		cr_expect_str_eq(status_of(j, i), "unchanged");
+	json_decref(j);
+	proc_free(&p);
+	cr_expect_eq(proxy_count("/one-upload/svc/", "PUT ", mark), 0);
+	cr_expect_eq(proxy_count("/one-upload/svc/", "POST ", mark), 0);
+	cr_expect_eq(proxy_count("/one-upload/svc/", "PATCH ", mark), 0);
+	cr_expect_eq(proxy_count("/one-upload/svc/", "DELETE ", mark), 0);
+	free(spydir);
+	free(multi);
+}
+
+/* A push through the token-auth registry with the release robot account:
+ * first push, rerun (no writes), and a refused different image. */
+Test(push, token_auth_release_rerun_and_conflict, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *host = getenv("REGPUSH_TEST_TOKENREG");
+	char *one = img("one.tar"), *two = img("two.tar"), s1[700], s2[700], prod[300], tmpenv[600];
+	char user[300], pw[300], *d1, *d2, want[900];
+	const char *argv[] = { "regpush", "push", "--json", "--source", s1, "--ref", "refs/tags/v7.0.0",
+			       "--sha", SHA40, "--service", "svc", "--prod-registry", prod,
+			       "--insecure-registry", host, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", user, pw, NULL };
+	struct proc p;
+	json_t *j;
+
+	cr_assert_not_null(host);
+	snprintf(s1, sizeof(s1), "oci-archive:%s", one);
+	snprintf(s2, sizeof(s2), "oci-archive:%s", two);
+	snprintf(prod, sizeof(prod), "%s/tok", host);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(user, sizeof(user), "REGPUSH_RELEASE_USERNAME=%s", getenv("REGPUSH_TEST_USER"));
+	snprintf(pw, sizeof(pw), "REGPUSH_RELEASE_PASSWORD=%s", getenv("REGPUSH_TEST_PASS"));
+	d1 = source_digest(s1);
+	d2 = source_digest(s2);
+	run_regpush(argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = result(&p, d1);
+	cr_expect_str_eq(status_of(j, 3), "pushed");
+	json_decref(j);
+	proc_free(&p);
+	run_regpush(argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = result(&p, d1);
+	cr_expect_str_eq(status_of(j, 0), "unchanged");
+	json_decref(j);
+	proc_free(&p);
+	argv[4] = s2;
+	run_regpush(argv, envp, &p);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	snprintf(want, sizeof(want), "regpush: refused: %s/tok/svc:v7.0.0 is immutable and already points at %s; "
+		 "this run's image is %s. Nothing was written.\n", host, d1, d2);
+	cr_expect_str_eq(p.err, want);
+	proc_free(&p);
+	/* Without credentials, the token service grants pull only. */
+	envp[2] = NULL;
+	argv[4] = s1;
+	argv[6] = "refs/tags/v7.0.1";
+	run_regpush(argv, envp, &p);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	cr_expect(strstr(p.err, "requires credentials") != NULL || strstr(p.err, "unauthorized") != NULL ||
+		  strstr(p.err, "denied") != NULL, "%s", p.err);
+	proc_free(&p);
+	expect_tmp_empty();
+	free(d1);
+	free(d2);
+	free(one);
+	free(two);
+}

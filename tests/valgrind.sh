@@ -65,6 +65,10 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
     --dev-registry "$r/vg" --insecure-registry "$r"
   vgp 1 "$bin" push --source "$src" --ref refs/heads/main --sha $sha --service vg \
     --dev-registry 127.0.0.1:9/vg --insecure-registry 127.0.0.1:9
+  t=$REGPUSH_TEST_TOKENREG
+  REGPUSH_RELEASE_USERNAME=$REGPUSH_TEST_USER REGPUSH_RELEASE_PASSWORD=$REGPUSH_TEST_PASS \
+    vgp 0 "$bin" push --source "oci-archive:$REGPUSH_TEST_IMAGES/multi.tar" --ref refs/tags/v2.0.0 \
+    --sha $sha --service vg --prod-registry "$t/vg" --insecure-registry "$t"
   echo "valgrind: no leaks or errors on the push paths"
 fi
 echo "valgrind: no leaks or errors on the plan paths"
