@@ -29,33 +29,48 @@ forget() { rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb \
   "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb"; }
 now() { forget; date +%s.%N; }
 n=0
+# Each function pushes to a fresh repository on registry $1 and prints
+# the seconds it took; the repository name is left in $last.
 time_regpush() {
-  n=$((n + 1)); local t0 t1
+  n=$((n + 1)); last=bench/a$n; local t0 t1
   t0=$(now)
   TMPDIR=$work "$bin" push --source "$src" --ref refs/tags/v1.2.3 --sha $sha --service "a$n" \
-    --prod-registry "$reg/bench" --insecure-registry "$reg" >/dev/null 2>&1
+    --prod-registry "$1/bench" --insecure-registry "$1" >/dev/null 2>&1
   t1=$(now); echo "$t1 - $t0" | bc
 }
 time_loop() {
-  n=$((n + 1)); local t0 t1 t
+  n=$((n + 1)); last=bench/b$n; local t0 t1 t
   t0=$(now)
   for t in v1.2.3 v1.2 v1 latest; do
-    skopeo copy -q --dest-tls-verify=false "$src" "docker://$reg/bench/b$n:$t" >/dev/null
+    skopeo copy -q --dest-tls-verify=false "$src" "docker://$1/bench/b$n:$t" >/dev/null
   done
   t1=$(now); echo "$t1 - $t0" | bc
 }
 time_single() {
-  n=$((n + 1)); local t0 t1
+  n=$((n + 1)); last=bench/c$n; local t0 t1
   t0=$(now)
-  skopeo copy -q --dest-tls-verify=false "$src" "docker://$reg/bench/c$n:v1.2.3" >/dev/null
+  skopeo copy -q --dest-tls-verify=false "$src" "docker://$1/bench/c$n:v1.2.3" >/dev/null
   t1=$(now); echo "$t1 - $t0" | bc
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# HTTP requests the registry saw for the last repository (proxy log).
+requests() {
+  local c; c=$(grep -c " /v2/$last/" "$REGPUSH_TEST_SLOW_LOG" 2>/dev/null || true)
+  # /v2/ pings carry no repository: count them per client run.
+  [ "${c:-0}" -gt 0 ] && echo "$c requests" || echo ""
+}
 
-A=$(for _ in $(seq "$runs"); do time_regpush; done | median)
-Bt=$(for _ in $(seq "$runs"); do time_loop; done | median)
-C=$(for _ in $(seq "$runs"); do time_single; done | median)
-printf '%-44s %8.2f s  %5.2fx single\n' "regpush push, 4-tag release" "$A" "$(echo "$A / $C" | bc -l)"
-printf '%-44s %8.2f s  %5.2fx single\n' "4 x skopeo copy (one per tag)" "$Bt" "$(echo "$Bt / $C" | bc -l)"
-printf '%-44s %8.2f s  %5.2fx single\n' "1 x skopeo copy (single tag)" "$C" 1
-printf 'regpush / 4-copy loop: %.2f\n' "$(echo "$A / $Bt" | bc -l)"
+measure() { # measure LABEL REGISTRY
+  local A Bt C ra rb rc
+  A=$(for _ in $(seq "$runs"); do time_regpush "$2"; done | median); time_regpush "$2" >/dev/null; ra=$(requests)
+  Bt=$(for _ in $(seq "$runs"); do time_loop "$2"; done | median); time_loop "$2" >/dev/null; rb=$(requests)
+  C=$(for _ in $(seq "$runs"); do time_single "$2"; done | median); time_single "$2" >/dev/null; rc=$(requests)
+  echo "-- $1"
+  printf '%-36s %7.2f s  %5.2fx single  %s\n' "regpush push, 4-tag release" "$A" "$(echo "$A / $C" | bc -l)" "$ra"
+  printf '%-36s %7.2f s  %5.2fx single  %s\n' "4 x skopeo copy (one per tag)" "$Bt" "$(echo "$Bt / $C" | bc -l)" "$rb"
+  printf '%-36s %7.2f s  %5.2fx single  %s\n' "1 x skopeo copy (single tag)" "$C" 1 "$rc"
+  printf 'regpush / 4-copy loop: %.2f\n' "$(echo "$A / $Bt" | bc -l)"
+}
+echo "(requests: as seen by the proxy for one push, by every client, /v2/ pings not counted)"
+measure "loopback" "$reg"
+measure "through a proxy adding 20 ms of round-trip time" "$REGPUSH_TEST_SLOW"

@@ -71,6 +71,16 @@ rp_status reg_manifest_put(struct reg_client *c, const char *repo,
 			   const char *ref, const struct reg_manifest *m,
 			   struct rp_err *err);
 
+/* HEAD (or PUT the same manifest under) several references at once:
+ * concurrently after the first, so n tags cost about one round trip.
+ * digests[i] is "" for an absent reference. */
+rp_status reg_manifest_head_many(struct reg_client *c, const char *repo,
+				 char *const *refs, size_t n, char (*digests)[80],
+				 struct rp_err *err);
+rp_status reg_manifest_put_many(struct reg_client *c, const char *repo,
+				char *const *refs, size_t n,
+				const struct reg_manifest *m, struct rp_err *err);
+
 /* DELETE /manifests/<digest> (every tag on it goes) or /manifests/<tag>
  * (that tag only, where the registry supports it). */
 rp_status reg_manifest_delete(struct reg_client *c, const char *repo,

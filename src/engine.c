@@ -324,10 +324,18 @@ engine_last_line(const char *s, char *buf, size_t size)
 		memmove(line, msg, strlen(msg) + 1);
 		if ((close = strrchr(line, '"')) != NULL)
 			*close = '\0';
-		/* Unescape \" from logrus quoting. */
-		for (char *p = line; *p; p++)
-			if (p[0] == '\\' && p[1] == '"')
+		/* Undo logrus quoting: \" is a quote, \n separates lines. */
+		for (char *p = line; *p; p++) {
+			if (p[0] == '\\' && p[1] == '"') {
 				memmove(p, p + 1, strlen(p));
+			} else if (p[0] == '\\' && p[1] == 'n') {
+				p[0] = ';';
+				p[1] = ' ';
+			}
+		}
+		n = strlen(line);
+		while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == ';'))
+			line[--n] = '\0';
 	}
 	return rp_quote(line, 600, buf, size);
 }

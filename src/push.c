@@ -354,12 +354,25 @@ decide(struct push *ps, struct rp_err *err)
 	int need_list = 0;
 	rp_status st;
 
+	char (*d)[80] = calloc(p->ntags, sizeof(*d));
+	char **names = calloc(p->ntags + 1, sizeof(*names));
+
+	if (d == NULL || names == NULL) {
+		free(d);
+		free(names);
+		return rp_fail(err, RP_EREGISTRY, "out of memory");
+	}
+	for (i = 0; i < p->ntags; i++)
+		names[i] = p->tags[i].name;
+	st = reg_manifest_head_many(ps->reg, ps->repo, names, p->ntags, d, err);
+	for (i = 0; i < p->ntags && st == RP_OK; i++)
+		if (d[i][0] != '\0' && (ps->current[i] = rp_strdup(d[i])) == NULL)
+			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+	free(d);
+	free(names);
+	if (st != RP_OK)
+		return st;
 	for (i = 0; i < p->ntags; i++) {
-		char d[80];
-		if ((st = reg_manifest_head(ps->reg, ps->repo, p->tags[i].name, d, err)) != RP_OK)
-			return st;
-		if (d[0] != '\0' && (ps->current[i] = rp_strdup(d)) == NULL)
-			return rp_fail(err, RP_EREGISTRY, "out of memory");
 		if (p->tags[i].kind == TAG_IMMUTABLE && ps->current[i] != NULL &&
 		    strcmp(ps->current[i], ps->digest) != 0)
 			return rp_fail(err, RP_EREFUSED,
@@ -529,39 +542,37 @@ write_tags(struct push *ps, struct rp_err *err)
 {
 	struct plan *p = ps->plan;
 	struct reg_manifest m;
-	size_t i;
-	int uploaded = 0, have_bytes = 0;
+	char **names = calloc(p->ntags + 1, sizeof(*names));
+	size_t i, n = 0;
+	int present = 0;
 	rp_status st = RP_OK;
 
 	memset(&m, 0, sizeof(m));
+	if (names == NULL)
+		return rp_fail(err, RP_EREGISTRY, "out of memory");
+	/* A tag already on this digest means the blobs are in the
+	 * repository: every write can be a retag, with no upload. */
+	for (i = 0; i < p->ntags; i++)
+		if (strcmp(ps->status[i], "unchanged") == 0)
+			present = 1;
 	for (i = 0; i < p->ntags && st == RP_OK; i++) {
 		if (strcmp(ps->status[i], "pushed") != 0)
 			continue;
-		if (!uploaded) {
-			/* Every tag already in the repository on this digest
-			 * means the blobs are there: retag without uploading. */
-			int present = 0;
-			for (size_t k = 0; k < p->ntags; k++)
-				if (strcmp(ps->status[k], "unchanged") == 0)
-					present = 1;
-			if (!present) {
-				st = engine_write(ps, i, err);
-				uploaded = 1;
-				continue;
-			}
-			uploaded = 1;
+		if (!present) {
+			st = engine_write(ps, i, err);
+			present = 1;
+			continue;
 		}
-		if (!have_bytes) {
-			if ((st = reg_manifest_get(ps->reg, ps->repo, ps->digest, &m, err)) != RP_OK)
-				break;
-			have_bytes = 1;
-		}
+		names[n++] = p->tags[i].name;
 		if (!ps->log.quiet && !ps->log.actions)
 			fprintf(stderr, "+ PUT %s (server-side retag of %s)\n", p->tags[i].image,
 				ps->digest);
-		st = reg_manifest_put(ps->reg, ps->repo, p->tags[i].name, &m, err);
 	}
+	if (st == RP_OK && n > 0 &&
+	    (st = reg_manifest_get(ps->reg, ps->repo, ps->digest, &m, err)) == RP_OK)
+		st = reg_manifest_put_many(ps->reg, ps->repo, names, n, &m, err);
 	reg_manifest_free(&m);
+	free(names);
 	return st;
 }
 
@@ -569,21 +580,38 @@ static rp_status
 verify(struct push *ps, struct rp_err *err)
 {
 	struct plan *p = ps->plan;
-	size_t i;
+	char (*d)[80] = calloc(p->ntags, sizeof(*d));
+	char **names = calloc(p->ntags + 1, sizeof(*names));
+	size_t *which = calloc(p->ntags, sizeof(*which));
+	size_t i, n = 0;
 	rp_status st;
 
+	if (d == NULL || names == NULL || which == NULL) {
+		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < p->ntags; i++) {
-		char d[80];
 		if (strcmp(ps->status[i], "kept") == 0)
 			continue;
-		if ((st = reg_manifest_head(ps->reg, ps->repo, p->tags[i].name, d, err)) != RP_OK)
-			return st;
-		if (strcmp(d, ps->digest) != 0)
-			return rp_fail(err, RP_EREGISTRY,
-				       "verification failed: %s points at %s after the push, expected %s",
-				       p->tags[i].image, d[0] != '\0' ? d : "nothing", ps->digest);
+		which[n] = i;
+		names[n++] = p->tags[i].name;
 	}
-	return RP_OK;
+	if ((st = reg_manifest_head_many(ps->reg, ps->repo, names, n, d, err)) != RP_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (strcmp(d[i], ps->digest) != 0) {
+			st = rp_fail(err, RP_EREGISTRY,
+				     "verification failed: %s points at %s after the push, expected %s",
+				     p->tags[which[i]].image, d[i][0] != '\0' ? d[i] : "nothing",
+				     ps->digest);
+			break;
+		}
+	}
+out:
+	free(d);
+	free(names);
+	free(which);
+	return st;
 }
 
 /* --- dry run ---------------------------------------------------------------- */

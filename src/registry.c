@@ -13,6 +13,7 @@
 #include "registry.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <glob.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@ struct token {
 
 struct reg_client {
 	CURL *curl;
+	CURLM *multi;          /* for concurrent HEADs and PUTs; lazily made */
 	char *host;
 	char *base;            /* "https://host" once known */
 	int insecure;
@@ -330,6 +332,8 @@ reg_free(struct reg_client *c)
 		return;
 	if (c->curl != NULL)
 		curl_easy_cleanup(c->curl);
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
 	for (i = 0; i < c->ntokens; i++) {
 		free(c->tokens[i].scope);
 		if (c->tokens[i].value != NULL)
@@ -441,17 +445,15 @@ resp_free(struct resp *r)
 	sbuf_free(&r->body);
 }
 
-/* Performs one request; returns the curl code. */
-static CURLcode
-perform(struct reg_client *c, const char *method, const char *url,
-	struct curl_slist *hdrs, const void *body, size_t len, struct resp *r,
-	int verify)
+/* Sets up handle h for one request whose answer goes to r. */
+static void
+setup_handle(struct reg_client *c, CURL *h, const char *method, const char *url,
+	     struct curl_slist *hdrs, const void *body, size_t len, struct resp *r,
+	     int verify)
 {
+	/* setopt copies the struct; the PEM stays owned by the client. */
 	struct curl_blob ca = { c->ca_blob, c->ca_len, CURL_BLOB_NOCOPY };
-	CURL *h = c->curl;
-	CURLcode cc;
 
-	curl_easy_reset(h);
 	c->requests++;
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -465,8 +467,8 @@ perform(struct reg_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	/* Redirects (blob storage) are followed, but never to plain HTTP
-	 * unless this registry is insecure. */
+	/* Manifests, tag lists and tokens are answered directly; a redirect
+	 * is not followed (it could lead to plain HTTP or another host). */
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	if (c->ca_blob != NULL && c->ca_len > 0)
 		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
@@ -483,8 +485,20 @@ perform(struct reg_client *c, const char *method, const char *url,
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 		}
 	}
-	cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+}
+
+/* Performs one request on the client's handle; returns the curl code. */
+static CURLcode
+perform(struct reg_client *c, const char *method, const char *url,
+	struct curl_slist *hdrs, const void *body, size_t len, struct resp *r,
+	int verify)
+{
+	CURLcode cc;
+
+	curl_easy_reset(c->curl);
+	setup_handle(c, c->curl, method, url, hdrs, body, len, r, verify);
+	cc = curl_easy_perform(c->curl);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
 	return cc;
 }
 
@@ -948,6 +962,126 @@ request(struct reg_client *c, const char *method, const char *path,
 	return st;
 }
 
+/*
+ * Runs the same method on several references of one repository at once.
+ * The first goes through request() alone, which settles the scheme and
+ * the auth (and fetches the token); the rest then run concurrently on a
+ * multi handle with that same Authorization. Any of those that does not
+ * come back as `ok` (a connection error, a 401 from an expiring token, a
+ * 429, a 5xx) is simply redone through request(), which owns retries and
+ * re-authentication. rs[i] gets each final answer.
+ */
+static rp_status
+batch(struct reg_client *c, const char *method, const char *repo,
+      char *const *refs, size_t n, const char *scope, const char *accept,
+      const char *ctype, const void *body, size_t len, size_t max,
+      struct resp *rs, int (*ok)(long), struct rp_err *err)
+{
+	struct curl_slist *hdrs = NULL;
+	CURL **hs = NULL;
+	char **paths = NULL, *authz = NULL, *url, what[300];
+	size_t i;
+	int running = 0;
+	CURLMsg *msg;
+	rp_status st = RP_OK;
+
+	if ((paths = calloc(n, sizeof(*paths))) == NULL ||
+	    (hs = calloc(n, sizeof(*hs))) == NULL) {
+		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((paths[i] = rp_asprintf("/v2/%s/manifests/%s", repo, refs[i])) == NULL) {
+			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			goto out;
+		}
+	snprintf(what, sizeof(what), "%s %s:%s", method, repo, refs[0]);
+	if ((st = request(c, method, paths[0], scope, accept, ctype, body, len, max,
+			  &rs[0], what, err)) != RP_OK || n == 1)
+		goto out;
+	if (c->auth == AUTH_BASIC && c->username != NULL) {
+		authz = basic_header(c);
+	} else if (c->auth == AUTH_BEARER) {
+		struct token *t = token_find(c, scope);
+		if (t != NULL && t->value != NULL)
+			authz = rp_asprintf("Authorization: Bearer %s", t->value);
+	}
+	if ((authz != NULL && (hdrs = curl_slist_append(hdrs, authz)) == NULL) ||
+	    (accept != NULL && (hdrs = curl_slist_append(hdrs, accept)) == NULL) ||
+	    (ctype != NULL && (hdrs = curl_slist_append(hdrs, ctype)) == NULL) ||
+	    (c->multi == NULL && (c->multi = curl_multi_init()) == NULL)) {
+		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		goto out;
+	}
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+	for (i = 1; i < n; i++) {
+		rs[i].status = 0;
+		if ((hs[i] = curl_easy_init()) == NULL ||
+		    (url = rp_asprintf("%s%s", c->base, paths[i])) == NULL) {
+			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			goto out;
+		}
+		resp_reset(&rs[i], max);
+		setup_handle(c, hs[i], method, url, hdrs, body, len, &rs[i], !c->insecure);
+		/* libcurl copies the URL string. */
+		free(url);
+		curl_easy_setopt(hs[i], CURLOPT_PRIVATE, (void *)(uintptr_t)i);
+		curl_multi_add_handle(c->multi, hs[i]);
+	}
+	do {
+		if (curl_multi_perform(c->multi, &running) != CURLM_OK)
+			break;
+		if (running > 0)
+			curl_multi_poll(c->multi, NULL, 0, 1000, NULL);
+	} while (running > 0);
+	while ((msg = curl_multi_info_read(c->multi, &running)) != NULL) {
+		void *priv = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		i = (size_t)(uintptr_t)priv;
+		if (i < n && msg->data.result == CURLE_OK)
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &rs[i].status);
+	}
+	for (i = 1; i < n && st == RP_OK; i++) {
+		curl_multi_remove_handle(c->multi, hs[i]);
+		if (rs[i].status != 0 && ok(rs[i].status) && !rs[i].too_big)
+			continue;
+		snprintf(what, sizeof(what), "%s %s:%s", method, repo, refs[i]);
+		st = request(c, method, paths[i], scope, accept, ctype, body, len, max,
+			     &rs[i], what, err);
+	}
+out:
+	for (i = 0; hs != NULL && i < n; i++) {
+		if (hs[i] != NULL) {
+			if (c->multi != NULL)
+				curl_multi_remove_handle(c->multi, hs[i]);
+			curl_easy_cleanup(hs[i]);
+		}
+	}
+	for (i = 0; paths != NULL && i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(hs);
+	curl_slist_free_all(hdrs);
+	if (authz != NULL)
+		explicit_bzero(authz, strlen(authz));
+	free(authz);
+	return st;
+}
+
+static int
+head_ok(long status)
+{
+	return status == 200 || status == 404;
+}
+
+static int
+put_ok(long status)
+{
+	return status == 201 || status == 200;
+}
+
 static rp_status
 unexpected(struct reg_client *c, const struct resp *r, const char *what,
 	   struct rp_err *err)
@@ -1280,5 +1414,86 @@ out:
 	resp_free(&r);
 	free(path);
 	free(scope);
+	return st;
+}
+
+rp_status
+reg_manifest_head_many(struct reg_client *c, const char *repo,
+		       char *const *refs, size_t n, char (*digests)[80],
+		       struct rp_err *err)
+{
+	struct resp *rs;
+	char *scope = scope_for(c, repo, "pull"), what[300];
+	size_t i;
+	rp_status st;
+
+	if (n == 0) {
+		free(scope);
+		return RP_OK;
+	}
+	if ((rs = calloc(n, sizeof(*rs))) == NULL || scope == NULL) {
+		free(rs);
+		free(scope);
+		return rp_fail(err, RP_EREGISTRY, "out of memory");
+	}
+	st = batch(c, "HEAD", repo, refs, n, scope, ACCEPT_MANIFESTS, NULL, NULL, 0,
+		   REG_SMALL_MAX, rs, head_ok, err);
+	for (i = 0; i < n && st == RP_OK; i++) {
+		digests[i][0] = '\0';
+		snprintf(what, sizeof(what), "HEAD %s:%s", repo, refs[i]);
+		if (rs[i].status == 404)
+			continue;
+		if (rs[i].status != 200)
+			st = unexpected(c, &rs[i], what, err);
+		else if (imgref_digest_valid(rs[i].digest))
+			snprintf(digests[i], 80, "%s", rs[i].digest);
+		else
+			st = reg_manifest_head(c, repo, refs[i], digests[i], err);
+	}
+	for (i = 0; i < n; i++)
+		resp_free(&rs[i]);
+	free(rs);
+	free(scope);
+	return st;
+}
+
+rp_status
+reg_manifest_put_many(struct reg_client *c, const char *repo,
+		      char *const *refs, size_t n, const struct reg_manifest *m,
+		      struct rp_err *err)
+{
+	struct resp *rs;
+	char *scope = scope_for(c, repo, "pull,push"), what[300];
+	char *ctype = rp_asprintf("Content-Type: %s", m->media_type);
+	size_t i;
+	rp_status st;
+
+	if (n == 0) {
+		free(scope);
+		free(ctype);
+		return RP_OK;
+	}
+	if ((rs = calloc(n, sizeof(*rs))) == NULL || scope == NULL || ctype == NULL) {
+		free(rs);
+		free(scope);
+		free(ctype);
+		return rp_fail(err, RP_EREGISTRY, "out of memory");
+	}
+	st = batch(c, "PUT", repo, refs, n, scope, NULL, ctype, m->bytes, m->len,
+		   REG_SMALL_MAX, rs, put_ok, err);
+	for (i = 0; i < n && st == RP_OK; i++) {
+		snprintf(what, sizeof(what), "PUT %s:%s", repo, refs[i]);
+		if (!put_ok(rs[i].status))
+			st = unexpected(c, &rs[i], what, err);
+		else if (rs[i].digest[0] != '\0' && strcmp(rs[i].digest, m->digest) != 0)
+			st = rp_fail(err, RP_EREGISTRY,
+				     "registry %s (%s): stored the manifest as %s, not %s",
+				     c->host, what, rs[i].digest, m->digest);
+	}
+	for (i = 0; i < n; i++)
+		resp_free(&rs[i]);
+	free(rs);
+	free(scope);
+	free(ctype);
 	return st;
 }

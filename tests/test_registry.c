@@ -487,3 +487,37 @@ Test(registry, slow_and_dead_registries, .timeout = 60)
 	cr_expect(strncmp(err.msg, "cannot reach registry 127.0.0.1:9: Failed to connect to 127.0.0.1 port 9", 72) == 0, "%s", err.msg);
 	reg_free(c);
 }
+
+Test(registry, concurrent_heads_and_puts_with_token_auth, .timeout = 60)
+{
+	struct reg_client *c;
+	struct reg_manifest m;
+	struct rp_err err;
+	char *refs[] = { "c1", "c2", "c3", "c4", "c5", NULL };
+	char *heads[] = { "c1", "c2", "c3", "c4", "c5", "absent", NULL };
+	char d[6][80];
+	size_t i;
+
+	{
+		char src[700], dst[700], creds[400];
+		const char *argv[] = { "skopeo", "copy", "-q", "--all", "--dest-tls-verify=false", creds, src, dst, NULL };
+		const char *envp[] = { "HOME=/root", NULL };
+		struct proc p;
+		snprintf(src, sizeof(src), "oci-archive:%s/multi.tar", getenv("REGPUSH_TEST_IMAGES"));
+		snprintf(dst, sizeof(dst), "docker://%s/api/many:src", getenv("REGPUSH_TEST_TOKENREG"));
+		snprintf(creds, sizeof(creds), "--dest-creds=%s:%s", getenv("REGPUSH_TEST_USER"), getenv("REGPUSH_TEST_PASS"));
+		run_prog("skopeo", argv, envp, &p);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	c = client("REGPUSH_TEST_TOKENREG", 1, 1, 0);
+	cr_assert_eq(reg_manifest_get(c, "api/many", "src", &m, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(m.media_type, "application/vnd.oci.image.index.v1+json");
+	cr_assert_eq(reg_manifest_put_many(c, "api/many", refs, 5, &m, &err), RP_OK, "%s", err.msg);
+	cr_assert_eq(reg_manifest_head_many(c, "api/many", heads, 6, d, &err), RP_OK, "%s", err.msg);
+	for (i = 0; i < 5; i++)
+		cr_expect_str_eq(d[i], m.digest, "%s", heads[i]);
+	cr_expect_str_eq(d[5], "");
+	reg_manifest_free(&m);
+	reg_free(c);
+}

@@ -172,6 +172,7 @@ export REGPUSH_TEST_TOKEN_LOG=$root/tokensrv/requests.log
 export REGPUSH_TEST_FAULT=127.0.0.1:$fault_port
 export REGPUSH_TEST_FAULT_LOG=$root/faultproxy/requests.log
 export REGPUSH_TEST_SLOW=127.0.0.1:$slow_port
+export REGPUSH_TEST_SLOW_LOG=$root/slowproxy/requests.log
 export REGPUSH_TEST_PLAIN_LOG=$root/plain/log
 echo "test registries: plain $REGPUSH_TEST_PLAIN, tls+htpasswd $REGPUSH_TEST_TLS," \
   "token $REGPUSH_TEST_TOKENREG, fault proxy $REGPUSH_TEST_FAULT, +20ms proxy $REGPUSH_TEST_SLOW" >&2
