@@ -1252,8 +1252,15 @@ reg_manifest_delete(struct reg_client *c, const char *repo, const char *ref,
 	if ((st = request(c, "DELETE", path, scope, NULL, NULL, NULL, 0, REG_SMALL_MAX,
 			  &r, what, err)) != RP_OK)
 		goto out;
-	if (r.status != 202 && r.status != 200 && r.status != 204)
+	if ((r.status == 400 || r.status == 405) && !imgref_digest_valid(ref)) {
+		char line[600];
+		error_line(&r, line, sizeof(line));
+		/* distribution 2.x and Quay before 3.13 delete only by digest. */
+		st = rp_fail(err, RP_EREGISTRY,
+			     "registry %s does not support deleting a tag (%s): %s", c->host, what, line);
+	} else if (r.status != 202 && r.status != 200 && r.status != 204) {
 		st = unexpected(c, &r, what, err);
+	}
 out:
 	resp_free(&r);
 	free(path);

@@ -15,7 +15,7 @@
       request and each response (2N of round-trip time), and injecting
       faults by repository name:
         f-429      the first request of each path: 429, Retry-After: 1
-        f-503      the first request of each path: 503
+        f-500once  the first request of each path: 500, then the registry
         f-500x     every request: 500 with an OCI error body
         f-401      every request: 401 with a Basic challenge
         f-403      every request: 403 DENIED
@@ -151,7 +151,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def fault(self, path):
-        for f in ("f-429", "f-503", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+        for f in ("f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -164,14 +164,14 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         f = self.fault(path)
         time.sleep(a.delay_ms / 1000.0)
         status = None
-        if f in ("f-429", "f-503"):
+        if f in ("f-429", "f-500once"):
             with Proxy.lock:
                 first = (self.command, path) not in Proxy.firsts
                 Proxy.firsts.add((self.command, path))
             if first:
-                status = 429 if f == "f-429" else 503
+                status = 429 if f == "f-429" else 500
                 hs = [("Retry-After", "1")] if f == "f-429" else []
-                err = {"errors": [{"code": "TOOMANYREQUESTS" if status == 429 else "UNAVAILABLE",
+                err = {"errors": [{"code": "TOOMANYREQUESTS" if status == 429 else "UNKNOWN",
                                    "message": "slow down" if status == 429 else "try again"}]}
                 self.send(status, hs + [("Content-Type", "application/json")], json.dumps(err).encode())
         elif f == "f-500x":

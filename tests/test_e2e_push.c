@@ -494,12 +494,13 @@ Test(push, secrets_never_in_argv_and_auth_file_removed, .init = setup, .fini = t
 
 /* Pushes to the TLS registry with the given password and cert dir. */
 static void
-push_tls(struct proc *p, const char *password, int with_ca, int insecure_plain_http)
+push_tls_env(struct proc *p, const char *password, int with_ca, int insecure_plain_http,
+	     const char *extra_env)
 {
 	struct treg r = insecure_plain_http ? treg_plain() : treg_tls();
 	char *one = img("one.tar"), src[700], dev[300], user[300], pw[300], tmpenv[600], cert[700];
 	const char *argv[20];
-	const char *envp[] = { user, pw, tmpenv, "HOME=/root", NULL };
+	const char *envp[] = { user, pw, tmpenv, "HOME=/root", extra_env, NULL };
 	size_t a = 0;
 
 	snprintf(src, sizeof(src), "oci-archive:%s", one);
@@ -527,6 +528,28 @@ push_tls(struct proc *p, const char *password, int with_ca, int insecure_plain_h
 	argv[a] = NULL;
 	run_regpush(argv, envp, p);
 	free(one);
+}
+
+static void
+push_tls(struct proc *p, const char *password, int with_ca, int insecure_plain_http)
+{
+	push_tls_env(p, password, with_ca, insecure_plain_http, NULL);
+}
+
+Test(push, ssl_cert_file_is_trusted, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg r = treg_tls();
+	struct proc p;
+	char env[700], *tags;
+
+	snprintf(env, sizeof(env), "SSL_CERT_FILE=%s/ca.crt", getenv("REGPUSH_TEST_CA_DIR"));
+	push_tls_env(&p, getenv("REGPUSH_TEST_PASS"), 0, 0, env);
+	cr_expect_eq(p.status, 0, "SSL_CERT_FILE alone lets both regpush and skopeo verify: %s", p.err);
+	proc_free(&p);
+	tags = treg_tags(r, "dev/t-tls");
+	cr_expect(strstr(tags, "dev-0123456") != NULL, "%s", tags);
+	free(tags);
+	expect_tmp_empty();
 }
 
 Test(push, tls_htpasswd_right_and_wrong_password, .init = setup, .fini = teardown, .timeout = 120)
