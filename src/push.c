@@ -192,9 +192,7 @@ child_failure(const struct push *ps, const char *doing, const char *host,
 	    strstr(e, "certificate") != NULL)
 		return rp_fail(err, RP_EREGISTRY, "cannot reach registry %s while %s: %s",
 			       host, doing, last);
-	return rp_fail(err, RP_EREGISTRY, "%s %s while %s: %s", c->err != NULL &&
-		       strstr(doing, "buildah") != NULL ? "buildah" : "the engine",
-		       how, doing, last);
+	return rp_fail(err, RP_EREGISTRY, "the engine %s while %s: %s", how, doing, last);
 }
 
 /* --- stage ---------------------------------------------------------------- */

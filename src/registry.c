@@ -1105,44 +1105,9 @@ rp_status
 reg_manifest_head(struct reg_client *c, const char *repo, const char *ref,
 		  char digest[80], struct rp_err *err)
 {
-	struct resp r;
-	char *path = rp_asprintf("/v2/%s/manifests/%s", repo, ref);
-	char *scope = scope_for(c, repo, "pull");
-	char what[300];
-	rp_status st;
+	char *refs[1] = { (char *)ref };
 
-	digest[0] = '\0';
-	memset(&r, 0, sizeof(r));
-	snprintf(what, sizeof(what), "HEAD %s:%s", repo, ref);
-	if (path == NULL || scope == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
-		goto out;
-	}
-	st = request(c, "HEAD", path, scope, ACCEPT_MANIFESTS, NULL, NULL, 0, REG_SMALL_MAX,
-		     &r, what, err);
-	if (st != RP_OK)
-		goto out;
-	if (r.status == 404)
-		goto out;
-	if (r.status != 200) {
-		st = unexpected(c, &r, what, err);
-		goto out;
-	}
-	if (!imgref_digest_valid(r.digest)) {
-		/* Older registries omit the header: GET and hash the bytes. */
-		struct reg_manifest m;
-		if ((st = reg_manifest_get(c, repo, ref, &m, err)) == RP_OK) {
-			snprintf(digest, 80, "%s", m.digest);
-			reg_manifest_free(&m);
-		}
-		goto out;
-	}
-	snprintf(digest, 80, "%s", r.digest);
-out:
-	resp_free(&r);
-	free(path);
-	free(scope);
-	return st;
+	return reg_manifest_head_many(c, repo, refs, 1, (char (*)[80])digest, err);
 }
 
 rp_status
@@ -1199,35 +1164,9 @@ rp_status
 reg_manifest_put(struct reg_client *c, const char *repo, const char *ref,
 		 const struct reg_manifest *m, struct rp_err *err)
 {
-	struct resp r;
-	char *path = rp_asprintf("/v2/%s/manifests/%s", repo, ref);
-	char *scope = scope_for(c, repo, "pull,push");
-	char *ctype = rp_asprintf("Content-Type: %s", m->media_type);
-	char what[300];
-	rp_status st;
+	char *refs[1] = { (char *)ref };
 
-	memset(&r, 0, sizeof(r));
-	snprintf(what, sizeof(what), "PUT %s:%s", repo, ref);
-	if (path == NULL || scope == NULL || ctype == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
-		goto out;
-	}
-	if ((st = request(c, "PUT", path, scope, NULL, ctype, m->bytes, m->len,
-			  REG_SMALL_MAX, &r, what, err)) != RP_OK)
-		goto out;
-	if (r.status != 201 && r.status != 200) {
-		st = unexpected(c, &r, what, err);
-		goto out;
-	}
-	if (r.digest[0] != '\0' && strcmp(r.digest, m->digest) != 0)
-		st = rp_fail(err, RP_EREGISTRY, "registry %s (%s): stored the manifest as %s, not %s",
-			     c->host, what, r.digest, m->digest);
-out:
-	resp_free(&r);
-	free(path);
-	free(scope);
-	free(ctype);
-	return st;
+	return reg_manifest_put_many(c, repo, refs, 1, m, err);
 }
 
 rp_status
@@ -1454,8 +1393,13 @@ reg_manifest_head_many(struct reg_client *c, const char *repo,
 			st = unexpected(c, &rs[i], what, err);
 		else if (imgref_digest_valid(rs[i].digest))
 			snprintf(digests[i], 80, "%s", rs[i].digest);
-		else
-			st = reg_manifest_head(c, repo, refs[i], digests[i], err);
+		else {
+			/* Older registries omit the header: GET and hash. */
+			struct reg_manifest m;
+			if ((st = reg_manifest_get(c, repo, refs[i], &m, err)) == RP_OK)
+				snprintf(digests[i], 80, "%s", m.digest);
+			reg_manifest_free(&m);
+		}
 	}
 	for (i = 0; i < n; i++)
 		resp_free(&rs[i]);
