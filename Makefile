@@ -2,7 +2,7 @@
 #   make          build/regpush
 #   make test     installs what the tests need, runs unit + end-to-end tests,
 #                 then the same tests under AddressSanitizer/UBSan, then
-#                 valgrind on the main paths
+#                 valgrind on the main paths, then allocation-failure torture
 #   make demo     real pushes to a local registry
 #   make bench    benchmarks against peer tools
 
@@ -25,7 +25,7 @@ TSRCS   := $(wildcard tests/*.c)
 TOBJS   := $(TSRCS:tests/%.c=$(B)/tobj/%.o)
 DEPS_OK := $(B)/.deps-build
 
-.PHONY: all test test-run asan valgrind demo bench clean deps deps-test
+.PHONY: all test test-run asan valgrind failmalloc demo bench clean deps deps-test
 
 all: $(B)/regpush
 
@@ -65,6 +65,7 @@ test: deps-test
 	$(MAKE) test-run B=build
 	$(MAKE) asan
 	$(MAKE) valgrind
+	$(MAKE) failmalloc
 
 # Criterion's runner keeps a few bytes of its own until exit.
 asan:
@@ -75,6 +76,10 @@ asan:
 
 valgrind: $(B)/regpush
 	bash tests/with-registries.sh sh tests/valgrind.sh $(B)/regpush
+
+# Every allocation of the plan path made to fail once (tests/failmalloc.sh).
+failmalloc: $(B)/regpush
+	bash tests/failmalloc.sh $(B)/regpush
 
 demo: all
 	@sh scripts/deps.sh test

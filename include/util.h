@@ -22,6 +22,9 @@ typedef enum rp_status {
 	RP_EREFUSED = 3,  /* refused by policy */
 } rp_status;
 
+/* Running out of memory is a failure to complete, not bad input. */
+#define RP_ENOMEM RP_EREGISTRY
+
 #define RP_ERRMAX 2048
 
 struct rp_err {
@@ -91,6 +94,12 @@ int rp_parse_long(const char *s, long min, long max, long *out);
 
 /* True for a string that is non-NULL and non-empty. */
 static inline int rp_given(const char *s) { return s != NULL && s[0] != '\0'; }
+
+/* json_dumps, checked: the text must parse back to an equal value.
+ * jansson 2.14 can, when an allocation inside the dump fails, emit an
+ * empty object key instead of failing; this turns that into NULL (out of
+ * memory). j is a json_t *; caller frees the result. */
+char *rp_json_dumps(const void *j, unsigned long flags);
 
 /* Frees every element of a NULL-terminated string vector, then the vector. */
 void rp_strv_free(char **v);

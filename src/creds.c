@@ -75,7 +75,7 @@ creds_load(const char *profile, struct creds *c, struct rp_err *err)
 	if ((c->username = rp_strdup(u)) == NULL ||
 	    (c->password = rp_strdup(p)) == NULL) {
 		creds_free(c);
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	return RP_OK;
 }
@@ -129,8 +129,8 @@ creds_write_authfile(const struct creds *c, const char *host, const char *dir,
 	*path = rp_asprintf("%s/auth.json", dir);
 	if (*path == NULL || (b64 = auth_b64(c)) == NULL ||
 	    (root = json_pack("{s:{s:{s:s}}}", "auths", host, "auth", b64)) == NULL ||
-	    (text = json_dumps(root, JSON_COMPACT)) == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory writing the auth file");
+	    (text = rp_json_dumps(root, JSON_COMPACT)) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory writing the auth file");
 		goto out;
 	}
 	if ((fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
@@ -315,7 +315,7 @@ workdir_create(struct rp_err *err)
 	if (!rp_given(tmp))
 		tmp = "/tmp";
 	if ((path = rp_asprintf("%s/regpush.XXXXXX", tmp)) == NULL) {
-		rp_fail(err, RP_EREGISTRY, "out of memory");
+		rp_fail(err, RP_ENOMEM, "out of memory");
 		return NULL;
 	}
 	/* mkdtemp creates the directory with mode 0700. */

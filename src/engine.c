@@ -157,7 +157,7 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	sbuf_init(&errb, ENGINE_OUTPUT_MAX);
 	title = cmdline(argv);
 	if (title == NULL || (env = child_env()) == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	if (!log->quiet && !log->actions)
@@ -244,7 +244,7 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	c->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
 	out.failed = errb.failed = 0; /* a truncated log is still a log */
 	if ((c->out = sbuf_take(&out)) == NULL || (c->err = sbuf_take(&errb)) == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	if (st == RP_OK && engine_interrupted)

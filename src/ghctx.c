@@ -110,7 +110,7 @@ split_insecure(struct rp_opts *o, const char *list, struct rp_err *err)
 			}
 			imgref_free(&r);
 			if (rp_strv_push(&o->insecure, host) != 0)
-				return rp_fail(err, RP_EINPUT, "out of memory");
+				return rp_fail(err, RP_ENOMEM, "out of memory");
 		}
 		if (end == NULL)
 			break;
@@ -239,6 +239,10 @@ ghctx_read_event(const char *path, struct ghctx_event *ev, struct rp_err *err)
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(text);
 	rp_quote(path, 200, q, sizeof(q));
+	/* jansson sets no message when its own set-up allocation fails. */
+	if (root == NULL && (json_error_code(&jerr) == json_error_out_of_memory ||
+			     jerr.text[0] == '\0'))
+		return rp_fail(err, RP_ENOMEM, "out of memory reading %s", q);
 	if (root == NULL)
 		return rp_fail(err, RP_EINPUT, "%s:%d:%d: invalid event JSON: %s",
 			       q, jerr.line, jerr.column, jerr.text);
@@ -277,7 +281,7 @@ out:
 		ghctx_event_free(ev);
 	return st;
 nomem:
-	st = rp_fail(err, RP_EINPUT, "out of memory");
+	st = rp_fail(err, RP_ENOMEM, "out of memory");
 	goto out;
 }
 
@@ -353,7 +357,7 @@ ghctx_plan_input(const struct rp_opts *o, struct ghctx_event *ev,
 		free(ev->service);
 		if ((ev->service = rp_strdup(slash != NULL ? slash + 1 :
 					     o->repository)) == NULL)
-			return rp_fail(err, RP_EINPUT, "out of memory");
+			return rp_fail(err, RP_ENOMEM, "out of memory");
 		for (i = 0; ev->service[i] != '\0'; i++)
 			ev->service[i] = (char)tolower((unsigned char)ev->service[i]);
 		in->service = ev->service;

@@ -115,7 +115,7 @@ add_tag(struct plan *p, const char *name, enum tag_kind kind, int scope,
 	char *fit, q[160];
 
 	if ((fit = plan_fit_tag(name)) == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	if (!imgref_tag_valid(fit)) {
 		rp_fail(err, RP_EINPUT, "computed tag '%s' is not a valid tag",
 			rp_quote(fit, 140, q, sizeof(q)));
@@ -124,7 +124,7 @@ add_tag(struct plan *p, const char *name, enum tag_kind kind, int scope,
 	}
 	if ((nt = realloc(p->tags, (p->ntags + 1) * sizeof(*nt))) == NULL) {
 		free(fit);
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	p->tags = nt;
 	nt = &p->tags[p->ntags];
@@ -134,7 +134,7 @@ add_tag(struct plan *p, const char *name, enum tag_kind kind, int scope,
 	nt->scope = scope;
 	if ((nt->image = rp_asprintf("%s:%s", p->repository, fit)) == NULL) {
 		free(fit);
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	p->ntags++;
 	return RP_OK;
@@ -149,7 +149,7 @@ slug_tag(struct plan *p, const char *prefix, const char *text,
 	rp_status st;
 
 	if ((slug = plan_slug(text)) == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	if (*slug == '\0') {
 		free(slug);
 		return rp_fail(err, RP_EINPUT,
@@ -160,7 +160,7 @@ slug_tag(struct plan *p, const char *prefix, const char *text,
 	tag = rp_asprintf("%s%s", prefix, slug);
 	free(slug);
 	if (tag == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	st = add_tag(p, tag, TAG_FLOATING, SCOPE_NONE, err);
 	free(tag);
 	return st;
@@ -217,14 +217,16 @@ classify_release(struct plan *p, const struct plan_input *in,
 			       "refused: --test-name makes a test image, which is never "
 			       "pushed from a tag ref ('%s')",
 			       rp_quote(in->ref, 150, q, sizeof(q)));
-	if ((se = semver_parse(name, 1, &p->semver)) != SEMVER_OK)
+	if ((se = semver_parse(name, 1, &p->semver)) == SEMVER_NOMEM)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	if (se != SEMVER_OK)
 		return rp_fail(err, RP_EINPUT,
 			       "tag ref '%s' is not a SemVer 2.0.0 version: %s "
 			       "(expected refs/tags/vX.Y.Z or refs/tags/vX.Y.Z-PRE)",
 			       rp_quote(in->ref, 150, q, sizeof(q)),
 			       semver_strerror(se));
 	if ((p->version = rp_strdup(name[0] == 'v' ? name + 1 : name)) == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	p->env = p->semver.pre != NULL ? RP_ENV_STAGING : RP_ENV_PRODUCTION;
 	return check_workflow(in, pol, p->env, err);
 }
@@ -250,7 +252,7 @@ add_tagf(struct plan *p, enum tag_kind kind, int scope, struct rp_err *err,
 		char *big;
 		rp_status st;
 		if (n < 0 || (big = malloc((size_t)n + 1)) == NULL)
-			return rp_fail(err, RP_EINPUT, "out of memory");
+			return rp_fail(err, RP_ENOMEM, "out of memory");
 		va_start(ap, fmt);
 		vsnprintf(big, (size_t)n + 1, fmt, ap);
 		va_end(ap);
@@ -319,14 +321,14 @@ branch_tags(struct plan *p, const struct policy *pol, const char *branch,
 	n = (size_t)pol->sha_length < strlen(p->sha) ?
 	    (size_t)pol->sha_length : strlen(p->sha);
 	if ((sha7 = rp_strndup(p->sha, n)) == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++)
 		if (sha7[i] >= 'A' && sha7[i] <= 'F')
 			sha7[i] = (char)(sha7[i] - 'A' + 'a');
 	tag = rp_asprintf("dev-%s", sha7);
 	free(sha7);
 	if (tag == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	st = add_tag(p, tag, TAG_PLAIN, SCOPE_NONE, err);
 	free(tag);
 	if (st != RP_OK)
@@ -361,13 +363,13 @@ plan_labels(struct plan *p, const struct plan_input *in, struct rp_err *err)
 	    (p->label_created = rp_strdup(when)) == NULL ||
 	    (p->label_version = rp_strdup(p->version != NULL ? p->version :
 					   p->tags[0].name)) == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	for (i = 0; p->label_revision[i] != '\0'; i++)
 		if (p->label_revision[i] >= 'A' && p->label_revision[i] <= 'F')
 			p->label_revision[i] = (char)(p->label_revision[i] + 32);
 	if (rp_given(in->repository) &&
 	    (p->label_source = rp_asprintf("%s/%s", server, in->repository)) == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	return RP_OK;
 }
 
@@ -385,19 +387,23 @@ plan_repository(struct plan *p, const struct plan_input *in,
 	imgref_err e;
 	char q[200];
 
-	if ((e = imgref_parse_registry(reg, &r)) != IMGREF_OK)
+	if ((e = imgref_parse_registry(reg, &r)) == IMGREF_NOMEM)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	if (e != IMGREF_OK)
 		return rp_fail(err, RP_EINPUT, "invalid %s '%s': %s", flag,
 			       rp_quote(reg, 150, q, sizeof(q)),
 			       imgref_strerror(e));
 	imgref_free(&r);
 	if ((p->registry = rp_strdup(reg)) == NULL ||
 	    (p->repository = rp_asprintf("%s/%s", reg, p->service)) == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	if ((e = imgref_parse(p->repository, &r)) != IMGREF_OK || r.tag != NULL ||
 	    r.digest != NULL || r.domain == NULL) {
 		if (e == IMGREF_OK)
 			e = IMGREF_PATH;
 		imgref_free(&r);
+		if (e == IMGREF_NOMEM)
+			return rp_fail(err, RP_ENOMEM, "out of memory");
 		return rp_fail(err, RP_EINPUT, "invalid service '%s': %s",
 			       rp_quote(p->service, 150, q, sizeof(q)),
 			       imgref_strerror(e));
@@ -432,8 +438,8 @@ plan_make(const struct plan_input *in, const struct policy *pol,
 		return rp_fail(err, RP_EINPUT,
 			       "no service: set --service (input service) or GITHUB_REPOSITORY");
 	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory");
-	st = rp_fail(err, RP_EINPUT, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	st = rp_fail(err, RP_ENOMEM, "out of memory");
 	if ((p->ref = rp_strdup(ref)) == NULL ||
 	    (p->sha = rp_strdup(in->sha)) == NULL ||
 	    (in->event != NULL && (p->event = rp_strdup(in->event)) == NULL) ||
@@ -482,7 +488,7 @@ plan_make(const struct plan_input *in, const struct policy *pol,
 	p->credentials = credentials_for(p->env);
 	if (pol->retention[p->env] >= 0 && pol->retention_text[p->env] != NULL &&
 	    (p->retention = rp_strdup(pol->retention_text[p->env])) == NULL) {
-		st = rp_fail(err, RP_EINPUT, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto fail;
 	}
 	*out = p;

@@ -71,6 +71,16 @@ yp_fail_at(struct yp *y, yaml_mark_t m, const char *fmt, ...)
 		       m.column + 1, msg);
 }
 
+/* Running out of memory is exit 1, not a policy error. */
+static rp_status
+yp_nomem(struct yp *y)
+{
+	char qn[256];
+
+	return rp_fail(y->err, RP_ENOMEM, "%s: out of memory",
+		       rp_quote(y->name, 200, qn, sizeof(qn)));
+}
+
 /* Advances to the next event; refuses anchors and aliases. */
 static rp_status
 yp_next(struct yp *y)
@@ -84,7 +94,7 @@ yp_next(struct yp *y)
 		    y->parser.problem : "invalid YAML";
 		yaml_mark_t m = y->parser.problem_mark;
 		if (y->parser.error == YAML_MEMORY_ERROR)
-			prob = "out of memory";
+			return yp_nomem(y);
 		return yp_fail_at(y, m, "%s", prob);
 	}
 	y->have_ev = 1;
@@ -155,7 +165,7 @@ yp_strlist(struct yp *y, const char *what, char ***out)
 				  "%s: expected a list of strings, found %s",
 				  what, ev_what(&y->ev));
 	if ((v = calloc(1, sizeof(*v))) == NULL)
-		return yp_fail_at(y, y->ev.start_mark, "out of memory");
+		return yp_nomem(y);
 	for (;;) {
 		if ((st = yp_next(y)) != RP_OK)
 			goto fail;
@@ -175,7 +185,7 @@ yp_strlist(struct yp *y, const char *what, char ***out)
 			goto fail;
 		}
 		if (rp_strv_push(&v, s) != 0) {
-			st = yp_fail_at(y, y->ev.start_mark, "out of memory");
+			st = yp_nomem(y);
 			goto fail;
 		}
 	}
@@ -321,7 +331,7 @@ on_registry(struct yp *y, int i, const char *key, struct policy *p)
 	imgref_free(&r);
 	free(p->registry[i]);
 	if ((p->registry[i] = rp_strdup(s)) == NULL)
-		return yp_fail_at(y, y->ev.start_mark, "out of memory");
+		return yp_nomem(y);
 	return RP_OK;
 }
 
@@ -343,7 +353,7 @@ on_branch(struct yp *y, int i, const char *key, struct policy *p)
 				  what, rp_quote(s, 80, q, sizeof(q)));
 	free(p->feature_prefix);
 	if ((p->feature_prefix = rp_strdup(s)) == NULL)
-		return yp_fail_at(y, y->ev.start_mark, "out of memory");
+		return yp_nomem(y);
 	return RP_OK;
 }
 
@@ -368,7 +378,7 @@ on_retention(struct yp *y, int i, const char *key, struct policy *p)
 				  what);
 	free(p->retention_text[i]);
 	if ((p->retention_text[i] = rp_strdup(s)) == NULL)
-		return yp_fail_at(y, y->ev.start_mark, "out of memory");
+		return yp_nomem(y);
 	p->retention[i] = secs;
 	return RP_OK;
 }
@@ -472,7 +482,7 @@ policy_load_string(struct policy *pol, const char *name, const char *text,
 	y.name = name;
 	y.err = err;
 	if (!yaml_parser_initialize(&y.parser))
-		return rp_fail(err, RP_EINPUT, "%s: out of memory", name);
+		return rp_fail(err, RP_ENOMEM, "%s: out of memory", name);
 	yaml_parser_set_input_string(&y.parser, (const unsigned char *)text, len);
 
 	if ((st = yp_next(&y)) != RP_OK) /* STREAM-START */

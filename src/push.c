@@ -154,7 +154,7 @@ run_child(struct push *ps, struct argv *a, int quiet, struct child *c,
 	struct engine_log log = ps->log;
 
 	if (a->failed)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	log.quiet = quiet;
 	return engine_run(a->v, 0, &log, c, err);
 }
@@ -277,7 +277,7 @@ staged_kind(struct push *ps, struct rp_err *err)
 
 	path = rp_asprintf("%s/layout/blobs/sha256/%s", ps->work, ps->digest + 7);
 	if (path == NULL)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	st = rp_read_file(path, "staged manifest", 4 << 20, &text, NULL, err);
 	free(path);
 	if (st != RP_OK)
@@ -304,7 +304,7 @@ stage(struct push *ps, struct rp_err *err)
 
 	if ((ps->layout = rp_asprintf("oci:%s/layout:img", ps->work)) == NULL ||
 	    (dfile = rp_asprintf("%s/staged.digest", ps->work)) == NULL)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	skopeo_base(&a, ps, "copy");
 	av_add(&a, "--all");
 	/* Sources that are already OCI keep their digest exactly. */
@@ -358,14 +358,14 @@ decide(struct push *ps, struct rp_err *err)
 	if (d == NULL || names == NULL) {
 		free(d);
 		free(names);
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < p->ntags; i++)
 		names[i] = p->tags[i].name;
 	st = reg_manifest_head_many(ps->reg, ps->repo, names, p->ntags, d, err);
 	for (i = 0; i < p->ntags && st == RP_OK; i++)
 		if (d[i][0] != '\0' && (ps->current[i] = rp_strdup(d[i])) == NULL)
-			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 	free(d);
 	free(names);
 	if (st != RP_OK)
@@ -457,7 +457,7 @@ buildah_prepare(struct push *ps, struct rp_err *err)
 	}
 	ps->image_id = rp_strdup(ps->is_index ? "regpush-list" : "localhost/regpush-staged:img");
 	if (ps->image_id == NULL)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	return RP_OK;
 }
 
@@ -513,7 +513,7 @@ engine_write(struct push *ps, size_t i, struct rp_err *err)
 	if (strcmp(engine, "buildah") == 0 && (st = buildah_prepare(ps, err)) != RP_OK)
 		return st;
 	if ((dfile = rp_asprintf("%s/pushed.digest", ps->work)) == NULL)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	write_argv(&a, ps, p->tags[i].image, dfile);
 	st = run_child(ps, &a, 0, &c, err);
 	rp_strv_free(a.v);
@@ -547,7 +547,7 @@ write_tags(struct push *ps, struct rp_err *err)
 
 	memset(&m, 0, sizeof(m));
 	if (names == NULL)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	/* A tag already on this digest means the blobs are in the
 	 * repository: every write can be a retag, with no upload. */
 	for (i = 0; i < p->ntags; i++)
@@ -585,7 +585,7 @@ verify(struct push *ps, struct rp_err *err)
 	rp_status st;
 
 	if (d == NULL || names == NULL || which == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < p->ntags; i++) {
@@ -659,7 +659,7 @@ dry_run(struct push *ps, struct rp_err *err)
 	if (first)
 		sbuf_puts(&sb, "  nothing: every tag is unchanged or kept\n");
 	if ((text = sbuf_take(&sb)) == NULL)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	st = run_print(text, err);
 	free(text);
 	return st;
@@ -697,12 +697,12 @@ report(struct push *ps, struct rp_err *err)
 
 	if (ps->o->json) {
 		if ((j = report_json(ps->plan, &res)) == NULL ||
-		    (text = json_dumps(j, JSON_INDENT(2))) == NULL)
-			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		    (text = rp_json_dumps(j, JSON_INDENT(2))) == NULL)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 		else if ((st = run_print(text, err)) == RP_OK)
 			st = run_print("\n", err);
 	} else if ((text = report_text(ps->plan, &res)) == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 	} else {
 		st = run_print(text, err);
 	}
@@ -778,7 +778,7 @@ push_run(struct rp_opts *o, struct rp_err *err)
 	ps.current = calloc(ps.plan->ntags, sizeof(*ps.current));
 	ps.status = calloc(ps.plan->ntags, sizeof(*ps.status));
 	if (ps.current == NULL || ps.status == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	ps.auth = o->authfile;
@@ -802,7 +802,7 @@ push_run(struct rp_opts *o, struct rp_err *err)
 		memcpy(ps.digest, ps.src.digest, sizeof(ps.digest));
 		ps.is_index = ps.src.is_index;
 		if ((ps.layout = rp_strdup(o->source)) == NULL) {
-			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
 	} else if ((st = stage(&ps, err)) != RP_OK) {

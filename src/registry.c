@@ -319,7 +319,7 @@ reg_new(const struct reg_config *cfg, struct rp_err *err)
 	return c;
 nomem:
 	reg_free(c);
-	rp_fail(err, RP_EREGISTRY, "out of memory creating the registry client");
+	rp_fail(err, RP_ENOMEM, "out of memory creating the registry client");
 	return NULL;
 }
 
@@ -647,14 +647,14 @@ token_fetch(struct reg_client *c, const char *scope, struct rp_err *err)
 	}
 	if (url.failed) {
 		sbuf_free(&url);
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	if (c->username != NULL) {
 		if ((basic = basic_header(c)) == NULL ||
 		    (hdrs = curl_slist_append(hdrs, basic)) == NULL) {
 			free(basic);
 			sbuf_free(&url);
-			return rp_fail(err, RP_EREGISTRY, "out of memory");
+			return rp_fail(err, RP_ENOMEM, "out of memory");
 		}
 	}
 	memset(&r, 0, sizeof(r));
@@ -703,20 +703,20 @@ token_fetch(struct reg_client *c, const char *scope, struct rp_err *err)
 	if ((slot = token_find(c, scope)) == NULL) {
 		struct token *nt = realloc(c->tokens, (c->ntokens + 1) * sizeof(*nt));
 		if (nt == NULL) {
-			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
 		c->tokens = nt;
 		slot = &c->tokens[c->ntokens];
 		memset(slot, 0, sizeof(*slot));
 		if ((slot->scope = rp_strdup(scope)) == NULL) {
-			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
 		c->ntokens++;
 	}
 	if ((t = rp_strdup(json_string_value(tok))) == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	free(slot->value);
@@ -751,7 +751,7 @@ discover(struct reg_client *c, struct rp_err *err)
 		free(c->base);
 		c->base = rp_asprintf("%s://%s", scheme == 0 ? "https" : "http", c->host);
 		if (c->base == NULL || (url = rp_asprintf("%s/v2/", c->base)) == NULL)
-			return rp_fail(err, RP_EREGISTRY, "out of memory");
+			return rp_fail(err, RP_ENOMEM, "out of memory");
 		for (attempt = 0;; attempt++) {
 			resp_reset(&r, REG_SMALL_MAX);
 			cc = perform(c, "GET", url, NULL, NULL, 0, &r, !c->insecure);
@@ -861,7 +861,7 @@ request(struct reg_client *c, const char *method, const char *path,
 	if (c->base == NULL && (st = discover(c, err)) != RP_OK)
 		return st;
 	if ((url = rp_asprintf("%s%s", c->base, path)) == NULL)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	for (;;) {
 		curl_slist_free_all(hdrs);
 		hdrs = NULL;
@@ -883,7 +883,7 @@ request(struct reg_client *c, const char *method, const char *path,
 		if ((authz != NULL && (hdrs = curl_slist_append(hdrs, authz)) == NULL) ||
 		    (accept != NULL && (hdrs = curl_slist_append(hdrs, accept)) == NULL) ||
 		    (ctype != NULL && (hdrs = curl_slist_append(hdrs, ctype)) == NULL)) {
-			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			break;
 		}
 		resp_reset(r, max);
@@ -987,12 +987,12 @@ batch(struct reg_client *c, const char *method, const char *repo,
 
 	if ((paths = calloc(n, sizeof(*paths))) == NULL ||
 	    (hs = calloc(n, sizeof(*hs))) == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < n; i++)
 		if ((paths[i] = rp_asprintf("/v2/%s/manifests/%s", repo, refs[i])) == NULL) {
-			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
 	snprintf(what, sizeof(what), "%s %s:%s", method, repo, refs[0]);
@@ -1010,7 +1010,7 @@ batch(struct reg_client *c, const char *method, const char *repo,
 	    (accept != NULL && (hdrs = curl_slist_append(hdrs, accept)) == NULL) ||
 	    (ctype != NULL && (hdrs = curl_slist_append(hdrs, ctype)) == NULL) ||
 	    (c->multi == NULL && (c->multi = curl_multi_init()) == NULL)) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
@@ -1018,7 +1018,7 @@ batch(struct reg_client *c, const char *method, const char *repo,
 		rs[i].status = 0;
 		if ((hs[i] = curl_easy_init()) == NULL ||
 		    (url = rp_asprintf("%s%s", c->base, paths[i])) == NULL) {
-			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
 		resp_reset(&rs[i], max);
@@ -1124,7 +1124,7 @@ reg_manifest_get(struct reg_client *c, const char *repo, const char *ref,
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "GET %s:%s", repo, ref);
 	if (path == NULL || scope == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((st = request(c, "GET", path, scope, ACCEPT_MANIFESTS, NULL, NULL, 0,
@@ -1135,7 +1135,7 @@ reg_manifest_get(struct reg_client *c, const char *repo, const char *ref,
 		goto out;
 	}
 	if (rp_sha256_hex(r.body.buf != NULL ? r.body.buf : "", r.body.len, hex) != 0) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	snprintf(m->digest, sizeof(m->digest), "sha256:%s", hex);
@@ -1151,7 +1151,7 @@ reg_manifest_get(struct reg_client *c, const char *repo, const char *ref,
 	if ((m->media_type = rp_strdup(r.ctype)) == NULL ||
 	    (m->bytes = sbuf_take(&r.body)) == NULL) {
 		reg_manifest_free(m);
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 out:
 	resp_free(&r);
@@ -1185,7 +1185,7 @@ reg_manifest_delete(struct reg_client *c, const char *repo, const char *ref,
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "DELETE %s:%s", repo, ref);
 	if (path == NULL || scope == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((st = request(c, "DELETE", path, scope, NULL, NULL, NULL, 0, REG_SMALL_MAX,
@@ -1221,7 +1221,7 @@ reg_blob_head(struct reg_client *c, const char *repo, const char *digest,
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "HEAD %s blob %s", repo, digest);
 	if (path == NULL || scope == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((st = request(c, "HEAD", path, scope, NULL, NULL, NULL, 0, REG_SMALL_MAX, &r,
@@ -1252,7 +1252,7 @@ reg_blob_mount(struct reg_client *c, const char *repo, const char *from,
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "mount %s from %s into %s", digest, from, repo);
 	if (path == NULL || scope == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((st = request(c, "POST", path, scope, NULL, NULL, NULL, 0, REG_SMALL_MAX, &r,
@@ -1304,7 +1304,7 @@ reg_tags(struct reg_client *c, const char *repo, char ***out, struct rp_err *err
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "list tags of %s", repo);
 	if (*out == NULL || path == NULL || scope == NULL) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	while (path != NULL) {
@@ -1380,7 +1380,7 @@ reg_manifest_head_many(struct reg_client *c, const char *repo,
 	if ((rs = calloc(n, sizeof(*rs))) == NULL || scope == NULL) {
 		free(rs);
 		free(scope);
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	st = batch(c, "HEAD", repo, refs, n, scope, ACCEPT_MANIFESTS, NULL, NULL, 0,
 		   REG_SMALL_MAX, rs, head_ok, err);
@@ -1428,7 +1428,7 @@ reg_manifest_put_many(struct reg_client *c, const char *repo,
 		free(rs);
 		free(scope);
 		free(ctype);
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	st = batch(c, "PUT", repo, refs, n, scope, NULL, ctype, m->bytes, m->len,
 		   REG_SMALL_MAX, rs, put_ok, err);

@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ghactions.h"
 
@@ -163,15 +165,14 @@ labels_text(const struct plan *p)
 	return sbuf_take(&sb);
 }
 
-static rp_status
-write_outputs(const struct plan *p, const struct run_result *r,
-	      const char *path, struct rp_err *err)
+/* The outputs as one file-command record; NULL when out of memory. */
+static struct gha_out *
+build_outputs(const struct plan *p, const struct run_result *r)
 {
 	struct gha_out *o = gha_out_new();
 	char *tags = joined(p, 1), *names = joined(p, 0), *labels = labels_text(p);
 	json_t *j = report_json(p, r);
-	char *js = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-	rp_status st;
+	char *js = j != NULL ? rp_json_dumps(j, JSON_COMPACT) : NULL;
 	int bad;
 
 	bad = o == NULL || tags == NULL || names == NULL || labels == NULL ||
@@ -188,26 +189,26 @@ write_outputs(const struct plan *p, const struct run_result *r,
 		bad |= gha_out_set(o, "labels", labels);
 		bad |= gha_out_set(o, "json", js);
 	}
-	st = bad ? rp_fail(err, RP_EREGISTRY, "out of memory building outputs") :
-	    gha_out_write(o, path, "GITHUB_OUTPUT", err);
-	gha_out_free(o);
 	free(tags);
 	free(names);
 	free(labels);
 	free(js);
 	json_decref(j);
-	return st;
+	if (bad) {
+		gha_out_free(o);
+		return NULL;
+	}
+	return o;
 }
 
-static rp_status
-write_summary(const struct plan *p, const struct run_result *r,
-	      const char *path, struct rp_err *err)
+/* The step summary (Markdown); NULL when out of memory. */
+static struct gha_out *
+build_summary(const struct plan *p, const struct run_result *r)
 {
 	struct gha_out *o = gha_out_new();
 	struct sbuf sb;
 	char *md;
 	size_t i;
-	rp_status st;
 
 	sbuf_init(&sb, 1 << 20);
 	sbuf_printf(&sb, "### regpush %s: %s%s\n\n",
@@ -225,13 +226,12 @@ write_summary(const struct plan *p, const struct run_result *r,
 		sbuf_printf(&sb, "| `%s` | %s | %s |\n", p->tags[i].name,
 			    kind_name(p->tags[i].kind), tag_status(r, i));
 	md = sbuf_take(&sb);
-	if (o == NULL || md == NULL || gha_out_raw(o, md) != 0)
-		st = rp_fail(err, RP_EREGISTRY, "out of memory building the summary");
-	else
-		st = gha_out_write(o, path, "GITHUB_STEP_SUMMARY", err);
+	if (o == NULL || md == NULL || gha_out_raw(o, md) != 0) {
+		gha_out_free(o);
+		o = NULL;
+	}
 	free(md);
-	gha_out_free(o);
-	return st;
+	return o;
 }
 
 rp_status
@@ -240,11 +240,29 @@ report_actions(const struct plan *p, const struct run_result *r,
 {
 	const char *out = getenv("GITHUB_OUTPUT");
 	const char *sum = getenv("GITHUB_STEP_SUMMARY");
-	rp_status st;
+	struct gha_out *o = NULL, *m = NULL;
+	struct stat before;
+	int had = 0;
+	rp_status st = RP_OK;
 
-	if (rp_given(out) && (st = write_outputs(p, r, out, err)) != RP_OK)
-		return st;
-	if (rp_given(sum) && (st = write_summary(p, r, sum, err)) != RP_OK)
-		return st;
-	return RP_OK;
+	/* Everything is built before anything is written, and the outputs
+	 * are taken back if the summary then cannot be written: a failed
+	 * run leaves neither file changed. */
+	if ((rp_given(out) && (o = build_outputs(p, r)) == NULL) ||
+	    (rp_given(sum) && (m = build_summary(p, r)) == NULL)) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory building the outputs");
+		goto out;
+	}
+	if (o != NULL) {
+		had = stat(out, &before) == 0;
+		if ((st = gha_out_write(o, out, "GITHUB_OUTPUT", err)) != RP_OK)
+			goto out;
+	}
+	if (m != NULL && (st = gha_out_write(m, sum, "GITHUB_STEP_SUMMARY", err)) != RP_OK &&
+	    o != NULL)
+		(void)truncate(out, had ? before.st_size : 0);
+out:
+	gha_out_free(o);
+	gha_out_free(m);
+	return st;
 }

@@ -40,7 +40,7 @@ run_load_policy(const struct rp_opts *o, struct policy **out,
 
 	*out = NULL;
 	if ((pol = policy_default()) == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory loading the policy");
+		return rp_fail(err, RP_ENOMEM, "out of memory loading the policy");
 	if (o->policy != NULL &&
 	    (st = policy_load_file(pol, o->policy, err)) != RP_OK) {
 		policy_free(pol);
@@ -82,8 +82,8 @@ run_plan(struct rp_opts *o, struct rp_err *err)
 		goto out;
 	if (o->json) {
 		if ((j = report_json(plan, &res)) == NULL ||
-		    (text = json_dumps(j, JSON_INDENT(2))) == NULL) {
-			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		    (text = rp_json_dumps(j, JSON_INDENT(2))) == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
 		if ((st = run_print(text, err)) != RP_OK ||
@@ -91,7 +91,7 @@ run_plan(struct rp_opts *o, struct rp_err *err)
 			goto out;
 	} else {
 		if ((text = report_text(plan, &res)) == NULL) {
-			st = rp_fail(err, RP_EREGISTRY, "out of memory");
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
 		if ((st = run_print(text, err)) != RP_OK)
@@ -117,7 +117,7 @@ run_policy(struct rp_opts *o, struct rp_err *err)
 	if ((st = run_load_policy(o, &pol, err)) != RP_OK)
 		return st;
 	if ((text = policy_dump(pol)) == NULL)
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 	else
 		st = run_print(text, err);
 	free(text);

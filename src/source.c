@@ -29,7 +29,7 @@ read_archive_index(const char *path, char **out, size_t *len, struct rp_err *err
 	*out = NULL;
 	rp_quote(path, 200, q, sizeof(q));
 	if (a == NULL)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	archive_read_support_format_tar(a);
 	archive_read_support_filter_all(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
@@ -63,7 +63,7 @@ read_archive_index(const char *path, char **out, size_t *len, struct rp_err *err
 	}
 	*len = sb.len;
 	if ((*out = sbuf_take(&sb)) == NULL)
-		return rp_fail(err, RP_EREGISTRY, "out of memory");
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	return RP_OK;
 }
 
@@ -93,14 +93,14 @@ source_inspect(const char *src, struct source_info *info, struct rp_err *err)
 	if (colon != NULL && colon[1] != '\0')
 		ref = rp_strdup(colon + 1);
 	if (path == NULL || (colon != NULL && colon[1] != '\0' && ref == NULL)) {
-		st = rp_fail(err, RP_EREGISTRY, "out of memory");
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	if (archive) {
 		st = read_archive_index(path, &text, &len, err);
 	} else {
 		char *ip = rp_asprintf("%s/index.json", path);
-		st = ip == NULL ? rp_fail(err, RP_EREGISTRY, "out of memory") :
+		st = ip == NULL ? rp_fail(err, RP_ENOMEM, "out of memory") :
 		    rp_read_file(ip, "OCI layout index", INDEX_MAX, &text, &len, err);
 		free(ip);
 	}

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 rp_status
@@ -248,8 +249,11 @@ rp_read_file(const char *path, const char *what, size_t max, char **out,
 		if (n == 0)
 			break;
 		if (sbuf_add(&sb, chunk, (size_t)n) != 0) {
+			int big = sb.len + (size_t)n > max;
 			close(fd);
 			sbuf_free(&sb);
+			if (!big)
+				return rp_fail(err, RP_ENOMEM, "out of memory reading %s", q);
 			return rp_fail(err, RP_EINPUT,
 				       "%s %s is too large (at most %zu bytes)",
 				       what, q, max);
@@ -259,7 +263,7 @@ rp_read_file(const char *path, const char *what, size_t max, char **out,
 	if (lenp != NULL)
 		*lenp = sb.len;
 	if ((*out = sbuf_take(&sb)) == NULL)
-		return rp_fail(err, RP_EINPUT, "out of memory reading %s", q);
+		return rp_fail(err, RP_ENOMEM, "out of memory reading %s", q);
 	return RP_OK;
 }
 
@@ -317,4 +321,24 @@ rp_strv_push(char ***v, const char *s)
 	nv[n + 1] = NULL;
 	*v = nv;
 	return 0;
+}
+
+char *
+rp_json_dumps(const void *j, unsigned long flags)
+{
+	char *text = json_dumps(j, flags);
+	json_t *back;
+	int same;
+
+	if (text == NULL)
+		return NULL;
+	back = json_loads(text, 0, NULL);
+	same = back != NULL && json_equal((json_t *)j, back);
+	json_decref(back);
+	if (!same) {
+		explicit_bzero(text, strlen(text));
+		free(text);
+		return NULL;
+	}
+	return text;
 }

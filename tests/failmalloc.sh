@@ -1,0 +1,66 @@
+#!/bin/bash
+# Allocation-failure torture for the plan path (the idea of curl's torture
+# mode): for every allocation N that regpush makes after main() starts,
+# run it again with exactly that allocation failing (tests/failmalloc.c,
+# LD_PRELOAD) and check that it
+#   - never crashes (no death by signal),
+#   - either fails cleanly (exit 1 "out of memory"; or exit 2 with one
+#     message line, because jansson 2.14 reports an allocation failing in
+#     its lexer as a syntax error, and can even drop a character from a
+#     string, which regpush's validation then refuses), or succeeds with
+#     exactly the normal output,
+#   - never leaves a partial record in $GITHUB_OUTPUT or the summary.
+# Usage: tests/failmalloc.sh build/regpush
+set -euo pipefail
+bin=$1
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cc -shared -fPIC -O1 -o "$tmp/failmalloc.so" "$here/shim/failmalloc.c" -ldl
+sha=0123456789abcdef0123456789abcdef01234567
+printf 'version: 1\nsha-length: 9\nbranches:\n  dev-latest: [main]\n' >"$tmp/p.yaml"
+printf '{"pull_request":{"number":5,"head":{"sha":"%s"}}}' "$sha" >"$tmp/ev.json"
+
+run_case() { # run_case NAME -- command...
+  local name=$1; shift; shift
+  local n total rc fails=0 ok=0 lexer=0
+  : >"$tmp/out"; : >"$tmp/sum"
+  "$@" >"$tmp/good" 2>/dev/null
+  sed -E 's/ghadelimiter_[0-9a-f]{32}/EOF/g' "$tmp/out" >"$tmp/good.out"
+  cp "$tmp/sum" "$tmp/good.sum"
+  total=$(FAILMALLOC_REPORT=1 LD_PRELOAD="$tmp/failmalloc.so" "$@" 2>&1 >/dev/null |
+          sed -n 's/^failmalloc: \([0-9]*\) allocations$/\1/p')
+  for n in $(seq 1 "$total"); do
+    : >"$tmp/out"; : >"$tmp/sum"
+    set +e
+    FAILMALLOC_N=$n LD_PRELOAD="$tmp/failmalloc.so" "$@" >"$tmp/got" 2>"$tmp/err"
+    rc=$?
+    set -e
+    if [ "$rc" -ge 128 ]; then
+      echo "failmalloc: $name: allocation $n: killed by signal $((rc - 128))" >&2; exit 1
+    elif [ "$rc" -eq 0 ]; then
+      cmp -s "$tmp/got" "$tmp/good" || { echo "failmalloc: $name: allocation $n: exit 0 but different output" >&2; exit 1; }
+      sed -E 's/ghadelimiter_[0-9a-f]{32}/EOF/g' "$tmp/out" | cmp -s - "$tmp/good.out" ||
+        { echo "failmalloc: $name: allocation $n: exit 0 but GITHUB_OUTPUT differs" >&2; exit 1; }
+      ok=$((ok + 1))
+    else
+      { [ "$rc" -eq 1 ] && cat "$tmp/err" "$tmp/got" | grep -q "out of memory"; } ||
+      { [ "$rc" -eq 2 ] && [ "$(cat "$tmp/err" "$tmp/got" | wc -l)" -eq 1 ]; } ||
+        { echo "failmalloc: $name: allocation $n: exit $rc: $(cat "$tmp/err")" >&2; exit 1; }
+      [ ! -s "$tmp/out" ] && [ ! -s "$tmp/sum" ] ||
+        { echo "failmalloc: $name: allocation $n: failed run wrote outputs" >&2; exit 1; }
+      [ "$rc" -eq 2 ] && lexer=$((lexer + 1))
+      fails=$((fails + 1))
+    fi
+  done
+  echo "failmalloc: $name: $total allocations, each failed once: $fails clean exits" \
+    "($lexer of them exit 2, from jansson), $ok unaffected"
+}
+
+run_case "plan --json (release candidate, user policy)" -- \
+  "$bin" plan --json --ref refs/tags/v1.2.3-rc.1 --sha $sha --service gateway \
+  --policy "$tmp/p.yaml" --now 2027-01-01T00:00:00Z
+run_case "action mode (pull request, outputs and summary)" -- \
+  env GITHUB_ACTIONS=true INPUT_MODE=plan GITHUB_REF=refs/pull/5/merge GITHUB_SHA=$sha \
+  GITHUB_EVENT_NAME=pull_request GITHUB_EVENT_PATH="$tmp/ev.json" GITHUB_REPOSITORY=acme/gw \
+  GITHUB_OUTPUT="$tmp/out" GITHUB_STEP_SUMMARY="$tmp/sum" SOURCE_DATE_EPOCH=1800000000 "$bin"

@@ -1,0 +1,120 @@
+/*
+ * failmalloc.c — an LD_PRELOAD shim that makes exactly one allocation
+ * fail: the FAILMALLOC_N-th call to malloc, calloc or realloc counted
+ * from the moment main() calls curl_global_init (so the libraries' own
+ * start-up is left alone). With FAILMALLOC_REPORT set it prints how many
+ * allocations it counted. Used by tests/failmalloc.sh to check that every
+ * allocation failure on the plan path ends in a clean error, never a crash.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long target = -1, count;
+static int armed;
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static int in_init;
+
+static int
+should_fail(void)
+{
+	if (target < 0) {
+		const char *v;
+		if (in_init)
+			return 0;
+		in_init = 1;
+		v = getenv("FAILMALLOC_N");
+		target = v != NULL ? strtol(v, NULL, 10) : 0;
+		in_init = 0;
+	}
+	if (!armed)
+		return 0;
+	++count;
+	return target > 0 && count == target;
+}
+
+#include <curl/curl.h>
+#include <stdio.h>
+
+static void
+report(void)
+{
+	if (getenv("FAILMALLOC_REPORT") != NULL)
+		fprintf(stderr, "failmalloc: %ld allocations\n", count);
+}
+
+CURLcode
+curl_global_init(long flags)
+{
+	CURLcode (*real)(long) = (CURLcode (*)(long))dlsym(RTLD_NEXT, "curl_global_init");
+	CURLcode rc = real(flags);
+
+	armed = 1;
+	atexit(report);
+	return rc;
+}
+
+/* dlsym may itself call calloc: serve it from a static buffer. */
+static char boot[4096];
+static size_t boot_used;
+
+void *
+malloc(size_t n)
+{
+	if (real_malloc == NULL)
+		real_malloc = dlsym(RTLD_NEXT, "malloc");
+	if (should_fail()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return real_malloc(n);
+}
+
+void *
+calloc(size_t a, size_t b)
+{
+	if (real_calloc == NULL) {
+		static int resolving;
+		if (resolving) {
+			void *p = boot + boot_used;
+			boot_used += (a * b + 15) & ~(size_t)15;
+			return boot_used <= sizeof(boot) ? p : NULL;
+		}
+		resolving = 1;
+		real_calloc = dlsym(RTLD_NEXT, "calloc");
+		resolving = 0;
+	}
+	if (should_fail()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return real_calloc(a, b);
+}
+
+void *
+realloc(void *p, size_t n)
+{
+	if (real_realloc == NULL)
+		real_realloc = dlsym(RTLD_NEXT, "realloc");
+	if (should_fail()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return real_realloc(p, n);
+}
+
+void
+free(void *p)
+{
+	static void (*real_free)(void *);
+
+	if ((char *)p >= boot && (char *)p < boot + sizeof(boot))
+		return;
+	if (real_free == NULL)
+		real_free = dlsym(RTLD_NEXT, "free");
+	real_free(p);
+}
