@@ -253,8 +253,9 @@ read_digest(const char *path, char *out, size_t size, struct rp_err *err)
 	size_t len;
 	rp_status st;
 
+	/* A missing digest file is the engine's failure, not bad input. */
 	if ((st = rp_read_file(path, "digest file", 256, &text, &len, err)) != RP_OK)
-		return rp_fail(err, RP_EREGISTRY, "%s", err->msg);
+		return err->status = RP_EREGISTRY;
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
 		text[--len] = '\0';
 	if (!imgref_digest_valid(text) || len >= size) {
@@ -281,7 +282,7 @@ staged_kind(struct push *ps, struct rp_err *err)
 	st = rp_read_file(path, "staged manifest", 4 << 20, &text, NULL, err);
 	free(path);
 	if (st != RP_OK)
-		return rp_fail(err, RP_EREGISTRY, "%s", err->msg);
+		return err->status = RP_EREGISTRY;
 	j = json_loads(text, 0, NULL);
 	free(text);
 	if (j == NULL)
