@@ -25,7 +25,7 @@ TSRCS   := $(wildcard tests/*.c)
 TOBJS   := $(TSRCS:tests/%.c=$(B)/tobj/%.o)
 DEPS_OK := $(B)/.deps-build
 
-.PHONY: all test test-run asan valgrind failmalloc demo bench clean deps deps-test
+.PHONY: all test test-run asan valgrind failmalloc lint-action demo bench clean deps deps-test
 
 all: $(B)/regpush
 
@@ -80,6 +80,15 @@ valgrind: $(B)/regpush
 # Every allocation of the plan path made to fail once (tests/failmalloc.sh).
 failmalloc: $(B)/regpush
 	bash tests/failmalloc.sh $(B)/regpush
+
+# action.yml and the example workflows against the Actions schemas
+# (needs Node.js and the npm registry; not part of make test).
+lint-action:
+	@mkdir -p build/npm
+	@cd build/npm && [ -x node_modules/.bin/action-validator ] || \
+	  npm i -q --no-audit --no-fund @action-validator/core@0.6.0 @action-validator/cli@0.6.0 >/dev/null
+	@for f in action.yml examples/dev-build.yml examples/release.yml; do \
+	  build/npm/node_modules/.bin/action-validator $$f && echo "valid: $$f" || exit 1; done
 
 demo: all
 	@sh scripts/deps.sh test
