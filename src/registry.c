@@ -755,7 +755,7 @@ discover(struct reg_client *c, struct rp_err *err)
 		for (attempt = 0;; attempt++) {
 			resp_reset(&r, REG_SMALL_MAX);
 			cc = perform(c, "GET", url, NULL, NULL, 0, &r, !c->insecure);
-			if (((cc != CURLE_OK && retryable(cc) && cc != CURLE_COULDNT_CONNECT) ||
+			if (((cc != CURLE_OK && retryable(cc)) ||
 			     (cc == CURLE_OK && (r.status == 429 || r.status >= 500))) &&
 			    attempt + 1 < c->max_attempts) {
 				long ra = reg_retry_after(r.retry_after, (long)time(NULL));

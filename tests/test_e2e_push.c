@@ -615,7 +615,8 @@ Test(push, dead_registry_is_exit_1_naming_it, .init = setup, .fini = teardown, .
 	const char *argv[] = { "regpush", "push", "--source", src, "--ref", "refs/heads/main",
 			       "--sha", SHA40, "--service", "gw", "--dev-registry", "127.0.0.1:9/dev",
 			       "--insecure-registry", "127.0.0.1:9", NULL };
-	const char *envp[] = { tmpenv, "HOME=/root", "REGPUSH_DEV_USERNAME=u", "REGPUSH_DEV_PASSWORD=p", NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", "REGPUSH_DEV_USERNAME=u", "REGPUSH_DEV_PASSWORD=p",
+			       "REGPUSH_RETRY_BASE_MS=20", NULL };
 	struct proc p;
 
 	snprintf(src, sizeof(src), "oci-archive:%s", one);

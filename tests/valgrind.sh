@@ -63,11 +63,12 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
     --sha $sha --service vg --prod-registry "$r/vg" --insecure-registry "$r"
   vgp 0 "$bin" push --dry-run --source "$src" --ref refs/heads/feature/x --sha $sha --service vg \
     --dev-registry "$r/vg" --insecure-registry "$r"
+  export REGPUSH_RETRY_BASE_MS=20
   vgp 1 "$bin" push --source "$src" --ref refs/heads/main --sha $sha --service vg \
     --dev-registry 127.0.0.1:9/vg --insecure-registry 127.0.0.1:9
   t=$REGPUSH_TEST_TOKENREG
-  REGPUSH_RELEASE_USERNAME=$REGPUSH_TEST_USER REGPUSH_RELEASE_PASSWORD=$REGPUSH_TEST_PASS \
-    vgp 0 "$bin" push --source "oci-archive:$REGPUSH_TEST_IMAGES/multi.tar" --ref refs/tags/v2.0.0 \
+  export REGPUSH_RELEASE_USERNAME=$REGPUSH_TEST_USER REGPUSH_RELEASE_PASSWORD=$REGPUSH_TEST_PASS
+  vgp 0 "$bin" push --source "oci-archive:$REGPUSH_TEST_IMAGES/multi.tar" --ref refs/tags/v2.0.0 \
     --sha $sha --service vg --prod-registry "$t/vg" --insecure-registry "$t"
   echo "valgrind: no leaks or errors on the push paths"
 fi
