@@ -3,7 +3,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
-      libyaml-dev libssl-dev libarchive-dev && rm -rf /var/lib/apt/lists/*
+      libyaml-dev libssl-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN touch build/.deps-build 2>/dev/null || (mkdir -p build && touch build/.deps-build); \
@@ -11,7 +11,7 @@ RUN touch build/.deps-build 2>/dev/null || (mkdir -p build && touch build/.deps-
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      ca-certificates skopeo libcurl4 libjansson4 libyaml-0-2 libarchive13 && \
+      ca-certificates skopeo libcurl4 libjansson4 libyaml-0-2 tar && \
     rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/regpush /usr/local/bin/regpush
 ENTRYPOINT ["/usr/local/bin/regpush"]

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "ghctx.h"
 #include "run.h"
 #include "push.h"
@@ -231,10 +229,6 @@ main(int argc, char **argv)
 		ghctx_opts_free(&o);
 		return rc;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		st = rp_fail(&err, RP_EREGISTRY, "cannot initialise libcurl");
-		goto out;
-	}
 	if ((st = ghctx_resolve(&o, &err)) != RP_OK)
 		goto out;
 	if (strcmp(cmd, "plan") == 0)
@@ -250,6 +244,5 @@ out:
 	if (st != RP_OK)
 		run_report_error(&o, &err);
 	ghctx_opts_free(&o);
-	curl_global_cleanup();
 	return (int)st;
 }

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "curlfn.h"
 #include <jansson.h>
 
 #include "creds.h"
@@ -822,6 +823,7 @@ out:
 	if (ps.work != NULL)
 		workdir_remove(ps.work);
 	reg_free(ps.reg);
+	curlfn_unload();
 	if (engine_interrupted && st != RP_OK && err->msg[0] == '\0')
 		rp_fail(err, RP_EREGISTRY, "interrupted");
 	for (i = 0; ps.current != NULL && i < ps.plan->ntags; i++)

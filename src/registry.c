@@ -22,7 +22,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
+#include "curlfn.h"
 #include <jansson.h>
 #include <openssl/evp.h>
 
@@ -222,7 +222,7 @@ reg_retry_after(const char *v, long now)
 		return -1;
 	if (rp_parse_long(v, 0, 86400 * 365, &n) == 0)
 		return n > 60 ? 60 : n;
-	if ((t = curl_getdate(v, NULL)) < 0)
+	if (curlfn_load(NULL) != RP_OK || (t = curl_getdate(v, NULL)) < 0)
 		return -1;
 	n = (long)t - now;
 	if (n < 0)
@@ -302,9 +302,11 @@ build_ca(struct reg_client *c, const char *cert_dir)
 struct reg_client *
 reg_new(const struct reg_config *cfg, struct rp_err *err)
 {
-	struct reg_client *c = calloc(1, sizeof(*c));
+	struct reg_client *c;
 
-	if (c == NULL)
+	if (curlfn_load(err) != RP_OK)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto nomem;
 	c->insecure = cfg->insecure;
 	c->timeout_s = env_long("REGPUSH_HTTP_TIMEOUT", 60, 1, 3600);

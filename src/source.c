@@ -1,70 +1,58 @@
 /*
  * source.c — reading index.json from an OCI layout directory or an OCI
- * archive (a tar file, read with libarchive without unpacking it).
+ * archive (a tar file, read by tar without unpacking the rest).
  */
 #include "source.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <jansson.h>
 
+#include "engine.h"
 #include "imgref.h"
 
 #define INDEX_MAX (4 * 1024 * 1024)
 
+/*
+ * index.json of an OCI archive, extracted by tar (GNU tar seeks past the
+ * blobs, so a 60 MB archive costs a few milliseconds). tar is started
+ * like every other child, with an argv and no shell; it is used instead
+ * of linking libarchive, whose dependencies (libxml2, ICU) would cost
+ * every regpush start — plan included — about 6 ms.
+ */
 static rp_status
 read_archive_index(const char *path, char **out, size_t *len, struct rp_err *err)
 {
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	struct sbuf sb;
-	char q[256], buf[8192];
-	la_ssize_t n;
-	rp_status st = RP_OK;
-	int found = 0;
+	static const char *const names[] = { "index.json", "./index.json" };
+	struct engine_log log = { .actions = 0, .quiet = 1 };
+	struct child c;
+	char *file, q[256];
+	size_t i;
+	rp_status st;
 
 	*out = NULL;
 	rp_quote(path, 200, q, sizeof(q));
-	if (a == NULL)
+	if ((file = rp_asprintf("--file=%s", path)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	archive_read_support_format_tar(a);
-	archive_read_support_filter_all(a);
-	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-		st = rp_fail(err, RP_EINPUT, "source %s: %s", q, archive_error_string(a));
-		archive_read_free(a);
-		return st;
+	for (i = 0; i < 2; i++) {
+		char *argv[] = { "tar", "--extract", "--to-stdout", file,
+				 (char *)names[i], NULL };
+		if ((st = engine_run(argv, 60, &log, &c, err)) != RP_OK)
+			break;
+		if (child_ok(&c) && strlen(c.out) <= INDEX_MAX) {
+			*len = strlen(c.out);
+			*out = c.out;
+			c.out = NULL;
+			child_free(&c);
+			break;
+		}
+		child_free(&c);
 	}
-	sbuf_init(&sb, INDEX_MAX);
-	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(e);
-		if (name == NULL)
-			continue;
-		if (strncmp(name, "./", 2) == 0)
-			name += 2;
-		if (strcmp(name, "index.json") != 0)
-			continue;
-		found = 1;
-		while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
-			if (sbuf_add(&sb, buf, (size_t)n) != 0)
-				break;
-		if (n < 0 || sb.failed)
-			st = rp_fail(err, RP_EINPUT, "source %s: cannot read index.json", q);
-		break;
-	}
-	archive_read_free(a);
-	if (st == RP_OK && !found)
+	free(file);
+	if (st == RP_OK && *out == NULL)
 		st = rp_fail(err, RP_EINPUT, "source %s is not an OCI archive (no index.json)", q);
-	if (st != RP_OK) {
-		sbuf_free(&sb);
-		return st;
-	}
-	*len = sb.len;
-	if ((*out = sbuf_take(&sb)) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	return RP_OK;
+	return st;
 }
 
 rp_status

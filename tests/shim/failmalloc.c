@@ -1,7 +1,7 @@
 /*
  * failmalloc.c — an LD_PRELOAD shim that makes exactly one allocation
  * fail: the FAILMALLOC_N-th call to malloc, calloc or realloc counted
- * from the moment main() calls curl_global_init (so the libraries' own
+ * from the moment main() first calls getopt_long (so the libraries' own
  * start-up is left alone). With FAILMALLOC_REPORT set it prints how many
  * allocations it counted. Used by tests/failmalloc.sh to check that every
  * allocation failure on the plan path ends in a clean error, never a crash.
@@ -37,7 +37,7 @@ should_fail(void)
 	return target > 0 && count == target;
 }
 
-#include <curl/curl.h>
+#include <getopt.h>
 #include <stdio.h>
 
 static void
@@ -47,15 +47,19 @@ report(void)
 		fprintf(stderr, "failmalloc: %ld allocations\n", count);
 }
 
-CURLcode
-curl_global_init(long flags)
+int
+getopt_long(int argc, char *const argv[], const char *opts,
+	    const struct option *longopts, int *index)
 {
-	CURLcode (*real)(long) = (CURLcode (*)(long))dlsym(RTLD_NEXT, "curl_global_init");
-	CURLcode rc = real(flags);
+	int (*real)(int, char *const[], const char *, const struct option *, int *) =
+	    (int (*)(int, char *const[], const char *, const struct option *, int *))
+	    dlsym(RTLD_NEXT, "getopt_long");
 
-	armed = 1;
-	atexit(report);
-	return rc;
+	if (!armed) {
+		armed = 1;
+		atexit(report);
+	}
+	return real(argc, argv, opts, longopts, index);
 }
 
 /* dlsym may itself call calloc: serve it from a static buffer. */
