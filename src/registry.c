@@ -56,7 +56,8 @@ struct reg_client {
 	char *base;            /* "https://host" once known */
 	int insecure;
 	char *username, *password, *account;
-	char *ca_blob;         /* PEM: system bundle + cert dir */
+	char *ca_file;         /* the CA bundle file */
+	char *ca_blob;         /* bundle + cert dir PEM, when there are extras */
 	size_t ca_len;
 	enum auth_scheme auth;
 	char *realm, *service;
@@ -258,45 +259,48 @@ add_pem(struct sbuf *sb, const char *path)
 	free(text);
 }
 
-/* The trusted CAs: SSL_CERT_FILE or libcurl's bundle, plus *.crt from the
- * cert dir (or /etc/containers/certs.d/<host>/), the containers way. */
+/*
+ * The trusted CAs, the containers way: SSL_CERT_FILE or libcurl's bundle,
+ * plus *.crt from the cert dir (or /etc/containers/certs.d/<host>/). With
+ * no extra certificate, libcurl is just pointed at the bundle file, so it
+ * can cache the parsed store across connections; only when there are
+ * extras is everything concatenated into one in-memory PEM blob.
+ */
 static int
 build_ca(struct reg_client *c, const char *cert_dir)
 {
 	struct sbuf sb;
 	const char *bundle = getenv("SSL_CERT_FILE");
-	char *dir = NULL, *pattern = NULL;
+	char *dir = NULL, *pattern = NULL, *def = NULL;
 	glob_t g;
 	size_t i;
-	CURL *tmp;
-	char *def = NULL;
+	int rc = 0;
 
-	sbuf_init(&sb, 64 << 20);
 	if (!rp_given(bundle)) {
 		/* libcurl's built-in default (7.84+), else Debian's bundle. */
 		bundle = "/etc/ssl/certs/ca-certificates.crt";
-		if ((tmp = curl_easy_init()) != NULL) {
-			if (curl_easy_getinfo(tmp, CURLINFO_CAINFO, &def) == CURLE_OK && def != NULL)
-				bundle = def;
-			add_pem(&sb, bundle);
-			curl_easy_cleanup(tmp);
-		}
-	} else {
-		add_pem(&sb, bundle);
+		if (curl_easy_getinfo(c->curl, CURLINFO_CAINFO, &def) == CURLE_OK && def != NULL)
+			bundle = def;
 	}
+	if ((c->ca_file = rp_strdup(bundle)) == NULL)
+		return -1;
 	dir = cert_dir != NULL ? rp_strdup(cert_dir) :
 	    rp_asprintf("/etc/containers/certs.d/%s", c->host);
-	if (dir != NULL && (pattern = rp_asprintf("%s/*.crt", dir)) != NULL &&
-	    glob(pattern, 0, NULL, &g) == 0) {
+	if (dir == NULL || (pattern = rp_asprintf("%s/*.crt", dir)) == NULL) {
+		rc = -1;
+	} else if (glob(pattern, 0, NULL, &g) == 0) {
+		sbuf_init(&sb, 64 << 20);
+		add_pem(&sb, bundle);
 		for (i = 0; i < g.gl_pathc; i++)
 			add_pem(&sb, g.gl_pathv[i]);
 		globfree(&g);
+		c->ca_len = sb.len;
+		if ((c->ca_blob = sbuf_take(&sb)) == NULL)
+			rc = -1;
 	}
 	free(dir);
 	free(pattern);
-	c->ca_len = sb.len;
-	c->ca_blob = sbuf_take(&sb);
-	return c->ca_blob != NULL ? 0 : -1;
+	return rc;
 }
 
 struct reg_client *
@@ -353,6 +357,7 @@ reg_free(struct reg_client *c)
 	free(c->realm);
 	free(c->service);
 	free(c->ca_blob);
+	free(c->ca_file);
 	free(c);
 }
 
@@ -474,6 +479,8 @@ setup_handle(struct reg_client *c, CURL *h, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	if (c->ca_blob != NULL && c->ca_len > 0)
 		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+	else if (c->ca_file != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	if (!verify) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
