@@ -28,18 +28,19 @@ echo "image: $(du -h "$work/bench.tar" | cut -f1) oci-archive, registry $reg (lo
 forget() { rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb \
   "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb"; }
 now() { forget; date +%s.%N; }
-n=0
 # Each function pushes to a fresh repository on registry $1 and prints
-# the seconds it took; the repository name is left in $last.
+# the seconds it took; the repository name is left in $last. They run in
+# pipelines (subshells), so names come from /dev/urandom, not a counter.
+fresh() { od -An -N6 -tx1 /dev/urandom | tr -d ' \n'; }
 time_regpush() {
-  n=$((n + 1)); last=bench/a$n; local t0 t1
+  local n t0 t1; n=$(fresh); last=bench/a$n
   t0=$(now)
   TMPDIR=$work "$bin" push --source "$src" --ref refs/tags/v1.2.3 --sha $sha --service "a$n" \
     --prod-registry "$1/bench" --insecure-registry "$1" >/dev/null 2>&1
   t1=$(now); echo "$t1 - $t0" | bc
 }
 time_loop() {
-  n=$((n + 1)); last=bench/b$n; local t0 t1 t
+  local n t0 t1 t; n=$(fresh); last=bench/b$n
   t0=$(now)
   for t in v1.2.3 v1.2 v1 latest; do
     skopeo copy -q --dest-tls-verify=false "$src" "docker://$1/bench/b$n:$t" >/dev/null
@@ -47,7 +48,7 @@ time_loop() {
   t1=$(now); echo "$t1 - $t0" | bc
 }
 time_single() {
-  n=$((n + 1)); last=bench/c$n; local t0 t1
+  local n t0 t1; n=$(fresh); last=bench/c$n
   t0=$(now)
   skopeo copy -q --dest-tls-verify=false "$src" "docker://$1/bench/c$n:v1.2.3" >/dev/null
   t1=$(now); echo "$t1 - $t0" | bc
