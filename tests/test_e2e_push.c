@@ -949,3 +949,51 @@ Test(push, token_auth_release_rerun_and_conflict, .init = setup, .fini = teardow
 	free(one);
 	free(two);
 }
+
+/* Exactly as the runner starts the container: no arguments, everything
+ * from INPUT_* and GITHUB_* (mode defaults to push), credentials as
+ * inputs with hyphens kept in the names. */
+Test(push, as_the_runner_starts_the_action, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *host = getenv("REGPUSH_TEST_TOKENREG");
+	char *one = img("one.tar"), src[700], reg[300], insecure[300], tmpenv[600], user[300], pw[300];
+	char e_out[700], e_sum[700], *want, *out, *d;
+	const char *argv[] = { "regpush", NULL };
+	const char *envp[] = { "GITHUB_ACTIONS=true", "GITHUB_REF=refs/tags/v8.1.0-rc.2",
+			       "GITHUB_SHA=" SHA40, "GITHUB_EVENT_NAME=push",
+			       "GITHUB_REPOSITORY=acme/Runner-Svc", src, reg, insecure, user, pw,
+			       "INPUT_ENGINE=", "INPUT_DRY-RUN=false", tmpenv, "HOME=/root",
+			       e_out, e_sum, NULL };
+	struct proc p;
+
+	cr_assert_not_null(host);
+	snprintf(src, sizeof(src), "INPUT_SOURCE=oci-archive:%s", one);
+	snprintf(reg, sizeof(reg), "INPUT_PROD-REGISTRY=%s/act", host);
+	snprintf(insecure, sizeof(insecure), "INPUT_INSECURE-REGISTRIES=other.example, %s", host);
+	snprintf(user, sizeof(user), "INPUT_STAGING-USERNAME=%s", getenv("REGPUSH_TEST_USER"));
+	snprintf(pw, sizeof(pw), "INPUT_STAGING-PASSWORD=%s", getenv("REGPUSH_TEST_PASS"));
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(e_out, sizeof(e_out), "GITHUB_OUTPUT=%s", outp);
+	snprintf(e_sum, sizeof(e_sum), "GITHUB_STEP_SUMMARY=%s", sump);
+	d = source_digest(src + strlen("INPUT_SOURCE="));
+	run_regpush(argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
+	/* The password is masked first, and never printed otherwise. */
+	cr_expect_eq(strncmp(p.out, "::add-mask::", 12), 0, "%.100s", p.out);
+	cr_assert(asprintf(&want, "::add-mask::%s\n", getenv("REGPUSH_TEST_PASS")) > 0);
+	cr_expect(strstr(p.out, want) != NULL);
+	free(want);
+	out = read_all(outp);
+	normalise_delimiters(out);
+	cr_assert(asprintf(&want, "environment=staging\nregistry=%s/act\nrepository=%s/act/runner-svc\n"
+			   "tags<<EOF\n%s/act/runner-svc:staging-v8.1.0-rc.2\n%s/act/runner-svc:staging-latest\nEOF\n"
+			   "tag-names<<EOF\nstaging-v8.1.0-rc.2\nstaging-latest\nEOF\n"
+			   "digest=%s\nversion=8.1.0-rc.2\n", host, host, host, host, d) > 0);
+	cr_expect_eq(strncmp(out, want, strlen(want)), 0, "%s\n---\n%s", out, want);
+	free(want);
+	free(out);
+	proc_free(&p);
+	expect_tmp_empty();
+	free(d);
+	free(one);
+}
