@@ -13,6 +13,7 @@
 #include "registry.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <errno.h>
 #include <glob.h>
@@ -1110,6 +1111,46 @@ scope_for(const struct reg_client *c, const char *repo, const char *actions)
 
 /* --- the API ------------------------------------------------------------- */
 
+/*
+ * One request through request(): the path is built from fmt, and the
+ * token scope is "repository:<repo>:<actions>", plus `extra` (another
+ * scope of the same token) when given. The caller zeroes *r beforehand
+ * and frees it afterwards, whatever the result.
+ */
+static rp_status
+call(struct reg_client *c, const char *method, const char *repo,
+     const char *actions, const char *extra, const char *accept, size_t max,
+     struct resp *r, const char *what, struct rp_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 11, 12)));
+
+static rp_status
+call(struct reg_client *c, const char *method, const char *repo,
+     const char *actions, const char *extra, const char *accept, size_t max,
+     struct resp *r, const char *what, struct rp_err *err, const char *fmt, ...)
+{
+	char *path = NULL, *scope;
+	va_list ap;
+	rp_status st;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&path, fmt, ap);
+	va_end(ap);
+	scope = rp_asprintf("repository:%s:%s%s%s", repo, actions, extra != NULL ? " " : "",
+			    extra != NULL ? extra : "");
+	if (n < 0 || scope == NULL)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	else
+		st = request(c, method, path, scope, accept, NULL, NULL, 0, max, r, what, err);
+	if (n < 0)
+		path = NULL;
+	free(path);
+	free(scope);
+	return st;
+}
+
+
+
 rp_status
 reg_manifest_head(struct reg_client *c, const char *repo, const char *ref,
 		  char digest[80], struct rp_err *err)
@@ -1124,20 +1165,14 @@ reg_manifest_get(struct reg_client *c, const char *repo, const char *ref,
 		 struct reg_manifest *m, struct rp_err *err)
 {
 	struct resp r;
-	char *path = rp_asprintf("/v2/%s/manifests/%s", repo, ref);
-	char *scope = scope_for(c, repo, "pull");
 	char what[300], hex[65];
 	rp_status st;
 
 	memset(m, 0, sizeof(*m));
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "GET %s:%s", repo, ref);
-	if (path == NULL || scope == NULL) {
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((st = request(c, "GET", path, scope, ACCEPT_MANIFESTS, NULL, NULL, 0,
-			  REG_MANIFEST_MAX, &r, what, err)) != RP_OK)
+	if ((st = call(c, "GET", repo, "pull", NULL, ACCEPT_MANIFESTS, REG_MANIFEST_MAX, &r,
+		       what, err, "/v2/%s/manifests/%s", repo, ref)) != RP_OK)
 		goto out;
 	if (r.status != 200) {
 		st = unexpected(c, &r, what, err);
@@ -1164,8 +1199,6 @@ reg_manifest_get(struct reg_client *c, const char *repo, const char *ref,
 	}
 out:
 	resp_free(&r);
-	free(path);
-	free(scope);
 	return st;
 }
 
@@ -1183,36 +1216,26 @@ reg_manifest_delete(struct reg_client *c, const char *repo, const char *ref,
 		    struct rp_err *err)
 {
 	struct resp r;
-	char *path = rp_asprintf("/v2/%s/manifests/%s", repo, ref);
 	/* Quay grants only pull, push and *; distribution needs delete. */
 	int quay = strcmp(c->host, "quay.io") == 0 ||
 	    (strlen(c->host) > 8 && strcmp(c->host + strlen(c->host) - 8, ".quay.io") == 0);
-	char *scope = scope_for(c, repo, quay ? "*" : "delete");
 	char what[300];
 	rp_status st;
 
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "DELETE %s:%s", repo, ref);
-	if (path == NULL || scope == NULL) {
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((st = request(c, "DELETE", path, scope, NULL, NULL, NULL, 0, REG_SMALL_MAX,
-			  &r, what, err)) != RP_OK)
-		goto out;
-	if ((r.status == 400 || r.status == 405) && !imgref_digest_valid(ref)) {
+	st = call(c, "DELETE", repo, quay ? "*" : "delete", NULL, NULL, REG_SMALL_MAX, &r,
+		  what, err, "/v2/%s/manifests/%s", repo, ref);
+	if (st == RP_OK && (r.status == 400 || r.status == 405) && !imgref_digest_valid(ref)) {
 		char line[600];
 		error_line(&r, line, sizeof(line));
 		/* distribution 2.x and Quay before 3.13 delete only by digest. */
 		st = rp_fail(err, RP_EREGISTRY,
 			     "registry %s does not support deleting a tag (%s): %s", c->host, what, line);
-	} else if (r.status != 202 && r.status != 200 && r.status != 204) {
+	} else if (st == RP_OK && r.status != 202 && r.status != 200 && r.status != 204) {
 		st = unexpected(c, &r, what, err);
 	}
-out:
 	resp_free(&r);
-	free(path);
-	free(scope);
 	return st;
 }
 
@@ -1221,29 +1244,19 @@ reg_blob_head(struct reg_client *c, const char *repo, const char *digest,
 	      int *exists, struct rp_err *err)
 {
 	struct resp r;
-	char *path = rp_asprintf("/v2/%s/blobs/%s", repo, digest);
-	char *scope = scope_for(c, repo, "pull");
 	char what[300];
 	rp_status st;
 
 	*exists = 0;
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "HEAD %s blob %s", repo, digest);
-	if (path == NULL || scope == NULL) {
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((st = request(c, "HEAD", path, scope, NULL, NULL, NULL, 0, REG_SMALL_MAX, &r,
-			  what, err)) != RP_OK)
-		goto out;
-	if (r.status == 200)
+	st = call(c, "HEAD", repo, "pull", NULL, NULL, REG_SMALL_MAX, &r, what, err,
+		  "/v2/%s/blobs/%s", repo, digest);
+	if (st == RP_OK && r.status == 200)
 		*exists = 1;
-	else if (r.status != 404)
+	else if (st == RP_OK && r.status != 404)
 		st = unexpected(c, &r, what, err);
-out:
 	resp_free(&r);
-	free(path);
-	free(scope);
 	return st;
 }
 
@@ -1252,23 +1265,20 @@ reg_blob_mount(struct reg_client *c, const char *repo, const char *from,
 	       const char *digest, int *mounted, struct rp_err *err)
 {
 	struct resp r;
-	char *path = rp_asprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from);
-	char *scope = rp_asprintf("repository:%s:pull,push repository:%s:pull", repo, from);
-	char what[300], *loc = NULL;
+	char what[300], *from_scope = rp_asprintf("repository:%s:pull", from);
+	const char *p;
 	rp_status st;
 
 	*mounted = 0;
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "mount %s from %s into %s", digest, from, repo);
-	if (path == NULL || scope == NULL) {
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((st = request(c, "POST", path, scope, NULL, NULL, NULL, 0, REG_SMALL_MAX, &r,
-			  what, err)) != RP_OK)
-		goto out;
-	if (r.status == 201) {
-		*mounted = 1;
+	if (from_scope == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	st = call(c, "POST", repo, "pull,push", from_scope, NULL, REG_SMALL_MAX, &r, what, err,
+		  "/v2/%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from);
+	free(from_scope);
+	if (st != RP_OK || r.status == 201) {
+		*mounted = st == RP_OK;
 		goto out;
 	}
 	if (r.status != 202) {
@@ -1276,23 +1286,21 @@ reg_blob_mount(struct reg_client *c, const char *repo, const char *from,
 		goto out;
 	}
 	/* Not mounted: the registry opened an upload session; cancel it. */
-	if (r.location[0] != '\0') {
-		const char *p = r.location;
-		if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0)
-			p = strchr(strstr(p, "://") + 3, '/');
-		if (p != NULL && (loc = rp_strdup(p)) != NULL) {
-			char *sc2 = scope_for(c, repo, "pull,push");
-			if (sc2 != NULL)
-				st = request(c, "DELETE", loc, sc2, NULL, NULL, NULL, 0,
-					     REG_SMALL_MAX, &r, "cancel upload", err);
-			free(sc2);
+	p = r.location;
+	if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0)
+		p = strchr(strstr(p, "://") + 3, '/');
+	if (p != NULL && *p == '/') {
+		char *loc = rp_strdup(p);
+		if (loc == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
 		}
+		st = call(c, "DELETE", repo, "pull,push", NULL, NULL, REG_SMALL_MAX, &r,
+			  "cancel upload", err, "%s", loc);
+		free(loc);
 	}
 out:
 	resp_free(&r);
-	free(loc);
-	free(path);
-	free(scope);
 	return st;
 }
 

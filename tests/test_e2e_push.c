@@ -42,12 +42,10 @@ teardown(void)
 static void
 expect_tmp_empty(void)
 {
-	char *cmd;
 	struct proc p;
 	const char *argv[] = { "ls", "-A", tmpd, NULL };
 	const char *envp[] = { NULL };
 
-	(void)cmd;
 	run_prog("ls", argv, envp, &p);
 	cr_expect_str_eq(p.out, "", "leftovers in TMPDIR: %s", p.out);
 	proc_free(&p);
@@ -455,8 +453,6 @@ Test(push, secrets_never_in_argv_and_auth_file_removed, .init = setup, .fini = t
 	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
 	/* The mask comes before anything else. */
 	cr_expect_eq(strncmp(p.out, "::add-mask::", 12), 0, "%.200s", p.out);
-	cr_expect(strstr(p.out + 12 + strlen(getenv("REGPUSH_TEST_PASS")), getenv("REGPUSH_TEST_PASS")) == NULL ||
-		  1, "");
 	{
 		/* The password appears only in add-mask lines. */
 		char *s = p.out, *hit;

@@ -169,10 +169,12 @@ client(const char *envvar, int insecure, int creds, int ca)
 	return c;
 }
 
-/* A small OCI image manifest whose blobs exist: copy "one" into repo
- * with skopeo, then read its manifest. */
+/* Copies a test image into repo:tag with skopeo. kind: 0 the plain
+ * registry, 1 the TLS one (CA and credentials), 2 the token one
+ * (credentials). `image` is a file in REGPUSH_TEST_IMAGES; --all keeps
+ * every platform of an index. */
 static void
-seed(const char *host, const char *repo, const char *tag, int tls)
+seed_image(const char *host, const char *repo, const char *tag, int kind, const char *image)
 {
 	char src[700], dst[700], cert[700], creds[400];
 	const char *argv[12];
@@ -180,26 +182,34 @@ seed(const char *host, const char *repo, const char *tag, int tls)
 	struct proc p;
 	int a = 0;
 
-	snprintf(src, sizeof(src), "oci-archive:%s/one.tar", getenv("REGPUSH_TEST_IMAGES"));
+	snprintf(src, sizeof(src), "oci-archive:%s/%s", getenv("REGPUSH_TEST_IMAGES"), image);
 	snprintf(dst, sizeof(dst), "docker://%s/%s:%s", host, repo, tag);
+	snprintf(creds, sizeof(creds), "--dest-creds=%s:%s", getenv("REGPUSH_TEST_USER"),
+		 getenv("REGPUSH_TEST_PASS"));
 	argv[a++] = "skopeo";
 	argv[a++] = "copy";
 	argv[a++] = "-q";
-	if (tls) {
+	argv[a++] = "--all";
+	if (kind == 1) {
 		snprintf(cert, sizeof(cert), "--dest-cert-dir=%s", getenv("REGPUSH_TEST_CA_DIR"));
-		snprintf(creds, sizeof(creds), "--dest-creds=%s:%s", getenv("REGPUSH_TEST_USER"),
-			 getenv("REGPUSH_TEST_PASS"));
 		argv[a++] = cert;
-		argv[a++] = creds;
 	} else {
 		argv[a++] = "--dest-tls-verify=false";
 	}
+	if (kind != 0)
+		argv[a++] = creds;
 	argv[a++] = src;
 	argv[a++] = dst;
 	argv[a] = NULL;
 	run_prog("skopeo", argv, envp, &p);
 	cr_assert_eq(p.status, 0, "seeding %s: %s", dst, p.err);
 	proc_free(&p);
+}
+
+static void
+seed(const char *host, const char *repo, const char *tag, int tls)
+{
+	seed_image(host, repo, tag, tls, "one.tar");
 }
 
 Test(registry, manifest_roundtrip_tags_and_pagination, .timeout = 60)
@@ -359,18 +369,7 @@ Test(registry, bearer_tokens_cached_and_renewed_on_insufficient_scope, .timeout 
 
 	c = client("REGPUSH_TEST_TOKENREG", 1, 1, 0);
 	/* Push a manifest with skopeo first (through the same token service). */
-	{
-		char src[700], dst[700], creds[400];
-		const char *argv[] = { "skopeo", "copy", "-q", "--dest-tls-verify=false", creds, src, dst, NULL };
-		const char *envp[] = { "HOME=/root", NULL };
-		struct proc p;
-		snprintf(src, sizeof(src), "oci-archive:%s/one.tar", getenv("REGPUSH_TEST_IMAGES"));
-		snprintf(dst, sizeof(dst), "docker://%s/api/stingy:one", getenv("REGPUSH_TEST_TOKENREG"));
-		snprintf(creds, sizeof(creds), "--dest-creds=%s:%s", getenv("REGPUSH_TEST_USER"), getenv("REGPUSH_TEST_PASS"));
-		run_prog("skopeo", argv, envp, &p);
-		cr_assert_eq(p.status, 0, "%s", p.err);
-		proc_free(&p);
-	}
+	seed_image(getenv("REGPUSH_TEST_TOKENREG"), "api/stingy", "one", 2, "one.tar");
 	/* Four reads of one scope set: one token request. */
 	for (i = 0; i < 4; i++)
 		cr_assert_eq(reg_manifest_head(c, "api/stingy", "one", d, &err), RP_OK, "%s", err.msg);
@@ -508,18 +507,7 @@ Test(registry, concurrent_heads_and_puts_with_token_auth, .timeout = 60)
 	char d[6][80];
 	size_t i;
 
-	{
-		char src[700], dst[700], creds[400];
-		const char *argv[] = { "skopeo", "copy", "-q", "--all", "--dest-tls-verify=false", creds, src, dst, NULL };
-		const char *envp[] = { "HOME=/root", NULL };
-		struct proc p;
-		snprintf(src, sizeof(src), "oci-archive:%s/multi.tar", getenv("REGPUSH_TEST_IMAGES"));
-		snprintf(dst, sizeof(dst), "docker://%s/api/many:src", getenv("REGPUSH_TEST_TOKENREG"));
-		snprintf(creds, sizeof(creds), "--dest-creds=%s:%s", getenv("REGPUSH_TEST_USER"), getenv("REGPUSH_TEST_PASS"));
-		run_prog("skopeo", argv, envp, &p);
-		cr_assert_eq(p.status, 0, "%s", p.err);
-		proc_free(&p);
-	}
+	seed_image(getenv("REGPUSH_TEST_TOKENREG"), "api/many", "src", 2, "multi.tar");
 	c = client("REGPUSH_TEST_TOKENREG", 1, 1, 0);
 	cr_assert_eq(reg_manifest_get(c, "api/many", "src", &m, &err), RP_OK, "%s", err.msg);
 	cr_expect_str_eq(m.media_type, "application/vnd.oci.image.index.v1+json");
