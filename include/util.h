@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 typedef enum rp_status {
 	RP_OK = 0,
@@ -100,6 +101,15 @@ static inline int rp_given(const char *s) { return s != NULL && s[0] != '\0'; }
  * empty object key instead of failing; this turns that into NULL (out of
  * memory). j is a json_t *; caller frees the result. */
 char *rp_json_dumps(const void *j, unsigned long flags);
+
+/* getenv, with an empty value counted as unset (CONTRACT §1). */
+static inline const char *
+rp_getenv(const char *name)
+{
+	const char *v = getenv(name);
+
+	return rp_given(v) ? v : NULL;
+}
 
 /* Frees every element of a NULL-terminated string vector, then the vector. */
 void rp_strv_free(char **v);

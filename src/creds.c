@@ -22,14 +22,6 @@
 #include "ghactions.h"
 #include "ghctx.h"
 
-static const char *
-env_given(const char *name)
-{
-	const char *v = getenv(name);
-
-	return rp_given(v) ? v : NULL;
-}
-
 rp_status
 creds_load(const char *profile, struct creds *c, struct rp_err *err)
 {
@@ -50,11 +42,11 @@ creds_load(const char *profile, struct creds *c, struct rp_err *err)
 	from_u = in_user;
 	from_p = in_pass;
 	if ((u = ghctx_input(in_user)) == NULL) {
-		u = env_given(env_user);
+		u = rp_getenv(env_user);
 		from_u = env_user;
 	}
 	if ((p = ghctx_input(in_pass)) == NULL) {
-		p = env_given(env_pass);
+		p = rp_getenv(env_pass);
 		from_p = env_pass;
 	}
 	if (u == NULL && p == NULL)

@@ -38,14 +38,6 @@ ghctx_input(const char *name)
 	return rp_given(v) ? v : NULL;
 }
 
-static const char *
-env_given(const char *name)
-{
-	const char *v = getenv(name);
-
-	return rp_given(v) ? v : NULL;
-}
-
 /* One option: its flag field, input name (or NULL) and fallback env. */
 struct optdef {
 	size_t off;
@@ -140,7 +132,7 @@ ghctx_resolve(struct rp_opts *o, struct rp_err *err)
 		    (*slot = ghctx_input(d->input)) != NULL)
 			from = d->input;
 		if (*slot == NULL && d->env != NULL &&
-		    (*slot = env_given(d->env)) != NULL)
+		    (*slot = rp_getenv(d->env)) != NULL)
 			from = d->env;
 		if (*slot != NULL && (len = strlen(*slot)) > RP_VALUE_MAX)
 			return rp_fail(err, RP_EINPUT,
@@ -367,7 +359,7 @@ ghctx_plan_input(const struct rp_opts *o, struct ghctx_event *ev,
 			return rp_fail(err, RP_EINPUT,
 				       "--now '%s' is not an RFC 3339 time (e.g. 2027-01-10T00:00:00Z)",
 				       rp_quote(o->now, 60, q, sizeof(q)));
-	} else if ((sde = env_given("SOURCE_DATE_EPOCH")) != NULL) {
+	} else if ((sde = rp_getenv("SOURCE_DATE_EPOCH")) != NULL) {
 		if (rp_parse_long(sde, 0, 253402300799L, &n) != 0)
 			return rp_fail(err, RP_EINPUT,
 				       "SOURCE_DATE_EPOCH '%s' is not a number of seconds",
