@@ -9,7 +9,7 @@
 CC      ?= cc
 PKGS    := libcurl jansson yaml-0.1 libcrypto
 VERSION := 0.1.0
-WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
            -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"' -Iinclude \
@@ -50,7 +50,7 @@ $(B)/regpush: $(OBJS)
 $(B)/tobj/%.o: tests/%.c $(DEPS_OK) $(wildcard include/*.h) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) -Wno-shadow -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) -Isrc -Wno-shadow -Wno-conversion -c -o $@ $<
 
 $(B)/tests: $(TOBJS) $(LIBOBJS)
 	@echo "  LD      $@"

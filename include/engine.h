@@ -11,12 +11,6 @@
 
 #include "util.h"
 
-/* Set by the SIGINT/SIGTERM/SIGHUP handler: the signal number. */
-extern volatile sig_atomic_t engine_interrupted;
-
-/* Installs the handlers (no SA_RESTART, so a wait is interrupted). */
-void engine_install_signals(void);
-
 /* Default seconds a child may run; REGPUSH_ENGINE_TIMEOUT overrides. */
 #define ENGINE_TIMEOUT_DEFAULT 900
 

@@ -1,9 +1,10 @@
 /*
  * registry.h — an OCI Distribution client over libcurl and jansson: ping,
- * tag listing, manifest HEAD/GET/PUT/DELETE, tag DELETE, blob HEAD and
- * cross-repository mount; anonymous, Basic and Bearer-token auth; retries
- * with backoff for 429, 5xx and connection errors; every body and every
- * request bounded.
+ * tag listing, manifest HEAD/GET/PUT/DELETE, tag removal, blob HEAD,
+ * upload and cross-repository mount; anonymous, Basic and Bearer-token
+ * auth; retries with backoff for 429, 5xx and connection errors; every
+ * body, every request and every tag listing bounded; every wait
+ * interruptible by SIGINT/SIGTERM/SIGHUP (sig.h).
  *
  * One client talks to one registry host and keeps its connection, auth
  * scheme and tokens between requests.
@@ -19,11 +20,14 @@ struct reg_client;
 
 struct reg_config {
 	const char *host;       /* "quay.io", "127.0.0.1:5000" */
-	int insecure;           /* plain HTTP or unverified TLS allowed */
+	int insecure;           /* this host: plain HTTP or unverified TLS allowed */
+	char *const *insecure_hosts; /* every --insecure-registry (a token realm
+				 * on one of them may be plain HTTP); may be NULL */
 	const char *cert_dir;   /* extra CAs (*.crt); NULL: certs.d/<host> */
 	const char *username;   /* NULL: anonymous */
 	const char *password;
 	const char *account;    /* for messages: "dev account 'robot'" */
+	int mask_secrets;       /* in Actions: ::add-mask:: every token */
 };
 
 /* Size limits of response bodies. */
@@ -32,35 +36,39 @@ struct reg_config {
 #define REG_SMALL_MAX (64 * 1024)
 #define REG_TAGS_MAX 100000 /* tags in one repository */
 
-/* The four manifest media types, for Accept. */
-extern const char *const reg_manifest_types[4];
-
 /* Creates a client; copies what it needs from cfg. Never touches the
- * network. Returns NULL (err set) when out of memory. */
+ * network. Returns NULL (err set) when out of memory. reg_free accepts
+ * NULL and wipes the secrets it held. */
 struct reg_client *reg_new(const struct reg_config *cfg, struct rp_err *err);
 void reg_free(struct reg_client *c);
 
 /* GET /v2/: checks the registry answers and learns its auth scheme. */
 rp_status reg_ping(struct reg_client *c, struct rp_err *err);
 
-/* All tags of repo, following Link pagination (relative or absolute).
- * A repository the registry does not know has no tags (*out = empty).
- * *out is a NULL-terminated vector (rp_strv_free). */
+/* All tags of repo, following Link pagination (relative or absolute),
+ * each once. A repository the registry does not know has no tags (*out
+ * empty). Cycles, runaway pagination (over 1000 pages) and a listing
+ * slower than REGPUSH_TAGS_TIMEOUT (default 300 s) are errors. *out is a
+ * NULL-terminated vector (rp_strv_free). */
 rp_status reg_tags(struct reg_client *c, const char *repo, char ***out,
 		   struct rp_err *err);
 
 struct reg_manifest {
 	char *bytes;      /* exact bytes (owned) */
 	size_t len;
-	char *media_type; /* Content-Type (owned) */
-	char digest[80];  /* sha256 of bytes, checked against the header */
+	char *media_type; /* one of the four manifest types (owned) */
+	char digest[RP_DIGEST_MAX]; /* sha256 of bytes, checked against the header */
 };
 
 /* HEAD: *digest is "" when the tag or digest does not exist. */
 rp_status reg_manifest_head(struct reg_client *c, const char *repo,
-			    const char *ref, char digest[80], struct rp_err *err);
+			    const char *ref, char digest[RP_DIGEST_MAX],
+			    struct rp_err *err);
 
-/* GET: the exact bytes and media type; RP_EREGISTRY when absent. */
+/* GET: the exact bytes and their media type — the Content-Type when it
+ * is a manifest type, else the document's mediaType, else an error (so a
+ * later PUT can never send text/html). RP_EREGISTRY when absent. Free
+ * with reg_manifest_free (accepts an emptied struct). */
 rp_status reg_manifest_get(struct reg_client *c, const char *repo,
 			   const char *ref, struct reg_manifest *m,
 			   struct rp_err *err);
@@ -75,8 +83,8 @@ rp_status reg_manifest_put(struct reg_client *c, const char *repo,
  * concurrently after the first, so n tags cost about one round trip.
  * digests[i] is "" for an absent reference. */
 rp_status reg_manifest_head_many(struct reg_client *c, const char *repo,
-				 char *const *refs, size_t n, char (*digests)[80],
-				 struct rp_err *err);
+				 char *const *refs, size_t n,
+				 char (*digests)[RP_DIGEST_MAX], struct rp_err *err);
 rp_status reg_manifest_put_many(struct reg_client *c, const char *repo,
 				char *const *refs, size_t n,
 				const struct reg_manifest *m, struct rp_err *err);
@@ -86,9 +94,20 @@ rp_status reg_manifest_put_many(struct reg_client *c, const char *repo,
 rp_status reg_manifest_delete(struct reg_client *c, const char *repo,
 			      const char *ref, struct rp_err *err);
 
+/* Removes tag and nothing else: DELETE of the tag where the registry
+ * supports it; else the tag is moved onto a tiny manifest of its own,
+ * which is then deleted by digest. An absent tag is RP_OK. */
+rp_status reg_untag(struct reg_client *c, const char *repo, const char *tag,
+		    struct rp_err *err);
+
 /* HEAD a blob: *exists is 0 or 1. */
 rp_status reg_blob_head(struct reg_client *c, const char *repo,
 			const char *digest, int *exists, struct rp_err *err);
+
+/* Uploads a small blob (POST, then PUT with the digest); its digest goes
+ * to *digest. */
+rp_status reg_blob_put(struct reg_client *c, const char *repo, const void *data,
+		       size_t len, char digest[RP_DIGEST_MAX], struct rp_err *err);
 
 /* POST ?mount=<digest>&from=<from>: *mounted is 1 on 201; on 202 the
  * upload session the registry opened is cancelled and *mounted is 0. */
@@ -97,29 +116,5 @@ rp_status reg_blob_mount(struct reg_client *c, const char *repo,
 			 struct rp_err *err);
 
 void reg_manifest_free(struct reg_manifest *m);
-
-/* HTTP requests made so far (including token requests and retries). */
-unsigned reg_requests(const struct reg_client *c);
-
-/* Exposed for tests: WWW-Authenticate parsing. Fills scheme ("bearer",
- * "basic", lowercased), realm, service, scope, error (each "" if absent).
- * Returns 0, or -1 for a header it cannot read. */
-struct reg_challenge {
-	char scheme[16];
-	char realm[1024];
-	char service[256];
-	char scope[1024];
-	char error[64];
-};
-int reg_parse_challenge(const char *header, struct reg_challenge *ch);
-
-/* Exposed for tests: the next-page path from a Link header, relative
- * ("</v2/x/tags/list?n=2&last=b>; rel=\"next\"") or absolute; NULL when
- * there is none. Caller frees. */
-char *reg_link_next(const char *link);
-
-/* Exposed for tests: Retry-After in seconds (delta or HTTP date, relative
- * to now), capped at 60; -1 when absent or unreadable. */
-long reg_retry_after(const char *value, long now);
 
 #endif

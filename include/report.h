@@ -10,12 +10,22 @@
 #include "plan.h"
 #include "util.h"
 
+/* What happened to one tag. */
+enum tag_status {
+	TS_PLANNED = 0, /* not written: a bare plan or a dry run */
+	TS_PUSHED,      /* written by this run */
+	TS_UNCHANGED,   /* already on the run's digest */
+	TS_KEPT,        /* a floating tag that may not move backwards */
+};
+
+/* "planned", "pushed", "unchanged", "kept". */
+const char *tag_status_name(enum tag_status s);
+
 /* What happened to each tag of a plan; NULL for a bare plan. */
 struct run_result {
 	const char *command;   /* "plan", "push", ... */
 	const char *digest;    /* "sha256:..." or NULL */
-	const char **status;   /* per plan tag: "pushed", "unchanged", "kept",
-				* or "planned"; NULL means all "planned" */
+	const enum tag_status *status; /* per plan tag; NULL: all planned */
 	int dry_run;
 };
 

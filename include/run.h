@@ -6,6 +6,7 @@
 #define RP_RUN_H
 
 #include "ghctx.h"
+#include "report.h"
 #include "util.h"
 
 /* Loads the effective policy (built-in, overlaid by --policy). */
@@ -18,6 +19,11 @@ rp_status run_make_plan(const struct rp_opts *o, const struct policy *pol,
 
 rp_status run_plan(struct rp_opts *o, struct rp_err *err);
 rp_status run_policy(struct rp_opts *o, struct rp_err *err);
+
+/* Prints a plan and what happened (text, or JSON with --json), then the
+ * action outputs and step summary in Actions. */
+rp_status run_report(const struct rp_opts *o, const struct plan *plan,
+		     const struct run_result *res, struct rp_err *err);
 
 /* Writes s to stdout and checks that it got there. */
 rp_status run_print(const char *s, struct rp_err *err);

@@ -38,6 +38,9 @@ struct rp_err {
 rp_status rp_fail(struct rp_err *err, rp_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Room for "sha256:" + 64 hex digits (or a longer algorithm's) + NUL. */
+#define RP_DIGEST_MAX 80
+
 /* Largest value accepted from any flag, input or environment variable. */
 #define RP_VALUE_MAX 4096
 

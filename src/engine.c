@@ -22,30 +22,9 @@
 #include <unistd.h>
 
 #include "ghactions.h"
+#include "sig.h"
 
 extern char **environ;
-
-volatile sig_atomic_t engine_interrupted;
-
-static void
-on_signal(int sig)
-{
-	engine_interrupted = sig;
-}
-
-void
-engine_install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
 
 static int
 is_secret_var(const char *kv)
@@ -186,8 +165,8 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 		double now = now_s();
 		int wait_ms, i;
 
-		if (!killed && (engine_interrupted || now >= deadline)) {
-			c->timed_out = !engine_interrupted;
+		if (!killed && (sig_caught || now >= deadline)) {
+			c->timed_out = !sig_caught;
 			kill(pid, SIGTERM);
 			killed = 1;
 			kill_at = now + 2;
@@ -247,9 +226,9 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (st == RP_OK && engine_interrupted)
+	if (st == RP_OK && sig_caught)
 		st = rp_fail(err, RP_EREGISTRY, "interrupted by SIG%s; %s was stopped",
-			     sigabbrev_np(engine_interrupted) ? sigabbrev_np(engine_interrupted) : "?",
+			     sig_name(sig_caught),
 			     rp_quote(argv[0], 60, q, sizeof(q)));
 	/* Quiet children (reads) are explained by the caller's message. */
 	if (st == RP_OK && !log->quiet && (log->actions || !child_ok(c)))
@@ -283,16 +262,16 @@ child_ok(const struct child *c)
 const char *
 engine_describe(const struct child *c, char *buf, size_t size)
 {
-	const char *abbr = c->signal ? sigabbrev_np(c->signal) : NULL;
+	const char *abbr = sig_name(c->signal);
 
 	if (c->timed_out)
 		snprintf(buf, size, "timed out and was killed (SIG%s)",
-			 abbr != NULL ? abbr : "?");
+			 abbr);
 	else if (c->exited)
 		snprintf(buf, size, "exited with status %d", c->status);
 	else
 		snprintf(buf, size, "was killed by signal SIG%s (%d)",
-			 abbr != NULL ? abbr : "?", c->signal);
+			 abbr, c->signal);
 	return buf;
 }
 

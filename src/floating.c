@@ -35,18 +35,20 @@ floating_parse_tag(const char *tag, int staging, struct semver *v)
 	return 0;
 }
 
-int
-floating_moves(const struct plan *p, const struct plan_tag *t,
-	       char *const *existing, const char **blocker)
+const char *
+floating_newest(const struct plan *p, const struct plan_tag *t,
+		char *const *existing)
 {
 	const struct semver *mine = &p->semver;
+	struct semver best;
+	const char *found = NULL;
 	size_t i;
 
 	if (t->scope == SCOPE_NONE || p->version == NULL)
-		return 1;
+		return NULL;
 	for (i = 0; existing != NULL && existing[i] != NULL; i++) {
 		struct semver v;
-		int higher, in_scope;
+		int in_scope;
 
 		if (floating_parse_tag(existing[i], t->scope == SCOPE_STAGING, &v) != 0)
 			continue;
@@ -60,13 +62,28 @@ floating_moves(const struct plan *p, const struct plan_tag *t,
 		default:
 			in_scope = 1;
 		}
-		higher = in_scope && semver_cmp(&v, mine) > 0;
-		semver_free(&v);
-		if (higher) {
-			if (blocker != NULL)
-				*blocker = existing[i];
-			return 0;
+		if (in_scope && semver_cmp(&v, mine) > 0 &&
+		    (found == NULL || semver_cmp(&v, &best) > 0)) {
+			if (found != NULL)
+				semver_free(&best);
+			best = v;
+			found = existing[i];
+		} else {
+			semver_free(&v);
 		}
 	}
-	return 1;
+	if (found != NULL)
+		semver_free(&best);
+	return found;
+}
+
+int
+floating_moves(const struct plan *p, const struct plan_tag *t,
+	       char *const *existing, const char **blocker)
+{
+	const char *newest = floating_newest(p, t, existing);
+
+	if (newest != NULL && blocker != NULL)
+		*blocker = newest;
+	return newest == NULL;
 }

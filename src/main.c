@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curlfn.h"
 #include "ghctx.h"
 #include "run.h"
 #include "push.h"
+#include "sig.h"
 
 #ifndef RP_VERSION
 #define RP_VERSION "0.0.0-dev"
@@ -231,6 +233,7 @@ main(int argc, char **argv)
 	}
 	if ((st = ghctx_resolve(&o, &err)) != RP_OK)
 		goto out;
+	sig_install();
 	if (strcmp(cmd, "plan") == 0)
 		st = run_plan(&o, &err);
 	else if (strcmp(cmd, "push") == 0)
@@ -241,8 +244,14 @@ main(int argc, char **argv)
 		st = rp_fail(&err, RP_EINPUT,
 			     "regpush %s is not available in this version", cmd);
 out:
+	if (st != RP_OK && sig_caught && err.msg[0] == '\0')
+		rp_fail(&err, RP_EREGISTRY, "interrupted by SIG%s", sig_name(sig_caught));
 	if (st != RP_OK)
 		run_report_error(&o, &err);
 	ghctx_opts_free(&o);
+	curlfn_unload();
+	/* After cleaning up (the private directory is gone): die of the
+	 * signal, so the parent sees how the run ended. */
+	sig_die();
 	return (int)st;
 }

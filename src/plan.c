@@ -434,17 +434,22 @@ plan_make(const struct plan_input *in, const struct policy *pol,
 		return rp_fail(err, RP_EINPUT,
 			       "invalid commit SHA '%s': expected 40 or 64 hexadecimal digits",
 			       rp_quote(in->sha, 80, q, sizeof(q)));
+	if (strspn(in->sha, "0") == strlen(in->sha))
+		return rp_fail(err, RP_EINPUT,
+			       "invalid commit SHA '%s': the all-zero SHA names no commit "
+			       "(git uses it for a deleted ref)", rp_quote(in->sha, 80, q, sizeof(q)));
 	if (!rp_given(in->service))
 		return rp_fail(err, RP_EINPUT,
 			       "no service: set --service (input service) or GITHUB_REPOSITORY");
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = rp_fail(err, RP_ENOMEM, "out of memory");
 	if ((p->ref = rp_strdup(ref)) == NULL ||
 	    (p->sha = rp_strdup(in->sha)) == NULL ||
 	    (in->event != NULL && (p->event = rp_strdup(in->event)) == NULL) ||
-	    (p->service = rp_strdup(in->service)) == NULL)
+	    (p->service = rp_strdup(in->service)) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto fail;
+	}
 
 	/* First the environment, then the repository, then the tags. */
 	is_pr = in->event != NULL && strncmp(in->event, "pull_request", 12) == 0;

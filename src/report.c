@@ -23,12 +23,23 @@ kind_name(enum tag_kind k)
 	}
 }
 
+const char *
+tag_status_name(enum tag_status s)
+{
+	switch (s) {
+	case TS_PUSHED: return "pushed";
+	case TS_UNCHANGED: return "unchanged";
+	case TS_KEPT: return "kept";
+	default: return "planned";
+	}
+}
+
 static const char *
 tag_status(const struct run_result *r, size_t i)
 {
-	if (r == NULL || r->status == NULL || r->status[i] == NULL)
+	if (r == NULL || r->status == NULL)
 		return "planned";
-	return r->status[i];
+	return tag_status_name(r->status[i]);
 }
 
 static json_t *

@@ -68,40 +68,42 @@ run_make_plan(const struct rp_opts *o, const struct policy *pol,
 }
 
 rp_status
+run_report(const struct rp_opts *o, const struct plan *plan,
+	   const struct run_result *res, struct rp_err *err)
+{
+	json_t *j = NULL;
+	char *text = NULL;
+	rp_status st;
+
+	if (o->json) {
+		if ((j = report_json(plan, res)) == NULL ||
+		    (text = rp_json_dumps(j, JSON_INDENT(2))) == NULL)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		else if ((st = run_print(text, err)) == RP_OK)
+			st = run_print("\n", err);
+	} else if ((text = report_text(plan, res)) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	} else {
+		st = run_print(text, err);
+	}
+	if (st == RP_OK && o->actions)
+		st = report_actions(plan, res, err);
+	free(text);
+	json_decref(j);
+	return st;
+}
+
+rp_status
 run_plan(struct rp_opts *o, struct rp_err *err)
 {
 	struct policy *pol = NULL;
 	struct plan *plan = NULL;
 	struct run_result res = { .command = "plan" };
-	json_t *j = NULL;
-	char *text = NULL;
 	rp_status st;
 
-	if ((st = run_load_policy(o, &pol, err)) != RP_OK ||
-	    (st = run_make_plan(o, pol, &plan, err)) != RP_OK)
-		goto out;
-	if (o->json) {
-		if ((j = report_json(plan, &res)) == NULL ||
-		    (text = rp_json_dumps(j, JSON_INDENT(2))) == NULL) {
-			st = rp_fail(err, RP_ENOMEM, "out of memory");
-			goto out;
-		}
-		if ((st = run_print(text, err)) != RP_OK ||
-		    (st = run_print("\n", err)) != RP_OK)
-			goto out;
-	} else {
-		if ((text = report_text(plan, &res)) == NULL) {
-			st = rp_fail(err, RP_ENOMEM, "out of memory");
-			goto out;
-		}
-		if ((st = run_print(text, err)) != RP_OK)
-			goto out;
-	}
-	if (o->actions)
-		st = report_actions(plan, &res, err);
-out:
-	free(text);
-	json_decref(j);
+	if ((st = run_load_policy(o, &pol, err)) == RP_OK &&
+	    (st = run_make_plan(o, pol, &plan, err)) == RP_OK)
+		st = run_report(o, plan, &res, err);
 	plan_free(plan);
 	policy_free(pol);
 	return st;

@@ -387,10 +387,18 @@ Test(push, dry_run_writes_nothing, .init = setup, .fini = teardown, .timeout = 6
 	snprintf(want, sizeof(want), " --retry-times=3 --all --preserve-digests --dest-tls-verify=false "
 		 "--digestfile=%s/regpush.", tmpd);
 	cr_expect(strstr(p.out, want) != NULL, "%s", p.out);
-	snprintf(want, sizeof(want), "/pushed.digest %s docker://%s/prod/t-dryrun:v9.9.9\n"
-		 "  PUT %s/prod/t-dryrun:v9.9 (server-side retag of sha256:", src, r.host, r.host);
-	cr_expect(strstr(p.out, want) != NULL, "%s", p.out);
-	cr_expect(strstr(p.out, "  PUT ") != NULL && strstr(p.out, "/prod/t-dryrun:latest (server-side retag of sha256:") != NULL, "%s", p.out);
+	{
+		char *d = source_digest(src);
+		/* Upload by digest (no tag), then every tag a PUT by regpush. */
+		snprintf(want, sizeof(want), "/pushed.digest %s docker://%s/prod/t-dryrun@%s\n"
+			 "  PUT %s/prod/t-dryrun:v9.9.9 (%s)\n"
+			 "  PUT %s/prod/t-dryrun:v9.9 (%s)\n"
+			 "  PUT %s/prod/t-dryrun:v9 (%s)\n"
+			 "  PUT %s/prod/t-dryrun:latest (%s)\n{", src, r.host, d, r.host, d,
+			 r.host, d, r.host, d, r.host, d);
+		cr_expect(strstr(p.out, want) != NULL, "%s\n---\n%s", p.out, want);
+		free(d);
+	}
 	cr_expect(strstr(p.out, "hunter2") == NULL);
 	cr_expect(strstr(p.out, "\"dry_run\": true") != NULL, "%s", p.out);
 	tags = treg_tags(r, "prod/t-dryrun");
@@ -653,11 +661,15 @@ Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .tim
 {
 	struct treg r = treg_plain();
 	struct proc p;
-	char *want, *tags;
+	char *want, *tags, *one = img("one.tar"), src[700], *d;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	d = source_digest(src);
+	free(one);
 
 	push_with_spy(&p, "fail", NULL);
 	cr_expect_eq(p.status, 1);
-	cr_assert(asprintf(&want, "regpush: the engine exited with status 7 while pushing %s/dev/fail:dev-0123456 with skopeo: boom\n", r.host) > 0);
+	cr_assert(asprintf(&want, "regpush: skopeo exited with status 7 while uploading %s/dev/fail@%s: boom\n", r.host, d) > 0);
 	cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
 	free(want);
 	expect_tmp_empty();
@@ -665,7 +677,7 @@ Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .tim
 
 	push_with_spy(&p, "kill", NULL);
 	cr_expect_eq(p.status, 1);
-	cr_assert(asprintf(&want, "regpush: the engine was killed by signal SIGKILL (9) while pushing %s/dev/kill:dev-0123456 with skopeo: \n", r.host) > 0);
+	cr_assert(asprintf(&want, "regpush: skopeo was killed by signal SIGKILL (9) while uploading %s/dev/kill@%s: \n", r.host, d) > 0);
 	cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
 	free(want);
 	expect_tmp_empty();
@@ -673,7 +685,7 @@ Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .tim
 
 	push_with_spy(&p, "hang", "2");
 	cr_expect_eq(p.status, 1);
-	cr_assert(asprintf(&want, "regpush: the engine timed out and was killed (SIGTERM) while pushing %s/dev/hang:dev-0123456 with skopeo: \n", r.host) > 0);
+	cr_assert(asprintf(&want, "regpush: skopeo timed out and was killed (SIGTERM) while uploading %s/dev/hang@%s: \n", r.host, d) > 0);
 	cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
 	free(want);
 	expect_tmp_empty();
@@ -681,6 +693,7 @@ Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .tim
 	tags = treg_tags(r, "dev/hang");
 	cr_expect_str_eq(tags, "");
 	free(tags);
+	free(d);
 }
 
 Test(push, sigterm_cleans_up, .init = setup, .fini = teardown, .timeout = 120)
@@ -857,17 +870,20 @@ Test(push, one_upload_then_server_side_retags, .init = setup, .fini = teardown, 
 		       json_string_value(json_object_get(j, "digest")));
 	json_decref(j);
 	proc_free(&p);
-	/* The engine ran once, for the first tag. */
+	/* The engine ran once, uploading by digest: it wrote no tag. */
 	snprintf(logp, sizeof(logp), "%s/argv.log", dir);
 	log = read_all(logp);
 	for (s = log; s != NULL && (s = strstr(s, "docker://")) != NULL; s++)
 		engine_copies++;
 	cr_expect_eq(engine_copies, 1, "%s", log);
-	cr_expect(strstr(log, "one-upload/svc:v4.0.0") != NULL, "%s", log);
+	cr_expect(strstr(log, "one-upload/svc@sha256:") != NULL, "%s", log);
 	free(log);
-	/* Each blob was uploaded once; the other tags are manifest PUTs. */
+	/* Each blob was uploaded once; the manifests went by digest (the
+	 * index and its two children), and every tag is one PUT by regpush. */
 	cr_expect_eq(proxy_count("/one-upload/svc/blobs/uploads/", "POST", mark), 4,
 		     "two platforms: two configs and two layers");
+	cr_expect_eq(proxy_count("/one-upload/svc/manifests/sha256:", "PUT", mark), 3);
+	cr_expect_eq(proxy_count("/one-upload/svc/manifests/v4.0.0 ", "PUT", mark), 1);
 	cr_expect_eq(proxy_count("/one-upload/svc/manifests/v4.0 ", "PUT", mark), 1);
 	cr_expect_eq(proxy_count("/one-upload/svc/manifests/v4 ", "PUT", mark), 1);
 	cr_expect_eq(proxy_count("/one-upload/svc/manifests/latest ", "PUT", mark), 1);
@@ -897,7 +913,8 @@ Test(push, token_auth_release_rerun_and_conflict, .init = setup, .fini = teardow
 	char user[300], pw[300], *d1, *d2, want[900];
 	const char *argv[] = { "regpush", "push", "--json", "--source", s1, "--ref", "refs/tags/v7.0.0",
 			       "--sha", SHA40, "--service", "svc", "--prod-registry", prod,
-			       "--insecure-registry", host, NULL };
+			       "--insecure-registry", host, "--insecure-registry",
+			       getenv("REGPUSH_TEST_TOKENSRV"), NULL };
 	const char *envp[] = { tmpenv, "HOME=/root", user, pw, NULL };
 	struct proc p;
 	json_t *j;
@@ -965,7 +982,8 @@ Test(push, as_the_runner_starts_the_action, .init = setup, .fini = teardown, .ti
 	cr_assert_not_null(host);
 	snprintf(src, sizeof(src), "INPUT_SOURCE=oci-archive:%s", one);
 	snprintf(reg, sizeof(reg), "INPUT_PROD-REGISTRY=%s/act", host);
-	snprintf(insecure, sizeof(insecure), "INPUT_INSECURE-REGISTRIES=other.example, %s", host);
+	snprintf(insecure, sizeof(insecure), "INPUT_INSECURE-REGISTRIES=other.example, %s,%s", host,
+		 getenv("REGPUSH_TEST_TOKENSRV"));
 	snprintf(user, sizeof(user), "INPUT_STAGING-USERNAME=%s", getenv("REGPUSH_TEST_USER"));
 	snprintf(pw, sizeof(pw), "INPUT_STAGING-PASSWORD=%s", getenv("REGPUSH_TEST_PASS"));
 	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);

@@ -13,6 +13,7 @@
 #include "creds.h"
 #include "helpers.h"
 #include "registry.h"
+#include "reg_int.h"
 #include "util.h"
 
 /* --- parsers ------------------------------------------------------------- */
@@ -154,9 +155,16 @@ client(const char *envvar, int insecure, int creds, int ca)
 	struct rp_err err;
 	struct reg_client *c;
 
+	static char *tokensrv[2];
+
 	cfg.host = getenv(envvar);
 	cr_assert_not_null(cfg.host, "run through tests/with-registries.sh");
 	cfg.insecure = insecure;
+	/* The token registry's realm is a plain-HTTP server on another port:
+	 * usable only when that host is insecure too. */
+	tokensrv[0] = getenv("REGPUSH_TEST_TOKENSRV");
+	if (insecure)
+		cfg.insecure_hosts = tokensrv;
 	cfg.cert_dir = ca ? getenv("REGPUSH_TEST_CA_DIR") : NULL;
 	if (creds) {
 		cfg.username = getenv("REGPUSH_TEST_USER");

@@ -168,6 +168,7 @@ export REGPUSH_TEST_PASS=$pass
 export REGPUSH_TEST_IMAGES=$img
 export REGPUSH_TEST_STORAGE="vfs@$root/storage+$root/run"
 export REGPUSH_TEST_TOKENREG=127.0.0.1:$tokreg_port
+export REGPUSH_TEST_TOKENSRV=127.0.0.1:$token_port
 export REGPUSH_TEST_TOKEN_LOG=$root/tokensrv/requests.log
 export REGPUSH_TEST_FAULT=127.0.0.1:$fault_port
 export REGPUSH_TEST_FAULT_LOG=$root/faultproxy/requests.log

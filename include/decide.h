@@ -1,0 +1,50 @@
+/*
+ * decide.h — the write decision, a pure function: the plan, the run's
+ * digest and what the registry holds (each tag's digest, whether the
+ * image is already in the repository, the tag list) become one action
+ * per tag and whether the image must be uploaded first. The real write
+ * and --dry-run both carry out this one list, so they cannot disagree;
+ * push decides once before its upload and again right before its PUTs.
+ */
+#ifndef RP_DECIDE_H
+#define RP_DECIDE_H
+
+#include "plan.h"
+#include "util.h"
+
+enum tag_action {
+	ACT_WRITE = 0,  /* PUT the manifest under the tag */
+	ACT_UNCHANGED,  /* already on the digest */
+	ACT_KEEP,       /* a floating tag that may not move backwards */
+};
+
+struct decision {
+	enum tag_action *act; /* per plan tag (owned) */
+	const char **blocker; /* per plan tag: for ACT_KEEP, the newer release
+			       * in `existing` that keeps it (borrowed) */
+	int upload;           /* the image is not in the repository and some
+			       * tag is to be written: upload it first */
+	size_t writes;        /* tags with ACT_WRITE */
+};
+
+/* What the registry holds, as read. */
+struct reg_view {
+	char (*current)[RP_DIGEST_MAX]; /* per plan tag: its digest, or "" */
+	int present;          /* the run's digest is in the repository */
+	char **existing;      /* every tag of the repository (NULL-terminated),
+			       * or NULL when not read (no scoped tag) */
+};
+
+/*
+ * Decides. Returns RP_OK and fills *d (decision_free), or RP_EREFUSED
+ * when an immutable tag already holds another digest — err names the
+ * image, both digests, and that no tag was written — or RP_ENOMEM.
+ * Reads nothing but its arguments; keeps pointers into v->existing.
+ */
+rp_status decide(const struct plan *p, const char *digest,
+		 const struct reg_view *v, struct decision *d, struct rp_err *err);
+
+/* Frees what decide allocated; accepts a zeroed struct. */
+void decision_free(struct decision *d);
+
+#endif

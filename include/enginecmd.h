@@ -1,0 +1,71 @@
+/*
+ * enginecmd.h — what regpush asks of skopeo and buildah: the command
+ * lines (staging a source into a private OCI layout, uploading an image
+ * by digest, buildah's private store), running them, and one message for
+ * a failure that names the engine, the registry and what it was doing.
+ * Engines never write a tag regpush reports: skopeo uploads to
+ * repo@digest (stored untagged); buildah, which cannot push to a digest,
+ * uploads to a scratch tag of the run's own that is removed afterwards.
+ */
+#ifndef RP_ENGINECMD_H
+#define RP_ENGINECMD_H
+
+#include "creds.h"
+#include "engine.h"
+#include "util.h"
+
+struct ecmd {
+	const char *engine;      /* "skopeo" (default) or "buildah" */
+	const char *work;        /* the private directory */
+	const char *auth;        /* auth file handed to children, or NULL */
+	const char *cert_dir;    /* --cert-dir or NULL */
+	char *const *insecure;   /* --insecure-registry hosts, or NULL */
+	const struct creds *creds; /* the account in use (for messages) */
+	int actions;             /* fold output into ::group:: */
+};
+
+/* A NULL-terminated argv being built; `failed` remembers an allocation
+ * failure so a chain of adds is checked once. */
+struct argv {
+	char **v;
+	int failed;
+};
+
+void av_add(struct argv *a, const char *s);
+void av_addf(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* 1 when host (host[:port]) is an --insecure-registry. */
+int ecmd_insecure(const struct ecmd *e, const char *host);
+
+/* skopeo copy of src into the OCI layout `layout` ("oci:DIR:REF"),
+ * digest to dfile; --preserve-digests for OCI sources; src_host is the
+ * docker:// source's registry or NULL. */
+void ecmd_stage_argv(struct argv *a, const struct ecmd *e, const char *src,
+		     const char *src_host, const char *layout, const char *dfile);
+
+/* The upload: skopeo copy --all --preserve-digests LAYOUT docker://DEST,
+ * or buildah (manifest) push of image_id to docker://DEST. dest is
+ * "host/repo@sha256:…" for skopeo, "host/repo:scratch" for buildah. */
+void ecmd_upload_argv(struct argv *a, const struct ecmd *e, const char *layout,
+		      const char *image_id, int is_index, const char *host,
+		      const char *dest, const char *dfile);
+
+/* buildah pushes from its own store: copies the layout into a private
+ * vfs store in the work directory (an index as a manifest list). Sets
+ * *image_id (caller frees). */
+rp_status ecmd_buildah_prepare(const struct ecmd *e, const char *layout,
+			       int is_index, const char *host, char **image_id,
+			       struct rp_err *err);
+
+/* Runs a.v (quiet: output only on failure). A child that does not exit
+ * 0 becomes one message: "skopeo exited with status 7 while <doing>:
+ * <its last line>", or a refused login / unreachable registry named as
+ * such; the account's password is scrubbed from the engine's text. */
+rp_status ecmd_run(const struct ecmd *e, struct argv *a, int quiet,
+		   const char *doing, const char *host, struct rp_err *err);
+
+/* Reads the digest an engine wrote with --digestfile. */
+rp_status ecmd_read_digest(const char *path, char out[RP_DIGEST_MAX],
+			   struct rp_err *err);
+
+#endif

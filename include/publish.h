@@ -1,0 +1,47 @@
+/*
+ * publish.h — writing a plan's tags safely: the stage `push` runs after
+ * its upload (and `promote` after its copy). The image is already in the
+ * repository by digest, untagged; this stage alone writes tags.
+ *
+ *   1. read: every tag's digest, and the tag list when release floating
+ *      tags are involved; decide (decide.h) — an immutable tag on another
+ *      digest refuses (exit 3) with no tag written;
+ *   2. write: the manifest's exact bytes (GET by digest, media type
+ *      checked) PUT under every tag to write, concurrently, right after
+ *      the read, so the window another run has to slip in is about one
+ *      round trip;
+ *   3. settle: re-read every tag and the tag list. An immutable tag that
+ *      ended on another digest means another run wrote it first: the
+ *      floating tags this run moved are put back on that run's image and
+ *      the run fails (exit 1) naming both digests. A floating tag past
+ *      which a newer release appeared meanwhile is put on that release
+ *      and reported kept. Then every tag must be, at this last read, on
+ *      the run's digest (or kept), else exit 1.
+ */
+#ifndef RP_PUBLISH_H
+#define RP_PUBLISH_H
+
+#include "decide.h"
+#include "plan.h"
+#include "registry.h"
+#include "report.h"
+
+struct publish {
+	struct reg_client *reg;   /* borrowed */
+	const char *repo;         /* repository path without the host */
+	const struct plan *plan;  /* borrowed */
+	const char *digest;       /* the run's image */
+	int actions;              /* notices as ::notice:: */
+	int quiet;                /* no notices */
+	enum tag_status *status;  /* per plan tag, filled by the stages */
+};
+
+/* Step 1 alone: reads the registry and decides (d: decision_free). Also
+ * reports whether the image is already in the repository (d->upload). */
+rp_status publish_decide(struct publish *pb, struct decision *d,
+			 struct rp_err *err);
+
+/* Steps 1–3. The image must be in the repository by digest. */
+rp_status publish_write(struct publish *pb, struct rp_err *err);
+
+#endif

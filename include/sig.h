@@ -1,0 +1,27 @@
+/*
+ * sig.h — SIGINT, SIGTERM and SIGHUP: the handler only records the signal;
+ * every loop that can wait (a child, an HTTP transfer, a retry's sleep,
+ * tag-list pagination) looks at sig_caught and gives up, the caller
+ * cleans up (the private directory first), and main then dies of the
+ * same signal in one place (sig_die).
+ */
+#ifndef RP_SIG_H
+#define RP_SIG_H
+
+#include <signal.h>
+
+/* The signal number received, or 0. */
+extern volatile sig_atomic_t sig_caught;
+
+/* Installs the handlers (no SA_RESTART, so a wait returns EINTR). */
+void sig_install(void);
+
+/* "TERM", "INT", "KILL", ...; "?" for a number it does not know.
+ * (sigabbrev_np is glibc-only.) */
+const char *sig_name(int sig);
+
+/* When a signal was caught: restores its default action and raises it,
+ * so the process ends as "killed by" that signal. Returns otherwise. */
+void sig_die(void);
+
+#endif

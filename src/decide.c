@@ -1,0 +1,56 @@
+/*
+ * decide.c — the write decision (see decide.h). Forward-only comes
+ * first: a floating tag that may not move is kept even when it already
+ * happens to hold this digest, so the report says why it stays.
+ */
+#include "decide.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "floating.h"
+
+rp_status
+decide(const struct plan *p, const char *digest, const struct reg_view *v,
+       struct decision *d, struct rp_err *err)
+{
+	size_t i;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < p->ntags; i++)
+		if (p->tags[i].kind == TAG_IMMUTABLE && v->current[i][0] != '\0' &&
+		    strcmp(v->current[i], digest) != 0)
+			return rp_fail(err, RP_EREFUSED,
+				       "refused: %s is immutable and already points at %s; "
+				       "this run's image is %s. Nothing was written.",
+				       p->tags[i].image, v->current[i], digest);
+	d->act = calloc(p->ntags + 1, sizeof(*d->act));
+	d->blocker = calloc(p->ntags + 1, sizeof(*d->blocker));
+	if (d->act == NULL || d->blocker == NULL) {
+		decision_free(d);
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < p->ntags; i++) {
+		if (!floating_moves(p, &p->tags[i], v->existing, &d->blocker[i]))
+			d->act[i] = ACT_KEEP;
+		else if (strcmp(v->current[i], digest) == 0)
+			d->act[i] = ACT_UNCHANGED;
+		else {
+			d->act[i] = ACT_WRITE;
+			d->writes++;
+		}
+	}
+	d->upload = d->writes > 0 && !v->present;
+	return RP_OK;
+}
+
+void
+decision_free(struct decision *d)
+{
+	if (d == NULL)
+		return;
+	free(d->act);
+	free(d->blocker);
+	d->act = NULL;
+	d->blocker = NULL;
+}

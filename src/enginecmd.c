@@ -1,0 +1,266 @@
+/*
+ * enginecmd.c — skopeo and buildah command lines, and their failures
+ * (see enginecmd.h). Secrets never appear in an argv: credentials reach
+ * the engines only as the path of the private auth file.
+ */
+#include "enginecmd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imgref.h"
+
+#define RETRIES "3"
+
+void
+av_add(struct argv *a, const char *s)
+{
+	if (!a->failed && rp_strv_push(&a->v, s) != 0)
+		a->failed = 1;
+}
+
+void
+av_addf(struct argv *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		a->failed = 1;
+		return;
+	}
+	av_add(a, s);
+	free(s);
+}
+
+int
+ecmd_insecure(const struct ecmd *e, const char *host)
+{
+	size_t i;
+
+	for (i = 0; host != NULL && e->insecure != NULL && e->insecure[i] != NULL; i++)
+		if (strcmp(e->insecure[i], host) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+is_buildah(const struct ecmd *e)
+{
+	return e->engine != NULL && strcmp(e->engine, "buildah") == 0;
+}
+
+/* TLS flags for one side ("src-", "dest-" or "") of skopeo. */
+static void
+skopeo_access(struct argv *a, const struct ecmd *e, const char *side, const char *host)
+{
+	if (ecmd_insecure(e, host))
+		av_addf(a, "--%stls-verify=false", side);
+	else if (e->cert_dir != NULL)
+		av_addf(a, "--%scert-dir=%s", side, e->cert_dir);
+}
+
+static void
+skopeo_copy(struct argv *a, const struct ecmd *e)
+{
+	av_add(a, "skopeo");
+	av_add(a, "copy");
+	if (e->auth != NULL)
+		av_addf(a, "--authfile=%s", e->auth);
+	av_add(a, "--retry-times=" RETRIES);
+	av_add(a, "--all");
+}
+
+static void
+buildah_base(struct argv *a, const struct ecmd *e)
+{
+	av_add(a, "buildah");
+	av_addf(a, "--root=%s/bstore", e->work);
+	av_addf(a, "--runroot=%s/brun", e->work);
+	av_add(a, "--storage-driver=vfs");
+}
+
+void
+ecmd_stage_argv(struct argv *a, const struct ecmd *e, const char *src,
+		const char *src_host, const char *layout, const char *dfile)
+{
+	skopeo_copy(a, e);
+	/* Sources that are already OCI keep their digest exactly. */
+	if (strncmp(src, "oci:", 4) == 0 || strncmp(src, "oci-archive:", 12) == 0)
+		av_add(a, "--preserve-digests");
+	if (src_host != NULL)
+		skopeo_access(a, e, "src-", src_host);
+	av_addf(a, "--digestfile=%s", dfile);
+	av_add(a, src);
+	av_add(a, layout);
+}
+
+void
+ecmd_upload_argv(struct argv *a, const struct ecmd *e, const char *layout,
+		 const char *image_id, int is_index, const char *host,
+		 const char *dest, const char *dfile)
+{
+	if (is_buildah(e)) {
+		buildah_base(a, e);
+		if (is_index) {
+			av_add(a, "manifest");
+			av_add(a, "push");
+			av_add(a, "--all");
+		} else {
+			av_add(a, "push");
+		}
+		av_add(a, "--format=oci");
+		/* buildah 1.28 has --retry for push, not for manifest push. */
+		if (!is_index)
+			av_add(a, "--retry=" RETRIES);
+		if (e->auth != NULL)
+			av_addf(a, "--authfile=%s", e->auth);
+		if (ecmd_insecure(e, host))
+			av_add(a, "--tls-verify=false");
+		else if (e->cert_dir != NULL)
+			av_addf(a, "--cert-dir=%s", e->cert_dir);
+		av_addf(a, "--digestfile=%s", dfile);
+		av_add(a, image_id != NULL ? image_id : "<image>");
+	} else {
+		skopeo_copy(a, e);
+		av_add(a, "--preserve-digests");
+		skopeo_access(a, e, "dest-", host);
+		av_addf(a, "--digestfile=%s", dfile);
+		av_add(a, layout);
+	}
+	av_addf(a, "docker://%s", dest);
+}
+
+rp_status
+ecmd_buildah_prepare(const struct ecmd *e, const char *layout, int is_index,
+		     const char *host, char **image_id, struct rp_err *err)
+{
+	struct argv a;
+	rp_status st;
+	int step;
+
+	*image_id = NULL;
+	for (step = 0; step < (is_index ? 2 : 1); step++) {
+		memset(&a, 0, sizeof(a));
+		if (!is_index) {
+			/* buildah's own pull would name the image after the
+			 * layout's path, which fails on any uppercase letter. */
+			av_add(&a, "skopeo");
+			av_add(&a, "copy");
+			av_add(&a, "--preserve-digests");
+			av_add(&a, layout);
+			av_addf(&a, "containers-storage:[vfs@%s/bstore+%s/brun]localhost/regpush-staged:img",
+				e->work, e->work);
+		} else {
+			buildah_base(&a, e);
+			av_add(&a, "manifest");
+			if (step == 0) {
+				av_add(&a, "create");
+				av_add(&a, "regpush-list");
+			} else {
+				av_add(&a, "add");
+				av_add(&a, "--all");
+				av_add(&a, "regpush-list");
+				av_add(&a, layout);
+			}
+		}
+		st = ecmd_run(e, &a, 1, "preparing the image for buildah", host, err);
+		rp_strv_free(a.v);
+		if (st != RP_OK)
+			return st;
+	}
+	*image_id = rp_strdup(is_index ? "regpush-list" : "localhost/regpush-staged:img");
+	return *image_id != NULL ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
+}
+
+/* s with every occurrence of the password replaced by "***" (in place;
+ * the replacement is never longer). */
+static void
+scrub(char *s, const struct creds *cr)
+{
+	size_t n;
+	char *hit;
+
+	if (s == NULL || cr == NULL || cr->password == NULL || (n = strlen(cr->password)) == 0)
+		return;
+	while ((hit = strstr(s, cr->password)) != NULL) {
+		size_t k = n < 3 ? n : 3;
+		memcpy(hit, "***", k);
+		memmove(hit + k, hit + n, strlen(hit + n) + 1);
+	}
+}
+
+/* Turns a failed child into one message naming the engine and registry. */
+static rp_status
+child_failure(const struct ecmd *e, const char *name, const char *doing,
+	      const char *host, struct child *c, struct rp_err *err)
+{
+	char how[128], last[700], u[200];
+	const char *t;
+
+	scrub(c->err, e->creds);
+	t = c->err != NULL ? c->err : "";
+	engine_describe(c, how, sizeof(how));
+	engine_last_line(t, last, sizeof(last));
+	if (strstr(t, "unauthorized") != NULL || strstr(t, "authentication required") != NULL ||
+	    strstr(t, "401 Unauthorized") != NULL) {
+		if (e->creds != NULL && e->creds->username != NULL)
+			return rp_fail(err, RP_EREGISTRY,
+				       "registry %s refused the credentials of the %s account '%s' "
+				       "while %s: %s", host, e->creds->profile,
+				       rp_quote(e->creds->username, 150, u, sizeof(u)), doing, last);
+		return rp_fail(err, RP_EREGISTRY,
+			       "registry %s requires credentials (none given for the %s account) "
+			       "while %s: %s", host, e->creds != NULL ? e->creds->profile : "",
+			       doing, last);
+	}
+	if (strstr(t, "connection refused") != NULL || strstr(t, "no such host") != NULL ||
+	    strstr(t, "i/o timeout") != NULL ||
+	    strstr(t, "server gave HTTP response to HTTPS client") != NULL ||
+	    strstr(t, "certificate") != NULL)
+		return rp_fail(err, RP_EREGISTRY, "cannot reach registry %s while %s: %s",
+			       host, doing, last);
+	return rp_fail(err, RP_EREGISTRY, "%s %s while %s: %s", name, how, doing, last);
+}
+
+rp_status
+ecmd_run(const struct ecmd *e, struct argv *a, int quiet, const char *doing,
+	 const char *host, struct rp_err *err)
+{
+	struct engine_log log = { .actions = e->actions, .quiet = quiet };
+	struct child c;
+	rp_status st;
+
+	if (a->failed || a->v == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	if ((st = engine_run(a->v, 0, &log, &c, err)) == RP_OK && !child_ok(&c))
+		st = child_failure(e, a->v[0], doing, host, &c, err);
+	child_free(&c);
+	return st;
+}
+
+rp_status
+ecmd_read_digest(const char *path, char out[RP_DIGEST_MAX], struct rp_err *err)
+{
+	char *text;
+	size_t len;
+
+	/* A missing digest file is the engine's failure, not bad input. */
+	if (rp_read_file(path, "digest file", 256, &text, &len, err) != RP_OK)
+		return err->status = RP_EREGISTRY;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	if (!imgref_digest_valid(text) || len >= RP_DIGEST_MAX) {
+		free(text);
+		return rp_fail(err, RP_EREGISTRY, "the engine wrote an invalid digest");
+	}
+	memcpy(out, text, len + 1);
+	free(text);
+	return RP_OK;
+}

@@ -1,0 +1,295 @@
+/*
+ * publish.c — writing a plan's tags safely (see publish.h).
+ *
+ * The registry has no compare-and-swap for tags, so no client can make
+ * "check, then write" atomic. What this stage does instead: it writes
+ * nothing but tags, all at once, right after reading them, and it trusts
+ * only what it reads back at the end. The remaining window — another run
+ * writing the same immutable tag between this run's last read and its
+ * PUT — is about one round trip; it is detected at the end (one of the
+ * two runs fails, naming both digests), and only registry-side tag
+ * immutability (Quay's immutable tags, ECR's IMMUTABLE repositories,
+ * Harbor's immutability rules) closes it completely.
+ */
+#include "publish.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "floating.h"
+#include "ghactions.h"
+
+struct view {
+	struct reg_view v;
+	char (*cur)[RP_DIGEST_MAX]; /* ntags + 1 (the last: the digest) */
+};
+
+static void
+view_free(struct view *w)
+{
+	free(w->cur);
+	rp_strv_free(w->v.existing);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Lists the tags when a release floating tag needs them, then HEADs every
+ * tag and the digest itself (one concurrent batch). */
+static rp_status
+read_view(struct publish *pb, struct view *w, struct rp_err *err)
+{
+	const struct plan *p = pb->plan;
+	char **names;
+	size_t i;
+	int need_list = 0;
+	rp_status st;
+
+	memset(w, 0, sizeof(*w));
+	w->cur = calloc(p->ntags + 1, sizeof(*w->cur));
+	names = calloc(p->ntags + 2, sizeof(*names));
+	if (w->cur == NULL || names == NULL) {
+		free(names);
+		view_free(w);
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < p->ntags; i++) {
+		names[i] = p->tags[i].name;
+		need_list |= p->tags[i].scope != SCOPE_NONE;
+	}
+	names[p->ntags] = (char *)pb->digest;
+	/* The list first and the tags' digests last: the HEADs are what the
+	 * PUTs act on, so nothing else may come between them. */
+	st = need_list ? reg_tags(pb->reg, pb->repo, &w->v.existing, err) : RP_OK;
+	if (st == RP_OK)
+		st = reg_manifest_head_many(pb->reg, pb->repo, names, p->ntags + 1, w->cur, err);
+	free(names);
+	w->v.current = w->cur;
+	w->v.present = st == RP_OK && strcmp(w->cur[p->ntags], pb->digest) == 0;
+	if (st != RP_OK)
+		view_free(w);
+	return st;
+}
+
+static void
+notice(const struct publish *pb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+notice(const struct publish *pb, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	if (pb->quiet)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (pb->actions)
+		gha_command(stdout, "notice", "regpush", msg);
+	else
+		fprintf(stderr, "regpush: %s\n", msg);
+}
+
+/* Decides from a fresh view; statuses of unchanged and kept tags set. */
+static rp_status
+decide_now(struct publish *pb, struct decision *d, struct rp_err *err)
+{
+	const struct plan *p = pb->plan;
+	struct view w;
+	size_t i;
+	rp_status st;
+
+	if ((st = read_view(pb, &w, err)) != RP_OK)
+		return st;
+	if ((st = decide(p, pb->digest, &w.v, d, err)) == RP_OK) {
+		for (i = 0; i < p->ntags; i++) {
+			pb->status[i] = d->act[i] == ACT_UNCHANGED ? TS_UNCHANGED :
+			    d->act[i] == ACT_KEEP ? TS_KEPT : TS_PLANNED;
+			if (d->blocker[i] != NULL)
+				notice(pb, "%s kept: %s is a newer release", p->tags[i].name,
+				       d->blocker[i]);
+			d->blocker[i] = NULL; /* pointed into the view */
+		}
+	}
+	view_free(&w);
+	return st;
+}
+
+rp_status
+publish_decide(struct publish *pb, struct decision *d, struct rp_err *err)
+{
+	return decide_now(pb, d, err);
+}
+
+/* PUTs the manifest with the given digest under tag `name`. */
+static rp_status
+put_digest(struct publish *pb, const char *name, const char *digest,
+	   struct rp_err *err)
+{
+	struct reg_manifest m;
+	rp_status st;
+
+	if ((st = reg_manifest_get(pb->reg, pb->repo, digest, &m, err)) == RP_OK)
+		st = reg_manifest_put(pb->reg, pb->repo, name, &m, err);
+	reg_manifest_free(&m);
+	return st;
+}
+
+/* Another run holds the immutable tag i: the floating tags this run
+ * moved onto its own image go onto that run's image, then fail. */
+static rp_status
+lost_race(struct publish *pb, const struct view *w, size_t lost, struct rp_err *err)
+{
+	const struct plan *p = pb->plan;
+	const char *theirs = w->cur[lost];
+	struct rp_err ignored;
+	size_t i;
+	int moved = 0;
+
+	for (i = 0; theirs[0] != '\0' && i < p->ntags; i++)
+		if (p->tags[i].scope != SCOPE_NONE && pb->status[i] == TS_PUSHED &&
+		    strcmp(w->cur[i], pb->digest) == 0 &&
+		    put_digest(pb, p->tags[i].name, theirs, &ignored) == RP_OK)
+			moved++;
+	return rp_fail(err, RP_EREGISTRY,
+		       "another run wrote %s first: it points at %s, this run's image is %s%s",
+		       p->tags[lost].image, theirs[0] != '\0' ? theirs : "nothing", pb->digest,
+		       moved > 0 ? "; the floating tags this run had moved were put back on it" : "");
+}
+
+/*
+ * One settling round on a fresh view: a floating tag past which a newer
+ * release now exists goes onto that release (kept); one that another run
+ * moved while no newer release exists comes back to this run's image.
+ * *fixes counts the tags written.
+ */
+static rp_status
+settle_round(struct publish *pb, const struct view *w, int *fixes, struct rp_err *err)
+{
+	const struct plan *p = pb->plan;
+	char d[RP_DIGEST_MAX];
+	size_t i;
+	rp_status st = RP_OK;
+
+	*fixes = 0;
+	for (i = 0; i < p->ntags && st == RP_OK; i++) {
+		const char *newest;
+		if (p->tags[i].scope == SCOPE_NONE || pb->status[i] == TS_KEPT)
+			continue;
+		newest = floating_newest(p, &p->tags[i], w->v.existing);
+		if (newest != NULL) {
+			if ((st = reg_manifest_head(pb->reg, pb->repo, newest, d, err)) != RP_OK)
+				break;
+			pb->status[i] = TS_KEPT;
+			notice(pb, "%s kept: %s, a newer release, appeared during this run; "
+			       "%s is on it", p->tags[i].name, newest, p->tags[i].name);
+			if (d[0] != '\0' && strcmp(w->cur[i], d) != 0) {
+				st = put_digest(pb, p->tags[i].name, d, err);
+				++*fixes;
+			}
+		} else if (strcmp(w->cur[i], pb->digest) != 0) {
+			st = put_digest(pb, p->tags[i].name, pb->digest, err);
+			++*fixes;
+		}
+	}
+	return st;
+}
+
+/* Every tag this run reports pushed or unchanged is on its digest at the
+ * last read. */
+static rp_status
+verify(const struct publish *pb, const struct view *w, struct rp_err *err)
+{
+	const struct plan *p = pb->plan;
+	size_t i;
+
+	for (i = 0; i < p->ntags; i++)
+		if (pb->status[i] != TS_KEPT && strcmp(w->cur[i], pb->digest) != 0)
+			return rp_fail(err, RP_EREGISTRY,
+				       "verification failed: %s points at %s after the push, "
+				       "expected %s (another run wrote it meanwhile?)",
+				       p->tags[i].image, w->cur[i][0] != '\0' ? w->cur[i] : "nothing",
+				       pb->digest);
+	return RP_OK;
+}
+
+/* Step 3: re-read, detect a lost race, repair floating tags (at most two
+ * rounds), verify. */
+static rp_status
+settle(struct publish *pb, struct rp_err *err)
+{
+	const struct plan *p = pb->plan;
+	struct view w;
+	size_t i;
+	int round, fixes;
+	rp_status st;
+
+	for (round = 0;; round++) {
+		if ((st = read_view(pb, &w, err)) != RP_OK)
+			return st;
+		for (i = 0; i < p->ntags; i++)
+			if (p->tags[i].kind == TAG_IMMUTABLE && strcmp(w.cur[i], pb->digest) != 0) {
+				st = lost_race(pb, &w, i, err);
+				view_free(&w);
+				return st;
+			}
+		if (round == 2 || (st = settle_round(pb, &w, &fixes, err)) != RP_OK || fixes == 0)
+			break;
+		view_free(&w);
+	}
+	if (st == RP_OK)
+		st = verify(pb, &w, err);
+	view_free(&w);
+	return st;
+}
+
+rp_status
+publish_write(struct publish *pb, struct rp_err *err)
+{
+	const struct plan *p = pb->plan;
+	struct reg_manifest m;
+	struct decision d;
+	char **names = NULL;
+	size_t i, n = 0;
+	rp_status st;
+
+	memset(&m, 0, sizeof(m));
+	memset(&d, 0, sizeof(d));
+	/* The exact bytes first: reading them is not a write. */
+	if ((st = reg_manifest_get(pb->reg, pb->repo, pb->digest, &m, err)) != RP_OK)
+		goto out;
+	if ((st = decide_now(pb, &d, err)) != RP_OK) {
+		if (st == RP_EREFUSED) {
+			char was[RP_ERRMAX], *cut;
+			memcpy(was, err->msg, sizeof(was));
+			if ((cut = strstr(was, " Nothing was written.")) != NULL)
+				*cut = '\0';
+			rp_fail(err, RP_EREFUSED, "%s No tag was written (another run wrote it "
+				"while this one uploaded; the image is in the repository untagged).",
+				was);
+		}
+		goto out;
+	}
+	if ((names = calloc(p->ntags + 1, sizeof(*names))) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < p->ntags; i++)
+		if (d.act[i] == ACT_WRITE) {
+			names[n++] = p->tags[i].name;
+			if (!pb->quiet && !pb->actions)
+				fprintf(stderr, "+ PUT %s (%s)\n", p->tags[i].image, pb->digest);
+		}
+	if ((st = reg_manifest_put_many(pb->reg, pb->repo, names, n, &m, err)) != RP_OK)
+		goto out;
+	for (i = 0; i < p->ntags; i++)
+		if (d.act[i] == ACT_WRITE)
+			pb->status[i] = TS_PUSHED;
+	st = settle(pb, err);
+out:
+	free(names);
+	decision_free(&d);
+	reg_manifest_free(&m);
+	return st;
+}

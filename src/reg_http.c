@@ -1,0 +1,424 @@
+/*
+ * reg_http.c — HTTP for the registry client: one exchange on a curl
+ * handle, the one retry driver every request goes through, the
+ * concurrent multi transfer, and the CA bundle.
+ *
+ * Every transfer can be stopped: libcurl's progress callback aborts it
+ * when a signal has arrived (sig.h) or the client's deadline has passed,
+ * and the backoff sleep wakes up for the same reasons, so SIGTERM ends a
+ * run within about a second even in the middle of a slow answer.
+ */
+#include "reg_int.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sig.h"
+
+double
+reg_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t
+on_body(char *d, size_t sz, size_t n, void *u)
+{
+	struct resp *r = u;
+
+	if (sbuf_add(&r->body, d, sz * n) != 0) {
+		r->too_big = 1;
+		return 0; /* aborts the transfer */
+	}
+	return sz * n;
+}
+
+static void
+header_value(char *dst, size_t size, const char *v, size_t len)
+{
+	while (len > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		len--;
+	}
+	while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+		len--;
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+}
+
+static size_t
+on_header(char *d, size_t sz, size_t n, void *u)
+{
+	struct resp *r = u;
+	size_t len = sz * n;
+	static const struct { const char *name; size_t off, size; } hs[] = {
+		{ "content-type:", offsetof(struct resp, ctype), sizeof(((struct resp *)0)->ctype) },
+		{ "docker-content-digest:", offsetof(struct resp, digest), sizeof(((struct resp *)0)->digest) },
+		{ "www-authenticate:", offsetof(struct resp, www), sizeof(((struct resp *)0)->www) },
+		{ "link:", offsetof(struct resp, link), sizeof(((struct resp *)0)->link) },
+		{ "location:", offsetof(struct resp, location), sizeof(((struct resp *)0)->location) },
+		{ "retry-after:", offsetof(struct resp, retry_after), sizeof(((struct resp *)0)->retry_after) },
+	};
+	size_t i, hl;
+
+	/* A new status line (after a redirect or 100) starts over. */
+	if (len > 5 && strncmp(d, "HTTP/", 5) == 0) {
+		r->ctype[0] = r->digest[0] = r->www[0] = r->link[0] = '\0';
+		r->location[0] = r->retry_after[0] = '\0';
+		return len;
+	}
+	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
+		hl = strlen(hs[i].name);
+		if (len > hl && strncasecmp(d, hs[i].name, hl) == 0) {
+			header_value((char *)r + hs[i].off, hs[i].size, d + hl, len - hl);
+			break;
+		}
+	}
+	return len;
+}
+
+/* Called by libcurl at least once a second, also while it waits. */
+static int
+on_progress(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct resp *r = u;
+
+	(void)dt; (void)dn; (void)ut; (void)un;
+	if (sig_caught) {
+		r->interrupted = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void
+resp_reset(struct resp *r, size_t max)
+{
+	sbuf_free(&r->body);
+	memset(r, 0, sizeof(*r));
+	sbuf_init(&r->body, max);
+}
+
+void
+resp_free(struct resp *r)
+{
+	sbuf_free(&r->body);
+}
+
+/* Milliseconds a transfer may take: the per-request timeout, cut to what
+ * is left before the client's deadline (at least 1). */
+static long
+timeout_ms(const struct reg_client *c)
+{
+	long ms = c->timeout_s * 1000;
+
+	if (c->deadline > 0) {
+		double left = (c->deadline - reg_now()) * 1000;
+		if (left < (double)ms)
+			ms = left < 1 ? 1 : (long)left;
+	}
+	return ms;
+}
+
+/* Sets up handle h for one request whose answer goes to r. */
+static void
+setup_handle(struct reg_client *c, CURL *h, const char *method, const char *url,
+	     struct curl_slist *hdrs, const void *body, size_t len, struct resp *r,
+	     int verify)
+{
+	/* setopt copies the struct; the PEM stays owned by the client. */
+	struct curl_blob ca = { c->ca_blob, c->ca_len, CURL_BLOB_NOCOPY };
+	long ms = timeout_ms(c);
+
+	c->requests++;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "regpush/" RP_VERSION);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, r);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	/* Manifests, tag lists and tokens are answered directly; a redirect
+	 * is not followed (it could lead to plain HTTP or another host). */
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	if (c->ca_blob != NULL && c->ca_len > 0)
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+	else if (c->ca_file != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	if (!verify) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(method, "GET") != 0) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+		if (body != NULL || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		}
+	}
+}
+
+static int
+retryable(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Sleeps ms, waking early for a signal or the deadline. Returns 0, or -1
+ * when it woke for one of those. */
+static int
+sleep_ms(const struct reg_client *c, long ms, struct resp *r)
+{
+	double until = reg_now() + (double)ms / 1000;
+
+	for (;;) {
+		double left = until - reg_now();
+		struct timespec ts;
+		if (sig_caught) {
+			r->interrupted = 1;
+			return -1;
+		}
+		if (c->deadline > 0 && reg_now() >= c->deadline) {
+			r->past_deadline = 1;
+			return -1;
+		}
+		if (left <= 0)
+			return 0;
+		if (left > 0.1)
+			left = 0.1;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Capped exponential backoff: base, 2*base, ... at most 30 s. */
+static long
+backoff_ms(const struct reg_client *c, int attempt)
+{
+	long ms = c->retry_base_ms;
+
+	while (attempt-- > 0 && ms < 30000)
+		ms *= 2;
+	return ms > 30000 ? 30000 : ms;
+}
+
+CURLcode
+reg_exchange(struct reg_client *c, const char *method, const char *url,
+	     struct curl_slist *hdrs, const void *body, size_t len, size_t max,
+	     int verify, struct resp *r, int *attempts)
+{
+	CURLcode cc;
+	int attempt;
+
+	for (attempt = 1;; attempt++) {
+		resp_reset(r, max);
+		*attempts = attempt;
+		if (sig_caught) {
+			r->interrupted = 1;
+			return CURLE_ABORTED_BY_CALLBACK;
+		}
+		if (c->deadline > 0 && reg_now() >= c->deadline) {
+			r->past_deadline = 1;
+			return CURLE_OPERATION_TIMEDOUT;
+		}
+		curl_easy_reset(c->curl);
+		setup_handle(c, c->curl, method, url, hdrs, body, len, r, verify);
+		cc = curl_easy_perform(c->curl);
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
+		if (r->interrupted || r->too_big)
+			return cc;
+		if (c->deadline > 0 && cc == CURLE_OPERATION_TIMEDOUT && reg_now() >= c->deadline) {
+			r->past_deadline = 1;
+			return cc;
+		}
+		if (attempt >= c->max_attempts)
+			return cc;
+		if (cc != CURLE_OK ? retryable(cc) : (r->status == 429 || r->status >= 500)) {
+			long ra = cc == CURLE_OK ? reg_retry_after(r->retry_after, (long)time(NULL)) : -1;
+			if (sleep_ms(c, ra >= 0 ? ra * 1000 : backoff_ms(c, attempt - 1), r) != 0)
+				return r->interrupted ? CURLE_ABORTED_BY_CALLBACK : CURLE_OPERATION_TIMEDOUT;
+			continue;
+		}
+		return cc;
+	}
+}
+
+rp_status
+reg_fail_exchange(const struct reg_client *c, CURLcode cc, const struct resp *r,
+		  const char *what, int attempts, size_t max, struct rp_err *err)
+{
+	if (r->interrupted)
+		return rp_fail(err, RP_EREGISTRY, "interrupted by SIG%s (%s on registry %s)",
+			       sig_name(sig_caught), what, c->host);
+	if (r->past_deadline)
+		return rp_fail(err, RP_EREGISTRY,
+			       "registry %s (%s): gave up, the registry answered too slowly "
+			       "(time limit reached)", c->host, what);
+	if (r->too_big)
+		return rp_fail(err, RP_EREGISTRY,
+			       "registry %s: the answer to %s is larger than %zu bytes",
+			       c->host, what, max);
+	return rp_fail(err, RP_EREGISTRY, "cannot reach registry %s (%s): %s%s", c->host, what,
+		       r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc),
+		       attempts > 1 ? " (after retries)" : "");
+}
+
+rp_status
+reg_multi(struct reg_client *c, const char *method, char *const *urls, size_t n,
+	  struct curl_slist *hdrs, const void *body, size_t len, size_t max,
+	  struct resp *rs, struct rp_err *err)
+{
+	CURL **hs;
+	CURLMsg *msg;
+	size_t i;
+	int running = 0;
+	rp_status st = RP_OK;
+
+	if ((hs = calloc(n, sizeof(*hs))) == NULL ||
+	    (c->multi == NULL && (c->multi = curl_multi_init()) == NULL)) {
+		free(hs);
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+	for (i = 0; i < n; i++) {
+		resp_reset(&rs[i], max);
+		if ((hs[i] = curl_easy_init()) == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
+		}
+		setup_handle(c, hs[i], method, urls[i], hdrs, body, len, &rs[i], !c->insecure);
+		curl_easy_setopt(hs[i], CURLOPT_PRIVATE, (void *)(uintptr_t)i);
+		curl_multi_add_handle(c->multi, hs[i]);
+	}
+	do {
+		if (sig_caught) {
+			st = rp_fail(err, RP_EREGISTRY, "interrupted by SIG%s (%s on registry %s)",
+				     sig_name(sig_caught), method, c->host);
+			goto out;
+		}
+		if (curl_multi_perform(c->multi, &running) != CURLM_OK)
+			break;
+		if (running > 0)
+			curl_multi_poll(c->multi, NULL, 0, 200, NULL);
+	} while (running > 0);
+	while ((msg = curl_multi_info_read(c->multi, &running)) != NULL) {
+		void *priv = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		i = (size_t)(uintptr_t)priv;
+		if (i < n && msg->data.result == CURLE_OK)
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &rs[i].status);
+	}
+out:
+	for (i = 0; i < n; i++) {
+		if (hs[i] != NULL) {
+			curl_multi_remove_handle(c->multi, hs[i]);
+			curl_easy_cleanup(hs[i]);
+		}
+	}
+	free(hs);
+	return st;
+}
+
+int
+reg_host_insecure(const struct reg_client *c, const char *hostport)
+{
+	size_t i;
+
+	for (i = 0; c->insecure_hosts != NULL && c->insecure_hosts[i] != NULL; i++)
+		if (strcmp(c->insecure_hosts[i], hostport) == 0)
+			return 1;
+	return 0;
+}
+
+/* Appends one PEM file to the CA blob; a missing file is skipped. */
+static void
+add_pem(struct sbuf *sb, const char *path)
+{
+	char *text;
+	size_t len;
+	struct rp_err ignored;
+
+	if (rp_read_file(path, "CA file", 16 << 20, &text, &len, &ignored) != RP_OK)
+		return;
+	sbuf_add(sb, text, len);
+	sbuf_puts(sb, "\n");
+	free(text);
+}
+
+/*
+ * The trusted CAs, the containers way: SSL_CERT_FILE or libcurl's bundle,
+ * plus *.crt from the cert dir (or /etc/containers/certs.d/<host>/). With
+ * no extra certificate, libcurl is just pointed at the bundle file, so it
+ * can cache the parsed store across connections; only when there are
+ * extras is everything concatenated into one in-memory PEM blob.
+ */
+int
+reg_build_ca(struct reg_client *c, const char *cert_dir)
+{
+	struct sbuf sb;
+	const char *bundle = getenv("SSL_CERT_FILE");
+	char *dir = NULL, *pattern = NULL, *def = NULL;
+	glob_t g;
+	size_t i;
+	int rc = 0;
+
+	if (!rp_given(bundle)) {
+		/* libcurl's built-in default (7.84+), else Debian's bundle. */
+		bundle = "/etc/ssl/certs/ca-certificates.crt";
+		if (curl_easy_getinfo(c->curl, CURLINFO_CAINFO, &def) == CURLE_OK && def != NULL)
+			bundle = def;
+	}
+	if ((c->ca_file = rp_strdup(bundle)) == NULL)
+		return -1;
+	dir = cert_dir != NULL ? rp_strdup(cert_dir) :
+	    rp_asprintf("/etc/containers/certs.d/%s", c->host);
+	if (dir == NULL || (pattern = rp_asprintf("%s/*.crt", dir)) == NULL) {
+		rc = -1;
+	} else if (glob(pattern, 0, NULL, &g) == 0) {
+		sbuf_init(&sb, 64 << 20);
+		add_pem(&sb, bundle);
+		for (i = 0; i < g.gl_pathc; i++)
+			add_pem(&sb, g.gl_pathv[i]);
+		globfree(&g);
+		c->ca_len = sb.len;
+		if ((c->ca_blob = sbuf_take(&sb)) == NULL)
+			rc = -1;
+	}
+	free(dir);
+	free(pattern);
+	return rc;
+}

@@ -1,0 +1,177 @@
+/*
+ * reg_int.h — what the files of the registry client share, and nothing a
+ * caller of registry.h needs:
+ *   reg_parse.c  header parsers (challenge, Link, Retry-After)
+ *   reg_http.c   one HTTP exchange, the one retry driver, the concurrent
+ *                batch, the CA bundle
+ *   reg_auth.c   discovery, Basic and Bearer auth, the token cache
+ *   registry.c   new/free, the request loop, the API
+ * Tests include this header to reach the parsers (curl's UNITTEST idea:
+ * helpers stay out of the public API but not out of reach).
+ */
+#ifndef RP_REG_INT_H
+#define RP_REG_INT_H
+
+#include "curlfn.h"
+#include <time.h>
+
+#include "registry.h"
+
+enum auth_scheme { AUTH_UNKNOWN = 0, AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
+
+struct token {
+	char *scope;   /* space-separated scope set (owned) */
+	char *value;   /* visible ASCII only (owned, wiped on free) */
+	time_t expires;
+};
+
+struct reg_client {
+	CURL *curl;
+	CURLM *multi;          /* for concurrent HEADs and PUTs; lazily made */
+	char *host;
+	char *base;            /* "https://host" once known */
+	int insecure;          /* this host is an --insecure-registry */
+	char **insecure_hosts; /* every --insecure-registry (owned vector) */
+	char *username, *password, *account;
+	char *secret_b64[2];   /* base64 of "user:pass" and of the password */
+	int mask;              /* print ::add-mask:: for every token */
+	char *ca_file;         /* the CA bundle file */
+	char *ca_blob;         /* bundle + cert dir PEM, when there are extras */
+	size_t ca_len;
+	enum auth_scheme auth;
+	char *realm, *service;
+	struct token *tokens;
+	size_t ntokens;
+	unsigned requests;
+	long timeout_s;
+	long retry_base_ms;
+	int max_attempts;
+	double deadline;       /* CLOCK_MONOTONIC seconds; 0: none */
+};
+
+struct resp {
+	long status;
+	struct sbuf body;
+	int too_big;
+	int interrupted;       /* a signal arrived (sig.h) */
+	int past_deadline;     /* the client's deadline passed */
+	char ctype[256];
+	char digest[80];
+	char www[2048];
+	char link[2048];
+	char location[2048];
+	char retry_after[128];
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* The four manifest media types, for Accept and for checking answers. */
+extern const char *const reg_manifest_types[4];
+#define REG_ACCEPT_MANIFESTS \
+	"Accept: application/vnd.oci.image.index.v1+json, " \
+	"application/vnd.oci.image.manifest.v1+json, " \
+	"application/vnd.docker.distribution.manifest.list.v2+json, " \
+	"application/vnd.docker.distribution.manifest.v2+json"
+
+/* --- reg_parse.c ------------------------------------------------------- */
+
+struct reg_challenge {
+	char scheme[16];
+	char realm[1024];
+	char service[256];
+	char scope[1024];
+	char error[64];
+};
+
+/* WWW-Authenticate: fills scheme ("bearer", "basic", lowercased), realm,
+ * service, scope, error (each "" if absent). Returns 0, or -1 for a
+ * header it cannot read. */
+int reg_parse_challenge(const char *header, struct reg_challenge *ch);
+
+/* The next-page path from a Link header, relative or absolute (only the
+ * path and query are kept, so a link never leads to another host); NULL
+ * when there is none or it is not under /v2/. Caller frees. */
+char *reg_link_next(const char *link);
+
+/* Retry-After in seconds (delta or HTTP date, relative to now), capped at
+ * 60; -1 when absent or unreadable. */
+long reg_retry_after(const char *value, long now);
+
+/* The host[:port] of an http(s) URL into out; -1 when it has none. */
+int reg_url_host(const char *url, char *out, size_t size);
+
+/* 1 when mt (parameters after ';' ignored) is one of the four manifest
+ * media types. */
+int reg_is_manifest_type(const char *mt);
+
+/* --- reg_http.c -------------------------------------------------------- */
+
+double reg_now(void);
+void resp_reset(struct resp *r, size_t max);
+void resp_free(struct resp *r);
+int reg_build_ca(struct reg_client *c, const char *cert_dir);
+int reg_host_insecure(const struct reg_client *c, const char *hostport);
+
+/*
+ * The one retry driver: performs method on url (headers hdrs, body) into
+ * r, retrying connection failures, 429 and 5xx with capped exponential
+ * backoff that honours Retry-After, at most c->max_attempts times. Stops
+ * at once when a signal arrives (r->interrupted) or the client's deadline
+ * passes (r->past_deadline). Returns the last curl code; *attempts gets
+ * the number of attempts made.
+ */
+CURLcode reg_exchange(struct reg_client *c, const char *method, const char *url,
+		      struct curl_slist *hdrs, const void *body, size_t len,
+		      size_t max, int verify, struct resp *r, int *attempts);
+
+/* One line for a failed exchange: interrupted, past the deadline, a body
+ * too large, or the connection error. */
+rp_status reg_fail_exchange(const struct reg_client *c, CURLcode cc,
+			    const struct resp *r, const char *what, int attempts,
+			    size_t max, struct rp_err *err);
+
+/*
+ * Performs method on every url at once (at most 8 connections to the
+ * host), with the same headers and body; rs[i] gets each answer, status 0
+ * when its transfer failed (the caller redoes those one by one). Returns
+ * an error only when interrupted or out of memory.
+ */
+rp_status reg_multi(struct reg_client *c, const char *method, char *const *urls,
+		    size_t n, struct curl_slist *hdrs, const void *body, size_t len,
+		    size_t max, struct resp *rs, struct rp_err *err);
+
+/* --- reg_auth.c -------------------------------------------------------- */
+
+/* GET /v2/: learns the scheme (https, or http for an insecure host) and
+ * the auth scheme. */
+rp_status reg_discover(struct reg_client *c, struct rp_err *err);
+
+/* "Authorization: ..." for a request needing `scope` (fetching a token
+ * when there is none or it expired), or NULL in *out for none. Caller
+ * wipes and frees *out. */
+rp_status reg_auth_header(struct reg_client *c, const char *scope, char **out,
+			  struct rp_err *err);
+
+/* A 401 answer's challenge: updates the auth scheme and realm and drops
+ * the token of `scope`. Returns 1 when the request should be retried. */
+int reg_auth_challenged(struct reg_client *c, const struct resp *r,
+			const char *scope);
+
+/* Token values accepted from a token service: visible ASCII, no spaces,
+ * at most 16 KiB (anything else could split a request's headers). */
+int reg_token_valid(const char *t);
+
+/* base64 of n bytes (caller wipes and frees); NULL when out of memory. */
+char *reg_base64(const void *data, size_t n);
+
+/* --- registry.c -------------------------------------------------------- */
+
+/* s with the client's secrets (password, its base64 forms, tokens)
+ * replaced by "***". Caller frees; NULL when out of memory. */
+char *reg_scrub(const struct reg_client *c, const char *s, size_t len);
+
+/* One line from an OCI error body: "HTTP 403 DENIED: message", scrubbed
+ * of secrets, then quoted and cut. */
+void reg_error_line(const struct reg_client *c, const struct resp *r,
+		    char *out, size_t size);
+
+#endif
