@@ -8,7 +8,9 @@
       "pull" on regpush's first request for a scope set (to make the
       registry answer insufficient_scope). Anonymous callers get "pull" only.
       Repositories containing "access-token" are answered as
-      {"access_token": ..., "expires_in": 300}. Every request is logged.
+      {"access_token": ..., "expires_in": 300}; "evil-token" get a token with
+      a CR LF and a header after it; "huge-expiry" an expires_in of 2^63-1.
+      Every request is logged.
 
   fakes.py proxy --port P --upstream HOST:PORT [--delay-ms N]
       An HTTP proxy in front of a real registry, adding N ms before each
@@ -23,6 +25,21 @@
         f-big      tag list: a 5 MiB body
         f-slow     every request: 5 s before answering
         f-abslink  tag list: the Link header made absolute (as Quay sends it)
+        f-tagsslow  tag list: logs "BEGIN GET PATH" on arrival, answers after 30 s
+        f-pagesslow tag list: endless pages of new tags, each after 1 s
+        f-cycle    tag list: page A links to page B, B back to A
+        f-samepage tag list: every page the same tags, each linking onwards
+        f-endless  tag list: endless pages, each with a new tag
+        f-reflect  401 Basic challenge without credentials; with them, a 403
+                   whose message echoes the password, its base64 forms and
+                   the whole Authorization header
+        f-escrealm every request: 401 Bearer with an ESC and a CR in the realm
+        f-escdigest manifest PUT: Docker-Content-Digest with an ESC in it
+        f-ctype    manifest GET/HEAD: Content-Type text/html
+        f-race     before the first tag PUT of a repository, "another run"
+                   tags the repository's `seed` manifest as v1.2.4
+        f-steal    right after the first PUT of a vX.Y.Z tag, "another run"
+                   puts the repository's `seed` manifest on that tag
       Requests are logged one per line ("METHOD PATH STATUS") to --log.
 
 Signing uses the openssl command line (no third-party Python modules).
@@ -99,6 +116,10 @@ class Token(http.server.BaseHTTPRequestHandler):
         tok = signing + "." + b64url(sig)
         if any("access-token" in s for s in scopes):
             body = {"access_token": tok, "expires_in": 300}
+        elif any("evil-token" in s for s in scopes):
+            body = {"token": "abc\r\nX-Injected: 1"}
+        elif any("huge-expiry" in s for s in scopes):
+            body = {"token": tok, "expires_in": 9223372036854775807}
         else:
             body = {"token": tok}
         self.answer(200, body)
@@ -150,8 +171,54 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    done = set()
+    ACCEPT = ("application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
+              "application/vnd.docker.distribution.manifest.list.v2+json, "
+              "application/vnd.docker.distribution.manifest.v2+json")
+
+    def upstream(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection(self.server.args.upstream, timeout=60)
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        rb = r.read()
+        conn.close()
+        return r, rb
+
+    def copy_seed(self, repo, tag):
+        """What another run would do: put the repository's seed manifest on tag."""
+        r, rb = self.upstream("GET", "/v2/%s/manifests/seed" % repo, headers={"Accept": Proxy.ACCEPT})
+        self.upstream("PUT", "/v2/%s/manifests/%s" % (repo, tag), body=rb,
+                      headers={"Content-Type": r.getheader("Content-Type")})
+
+    def once(self, key):
+        with Proxy.lock:
+            first = key not in Proxy.done
+            Proxy.done.add(key)
+        return first
+
+    def tags_page(self, f, path):
+        u = urllib.parse.urlparse(path)
+        q = urllib.parse.parse_qs(u.query)
+        repo = u.path[len("/v2/"):-len("/tags/list")]
+        last = q.get("last", [""])[0]
+        first = "/v2/%s/tags/list?n=%s" % (repo, q.get("n", ["1000"])[0])
+        if f == "f-cycle":
+            tags, nxt = (["cyc-b"], first) if last == "cyc-a" else (["cyc-a"], first + "&last=cyc-a")
+        elif f == "f-samepage":
+            k = int(q.get("p", ["0"])[0])
+            tags, nxt = ["same-a", "same-b"], first + "&last=same-b&p=%d" % (k + 1)
+        else:  # f-endless, f-pagesslow
+            k = int(last[1:]) + 1 if last.startswith("e") else 0
+            tags, nxt = ["e%d" % k], first + "&last=e%d" % k
+            if f == "f-pagesslow":
+                time.sleep(1)
+        body = json.dumps({"name": repo, "tags": tags}).encode()
+        self.send(200, [("Content-Type", "application/json"), ("Link", '<%s>; rel="next"' % nxt)], body)
+        return 200
+
     def fault(self, path):
-        for f in ("f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+        for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-steal", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -188,6 +255,34 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                       b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}')
         elif f == "f-slow":
             time.sleep(5)
+        elif f == "f-tagsslow" and "/tags/list" in path:
+            with open(a.log, "a") as fh:
+                fh.write("BEGIN %s %s\n" % (self.command, path))
+            time.sleep(30)
+            status = 500
+            self.send(500, [], b"")
+        elif f in ("f-pagesslow", "f-cycle", "f-samepage", "f-endless") and "/tags/list" in path:
+            status = self.tags_page(f, path)
+        elif f == "f-reflect" and path != "/v2/":
+            h = self.headers.get("Authorization", "")
+            if not h.startswith("Basic "):
+                status = 401
+                self.send(401, [("WWW-Authenticate", 'Basic realm="reflect"')], b"")
+            else:
+                user, _, pw = base64.b64decode(h[6:]).decode().partition(":")
+                msg = "no access for %s with password %s (%s, %s); you sent: %s" % (
+                    user, pw, h[6:], base64.b64encode(pw.encode()).decode(), h)
+                status = 403
+                self.send(403, [("Content-Type", "application/json")],
+                          json.dumps({"errors": [{"code": "DENIED", "message": msg}]}).encode())
+        elif f == "f-escrealm":
+            status = 401
+            self.send(401, [("WWW-Authenticate", 'Bearer realm="http://127.0.0.1:9/\x1b[31mtoken\rX",service="s"')], b"")
+        if status is None and f == "f-race" and self.command == "PUT" and "/manifests/" in path \
+                and "/manifests/sha256:" not in path:
+            repo = path[len("/v2/"):path.index("/manifests/")]
+            if self.once(("race", repo)):
+                self.copy_seed(repo, "v1.2.4")
         if status is None:
             conn = http.client.HTTPConnection(a.upstream, timeout=60)
             hs = {k: v for k, v in self.headers.items()
@@ -201,6 +296,19 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             rh = [(k, v) for k, v in r.getheaders()
                   if k.lower() not in ("transfer-encoding", "content-length", "connection")]
             time.sleep(a.delay_ms / 1000.0)
+            steal = None
+            if f == "f-steal" and self.command == "PUT" and "/manifests/v" in path and status == 201:
+                repo = path[len("/v2/"):path.index("/manifests/")]
+                tag = path[path.index("/manifests/") + len("/manifests/"):]
+                parts = tag[1:].split(".")
+                if len(parts) == 3 and all(x.isdigit() for x in parts) and self.once(("steal", repo)):
+                    steal = (repo, tag)
+            if steal:
+                self.copy_seed(*steal)
+            if f == "f-escdigest" and self.command == "PUT" and "/manifests/" in path:
+                rh = [(k, "sha256:\x1b[2Jevil" if k.lower() == "docker-content-digest" else v) for k, v in rh]
+            if f == "f-ctype" and "/manifests/" in path and self.command in ("GET", "HEAD"):
+                rh = [(k, "text/html" if k.lower() == "content-type" else v) for k, v in rh]
             if f == "f-abslink":
                 rh = [(k, ("<http://%s%s" % (self.headers.get("Host"), v[1:])) if k.lower() == "link" else v)
                       for k, v in rh]

@@ -527,3 +527,251 @@ Test(registry, concurrent_heads_and_puts_with_token_auth, .timeout = 60)
 	reg_manifest_free(&m);
 	reg_free(c);
 }
+
+/* --- hostile registries (issue 7) ---------------------------------------- */
+
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+Test(registry, pagination_cannot_keep_the_client, .timeout = 120)
+{
+	const char *log = getenv("REGPUSH_TEST_FAULT_LOG");
+	struct reg_client *c;
+	struct rp_err err;
+	char **tags = NULL;
+	double t0;
+
+	/* A -> B -> A: the second visit of A is a cycle. */
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	cr_expect_eq(reg_tags(c, "f-cycle/x", &tags, &err), RP_EREGISTRY);
+	reg_free(c);
+	{
+		char want[400];
+		snprintf(want, sizeof(want), "registry %s (list tags of f-cycle/x): pagination loops "
+			 "(page '/v2/f-cycle/x/tags/list?n=1000' was already read)",
+			 getenv("REGPUSH_TEST_FAULT"));
+		cr_expect_str_eq(err.msg, want);
+	}
+	cr_expect_null(tags);
+	cr_expect_eq(count_lines(log, "GET /v2/f-cycle/x/tags/list"), 2, "two pages, no more");
+	/* Every page the same tags: the listing ends quietly after the
+	 * first page that adds nothing. */
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	cr_assert_eq(reg_tags(c, "f-samepage/x", &tags, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(rp_strv_len(tags), 2);
+	cr_expect_str_eq(tags[0], "same-a");
+	cr_expect_str_eq(tags[1], "same-b");
+	rp_strv_free(tags);
+	cr_expect_eq(count_lines(log, "GET /v2/f-samepage/x/tags/list"), 2);
+	reg_free(c);
+	/* Endless pages of new tags: at most 1000 pages. */
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	cr_expect_eq(reg_tags(c, "f-endless/x", &tags, &err), RP_EREGISTRY);
+	{
+		char want[300];
+		snprintf(want, sizeof(want), "registry %s (list tags of f-endless/x): more than 1000 pages",
+			 getenv("REGPUSH_TEST_FAULT"));
+		cr_expect_str_eq(err.msg, want);
+	}
+	cr_expect_eq(count_lines(log, "GET /v2/f-endless/x/tags/list"), 1000);
+	reg_free(c);
+	/* Slow endless pages: the whole listing has a deadline. */
+	setenv("REGPUSH_TAGS_TIMEOUT", "2", 1);
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	t0 = now_s();
+	cr_expect_eq(reg_tags(c, "f-pagesslow/x", &tags, &err), RP_EREGISTRY);
+	cr_expect_lt(now_s() - t0, 10.0, "bounded by the deadline, not by the pages");
+	cr_expect(strstr(err.msg, "(list tags of f-pagesslow/x): gave up after 2 s and ") != NULL &&
+		  strstr(err.msg, "pages (REGPUSH_TAGS_TIMEOUT)") != NULL, "%s", err.msg);
+	reg_free(c);
+}
+
+Test(registry, secrets_scrubbed_from_registry_text, .timeout = 30)
+{
+	struct reg_config cfg = { 0 };
+	struct rp_err err;
+	struct reg_client *c;
+	struct token tok = { "scope", "eyJhbGc.tok-EN.sig", 0 };
+	/* "robot:pä\ss" in base64, and "pä\ss" alone */
+	const char *in = "pw pä\\ss, basic cm9ib3Q6cMOkXHNz, alone cMOkXHNz, bearer eyJhbGc.tok-EN.sig!";
+	char *out;
+
+	cfg.host = "registry.example";
+	cfg.username = "robot";
+	cfg.password = "pä\\ss";
+	c = reg_new(&cfg, &err);
+	cr_assert_not_null(c);
+	c->tokens = &tok;
+	c->ntokens = 1;
+	out = reg_scrub(c, in, strlen(in));
+	cr_expect_str_eq(out, "pw ***, basic ***, alone ***, bearer ***!");
+	free(out);
+	c->tokens = NULL;
+	c->ntokens = 0;
+	reg_free(c);
+}
+
+Test(registry, reflected_password_never_printed, .timeout = 30)
+{
+	struct reg_config cfg = { 0 };
+	struct rp_err err;
+	struct reg_client *c;
+	struct reg_manifest m;
+	char want[600];
+
+	cfg.host = getenv("REGPUSH_TEST_FAULT");
+	cfg.insecure = 1;
+	cfg.username = "robot";
+	cfg.password = "p\xc3\xa4\\ss-S3cret";
+	cfg.account = "dev account 'robot'";
+	c = reg_new(&cfg, &err);
+	cr_assert_not_null(c);
+	cr_expect_eq(reg_manifest_get(c, "f-reflect/x", "one", &m, &err), RP_EREGISTRY);
+	snprintf(want, sizeof(want), "registry %s denied the dev account 'robot' (GET f-reflect/x:one): "
+		 "HTTP 403 DENIED: no access for robot with password *** (***, ***); you sent: Basic ***",
+		 cfg.host);
+	cr_expect_str_eq(err.msg, want);
+	reg_free(c);
+}
+
+/* Text a registry sends never reaches a message raw. */
+Test(registry, header_values_are_quoted, .timeout = 30)
+{
+	struct reg_client *c;
+	struct reg_manifest m;
+	struct rp_err err;
+	char d[80];
+
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	cr_expect_eq(reg_manifest_head(c, "f-escrealm/x", "one", d, &err), RP_EREGISTRY);
+	cr_expect(strstr(err.msg, "token realm 'http://127.0.0.1:9/\\x1b[31mtoken\\x0dX' is not https") != NULL,
+		  "%s", err.msg);
+	cr_expect(strchr(err.msg, '\x1b') == NULL && strchr(err.msg, '\r') == NULL);
+	reg_free(c);
+	seed(getenv("REGPUSH_TEST_PLAIN"), "f-escdigest/x", "one", 0);
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	cr_assert_eq(reg_manifest_get(c, "f-escdigest/x", "one", &m, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(reg_manifest_put(c, "f-escdigest/x", "two", &m, &err), RP_EREGISTRY);
+	cr_expect(strstr(err.msg, "(PUT f-escdigest/x:two): stored the manifest as sha256:\\x1b[2Jevil, not sha256:") != NULL,
+		  "%s", err.msg);
+	reg_manifest_free(&m);
+	reg_free(c);
+}
+
+Test(registry, token_service_answers_are_checked, .timeout = 60)
+{
+	const char *log = getenv("REGPUSH_TEST_TOKEN_LOG");
+	struct reg_client *c;
+	struct reg_config cfg = { 0 };
+	struct rp_err err;
+	char d[80], want[400];
+	int i;
+
+	/* A token with CR LF in it would add a header to every request. */
+	c = client("REGPUSH_TEST_TOKENREG", 1, 1, 0);
+	cr_expect_eq(reg_manifest_head(c, "api/evil-token", "x", d, &err), RP_EREGISTRY);
+	snprintf(want, sizeof(want), "registry %s: the token service answered a token that is not "
+		 "visible ASCII (or longer than 16384 bytes); it was not used",
+		 getenv("REGPUSH_TEST_TOKENREG"));
+	cr_expect_str_eq(err.msg, want);
+	reg_free(c);
+	/* expires_in 2^63-1: clamped (no overflow, under UBSan too), and
+	 * the token is still reused. */
+	c = client("REGPUSH_TEST_TOKENREG", 1, 1, 0);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(reg_manifest_head(c, "api/huge-expiry", "x", d, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(count_lines(log, "/token repository:api/huge-expiry:pull auth 200"), 1);
+	reg_free(c);
+	/* The registry is insecure, its plain-HTTP realm's host is not:
+	 * Basic credentials are not sent there. */
+	cfg.host = getenv("REGPUSH_TEST_TOKENREG");
+	cfg.insecure = 1;
+	cfg.username = getenv("REGPUSH_TEST_USER");
+	cfg.password = getenv("REGPUSH_TEST_PASS");
+	c = reg_new(&cfg, &err);
+	cr_expect_eq(reg_manifest_head(c, "api/realm", "x", d, &err), RP_EREGISTRY);
+	snprintf(want, sizeof(want), "registry %s: token realm 'http://%s/token' is not https (plain HTTP "
+		 "is used only for a host given with --insecure-registry, and only for a test registry)",
+		 cfg.host, getenv("REGPUSH_TEST_TOKENSRV"));
+	cr_expect_str_eq(err.msg, want);
+	cr_expect_eq(count_lines(log, "api/realm"), 0, "the token service was never asked");
+	reg_free(c);
+}
+
+Test(registry, untag_keeps_the_image_and_its_other_tags, .timeout = 60)
+{
+	struct reg_client *c;
+	struct reg_manifest m;
+	struct rp_err err;
+	char d[80];
+	char **tags;
+
+	seed(getenv("REGPUSH_TEST_PLAIN"), "api/untag", "a", 0);
+	c = client("REGPUSH_TEST_PLAIN", 1, 0, 0);
+	cr_assert_eq(reg_manifest_get(c, "api/untag", "a", &m, &err), RP_OK, "%s", err.msg);
+	cr_assert_eq(reg_manifest_put(c, "api/untag", "b", &m, &err), RP_OK, "%s", err.msg);
+	/* distribution 2.8 refuses a tag DELETE: the fallback runs. */
+	cr_assert_eq(reg_untag(c, "api/untag", "a", &err), RP_OK, "%s", err.msg);
+	cr_assert_eq(reg_manifest_head(c, "api/untag", "a", d, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(d, "", "a is gone");
+	cr_assert_eq(reg_manifest_head(c, "api/untag", "b", d, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(d, m.digest, "b still resolves");
+	cr_assert_eq(reg_manifest_head(c, "api/untag", m.digest, d, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(d, m.digest, "the image itself is kept");
+	cr_assert_eq(reg_tags(c, "api/untag", &tags, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(rp_strv_len(tags), 1);
+	cr_expect_str_eq(tags[0], "b");
+	rp_strv_free(tags);
+	/* An absent tag is already untagged. */
+	cr_expect_eq(reg_untag(c, "api/untag", "never", &err), RP_OK, "%s", err.msg);
+	reg_manifest_free(&m);
+	reg_free(c);
+}
+
+/* A manifest answered as text/html: the document's own mediaType is used;
+ * when it names none, nothing can be written with it. */
+Test(registry, manifest_media_type_is_checked, .timeout = 60)
+{
+	struct reg_client *c, *direct;
+	struct reg_manifest m, bare;
+	struct rp_err err;
+	char cfgd[80], hex[65], want[600];
+	const char *cfgblob = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
+
+	seed(getenv("REGPUSH_TEST_PLAIN"), "f-ctype/x", "one", 0);
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	cr_assert_eq(reg_manifest_get(c, "f-ctype/x", "one", &m, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(m.media_type, "application/vnd.oci.image.manifest.v1+json");
+	reg_manifest_free(&m);
+	/* An OCI manifest without mediaType (optional in the spec). */
+	direct = client("REGPUSH_TEST_PLAIN", 1, 0, 0);
+	cr_assert_eq(reg_blob_put(direct, "f-ctype/x", cfgblob, strlen(cfgblob), cfgd, &err), RP_OK, "%s", err.msg);
+	memset(&bare, 0, sizeof(bare));
+	cr_assert(asprintf(&bare.bytes, "{\"schemaVersion\":2,\"config\":{\"mediaType\":"
+			   "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
+			   "\"layers\":[]}", cfgd, strlen(cfgblob)) > 0);
+	bare.len = strlen(bare.bytes);
+	bare.media_type = strdup("application/vnd.oci.image.manifest.v1+json");
+	cr_assert_eq(rp_sha256_hex(bare.bytes, bare.len, hex), 0);
+	snprintf(bare.digest, sizeof(bare.digest), "sha256:%s", hex);
+	cr_assert_eq(reg_manifest_put(direct, "f-ctype/x", "bare", &bare, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(reg_manifest_get(c, "f-ctype/x", "bare", &m, &err), RP_EREGISTRY);
+	snprintf(want, sizeof(want), "registry %s (GET f-ctype/x:bare): the answer's Content-Type "
+		 "'text/html' is not a manifest media type, and the document names none",
+		 getenv("REGPUSH_TEST_FAULT"));
+	cr_expect_str_eq(err.msg, want);
+	/* A PUT with anything but a manifest type is refused locally. */
+	free(bare.media_type);
+	bare.media_type = strdup("text/html");
+	cr_expect_eq(reg_manifest_put(direct, "f-ctype/x", "html", &bare, &err), RP_EREGISTRY);
+	cr_expect_str_eq(err.msg, "refusing to PUT a manifest of media type 'text/html'");
+	reg_manifest_free(&bare);
+	reg_free(c);
+	reg_free(direct);
+}
