@@ -35,7 +35,7 @@ $(DEPS_OK):
 	@sh scripts/deps.sh build
 	@mkdir -p $(B) && touch $@
 
-$(B)/obj/%.o: src/%.c $(DEPS_OK) $(wildcard include/*.h)
+$(B)/obj/%.o: src/%.c $(DEPS_OK) $(wildcard include/*.h) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -47,7 +47,7 @@ $(B)/regpush: $(OBJS)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-$(B)/tobj/%.o: tests/%.c $(DEPS_OK) $(wildcard include/*.h) $(wildcard tests/*.h)
+$(B)/tobj/%.o: tests/%.c $(DEPS_OK) $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -Isrc -Wno-shadow -Wno-conversion -c -o $@ $<
@@ -79,9 +79,10 @@ asan:
 valgrind: $(B)/regpush
 	bash tests/with-registries.sh sh tests/valgrind.sh $(B)/regpush
 
-# Every allocation of the plan path made to fail once (tests/failmalloc.sh).
+# Every allocation of the plan and push --dry-run paths made to fail once
+# (tests/failmalloc.sh).
 failmalloc: $(B)/regpush
-	bash tests/failmalloc.sh $(B)/regpush
+	bash tests/with-registries.sh bash tests/failmalloc.sh $(B)/regpush
 
 # action.yml and the example workflows against the Actions schemas
 # (needs Node.js and the npm registry; not part of make test).

@@ -42,8 +42,8 @@ rp_status engine_run(char *const argv[], int timeout,
 		     const struct engine_log *log, struct child *c,
 		     struct rp_err *err);
 
-/* "exited with status 1", "was killed by signal KILL", "timed out after
- * 900 s and was killed". Writes into buf. */
+/* "exited with status 1", "was killed by signal SIGKILL (9)", "timed out
+ * and was killed (SIGTERM)". Writes into buf and returns it. */
 const char *engine_describe(const struct child *c, char *buf, size_t size);
 
 /* The last non-empty line of s, stripped of skopeo's time=... level=...

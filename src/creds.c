@@ -290,6 +290,8 @@ creds_from_authfiles(const char *explicit_path, const char *host,
 void
 creds_free(struct creds *c)
 {
+	if (c == NULL)
+		return;
 	if (c->password != NULL) {
 		explicit_bzero(c->password, strlen(c->password));
 		free(c->password);

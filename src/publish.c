@@ -23,19 +23,20 @@
 
 struct view {
 	struct reg_view v;
-	char (*cur)[RP_DIGEST_MAX]; /* ntags + 1 (the last: the digest) */
+	char (*all)[RP_DIGEST_MAX]; /* the digest's own HEAD, then each tag's */
+	char (*cur)[RP_DIGEST_MAX]; /* all + 1: per plan tag */
 };
 
 static void
 view_free(struct view *w)
 {
-	free(w->cur);
+	free(w->all);
 	rp_strv_free(w->v.existing);
 	memset(w, 0, sizeof(*w));
 }
 
-/* Lists the tags when a release floating tag needs them, then HEADs every
- * tag and the digest itself (one concurrent batch). */
+/* Lists the tags when a release floating tag needs them, then HEADs the
+ * digest itself and every tag (one concurrent batch). */
 static rp_status
 read_view(struct publish *pb, struct view *w, struct rp_err *err)
 {
@@ -46,26 +47,30 @@ read_view(struct publish *pb, struct view *w, struct rp_err *err)
 	rp_status st;
 
 	memset(w, 0, sizeof(*w));
-	w->cur = calloc(p->ntags + 1, sizeof(*w->cur));
+	w->all = calloc(p->ntags + 1, sizeof(*w->all));
 	names = calloc(p->ntags + 2, sizeof(*names));
-	if (w->cur == NULL || names == NULL) {
+	if (w->all == NULL || names == NULL) {
 		free(names);
 		view_free(w);
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
+	/* The digest first: the batch sends its first request alone (it
+	 * settles the auth), the rest at once, so every tag is read in the
+	 * same instant, right before the PUTs. */
+	names[0] = (char *)pb->digest;
 	for (i = 0; i < p->ntags; i++) {
-		names[i] = p->tags[i].name;
+		names[i + 1] = p->tags[i].name;
 		need_list |= p->tags[i].scope != SCOPE_NONE;
 	}
-	names[p->ntags] = (char *)pb->digest;
 	/* The list first and the tags' digests last: the HEADs are what the
 	 * PUTs act on, so nothing else may come between them. */
 	st = need_list ? reg_tags(pb->reg, pb->repo, &w->v.existing, err) : RP_OK;
 	if (st == RP_OK)
-		st = reg_manifest_head_many(pb->reg, pb->repo, names, p->ntags + 1, w->cur, err);
+		st = reg_manifest_head_many(pb->reg, pb->repo, names, p->ntags + 1, w->all, err);
 	free(names);
+	w->cur = w->all + 1;
 	w->v.current = w->cur;
-	w->v.present = st == RP_OK && strcmp(w->cur[p->ntags], pb->digest) == 0;
+	w->v.present = st == RP_OK && strcmp(w->all[0], pb->digest) == 0;
 	if (st != RP_OK)
 		view_free(w);
 	return st;

@@ -366,7 +366,7 @@ reg_auth_challenged(struct reg_client *c, const struct resp *r, const char *scop
 	if (strcmp(ch.scheme, "bearer") == 0) {
 		if ((c->auth != AUTH_BEARER || c->realm == NULL || strcmp(c->realm, ch.realm) != 0) &&
 		    set_realm(c, &ch) != RP_OK)
-			return 0;
+			return -1;
 		c->auth = AUTH_BEARER;
 		/* insufficient_scope or an expired token: ask again. */
 		if ((t = token_find(c, scope)) != NULL)

@@ -152,7 +152,8 @@ rp_status reg_auth_header(struct reg_client *c, const char *scope, char **out,
 			  struct rp_err *err);
 
 /* A 401 answer's challenge: updates the auth scheme and realm and drops
- * the token of `scope`. Returns 1 when the request should be retried. */
+ * the token of `scope`. Returns 1 when the request should be retried, 0
+ * when not, -1 when out of memory. */
 int reg_auth_challenged(struct reg_client *c, const struct resp *r,
 			const char *scope);
 

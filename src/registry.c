@@ -251,7 +251,7 @@ request(struct reg_client *c, const char *method, const char *path,
 {
 	struct curl_slist *hdrs = NULL;
 	char *url = NULL, *authz = NULL, line[600];
-	int reauth = 0, attempts = 0, failed;
+	int reauth = 0, attempts = 0, failed, again;
 	rp_status st = RP_OK;
 	CURLcode cc;
 
@@ -274,7 +274,11 @@ request(struct reg_client *c, const char *method, const char *path,
 			st = reg_fail_exchange(c, cc, r, what, attempts, max, err);
 			break;
 		}
-		if (r->status == 401 && reauth < 2 && reg_auth_challenged(c, r, scope)) {
+		if (r->status == 401 && reauth < 2 && (again = reg_auth_challenged(c, r, scope)) != 0) {
+			if (again < 0) {
+				st = rp_fail(err, RP_ENOMEM, "out of memory");
+				break;
+			}
 			reauth++;
 			continue;
 		}
@@ -301,6 +305,13 @@ request(struct reg_client *c, const char *method, const char *path,
 	wipe_free(authz);
 	free(url);
 	return st;
+}
+
+/* "HEAD repo:tag" or "HEAD repo@sha256:…", for messages. */
+static void
+ref_what(char *out, size_t size, const char *method, const char *repo, const char *ref)
+{
+	snprintf(out, size, "%s %s%s%s", method, repo, strncmp(ref, "sha256:", 7) == 0 ? "@" : ":", ref);
 }
 
 static char *
@@ -379,7 +390,7 @@ batch(struct reg_client *c, const char *method, const char *repo,
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
-	snprintf(what, sizeof(what), "%s %s:%s", method, repo, refs[0]);
+	ref_what(what, sizeof(what), method, repo, refs[0]);
 	if ((st = request(c, method, paths[0], scope, accept, ctype, body, len, max,
 			  &rs[0], what, err)) != RP_OK || n == 1)
 		goto out;
@@ -399,7 +410,7 @@ batch(struct reg_client *c, const char *method, const char *repo,
 	for (i = 1; i < n && st == RP_OK; i++) {
 		if (rs[i].status != 0 && ok(rs[i].status) && !rs[i].too_big)
 			continue;
-		snprintf(what, sizeof(what), "%s %s:%s", method, repo, refs[i]);
+		ref_what(what, sizeof(what), method, repo, refs[i]);
 		st = request(c, method, paths[i], scope, accept, ctype, body, len, max,
 			     &rs[i], what, err);
 	}
@@ -467,7 +478,7 @@ reg_manifest_get(struct reg_client *c, const char *repo, const char *ref,
 
 	memset(m, 0, sizeof(*m));
 	memset(&r, 0, sizeof(r));
-	snprintf(what, sizeof(what), "GET %s:%s", repo, ref);
+	ref_what(what, sizeof(what), "GET", repo, ref);
 	if ((st = call(c, "GET", repo, "pull", NULL, REG_ACCEPT_MANIFESTS, NULL, NULL, 0,
 		       REG_MANIFEST_MAX, &r, what, err, "/v2/%s/manifests/%s", repo, ref)) != RP_OK)
 		goto out;
@@ -884,7 +895,7 @@ reg_manifest_head_many(struct reg_client *c, const char *repo,
 		   REG_SMALL_MAX, rs, head_ok, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
 		digests[i][0] = '\0';
-		snprintf(what, sizeof(what), "HEAD %s:%s", repo, refs[i]);
+		ref_what(what, sizeof(what), "HEAD", repo, refs[i]);
 		if (rs[i].status == 404)
 			continue;
 		if (rs[i].status != 200)
@@ -930,7 +941,7 @@ reg_manifest_put_many(struct reg_client *c, const char *repo,
 	st = batch(c, "PUT", repo, refs, n, scope, NULL, ctype, m->bytes, m->len,
 		   REG_SMALL_MAX, rs, put_ok, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
-		snprintf(what, sizeof(what), "PUT %s:%s", repo, refs[i]);
+		ref_what(what, sizeof(what), "PUT", repo, refs[i]);
 		if (!put_ok(rs[i].status))
 			st = unexpected(c, &rs[i], what, err);
 		else if (rs[i].digest[0] != '\0' && strcmp(rs[i].digest, m->digest) != 0)

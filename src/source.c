@@ -67,6 +67,7 @@ source_inspect(const char *src, struct source_info *info, struct rp_err *err)
 	const char *rest, *colon;
 	char *path = NULL, *ref = NULL, *text = NULL;
 	json_t *j = NULL, *mans, *m, *pick = NULL;
+	json_error_t je;
 	size_t len, i;
 	int archive;
 	rp_status st = RP_OK;
@@ -100,8 +101,12 @@ source_inspect(const char *src, struct source_info *info, struct rp_err *err)
 	}
 	if (st != RP_OK)
 		goto out;
-	if ((j = json_loadb(text, len, 0, NULL)) == NULL ||
-	    !json_is_array(mans = json_object_get(j, "manifests")))
+	if ((j = json_loadb(text, len, 0, &je)) == NULL &&
+	    json_error_code(&je) == json_error_out_of_memory) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (j == NULL || !json_is_array(mans = json_object_get(j, "manifests")))
 		goto out; /* let skopeo explain */
 	json_array_foreach(mans, i, m) {
 		const char *name = json_string_value(json_object_get(

@@ -120,6 +120,8 @@ sbuf_take(struct sbuf *sb)
 void
 sbuf_free(struct sbuf *sb)
 {
+	if (sb == NULL)
+		return;
 	free(sb->buf);
 	sb->buf = NULL;
 	sb->len = sb->cap = 0;

@@ -50,9 +50,42 @@ void
 run_prog(const char *bin, const char *const *argv, const char *const *envp,
 	 struct proc *p)
 {
+	struct bg b;
+
+	start_prog(bin, argv, envp, &b);
+	wait_bg(&b, p);
+}
+
+void
+start_regpush(const char *const *argv, const char *const *envp, struct bg *b)
+{
+	const char *bin = getenv("REGPUSH_BIN");
+
+	cr_assert(bin != NULL, "REGPUSH_BIN is not set");
+	start_prog(bin, argv, envp, b);
+}
+
+void
+wait_bg(struct bg *b, struct proc *p)
+{
+	int ws;
+
+	while (waitpid(b->pid, &ws, 0) < 0)
+		cr_assert(errno == EINTR);
+	p->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	p->out = slurp_fd(b->ofd);
+	p->err = slurp_fd(b->efd);
+	close(b->ofd);
+	close(b->efd);
+}
+
+void
+start_prog(const char *bin, const char *const *argv, const char *const *envp,
+	   struct bg *b)
+{
 	posix_spawn_file_actions_t fa;
 	char outp[] = "/tmp/rp-out-XXXXXX", errp[] = "/tmp/rp-err-XXXXXX";
-	int ofd, efd, ws, haspath = 0;
+	int ofd, efd, haspath = 0;
 	size_t n, i;
 	char **av, **ev;
 	pid_t pid;
@@ -83,13 +116,9 @@ run_prog(const char *bin, const char *const *argv, const char *const *envp,
 	cr_assert(posix_spawnp(&pid, bin, &fa, NULL, av, ev) == 0,
 		  "cannot spawn %s", bin);
 	posix_spawn_file_actions_destroy(&fa);
-	while (waitpid(pid, &ws, 0) < 0)
-		cr_assert(errno == EINTR);
-	p->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-	p->out = slurp_fd(ofd);
-	p->err = slurp_fd(efd);
-	close(ofd);
-	close(efd);
+	b->pid = pid;
+	b->ofd = ofd;
+	b->efd = efd;
 	free(av);
 	free(ev);
 }

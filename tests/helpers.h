@@ -20,6 +20,16 @@ void run_prog(const char *bin, const char *const *argv, const char *const *envp,
 	      struct proc *p);
 void proc_free(struct proc *p);
 
+/* The same, started in the background: wait_bg collects it. */
+struct bg {
+	int pid;
+	int ofd, efd;
+};
+void start_regpush(const char *const *argv, const char *const *envp, struct bg *b);
+void start_prog(const char *bin, const char *const *argv, const char *const *envp,
+		struct bg *b);
+void wait_bg(struct bg *b, struct proc *p);
+
 /* A fresh private temp directory for the test; removed by rm_rf. */
 char *tmpdir_new(void);
 void rm_rf(const char *path);

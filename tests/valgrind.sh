@@ -71,7 +71,22 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
   t=$REGPUSH_TEST_TOKENREG
   export REGPUSH_RELEASE_USERNAME=$REGPUSH_TEST_USER REGPUSH_RELEASE_PASSWORD=$REGPUSH_TEST_PASS
   vgp 0 "$bin" push --source "oci-archive:$REGPUSH_TEST_IMAGES/multi.tar" --ref refs/tags/v2.0.0 \
-    --sha $sha --service vg --prod-registry "$t/vg" --insecure-registry "$t"
+    --sha $sha --service vg --prod-registry "$t/vg" --insecure-registry "$t" \
+    --insecure-registry "$REGPUSH_TEST_TOKENSRV"
+  # buildah: upload to a scratch tag, then untag it (distribution 2.8:
+  # through a manifest of its own).
+  vgp 0 "$bin" push --engine buildah --source "$src" --ref refs/heads/main --sha $sha --service vgb \
+    --dev-registry "$r/vg" --insecure-registry "$r"
+  # Races through the fault proxy: a newer release appearing mid-write
+  # (floating tags put on it), and the immutable tag overwritten after
+  # the PUT (lost race, floating tags put back, exit 1).
+  f=$REGPUSH_TEST_FAULT
+  skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/two.tar" "docker://$r/vg/f-race:seed"
+  skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/two.tar" "docker://$r/vg/f-steal:seed"
+  vgp 0 "$bin" push --source "$src" --ref refs/tags/v1.2.3 --sha $sha --service f-race \
+    --prod-registry "$f/vg" --insecure-registry "$f"
+  vgp 1 "$bin" push --source "$src" --ref refs/tags/v1.2.3 --sha $sha --service f-steal \
+    --prod-registry "$f/vg" --insecure-registry "$f"
   echo "valgrind: no leaks or errors on the push paths"
 fi
 echo "valgrind: no leaks or errors on the plan paths"

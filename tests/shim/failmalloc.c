@@ -4,7 +4,15 @@
  * from the moment main() first calls getopt_long (so the libraries' own
  * start-up is left alone). With FAILMALLOC_REPORT set it prints how many
  * allocations it counted. Used by tests/failmalloc.sh to check that every
- * allocation failure on the plan path ends in a clean error, never a crash.
+ * allocation failure on the plan and push paths ends in a clean error,
+ * never a crash.
+ *
+ * FAILMALLOC_SPARE (comma-separated substrings of library file names)
+ * leaves the allocations made directly from those libraries alone: they
+ * are neither counted nor failed. The push path sets it to OpenSSL's
+ * libraries, whose 3.0 start-up does not survive a failed allocation
+ * (a NULL lock dereferenced in RAND_get0_primary) — not regpush's code,
+ * and not something regpush can handle.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -19,8 +27,34 @@ static void *(*real_calloc)(size_t, size_t);
 static void *(*real_realloc)(void *, size_t);
 static int in_init;
 
+static const char *spare;
+
+/* Is the caller in one of the spared libraries? */
 static int
-should_fail(void)
+spared(void *caller)
+{
+	Dl_info di;
+	const char *p, *e;
+
+	if (spare == NULL || *spare == '\0' || dladdr(caller, &di) == 0 || di.dli_fname == NULL)
+		return 0;
+	for (p = spare; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
+		char name[64];
+		size_t n;
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		n = (size_t)(e - p) < sizeof(name) - 1 ? (size_t)(e - p) : sizeof(name) - 1;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (n > 0 && strstr(di.dli_fname, name) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+should_fail(void *caller)
 {
 	if (target < 0) {
 		const char *v;
@@ -29,9 +63,10 @@ should_fail(void)
 		in_init = 1;
 		v = getenv("FAILMALLOC_N");
 		target = v != NULL ? strtol(v, NULL, 10) : 0;
+		spare = getenv("FAILMALLOC_SPARE");
 		in_init = 0;
 	}
-	if (!armed)
+	if (!armed || spared(caller))
 		return 0;
 	++count;
 	return target > 0 && count == target;
@@ -71,7 +106,7 @@ malloc(size_t n)
 {
 	if (real_malloc == NULL)
 		real_malloc = dlsym(RTLD_NEXT, "malloc");
-	if (should_fail()) {
+	if (should_fail(__builtin_return_address(0))) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -92,7 +127,7 @@ calloc(size_t a, size_t b)
 		real_calloc = dlsym(RTLD_NEXT, "calloc");
 		resolving = 0;
 	}
-	if (should_fail()) {
+	if (should_fail(__builtin_return_address(0))) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -104,7 +139,7 @@ realloc(void *p, size_t n)
 {
 	if (real_realloc == NULL)
 		real_realloc = dlsym(RTLD_NEXT, "realloc");
-	if (should_fail()) {
+	if (should_fail(__builtin_return_address(0))) {
 		errno = ENOMEM;
 		return NULL;
 	}
