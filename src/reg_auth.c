@@ -196,7 +196,7 @@ token_fetch(struct reg_client *c, const char *scope, struct rp_err *err)
 	}
 	cc = reg_exchange(c, "GET", url, hdrs, NULL, 0, REG_SMALL_MAX, verify, &r, &attempts);
 	if (cc != CURLE_OK) {
-		if (r.interrupted || r.past_deadline || r.too_big)
+		if (r.interrupted || r.past_deadline || r.too_big || cc == CURLE_OUT_OF_MEMORY)
 			st = reg_fail_exchange(c, cc, &r, what, attempts, REG_SMALL_MAX, err);
 		else
 			st = rp_fail(err, RP_EREGISTRY,
@@ -291,7 +291,7 @@ reg_discover(struct reg_client *c, struct rp_err *err)
 		cc = reg_exchange(c, "GET", url, NULL, NULL, 0, REG_SMALL_MAX, !c->insecure, &r,
 				  &attempts);
 		free(url);
-		if (cc == CURLE_OK || r.interrupted || r.past_deadline)
+		if (cc == CURLE_OK || r.interrupted || r.past_deadline || cc == CURLE_OUT_OF_MEMORY)
 			break;
 		/* A connection that is refused outright will not speak http
 		 * either; anything else (TLS handshake failed) may. */
@@ -299,7 +299,7 @@ reg_discover(struct reg_client *c, struct rp_err *err)
 			break;
 	}
 	if (cc != CURLE_OK) {
-		if (r.interrupted || r.past_deadline || r.too_big)
+		if (r.interrupted || r.past_deadline || r.too_big || cc == CURLE_OUT_OF_MEMORY)
 			st = reg_fail_exchange(c, cc, &r, "GET /v2/", attempts, REG_SMALL_MAX, err);
 		else
 			st = rp_fail(err, RP_EREGISTRY, "cannot reach registry %s: %s%s%s%s", c->host,

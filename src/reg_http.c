@@ -35,7 +35,10 @@ on_body(char *d, size_t sz, size_t n, void *u)
 	struct resp *r = u;
 
 	if (sbuf_add(&r->body, d, sz * n) != 0) {
-		r->too_big = 1;
+		if (r->body.len + sz * n > r->body.max)
+			r->too_big = 1;
+		else
+			r->nomem = 1;
 		return 0; /* aborts the transfer */
 	}
 	return sz * n;
@@ -130,8 +133,10 @@ timeout_ms(const struct reg_client *c)
 	return ms;
 }
 
-/* Sets up handle h for one request whose answer goes to r. */
-static void
+/* Sets up handle h for one request whose answer goes to r. Returns the
+ * first option libcurl refused: only copying a string can fail, so that
+ * is CURLE_OUT_OF_MEMORY. */
+static CURLcode
 setup_handle(struct reg_client *c, CURL *h, const char *method, const char *url,
 	     struct curl_slist *hdrs, const void *body, size_t len, struct resp *r,
 	     int verify)
@@ -139,43 +144,47 @@ setup_handle(struct reg_client *c, CURL *h, const char *method, const char *url,
 	/* setopt copies the struct; the PEM stays owned by the client. */
 	struct curl_blob ca = { c->ca_blob, c->ca_len, CURL_BLOB_NOCOPY };
 	long ms = timeout_ms(c);
+	CURLcode cc = CURLE_OK, e;
 
+#define SET(opt, val) do { if ((e = curl_easy_setopt(h, opt, val)) != CURLE_OK && cc == CURLE_OK) cc = e; } while (0)
 	c->requests++;
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "regpush/" RP_VERSION);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, r);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
+	SET(CURLOPT_TIMEOUT_MS, ms);
+	SET(CURLOPT_USERAGENT, "regpush/" RP_VERSION);
+	SET(CURLOPT_ERRORBUFFER, r->errbuf);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, r);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, r);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, r);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_HTTPHEADER, hdrs);
 	/* Manifests, tag lists and tokens are answered directly; a redirect
 	 * is not followed (it could lead to plain HTTP or another host). */
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	if (c->ca_blob != NULL && c->ca_len > 0)
-		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+		SET(CURLOPT_CAINFO_BLOB, &ca);
 	else if (c->ca_file != NULL)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+		SET(CURLOPT_CAINFO, c->ca_file);
 	if (!verify) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		SET(CURLOPT_SSL_VERIFYPEER, 0L);
+		SET(CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	if (strcmp(method, "HEAD") == 0) {
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		SET(CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "GET") != 0) {
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+		SET(CURLOPT_CUSTOMREQUEST, method);
 		if (body != NULL || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body != NULL ? body : "");
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+			SET(CURLOPT_POSTFIELDS, body != NULL ? body : "");
+			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 		}
 	}
+#undef SET
+	return cc;
 }
 
 static int
@@ -254,11 +263,12 @@ reg_exchange(struct reg_client *c, const char *method, const char *url,
 			return CURLE_OPERATION_TIMEDOUT;
 		}
 		curl_easy_reset(c->curl);
-		setup_handle(c, c->curl, method, url, hdrs, body, len, r, verify);
+		if ((cc = setup_handle(c, c->curl, method, url, hdrs, body, len, r, verify)) != CURLE_OK)
+			return cc;
 		cc = curl_easy_perform(c->curl);
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
-		if (r->interrupted || r->too_big)
-			return cc;
+		if (r->interrupted || r->too_big || r->nomem)
+			return r->nomem ? CURLE_OUT_OF_MEMORY : cc;
 		if (c->deadline > 0 && cc == CURLE_OPERATION_TIMEDOUT && reg_now() >= c->deadline) {
 			r->past_deadline = 1;
 			return cc;
@@ -290,6 +300,8 @@ reg_fail_exchange(const struct reg_client *c, CURLcode cc, const struct resp *r,
 		return rp_fail(err, RP_EREGISTRY,
 			       "registry %s: the answer to %s is larger than %zu bytes",
 			       c->host, what, max);
+	if (cc == CURLE_OUT_OF_MEMORY)
+		return rp_fail(err, RP_ENOMEM, "out of memory (%s on registry %s)", what, c->host);
 	return rp_fail(err, RP_EREGISTRY, "cannot reach registry %s (%s): %s%s", c->host, what,
 		       r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc),
 		       attempts > 1 ? " (after retries)" : "");
@@ -318,9 +330,14 @@ reg_multi(struct reg_client *c, const char *method, char *const *urls, size_t n,
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
-		setup_handle(c, hs[i], method, urls[i], hdrs, body, len, &rs[i], !c->insecure);
-		curl_easy_setopt(hs[i], CURLOPT_PRIVATE, (void *)(uintptr_t)i);
-		curl_multi_add_handle(c->multi, hs[i]);
+		if (setup_handle(c, hs[i], method, urls[i], hdrs, body, len, &rs[i], !c->insecure) != CURLE_OK ||
+		    curl_easy_setopt(hs[i], CURLOPT_PRIVATE, (void *)(uintptr_t)i) != CURLE_OK ||
+		    curl_multi_add_handle(c->multi, hs[i]) != CURLM_OK) {
+			curl_easy_cleanup(hs[i]);
+			hs[i] = NULL;
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
 	do {
 		if (sig_caught) {

@@ -52,7 +52,8 @@ struct reg_client {
 struct resp {
 	long status;
 	struct sbuf body;
-	int too_big;
+	int too_big;           /* the body passed its maximum */
+	int nomem;             /* no memory to keep the body */
 	int interrupted;       /* a signal arrived (sig.h) */
 	int past_deadline;     /* the client's deadline passed */
 	char ctype[256];

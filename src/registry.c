@@ -747,12 +747,15 @@ static rp_status
 page_tags(struct reg_client *c, const struct resp *r, json_t *seen, char ***out,
 	  size_t *n, size_t *cap, size_t *added, const char *what, struct rp_err *err)
 {
-	json_t *j = json_loadb(r->body.buf != NULL ? r->body.buf : "", r->body.len, 0, NULL);
+	json_error_t je;
+	json_t *j = json_loadb(r->body.buf != NULL ? r->body.buf : "", r->body.len, 0, &je);
 	json_t *t = json_object_get(j, "tags");
 	size_t i;
 	rp_status st = RP_OK;
 
 	*added = 0;
+	if (j == NULL && json_error_code(&je) == json_error_out_of_memory)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	if (j == NULL || !(json_is_array(t) || json_is_null(t))) {
 		json_decref(j);
 		return rp_fail(err, RP_EREGISTRY, "registry %s (%s): unreadable tag list", c->host, what);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *
@@ -210,4 +211,25 @@ normalise_delimiters(char *s)
 		n++;
 	}
 	return n;
+}
+
+void
+expect_dir_empty(const char *dir)
+{
+	struct proc p;
+	const char *argv[] = { "ls", "-A", dir, NULL };
+	const char *envp[] = { NULL };
+
+	run_prog("ls", argv, envp, &p);
+	cr_expect_str_eq(p.out, "", "leftovers in %s: %s", dir, p.out);
+	proc_free(&p);
+}
+
+double
+mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

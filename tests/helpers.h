@@ -45,6 +45,12 @@ char *read_all(const char *path);
  * when one is malformed. */
 int normalise_delimiters(char *s);
 
+/* Checks (cr_expect) that directory dir is empty: nothing left behind. */
+void expect_dir_empty(const char *dir);
+
+/* CLOCK_MONOTONIC in seconds. */
+double mono_now(void);
+
 #define SHA40 "0123456789abcdef0123456789abcdef01234567"
 
 #endif

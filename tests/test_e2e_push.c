@@ -38,19 +38,6 @@ teardown(void)
 	free(sump);
 }
 
-/* Nothing is left in the run's TMPDIR. */
-static void
-expect_tmp_empty(void)
-{
-	struct proc p;
-	const char *argv[] = { "ls", "-A", tmpd, NULL };
-	const char *envp[] = { NULL };
-
-	run_prog("ls", argv, envp, &p);
-	cr_expect_str_eq(p.out, "", "leftovers in TMPDIR: %s", p.out);
-	proc_free(&p);
-}
-
 static char *
 img(const char *name)
 {
@@ -117,25 +104,6 @@ result(struct proc *p, const char *want_digest)
 	return j;
 }
 
-static const char *
-status_of(json_t *j, size_t i)
-{
-	return json_string_value(json_object_get(json_array_get(json_object_get(j, "results"), i), "status"));
-}
-
-/* Every tag in `tags` (space separated) points at digest in repo. */
-static void
-expect_tags_at(struct treg r, const char *repo, const char *tags, const char *digest)
-{
-	char *copy = strdup(tags), *save = NULL, *t, d[80];
-
-	for (t = strtok_r(copy, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
-		cr_expect_eq(treg_manifest(r, repo, t, NULL, d), 200, "%s:%s", repo, t);
-		cr_expect_str_eq(d, digest, "%s:%s", repo, t);
-	}
-	free(copy);
-}
-
 Test(push, each_transport_to_development, .init = setup, .fini = teardown, .timeout = 180)
 {
 	struct treg r = treg_plain();
@@ -173,11 +141,11 @@ Test(push, each_transport_to_development, .init = setup, .fini = teardown, .time
 		free(tags);
 		expect_tags_at(r, repo, "dev-0123456 feature-login", digest);
 		cr_expect_eq(treg_manifest(r, repo, "dev-0123456", NULL, d), 200);
-		cr_expect_str_eq(status_of(j, 0), "pushed");
+		cr_expect_str_eq(report_status(j, 0), "pushed");
 		json_decref(j);
 		proc_free(&p);
 	}
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	free(want);
 	free(one);
 	free(layout);
@@ -240,7 +208,7 @@ Test(push, every_environment, .init = setup, .fini = teardown, .timeout = 180)
 		push(&p, NULL, src, env_rows[i].ref, "t-envs", env_rows[i].event ? flags : NULL);
 		cr_assert_eq(p.status, 0, "%s: %s", env_rows[i].ref, p.err);
 		j = result(&p, want);
-		cr_expect_str_eq(status_of(j, 0), env_rows[i].first_status, "%s", env_rows[i].ref);
+		cr_expect_str_eq(report_status(j, 0), env_rows[i].first_status, "%s", env_rows[i].ref);
 		tags = treg_tags(r, env_rows[i].repo);
 		cr_expect_str_eq(tags, env_rows[i].tags, "%s", env_rows[i].ref);
 		expect_tags_at(r, env_rows[i].repo, tags, want);
@@ -273,7 +241,7 @@ Test(push, immutable_release_rerun_and_conflict, .init = setup, .fini = teardown
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	j = result(&p, d1);
 	for (i = 0; i < 4; i++)
-		cr_expect_str_eq(status_of(j, i), "unchanged");
+		cr_expect_str_eq(report_status(j, i), "unchanged");
 	json_decref(j);
 	proc_free(&p);
 	/* Another image for the same release: refused, registry unchanged. */
@@ -287,7 +255,7 @@ Test(push, immutable_release_rerun_and_conflict, .init = setup, .fini = teardown
 	after = treg_tags(r, "prod/t-immutable");
 	cr_expect_str_eq(before, after);
 	expect_tags_at(r, "prod/t-immutable", "v5.0.0 v5.0 v5 latest", d1);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	free(msg);
 	free(before);
 	free(after);
@@ -315,10 +283,10 @@ Test(push, backport_moves_only_its_own_line, .init = setup, .fini = teardown, .t
 	push(&p, NULL, s2, "refs/tags/v1.9.1", "t-backport", NULL);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	j = result(&p, d2);
-	cr_expect_str_eq(status_of(j, 0), "pushed");
-	cr_expect_str_eq(status_of(j, 1), "pushed");
-	cr_expect_str_eq(status_of(j, 2), "pushed");
-	cr_expect_str_eq(status_of(j, 3), "kept");
+	cr_expect_str_eq(report_status(j, 0), "pushed");
+	cr_expect_str_eq(report_status(j, 1), "pushed");
+	cr_expect_str_eq(report_status(j, 2), "pushed");
+	cr_expect_str_eq(report_status(j, 3), "kept");
 	cr_expect(strstr(p.err, "regpush: latest kept: v2.0.0 is a newer release\n") != NULL, "%s", p.err);
 	json_decref(j);
 	proc_free(&p);
@@ -329,10 +297,10 @@ Test(push, backport_moves_only_its_own_line, .init = setup, .fini = teardown, .t
 	push(&p, NULL, s1, "refs/tags/v1.9.0", "t-backport", NULL);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	j = result(&p, d1);
-	cr_expect_str_eq(status_of(j, 0), "pushed");
-	cr_expect_str_eq(status_of(j, 1), "kept");
-	cr_expect_str_eq(status_of(j, 2), "kept");
-	cr_expect_str_eq(status_of(j, 3), "kept");
+	cr_expect_str_eq(report_status(j, 0), "pushed");
+	cr_expect_str_eq(report_status(j, 1), "kept");
+	cr_expect_str_eq(report_status(j, 2), "kept");
+	cr_expect_str_eq(report_status(j, 3), "kept");
 	json_decref(j);
 	expect_tags_at(r, "prod/t-backport", "v1.9 v1", d2);
 	proc_free(&p);
@@ -372,7 +340,7 @@ Test(push, buildah_engine_single_and_multi_arch, .init = setup, .fini = teardown
 		cr_expect_str_eq(tags, "staging-latest staging-v1.0.0-beta.2");
 		free(tags);
 	}
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	free(d1);
 	free(d2);
 	free(one);
@@ -413,7 +381,7 @@ Test(push, dry_run_writes_nothing, .init = setup, .fini = teardown, .timeout = 6
 	tags = treg_tags(r, "prod/t-dryrun");
 	cr_expect_str_eq(tags, "", "nothing in the registry");
 	free(tags);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	proc_free(&p);
 	free(one);
 }
@@ -498,7 +466,7 @@ Test(push, secrets_never_in_argv_and_auth_file_removed, .init = setup, .fini = t
 	tags = treg_tags(r, "dev/t-secret");
 	cr_expect_str_eq(tags, "dev-0123456 dev-latest");
 	free(tags);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	free(log);
 	free(spydir);
 	free(one);
@@ -562,7 +530,7 @@ Test(push, ssl_cert_file_is_trusted, .init = setup, .fini = teardown, .timeout =
 	tags = treg_tags(r, "dev/t-tls");
 	cr_expect(strstr(tags, "dev-0123456") != NULL, "%s", tags);
 	free(tags);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 }
 
 Test(push, tls_htpasswd_right_and_wrong_password, .init = setup, .fini = teardown, .timeout = 120)
@@ -586,7 +554,7 @@ Test(push, tls_htpasswd_right_and_wrong_password, .init = setup, .fini = teardow
 	cr_expect(strstr(p.out, "wrong-password-42") == NULL);
 	free(want);
 	proc_free(&p);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 
 	push_tls(&p, getenv("REGPUSH_TEST_PASS"), 0, 0);
 	cr_expect_eq(p.status, 1, "without the CA, verification fails: %s", p.err);
@@ -602,7 +570,7 @@ Test(push, tls_htpasswd_right_and_wrong_password, .init = setup, .fini = teardow
 	tags = treg_tags(r, "dev/t-tls");
 	cr_expect_str_eq(tags, "dev-0123456");
 	free(tags);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 }
 
 Test(push, plain_http_needs_insecure_registry, .init = setup, .fini = teardown, .timeout = 60)
@@ -623,7 +591,7 @@ Test(push, plain_http_needs_insecure_registry, .init = setup, .fini = teardown, 
 	tags = treg_tags(r, "dev/t-tls");
 	cr_expect_str_eq(tags, "", "no silent downgrade to HTTP");
 	free(tags);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	proc_free(&p);
 }
 
@@ -645,7 +613,7 @@ Test(push, dead_registry_is_exit_1_naming_it, .init = setup, .fini = teardown, .
 	want = "regpush: cannot reach registry 127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after ";
 	cr_expect_eq(strncmp(p.err, want, strlen(want)), 0, "%s", p.err);
 	cr_expect(strstr(p.err, "Couldn't connect to server\n") != NULL, "%s", p.err);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	proc_free(&p);
 	free(one);
 }
@@ -687,7 +655,7 @@ Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .tim
 	cr_assert(asprintf(&want, "regpush: skopeo exited with status 7 while uploading %s/dev/fail@%s: boom\n", r.host, d) > 0);
 	cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
 	free(want);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	proc_free(&p);
 
 	push_with_spy(&p, "kill", NULL);
@@ -695,7 +663,7 @@ Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .tim
 	cr_assert(asprintf(&want, "regpush: skopeo was killed by signal SIGKILL (9) while uploading %s/dev/kill@%s: \n", r.host, d) > 0);
 	cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
 	free(want);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	proc_free(&p);
 
 	push_with_spy(&p, "hang", "2");
@@ -703,7 +671,7 @@ Test(push, engine_that_fails_or_is_killed, .init = setup, .fini = teardown, .tim
 	cr_assert(asprintf(&want, "regpush: skopeo timed out and was killed (SIGTERM) while uploading %s/dev/hang@%s: \n", r.host, d) > 0);
 	cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
 	free(want);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	proc_free(&p);
 	tags = treg_tags(r, "dev/hang");
 	cr_expect_str_eq(tags, "");
@@ -750,7 +718,7 @@ Test(push, sigterm_cleans_up, .init = setup, .fini = teardown, .timeout = 120)
 	kill(pid, SIGTERM);
 	cr_assert_eq(waitpid(pid, &ws, 0), pid);
 	cr_expect(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGTERM, "regpush dies of the signal after cleaning up");
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	free(spydir);
 	free(one);
 }
@@ -814,7 +782,7 @@ Test(push, bad_sources_are_exit_2, .init = setup, .fini = teardown, .timeout = 6
 		cr_expect_str_eq(p.err, rows[i].msg);
 		proc_free(&p);
 	}
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 }
 
 /* Lines of the fault proxy's log (a transparent proxy for ordinary names)
@@ -909,7 +877,7 @@ Test(push, one_upload_then_server_side_retags, .init = setup, .fini = teardown, 
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	j = result(&p, NULL);
 	for (size_t i = 0; i < 4; i++)
-		cr_expect_str_eq(status_of(j, i), "unchanged");
+		cr_expect_str_eq(report_status(j, i), "unchanged");
 	json_decref(j);
 	proc_free(&p);
 	cr_expect_eq(proxy_count("/one-upload/svc/", "PUT ", mark), 0);
@@ -947,13 +915,13 @@ Test(push, token_auth_release_rerun_and_conflict, .init = setup, .fini = teardow
 	run_regpush(argv, envp, &p);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	j = result(&p, d1);
-	cr_expect_str_eq(status_of(j, 3), "pushed");
+	cr_expect_str_eq(report_status(j, 3), "pushed");
 	json_decref(j);
 	proc_free(&p);
 	run_regpush(argv, envp, &p);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	j = result(&p, d1);
-	cr_expect_str_eq(status_of(j, 0), "unchanged");
+	cr_expect_str_eq(report_status(j, 0), "unchanged");
 	json_decref(j);
 	proc_free(&p);
 	argv[4] = s2;
@@ -972,7 +940,7 @@ Test(push, token_auth_release_rerun_and_conflict, .init = setup, .fini = teardow
 	cr_expect(strstr(p.err, "requires credentials") != NULL || strstr(p.err, "unauthorized") != NULL ||
 		  strstr(p.err, "denied") != NULL, "%s", p.err);
 	proc_free(&p);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	free(d1);
 	free(d2);
 	free(one);
@@ -1023,7 +991,7 @@ Test(push, as_the_runner_starts_the_action, .init = setup, .fini = teardown, .ti
 	free(want);
 	free(out);
 	proc_free(&p);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	free(d);
 	free(one);
 }

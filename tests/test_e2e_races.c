@@ -38,18 +38,6 @@ teardown(void)
 	free(spyd);
 }
 
-static void
-expect_tmp_empty(void)
-{
-	struct proc p;
-	const char *argv[] = { "ls", "-A", tmpd, NULL };
-	const char *envp[] = { NULL };
-
-	run_prog("ls", argv, envp, &p);
-	cr_expect_str_eq(p.out, "", "leftovers in TMPDIR: %s", p.out);
-	proc_free(&p);
-}
-
 static char *
 archive(const char *name)
 {
@@ -132,25 +120,6 @@ run_init(struct run *r, const char *host, const char *src, const char *ref,
 	r->envp[e] = NULL;
 }
 
-/* Every tag in `tags` (space separated) of repo points at digest. */
-static void
-expect_tags_at(struct treg r, const char *repo, const char *tags, const char *digest)
-{
-	char *copy = strdup(tags), *save = NULL, *t, d[80];
-
-	for (t = strtok_r(copy, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
-		cr_expect_eq(treg_manifest(r, repo, t, NULL, d), 200, "%s:%s", repo, t);
-		cr_expect_str_eq(d, digest, "%s:%s", repo, t);
-	}
-	free(copy);
-}
-
-static const char *
-status_of(json_t *j, size_t i)
-{
-	return json_string_value(json_object_get(json_array_get(json_object_get(j, "results"), i), "status"));
-}
-
 /* Waits (at most 30 s) until a slow skopeo has started. */
 static void
 wait_started(void)
@@ -218,7 +187,7 @@ Test(race, two_runs_of_one_release_exactly_one_wins, .init = setup, .fini = tear
 		proc_free(&pa);
 		proc_free(&pb);
 	}
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	free(one);
 	free(two);
 	free(d1);
@@ -250,9 +219,9 @@ Test(race, floating_tags_follow_the_newer_release, .init = setup, .fini = teardo
 	expect_tags_at(reg, "prod/race-floating", "v1.2.4 v1.2 v1 latest", d2);
 	j = json_loads(pa.out, 0, NULL);
 	cr_assert_not_null(j, "%s", pa.out);
-	cr_expect_str_eq(status_of(j, 0), "pushed");
+	cr_expect_str_eq(report_status(j, 0), "pushed");
 	for (i = 1; i < 4; i++)
-		cr_expect_str_eq(status_of(j, i), "kept");
+		cr_expect_str_eq(report_status(j, i), "kept");
 	json_decref(j);
 	cr_expect(strstr(pa.err, "regpush: v1.2 kept: v1.2.4 is a newer release\n") != NULL, "%s", pa.err);
 	proc_free(&pa);
@@ -299,9 +268,9 @@ Test(race, newer_release_between_read_and_write, .init = setup, .fini = teardown
 	expect_tags_at(plain, "prod/f-race", "v1.2.4 v1.2 v1 latest", d2);
 	j = json_loads(p.out, 0, NULL);
 	cr_assert_not_null(j, "%s", p.out);
-	cr_expect_str_eq(status_of(j, 0), "pushed");
+	cr_expect_str_eq(report_status(j, 0), "pushed");
 	for (i = 1; i < 4; i++)
-		cr_expect_str_eq(status_of(j, i), "kept");
+		cr_expect_str_eq(report_status(j, i), "kept");
 	json_decref(j);
 	cr_expect(strstr(p.err, "regpush: latest kept: v1.2.4, a newer release, appeared during this "
 			 "run; latest is on it\n") != NULL, "%s", p.err);
@@ -332,21 +301,12 @@ Test(race, immutable_tag_overwritten_after_the_put, .init = setup, .fini = teard
 	cr_expect_str_eq(p.err + (strlen(p.err) > strlen(want) ? strlen(p.err) - strlen(want) : 0), want);
 	cr_expect_str_eq(p.out, "", "no report of success");
 	expect_tags_at(plain, "prod/f-steal", "v2.0.0 v2.0 v2 latest", d2);
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	proc_free(&p);
 	free(one);
 	free(two);
 	free(d1);
 	free(d2);
-}
-
-static double
-now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* SIGTERM or SIGINT while the registry pages the tag list slowly: the
@@ -381,13 +341,13 @@ Test(signals, sigterm_during_a_slow_tag_listing, .init = setup, .fini = teardown
 		}
 		cr_assert_lt(k, 200, "the slow tag listing was reached");
 		usleep(200000);
-		t0 = now_s();
+		t0 = mono_now();
 		kill(b.pid, sigs[i]);
 		wait_bg(&b, &p);
-		cr_expect_lt(now_s() - t0, 2.0, "ended within 2 s of the signal");
+		cr_expect_lt(mono_now() - t0, 2.0, "ended within 2 s of the signal");
 		cr_expect_eq(p.status, 128 + sigs[i], "died of the signal: %d %s", p.status, p.err);
 		cr_expect(strstr(p.err, "interrupted by SIG") != NULL, "%s", p.err);
-		expect_tmp_empty();
+		expect_dir_empty(tmpd);
 		proc_free(&p);
 	}
 	free(one);
@@ -429,7 +389,7 @@ Test(hostile, reflected_password_stays_masked, .init = setup, .fini = teardown, 
 		}
 		cr_expect(strstr(p.err, secrets[i]) == NULL, "secret %zu on stderr", i);
 	}
-	expect_tmp_empty();
+	expect_dir_empty(tmpd);
 	proc_free(&p);
 	free(one);
 }

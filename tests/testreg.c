@@ -1,4 +1,4 @@
-/* reg.c — the tests' own registry reader. */
+/* testreg.c — the tests' own registry reader. */
 #include "testreg.h"
 
 #include <criterion/criterion.h>
@@ -167,4 +167,23 @@ source_digest(const char *ref)
 	cr_assert(asprintf(&d, "sha256:%s", hex) > 0);
 	proc_free(&p);
 	return d;
+}
+
+void
+expect_tags_at(struct treg r, const char *repo, const char *tags, const char *digest)
+{
+	char *copy = strdup(tags), *save = NULL, *t, d[80];
+
+	for (t = strtok_r(copy, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
+		cr_expect_eq(treg_manifest(r, repo, t, NULL, d), 200, "%s:%s", repo, t);
+		cr_expect_str_eq(d, digest, "%s:%s", repo, t);
+	}
+	free(copy);
+}
+
+const char *
+report_status(void *json, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(json_object_get(json, "results"), i),
+						 "status"));
 }

@@ -1,7 +1,9 @@
-/* reg.h — reading a test registry directly over HTTP (libcurl), so the
+/* testreg.h — reading a test registry directly over HTTP (libcurl), so the
  * tests check the registry itself, never only what regpush says. */
 #ifndef RP_TEST_TREG_H
 #define RP_TEST_TREG_H
+
+#include <stddef.h>
 
 struct treg {
 	const char *host;     /* 127.0.0.1:port */
@@ -25,5 +27,14 @@ char *treg_tags(struct treg r, const char *repo);
 /* sha256 digest of a source image's manifest, read with skopeo inspect
  * --raw (for an index: the index itself). */
 char *source_digest(const char *transport_ref);
+
+/* Every tag in `tags` (space separated) of repo points at digest
+ * (cr_expect per tag). */
+void expect_tags_at(struct treg r, const char *repo, const char *tags,
+		    const char *digest);
+
+/* The status ("pushed", "kept", ...) of plan tag i in a --json report
+ * (a json_t *); NULL when absent. */
+const char *report_status(void *json, size_t i);
 
 #endif

@@ -9,10 +9,12 @@
  *
  * FAILMALLOC_SPARE (comma-separated substrings of library file names)
  * leaves the allocations made directly from those libraries alone: they
- * are neither counted nor failed. The push path sets it to OpenSSL's
- * libraries, whose 3.0 start-up does not survive a failed allocation
- * (a NULL lock dereferenced in RAND_get0_primary) — not regpush's code,
- * and not something regpush can handle.
+ * are neither counted nor failed. The push path spares OpenSSL, whose 3.0
+ * start-up does not survive a failed allocation (a NULL lock dereferenced
+ * in RAND_get0_primary), and the dynamic loader, which aborts the process
+ * when it cannot allocate a new thread's TLS ("cannot allocate memory for
+ * thread-local data") — neither is regpush's code, nor something regpush
+ * can handle.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
