@@ -9,11 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -323,21 +324,63 @@ workdir_create(struct rp_err *err)
 	return path;
 }
 
-static int
-rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+/* getdents64's record (the kernel's layout; glibc declares no type). */
+struct dirent64_rec {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+/*
+ * Removes parent/name and, for a directory, everything in it. Allocates
+ * nothing (getdents64 into a stack buffer, *at() calls), so the private
+ * directory — auth.json included — goes away even when memory is
+ * exhausted, which nftw() and opendir() cannot promise. Entries removed
+ * while a directory is being read can shift the read offset, so each
+ * directory is read again until a pass finds nothing.
+ */
+static void
+rm_at(int parent, const char *name, int depth)
 {
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(p);
-	else
-		unlink(p);
-	return 0;
+	char buf[2048];
+	int fd, pass, found;
+	long n, off;
+
+	if (unlinkat(parent, name, 0) == 0 || (errno != EISDIR && errno != EPERM) || depth > 256)
+		return;
+	if ((fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	for (pass = 0, found = 1; found && pass < 64; pass++) {
+		found = 0;
+		lseek(fd, 0, SEEK_SET);
+		while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+			for (off = 0; off < n;) {
+				struct dirent64_rec *d = (struct dirent64_rec *)(void *)(buf + off);
+				off += d->reclen;
+				if (strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0)
+					continue;
+				found = 1;
+				rm_at(fd, d->name, depth + 1);
+			}
+		}
+	}
+	close(fd);
+	unlinkat(parent, name, AT_REMOVEDIR);
 }
 
 void
 workdir_remove(const char *path)
 {
-	if (path != NULL)
-		nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+	int fd;
+
+	if (path == NULL)
+		return;
+	/* The secret first, whatever happens to the rest. */
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		unlinkat(fd, "auth.json", 0);
+		close(fd);
+	}
+	rm_at(AT_FDCWD, path, 0);
 }

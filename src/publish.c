@@ -194,7 +194,9 @@ settle_round(struct publish *pb, const struct view *w, int *fixes, struct rp_err
 				++*fixes;
 			}
 		} else if (strcmp(w->cur[i], pb->digest) != 0) {
-			st = put_digest(pb, p->tags[i].name, pb->digest, err);
+			/* Another (lower) run moved it back meanwhile. */
+			if ((st = put_digest(pb, p->tags[i].name, pb->digest, err)) == RP_OK)
+				pb->status[i] = TS_PUSHED;
 			++*fixes;
 		}
 	}

@@ -40,6 +40,8 @@
                    tags the repository's `seed` manifest as v1.2.4
         f-steal    right after the first PUT of a vX.Y.Z tag, "another run"
                    puts the repository's `seed` manifest on that tag
+        f-revert   right after the first PUT of `latest`, "an older run"
+                   puts the repository's `seed` manifest back on it
       Requests are logged one per line ("METHOD PATH STATUS") to --log.
 
 Signing uses the openssl command line (no third-party Python modules).
@@ -218,7 +220,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-steal", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-steal", "f-revert", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -303,6 +305,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 parts = tag[1:].split(".")
                 if len(parts) == 3 and all(x.isdigit() for x in parts) and self.once(("steal", repo)):
                     steal = (repo, tag)
+            if f == "f-revert" and self.command == "PUT" and path.endswith("/manifests/latest") \
+                    and status == 201:
+                repo = path[len("/v2/"):path.index("/manifests/")]
+                if self.once(("revert", repo)):
+                    steal = (repo, "latest")
             if steal:
                 self.copy_seed(*steal)
             if f == "f-escdigest" and self.command == "PUT" and "/manifests/" in path:

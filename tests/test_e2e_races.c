@@ -232,6 +232,19 @@ Test(race, floating_tags_follow_the_newer_release, .init = setup, .fini = teardo
 	free(d2);
 }
 
+/* Lines of the log at path containing needle. */
+static int
+count_in_log(const char *path, const char *needle)
+{
+	char *text = read_all(path), *s;
+	int n = 0;
+
+	for (s = text; s != NULL && (s = strstr(s, needle)) != NULL; s++)
+		n++;
+	free(text);
+	return n;
+}
+
 /* Seeds repo:seed in the plain registry with an image (what "another
  * run" of the fault proxy puts on tags). */
 static void
@@ -307,6 +320,34 @@ Test(race, immutable_tag_overwritten_after_the_put, .init = setup, .fini = teard
 	free(two);
 	free(d1);
 	free(d2);
+}
+
+/* An older run puts latest back on its image right after this run's PUT
+ * (no newer release exists): this run puts it back on its own. */
+Test(race, floating_tag_moved_back_by_an_older_run, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *two = archive("two.tar");
+	char *d1 = source_digest(one);
+	static struct run a;
+	struct proc p;
+	json_t *j;
+
+	seed("prod/f-revert", two);
+	run_init(&a, getenv("REGPUSH_TEST_FAULT"), one, "refs/tags/v3.1.0", "f-revert", "0");
+	run_regpush(a.argv, a.envp, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	expect_tags_at(plain, "prod/f-revert", "v3.1.0 v3.1 v3 latest", d1);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	cr_expect_str_eq(report_status(j, 3), "pushed");
+	json_decref(j);
+	cr_expect_eq(count_in_log(getenv("REGPUSH_TEST_FAULT_LOG"), "PUT /v2/prod/f-revert/manifests/latest "), 2,
+		     "written, then written again");
+	proc_free(&p);
+	free(one);
+	free(two);
+	free(d1);
 }
 
 /* SIGTERM or SIGINT while the registry pages the tag list slowly: the
