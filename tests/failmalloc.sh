@@ -59,7 +59,7 @@ run_case() { # run_case NAME -- command...
         { echo "failmalloc: $name: allocation $n: exit 0 but GITHUB_OUTPUT differs" >&2; exit 1; }
       ok=$((ok + 1))
     else
-      { [ "$rc" -eq 1 ] && cat "$tmp/err" "$tmp/got" | grep -qi "out of memory"; } ||
+      { [ "$rc" -eq 1 ] && grep -qi "out of memory" "$tmp/err" "$tmp/got"; } ||
       { [ "$rc" -eq 2 ] && [ "$(cat "$tmp/err" "$tmp/got" | wc -l)" -eq 1 ]; } ||
         { echo "failmalloc: $name: allocation $n: exit $rc: $(cat "$tmp/err")" >&2; exit 1; }
       [ ! -s "$tmp/out" ] && [ ! -s "$tmp/sum" ] ||
