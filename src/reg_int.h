@@ -158,6 +158,10 @@ rp_status reg_auth_header(struct reg_client *c, const char *scope, char **out,
 int reg_auth_challenged(struct reg_client *c, const struct resp *r,
 			const char *scope);
 
+/* 1 when the scheme is known and a request needing `scope` can be sent
+ * with the auth in hand (no discovery, no token to fetch). */
+int reg_auth_settled(struct reg_client *c, const char *scope);
+
 /* Token values accepted from a token service: visible ASCII, no spaces,
  * at most 16 KiB (anything else could split a request's headers). */
 int reg_token_valid(const char *t);

@@ -361,10 +361,11 @@ call(struct reg_client *c, const char *method, const char *repo,
 }
 
 /*
- * The same method on several references of one repository at once. The
- * first goes through request() alone, which settles the scheme and the
- * auth (and fetches the token); the rest then run concurrently with that
- * same Authorization. Any of those that does not come back `ok` (a
+ * The same method on several references of one repository at once. Unless
+ * the client already knows the scheme and holds the auth for this scope,
+ * the first goes through request() alone, which settles them (and fetches
+ * the token); the rest then run concurrently with that same
+ * Authorization. Any of those that does not come back `ok` (a
  * connection error, a 401 from an expiring token, a 429, a 5xx) is redone
  * through request(), which owns retries and re-authentication.
  */
@@ -376,7 +377,7 @@ batch(struct reg_client *c, const char *method, const char *repo,
 {
 	struct curl_slist *hdrs = NULL;
 	char **paths = NULL, **urls = NULL, *authz = NULL, what[300];
-	size_t i;
+	size_t i, first;
 	int failed;
 	rp_status st = RP_OK;
 
@@ -390,24 +391,30 @@ batch(struct reg_client *c, const char *method, const char *repo,
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
-	ref_what(what, sizeof(what), method, repo, refs[0]);
-	if ((st = request(c, method, paths[0], scope, accept, ctype, body, len, max,
-			  &rs[0], what, err)) != RP_OK || n == 1)
-		goto out;
+	/* Until the scheme and the auth are settled (and a token for this
+	 * scope is in hand), the first request goes alone. */
+	first = reg_auth_settled(c, scope) ? 0 : 1;
+	if (first) {
+		ref_what(what, sizeof(what), method, repo, refs[0]);
+		if ((st = request(c, method, paths[0], scope, accept, ctype, body, len, max,
+				  &rs[0], what, err)) != RP_OK || n == 1)
+			goto out;
+	}
 	if ((st = reg_auth_header(c, scope, &authz, err)) != RP_OK)
 		goto out;
 	if ((hdrs = headers(authz, accept, ctype, &failed)) == NULL && failed) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 1; i < n; i++)
-		if ((urls[i - 1] = rp_asprintf("%s%s", c->base, paths[i])) == NULL) {
+	for (i = first; i < n; i++)
+		if ((urls[i - first] = rp_asprintf("%s%s", c->base, paths[i])) == NULL) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
-	if ((st = reg_multi(c, method, urls, n - 1, hdrs, body, len, max, rs + 1, err)) != RP_OK)
+	if ((st = reg_multi(c, method, urls, n - first, hdrs, body, len, max, rs + first,
+			    err)) != RP_OK)
 		goto out;
-	for (i = 1; i < n && st == RP_OK; i++) {
+	for (i = first; i < n && st == RP_OK; i++) {
 		if (rs[i].status != 0 && ok(rs[i].status) && !rs[i].too_big)
 			continue;
 		ref_what(what, sizeof(what), method, repo, refs[i]);
