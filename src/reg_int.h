@@ -5,7 +5,8 @@
  *   reg_http.c   one HTTP exchange, the one retry driver, the concurrent
  *                batch, the CA bundle
  *   reg_auth.c   discovery, Basic and Bearer auth, the token cache
- *   registry.c   new/free, the request loop, the API
+ *   reg_request.c new/free, scrubbing, the request loop, batches
+ *   registry.c   the API
  * Tests include this header to reach the parsers (curl's UNITTEST idea:
  * helpers stay out of the public API but not out of reach).
  */
@@ -169,7 +170,51 @@ int reg_token_valid(const char *t);
 /* base64 of n bytes (caller wipes and frees); NULL when out of memory. */
 char *reg_base64(const void *data, size_t n);
 
-/* --- registry.c -------------------------------------------------------- */
+/* --- reg_request.c ----------------------------------------------------- */
+
+/* An environment setting in [min, max], else def. */
+long reg_env_long(const char *name, long def, long min, long max);
+
+/*
+ * One request: scheme, auth, retries. `scope` is the token scope set the
+ * request needs; `what` names it in messages ("HEAD repo:tag"). Returns
+ * RP_OK with the final response in *r (any status but 401, 403, 429 and
+ * 5xx), or an error when the registry could not be reached, refused the
+ * account, or kept failing.
+ */
+rp_status reg_request(struct reg_client *c, const char *method, const char *path,
+		      const char *scope, const char *accept, const char *ctype,
+		      const void *body, size_t len, size_t max, struct resp *r,
+		      const char *what, struct rp_err *err);
+
+/* reg_request with the path built from fmt and the scope
+ * "repository:<repo>:<actions>" (plus `extra`, another scope of the same
+ * token). The caller zeroes *r beforehand and frees it afterwards. */
+rp_status reg_call(struct reg_client *c, const char *method, const char *repo,
+		   const char *actions, const char *extra, const char *accept,
+		   const char *ctype, const void *body, size_t len, size_t max,
+		   struct resp *r, const char *what, struct rp_err *err,
+		   const char *fmt, ...) __attribute__((format(printf, 14, 15)));
+
+/* The same method on n references of repo at once (see reg_request.c);
+ * rs[i] gets each final answer; `ok` says which need no redo. */
+rp_status reg_batch(struct reg_client *c, const char *method, const char *repo,
+		    char *const *refs, size_t n, const char *scope, const char *accept,
+		    const char *ctype, const void *body, size_t len, size_t max,
+		    struct resp *rs, int (*ok)(long), struct rp_err *err);
+int reg_head_ok(long status);
+int reg_put_ok(long status);
+
+/* An answer the caller did not expect, as one line naming the registry. */
+rp_status reg_unexpected(struct reg_client *c, const struct resp *r,
+			 const char *what, struct rp_err *err);
+
+/* "HEAD repo:tag" or "HEAD repo@sha256:…", for messages. */
+void reg_ref_what(char *out, size_t size, const char *method, const char *repo,
+		  const char *ref);
+
+/* "repository:<repo>:<actions>[ <extra>]" (caller frees; NULL: no memory). */
+char *reg_scope_for(const char *repo, const char *actions, const char *extra);
 
 /* s with the client's secrets (password, its base64 forms, tokens)
  * replaced by "***". Caller frees; NULL when out of memory. */

@@ -233,3 +233,15 @@ mono_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
+
+int
+count_lines(const char *path, const char *needle)
+{
+	char *s = read_all(path), *p;
+	int n = 0;
+
+	for (p = s; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(s);
+	return n;
+}

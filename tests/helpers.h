@@ -48,6 +48,9 @@ int normalise_delimiters(char *s);
 /* Checks (cr_expect) that directory dir is empty: nothing left behind. */
 void expect_dir_empty(const char *dir);
 
+/* How many times needle occurs in the file at path (0 if it is absent). */
+int count_lines(const char *path, const char *needle);
+
 /* CLOCK_MONOTONIC in seconds. */
 double mono_now(void);
 

@@ -232,19 +232,6 @@ Test(race, floating_tags_follow_the_newer_release, .init = setup, .fini = teardo
 	free(d2);
 }
 
-/* Lines of the log at path containing needle. */
-static int
-count_in_log(const char *path, const char *needle)
-{
-	char *text = read_all(path), *s;
-	int n = 0;
-
-	for (s = text; s != NULL && (s = strstr(s, needle)) != NULL; s++)
-		n++;
-	free(text);
-	return n;
-}
-
 /* Seeds repo:seed in the plain registry with an image (what "another
  * run" of the fault proxy puts on tags). */
 static void
@@ -342,7 +329,7 @@ Test(race, floating_tag_moved_back_by_an_older_run, .init = setup, .fini = teard
 	cr_assert_not_null(j, "%s", p.out);
 	cr_expect_str_eq(report_status(j, 3), "pushed");
 	json_decref(j);
-	cr_expect_eq(count_in_log(getenv("REGPUSH_TEST_FAULT_LOG"), "PUT /v2/prod/f-revert/manifests/latest "), 2,
+	cr_expect_eq(count_lines(getenv("REGPUSH_TEST_FAULT_LOG"), "PUT /v2/prod/f-revert/manifests/latest "), 2,
 		     "written, then written again");
 	proc_free(&p);
 	free(one);

@@ -354,18 +354,6 @@ Test(registry, htpasswd_over_tls, .timeout = 60)
 	reg_free(c);
 }
 
-static int
-count_lines(const char *path, const char *needle)
-{
-	char *s = read_all(path), *p;
-	int n = 0;
-
-	for (p = s; p != NULL && (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	free(s);
-	return n;
-}
-
 Test(registry, bearer_tokens_cached_and_renewed_on_insufficient_scope, .timeout = 60)
 {
 	struct reg_client *c;

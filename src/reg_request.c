@@ -1,0 +1,431 @@
+/*
+ * reg_request.c — the registry client itself and its request loop.
+ *
+ * Every call goes through reg_request(), which owns the protocol's common
+ * rules: learning the scheme (reg_auth.c), authenticating (a Basic
+ * header, or a Bearer token per scope set; a 401 challenge renews it),
+ * and retrying through the one retry driver (reg_http.c). Callers then
+ * turn the final status into a result or into one line naming the
+ * registry, repository and reference.
+ *
+ * Registry text (error bodies) reaches a message only scrubbed of every
+ * secret the client holds — the password, its base64 forms, the tokens —
+ * and then quoted and cut, in that order, so a registry that reflects a
+ * secret cannot get it past ::add-mask:: by having it escaped or cut.
+ */
+#include "reg_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+
+long
+reg_env_long(const char *name, long def, long min, long max)
+{
+	const char *v = getenv(name);
+	long n;
+
+	if (v != NULL && rp_parse_long(v, min, max, &n) == 0)
+		return n;
+	return def;
+}
+
+/* --- construction ----------------------------------------------------- */
+
+struct reg_client *
+reg_new(const struct reg_config *cfg, struct rp_err *err)
+{
+	struct reg_client *c;
+	char *raw = NULL;
+	size_t i;
+
+	if (curlfn_load(err) != RP_OK)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto nomem;
+	c->insecure = cfg->insecure;
+	c->mask = cfg->mask_secrets;
+	c->timeout_s = reg_env_long("REGPUSH_HTTP_TIMEOUT", 60, 1, 3600);
+	c->retry_base_ms = reg_env_long("REGPUSH_RETRY_BASE_MS", 1000, 1, 60000);
+	c->max_attempts = (int)reg_env_long("REGPUSH_HTTP_ATTEMPTS", 5, 1, 20);
+	if ((c->host = rp_strdup(cfg->host)) == NULL ||
+	    (c->account = rp_strdup(cfg->account != NULL ? cfg->account : "anonymous")) == NULL ||
+	    (c->curl = curl_easy_init()) == NULL || reg_build_ca(c, cfg->cert_dir) != 0)
+		goto nomem;
+	if (rp_strv_push(&c->insecure_hosts, c->insecure ? c->host : "") != 0)
+		goto nomem;
+	for (i = 0; cfg->insecure_hosts != NULL && cfg->insecure_hosts[i] != NULL; i++)
+		if (rp_strv_push(&c->insecure_hosts, cfg->insecure_hosts[i]) != 0)
+			goto nomem;
+	if (cfg->username != NULL && cfg->password != NULL) {
+		if ((c->username = rp_strdup(cfg->username)) == NULL ||
+		    (c->password = rp_strdup(cfg->password)) == NULL ||
+		    (raw = rp_asprintf("%s:%s", cfg->username, cfg->password)) == NULL ||
+		    (c->secret_b64[0] = reg_base64(raw, strlen(raw))) == NULL ||
+		    (c->secret_b64[1] = reg_base64(c->password, strlen(c->password))) == NULL)
+			goto nomem;
+		explicit_bzero(raw, strlen(raw));
+		free(raw);
+	}
+	return c;
+nomem:
+	if (raw != NULL)
+		explicit_bzero(raw, strlen(raw));
+	free(raw);
+	reg_free(c);
+	rp_fail(err, RP_ENOMEM, "out of memory creating the registry client");
+	return NULL;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+void
+reg_free(struct reg_client *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	if (c->curl != NULL)
+		curl_easy_cleanup(c->curl);
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
+	for (i = 0; i < c->ntokens; i++) {
+		free(c->tokens[i].scope);
+		wipe_free(c->tokens[i].value);
+	}
+	free(c->tokens);
+	wipe_free(c->password);
+	wipe_free(c->secret_b64[0]);
+	wipe_free(c->secret_b64[1]);
+	free(c->username);
+	free(c->account);
+	free(c->host);
+	free(c->base);
+	free(c->realm);
+	free(c->service);
+	free(c->ca_blob);
+	free(c->ca_file);
+	rp_strv_free(c->insecure_hosts);
+	free(c);
+}
+
+void
+reg_manifest_free(struct reg_manifest *m)
+{
+	if (m == NULL)
+		return;
+	free(m->bytes);
+	free(m->media_type);
+	m->bytes = m->media_type = NULL;
+	m->len = 0;
+}
+
+/* --- what the registry says, made safe to print ----------------------- */
+
+char *
+reg_scrub(const struct reg_client *c, const char *s, size_t len)
+{
+	const char *secrets[64];
+	size_t ns = 0, i, k;
+	struct sbuf sb;
+
+	secrets[ns++] = c->password;
+	secrets[ns++] = c->secret_b64[0];
+	secrets[ns++] = c->secret_b64[1];
+	for (i = 0; i < c->ntokens && ns < sizeof(secrets) / sizeof(secrets[0]); i++)
+		secrets[ns++] = c->tokens[i].value;
+	sbuf_init(&sb, len + 1);
+	for (i = 0; i < len;) {
+		for (k = 0; k < ns; k++) {
+			size_t n = secrets[k] != NULL ? strlen(secrets[k]) : 0;
+			if (n > 0 && n <= len - i && memcmp(s + i, secrets[k], n) == 0)
+				break;
+		}
+		if (k < ns) {
+			sbuf_puts(&sb, "***");
+			i += strlen(secrets[k]);
+		} else {
+			sbuf_add(&sb, s + i, 1);
+			i++;
+		}
+	}
+	return sbuf_take(&sb);
+}
+
+void
+reg_error_line(const struct reg_client *c, const struct resp *r, char *out,
+	       size_t size)
+{
+	json_t *j, *e;
+	const char *code, *msg;
+	char *sc = NULL, *sm = NULL, q[300];
+
+	if (r->body.len == 0) {
+		snprintf(out, size, "HTTP %ld", r->status);
+		return;
+	}
+	j = json_loadb(r->body.buf, r->body.len, 0, NULL);
+	e = json_array_get(json_object_get(j, "errors"), 0);
+	code = json_string_value(json_object_get(e, "code"));
+	msg = json_string_value(json_object_get(e, "message"));
+	if (code != NULL || msg != NULL) {
+		/* Decoded first (a secret may be \u-escaped in the JSON). */
+		code = code != NULL ? code : "ERROR";
+		msg = msg != NULL ? msg : "";
+		sc = reg_scrub(c, code, strlen(code));
+		sm = reg_scrub(c, msg, strlen(msg));
+		snprintf(out, size, "HTTP %ld %s: %s", r->status,
+			 rp_quote(sc != NULL ? sc : "?", 60, q, 80),
+			 rp_quote(sm != NULL ? sm : "?", 200, q + 80, sizeof(q) - 80));
+	} else {
+		sm = reg_scrub(c, r->body.buf, r->body.len);
+		snprintf(out, size, "HTTP %ld: %s", r->status,
+			 rp_quote(sm != NULL ? sm : "?", 200, q, sizeof(q)));
+	}
+	free(sc);
+	free(sm);
+	json_decref(j);
+}
+
+rp_status
+reg_unexpected(struct reg_client *c, const struct resp *r, const char *what,
+	   struct rp_err *err)
+{
+	char line[600];
+
+	reg_error_line(c, r, line, sizeof(line));
+	return rp_fail(err, RP_EREGISTRY, "registry %s (%s): %s", c->host, what, line);
+}
+
+/* --- the request loop ----------------------------------------------- */
+
+static struct curl_slist *
+headers(const char *authz, const char *accept, const char *ctype, int *failed)
+{
+	struct curl_slist *h = NULL, *n;
+	const char *v[3] = { authz, accept, ctype };
+	size_t i;
+
+	*failed = 0;
+	for (i = 0; i < 3; i++) {
+		if (v[i] == NULL)
+			continue;
+		if ((n = curl_slist_append(h, v[i])) == NULL) {
+			curl_slist_free_all(h);
+			*failed = 1;
+			return NULL;
+		}
+		h = n;
+	}
+	return h;
+}
+
+/*
+ * One request: scheme, auth, retries. `scope` is the token scope set the
+ * request needs; `what` names it in messages ("HEAD repo:tag"). Returns
+ * RP_OK with the final response in *r (any status but 401, 403, 429 and
+ * 5xx), or an error when the registry could not be reached, refused the
+ * account, or kept failing.
+ */
+rp_status
+reg_request(struct reg_client *c, const char *method, const char *path,
+	const char *scope, const char *accept, const char *ctype,
+	const void *body, size_t len, size_t max, struct resp *r,
+	const char *what, struct rp_err *err)
+{
+	struct curl_slist *hdrs = NULL;
+	char *url = NULL, *authz = NULL, line[600];
+	int reauth = 0, attempts = 0, failed, again;
+	rp_status st = RP_OK;
+	CURLcode cc;
+
+	if (c->base == NULL && (st = reg_discover(c, err)) != RP_OK)
+		return st;
+	if ((url = rp_asprintf("%s%s", c->base, path)) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	for (;;) {
+		curl_slist_free_all(hdrs);
+		wipe_free(authz);
+		hdrs = NULL;
+		if ((st = reg_auth_header(c, scope, &authz, err)) != RP_OK)
+			break;
+		if ((hdrs = headers(authz, accept, ctype, &failed)) == NULL && failed) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			break;
+		}
+		cc = reg_exchange(c, method, url, hdrs, body, len, max, !c->insecure, r, &attempts);
+		if (cc != CURLE_OK) {
+			st = reg_fail_exchange(c, cc, r, what, attempts, max, err);
+			break;
+		}
+		if (r->status == 401 && reauth < 2 && (again = reg_auth_challenged(c, r, scope)) != 0) {
+			if (again < 0) {
+				st = rp_fail(err, RP_ENOMEM, "out of memory");
+				break;
+			}
+			reauth++;
+			continue;
+		}
+		if (r->status == 401) {
+			reg_error_line(c, r, line, sizeof(line));
+			st = c->username != NULL ?
+			    rp_fail(err, RP_EREGISTRY,
+				    "registry %s refused the credentials of the %s (%s): %s",
+				    c->host, c->account, what, line) :
+			    rp_fail(err, RP_EREGISTRY,
+				    "registry %s requires credentials (%s): %s", c->host, what, line);
+		} else if (r->status == 403) {
+			reg_error_line(c, r, line, sizeof(line));
+			st = rp_fail(err, RP_EREGISTRY, "registry %s denied the %s (%s): %s",
+				     c->host, c->account, what, line);
+		} else if (r->status == 429 || r->status >= 500) {
+			reg_error_line(c, r, line, sizeof(line));
+			st = rp_fail(err, RP_EREGISTRY, "registry %s (%s): %s (after %d attempts)",
+				     c->host, what, line, attempts);
+		}
+		break;
+	}
+	curl_slist_free_all(hdrs);
+	wipe_free(authz);
+	free(url);
+	return st;
+}
+
+/* "HEAD repo:tag" or "HEAD repo@sha256:…", for messages. */
+void
+reg_ref_what(char *out, size_t size, const char *method, const char *repo, const char *ref)
+{
+	snprintf(out, size, "%s %s%s%s", method, repo, strncmp(ref, "sha256:", 7) == 0 ? "@" : ":", ref);
+}
+
+char *
+reg_scope_for(const char *repo, const char *actions, const char *extra)
+{
+	return rp_asprintf("repository:%s:%s%s%s", repo, actions, extra != NULL ? " " : "",
+			   extra != NULL ? extra : "");
+}
+
+/*
+ * One request through reg_request(): the path is built from fmt, and the
+ * token scope is "repository:<repo>:<actions>", plus `extra` (another
+ * scope of the same token) when given. The caller zeroes *r beforehand
+ * and frees it afterwards, whatever the result.
+ */
+rp_status
+reg_call(struct reg_client *c, const char *method, const char *repo,
+     const char *actions, const char *extra, const char *accept, const char *ctype,
+     const void *body, size_t len, size_t max, struct resp *r, const char *what,
+     struct rp_err *err, const char *fmt, ...)
+{
+	char *path = NULL, *scope;
+	va_list ap;
+	rp_status st;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&path, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		path = NULL;
+	scope = reg_scope_for(repo, actions, extra);
+	if (path == NULL || scope == NULL)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	else
+		st = reg_request(c, method, path, scope, accept, ctype, body, len, max, r, what, err);
+	free(path);
+	free(scope);
+	return st;
+}
+
+/*
+ * The same method on several references of one repository at once. Unless
+ * the client already knows the scheme and holds the auth for this scope,
+ * the first goes through reg_request() alone, which settles them (and fetches
+ * the token); the rest then run concurrently with that same
+ * Authorization. Any of those that does not come back `ok` (a
+ * connection error, a 401 from an expiring token, a 429, a 5xx) is redone
+ * through reg_request(), which owns retries and re-authentication.
+ */
+rp_status
+reg_batch(struct reg_client *c, const char *method, const char *repo,
+      char *const *refs, size_t n, const char *scope, const char *accept,
+      const char *ctype, const void *body, size_t len, size_t max,
+      struct resp *rs, int (*ok)(long), struct rp_err *err)
+{
+	struct curl_slist *hdrs = NULL;
+	char **paths = NULL, **urls = NULL, *authz = NULL, what[300];
+	size_t i, first;
+	int failed;
+	rp_status st = RP_OK;
+
+	if ((paths = calloc(n + 1, sizeof(*paths))) == NULL ||
+	    (urls = calloc(n + 1, sizeof(*urls))) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((paths[i] = rp_asprintf("/v2/%s/manifests/%s", repo, refs[i])) == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
+		}
+	/* Until the scheme and the auth are settled (and a token for this
+	 * scope is in hand), the first request goes alone. */
+	first = reg_auth_settled(c, scope) ? 0 : 1;
+	if (first) {
+		reg_ref_what(what, sizeof(what), method, repo, refs[0]);
+		if ((st = reg_request(c, method, paths[0], scope, accept, ctype, body, len, max,
+				  &rs[0], what, err)) != RP_OK || n == 1)
+			goto out;
+	}
+	if ((st = reg_auth_header(c, scope, &authz, err)) != RP_OK)
+		goto out;
+	if ((hdrs = headers(authz, accept, ctype, &failed)) == NULL && failed) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = first; i < n; i++)
+		if ((urls[i - first] = rp_asprintf("%s%s", c->base, paths[i])) == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
+		}
+	if ((st = reg_multi(c, method, urls, n - first, hdrs, body, len, max, rs + first,
+			    err)) != RP_OK)
+		goto out;
+	for (i = first; i < n && st == RP_OK; i++) {
+		if (rs[i].status != 0 && ok(rs[i].status) && !rs[i].too_big)
+			continue;
+		reg_ref_what(what, sizeof(what), method, repo, refs[i]);
+		st = reg_request(c, method, paths[i], scope, accept, ctype, body, len, max,
+			     &rs[i], what, err);
+	}
+out:
+	rp_strv_free(paths);
+	rp_strv_free(urls);
+	curl_slist_free_all(hdrs);
+	wipe_free(authz);
+	return st;
+}
+
+int
+reg_head_ok(long status)
+{
+	return status == 200 || status == 404;
+}
+
+int
+reg_put_ok(long status)
+{
+	return status == 201 || status == 200;
+}
+
