@@ -26,6 +26,17 @@ void creds_mask(const struct creds *c);
 rp_status creds_write_authfile(const struct creds *c, const char *host,
 			       const char *dir, char **path, struct rp_err *err);
 
+/* The same with several accounts, each under its key ("host" or
+ * "host/namespace": containers-auth.json picks the most specific); an
+ * entry without a username is left out. */
+rp_status creds_write_authfile_n(const struct creds *const *cs,
+				 const char *const *keys, size_t n, const char *dir,
+				 char **path, struct rp_err *err);
+
+/* Prints ::add-mask:: for every account's password (dev, staging,
+ * release) that is set; does nothing outside Actions. */
+void creds_mask_all(int actions);
+
 /*
  * Credentials for host/repo from containers-auth.json files, the way the
  * engines find them: only `explicit` when given (--authfile or

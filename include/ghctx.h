@@ -17,11 +17,12 @@ struct rp_opts {
 	 * None of these strings is owned: they point into argv or environ. */
 	const char *ref, *sha, *event, *service, *source, *engine, *policy;
 	const char *dev_registry, *prod_registry, *test_name, *from, *now;
-	const char *authfile, *cert_dir, *mode, *dry_run_text;
+	const char *authfile, *cert_dir, *mode, *dry_run_text, *allow_mismatch_text;
 	/* Environment only. */
 	const char *event_path, *repository, *server_url, *workflow_ref;
 	char **insecure;  /* owned vector of hosts; NULL when none */
 	int dry_run;      /* -1 until resolved */
+	int allow_revision_mismatch; /* promote; -1 until resolved */
 	int json;
 	int actions;      /* GITHUB_ACTIONS=true */
 	int sha_flag;     /* --sha was given (it then beats the PR head SHA) */

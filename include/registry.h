@@ -104,6 +104,12 @@ rp_status reg_untag(struct reg_client *c, const char *repo, const char *tag,
 rp_status reg_blob_head(struct reg_client *c, const char *repo,
 			const char *digest, int *exists, struct rp_err *err);
 
+/* GET a blob of at most max bytes (an image config), checked against its
+ * digest; one redirect is followed, without credentials. *out is owned
+ * by the caller. */
+rp_status reg_blob_get(struct reg_client *c, const char *repo, const char *digest,
+		       size_t max, char **out, size_t *len, struct rp_err *err);
+
 /* Uploads a small blob (POST, then PUT with the digest); its digest goes
  * to *digest. */
 rp_status reg_blob_put(struct reg_client *c, const char *repo, const void *data,

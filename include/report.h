@@ -25,6 +25,7 @@ const char *tag_status_name(enum tag_status s);
 struct run_result {
 	const char *command;   /* "plan", "push", ... */
 	const char *digest;    /* "sha256:..." or NULL */
+	const char *source;    /* promote: the source, host/repo@digest; or NULL */
 	const enum tag_status *status; /* per plan tag; NULL: all planned */
 	int dry_run;
 };

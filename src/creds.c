@@ -108,21 +108,58 @@ creds_mask(const struct creds *c)
 	}
 }
 
+void
+creds_mask_all(int actions)
+{
+	static const char *const profiles[] = { "dev", "staging", "release" };
+	size_t i;
+
+	if (!actions)
+		return;
+	for (i = 0; i < 3; i++) {
+		struct creds c;
+		struct rp_err ignored;
+		if (creds_load(profiles[i], &c, &ignored) == RP_OK)
+			creds_mask(&c);
+		creds_free(&c);
+	}
+}
+
 rp_status
 creds_write_authfile(const struct creds *c, const char *host, const char *dir,
 		     char **path, struct rp_err *err)
 {
-	json_t *root = NULL;
+	const struct creds *cs[1] = { c };
+	const char *keys[1] = { host };
+
+	return creds_write_authfile_n(cs, keys, 1, dir, path, err);
+}
+
+rp_status
+creds_write_authfile_n(const struct creds *const *cs, const char *const *keys, size_t nc,
+		       const char *dir, char **path, struct rp_err *err)
+{
+	json_t *root = NULL, *auths = NULL;
 	char *b64 = NULL, *text = NULL;
-	size_t len, off = 0;
+	size_t len, off = 0, i;
 	ssize_t n;
-	int fd = -1;
+	int fd = -1, bad = 0;
 	rp_status st = RP_OK;
 
 	*path = rp_asprintf("%s/auth.json", dir);
-	if (*path == NULL || (b64 = auth_b64(c)) == NULL ||
-	    (root = json_pack("{s:{s:{s:s}}}", "auths", host, "auth", b64)) == NULL ||
-	    (text = rp_json_dumps(root, JSON_COMPACT)) == NULL) {
+	bad = *path == NULL || (root = json_object()) == NULL || (auths = json_object()) == NULL ||
+	    json_object_set(root, "auths", auths) != 0;
+	for (i = 0; i < nc && !bad; i++) {
+		if (cs[i] == NULL || cs[i]->username == NULL)
+			continue;
+		bad = (b64 = auth_b64(cs[i])) == NULL ||
+		    json_object_set_new(auths, keys[i], json_pack("{s:s}", "auth", b64)) != 0;
+		if (b64 != NULL)
+			explicit_bzero(b64, strlen(b64));
+		free(b64);
+		b64 = NULL;
+	}
+	if (bad || (text = rp_json_dumps(root, JSON_COMPACT)) == NULL) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory writing the auth file");
 		goto out;
 	}
@@ -163,6 +200,7 @@ out:
 		free(text);
 	}
 	/* jansson holds a copy of the secret in the object; free it. */
+	json_decref(auths);
 	json_decref(root);
 	if (st != RP_OK) {
 		if (*path != NULL)

@@ -64,6 +64,7 @@ static const struct optdef optdefs[] = {
 	{ OFF(cert_dir), "--cert-dir", "cert-dir", NULL },
 	{ OFF(mode), "mode", "mode", NULL },
 	{ OFF(dry_run_text), "--dry-run", "dry-run", NULL },
+	{ OFF(allow_mismatch_text), "--allow-revision-mismatch", "allow-revision-mismatch", NULL },
 	{ OFF(event_path), NULL, NULL, "GITHUB_EVENT_PATH" },
 	{ OFF(repository), NULL, NULL, "GITHUB_REPOSITORY" },
 	{ OFF(server_url), NULL, NULL, "GITHUB_SERVER_URL" },
@@ -111,6 +112,26 @@ split_insecure(struct rp_opts *o, const char *list, struct rp_err *err)
 	return RP_OK;
 }
 
+/* A boolean input: *v stays 1 when its flag was given (-1 means not
+ * given); else "true" or "false" (or absent: false). */
+static rp_status
+boolean_input(int *v, const char *text, const char *name, struct rp_err *err)
+{
+	char q[80];
+
+	if (*v >= 0)
+		return RP_OK;
+	*v = 0;
+	if (text == NULL)
+		return RP_OK;
+	if (strcmp(text, "true") == 0)
+		*v = 1;
+	else if (strcmp(text, "false") != 0)
+		return rp_fail(err, RP_EINPUT, "input %s must be true or false, not '%s'", name,
+			       rp_quote(text, 40, q, sizeof(q)));
+	return RP_OK;
+}
+
 rp_status
 ghctx_resolve(struct rp_opts *o, struct rp_err *err)
 {
@@ -148,19 +169,10 @@ ghctx_resolve(struct rp_opts *o, struct rp_err *err)
 		if ((st = split_insecure(o, v, err)) != RP_OK)
 			return st;
 	}
-	if (o->dry_run < 0) {
-		o->dry_run = 0;
-		if (o->dry_run_text != NULL) {
-			if (strcmp(o->dry_run_text, "true") == 0)
-				o->dry_run = 1;
-			else if (strcmp(o->dry_run_text, "false") != 0) {
-				char q[80];
-				return rp_fail(err, RP_EINPUT,
-					       "input dry-run must be true or false, not '%s'",
-					       rp_quote(o->dry_run_text, 40, q, sizeof(q)));
-			}
-		}
-	}
+	if ((st = boolean_input(&o->dry_run, o->dry_run_text, "dry-run", err)) != RP_OK ||
+	    (st = boolean_input(&o->allow_revision_mismatch, o->allow_mismatch_text,
+				"allow-revision-mismatch", err)) != RP_OK)
+		return st;
 	if (o->engine != NULL && strcmp(o->engine, "skopeo") != 0 &&
 	    strcmp(o->engine, "buildah") != 0) {
 		char q[80];

@@ -13,6 +13,7 @@
 #include "curlfn.h"
 #include "ghctx.h"
 #include "run.h"
+#include "promote.h"
 #include "push.h"
 #include "sig.h"
 
@@ -29,7 +30,7 @@ static const char usage_main[] =
 "commands:\n"
 "  plan      print the environment, repository and tags; write nothing\n"
 "  push      push --source to every tag of the plan\n"
-"  promote   copy a tested image to staging or production (not yet available)\n"
+"  promote   copy a tested image (--from) to the plan's tags, by digest\n"
 "  prune     delete expired tags (not yet available)\n"
 "  policy    print the effective policy as YAML\n"
 "  version   print the version\n"
@@ -75,11 +76,31 @@ static const char usage_push[] =
 "Credentials come from REGPUSH_{DEV,STAGING,RELEASE}_{USERNAME,PASSWORD}\n"
 "or the matching action inputs; never from the command line.\n\n";
 
+static const char usage_promote[] =
+"usage: regpush promote --from SOURCE [OPTIONS]\n"
+"\n"
+"Copies the exact digest of a tested image to every tag of the plan\n"
+"(staging or production), without rebuilding it.\n"
+"\n"
+"  --from SOURCE          host/repo:tag or host/repo@sha256:..., or\n"
+"                         development (dev-<sha7> of this commit) or\n"
+"                         staging (on vX.Y.Z: the newest staging-vX.Y.Z-*)\n"
+"  --allow-revision-mismatch  accept a source whose revision label is\n"
+"                         missing or names another commit\n"
+"  --authfile FILE        containers-auth.json (REGISTRY_AUTH_FILE)\n"
+"  --cert-dir DIR         extra CA certificates (*.crt)\n"
+"  --insecure-registry HOST[:PORT]  plain HTTP / no TLS verification for\n"
+"                         this host only (repeatable)\n"
+"  --dry-run              read everything, print the writes; write nothing\n"
+"The source is read with the account of its environment (dev for the\n"
+"development registry, staging for the production one), the destination\n"
+"written with the plan's.\n\n";
+
 enum {
 	OPT_REF = 256, OPT_SHA, OPT_EVENT, OPT_SERVICE, OPT_SOURCE, OPT_ENGINE,
 	OPT_POLICY, OPT_DEV_REGISTRY, OPT_PROD_REGISTRY, OPT_INSECURE,
 	OPT_TEST_NAME, OPT_FROM, OPT_DRY_RUN, OPT_NOW, OPT_JSON, OPT_AUTHFILE,
-	OPT_CERT_DIR, OPT_HELP,
+	OPT_CERT_DIR, OPT_HELP, OPT_ALLOW_MISMATCH,
 };
 
 static const struct option longopts[] = {
@@ -101,6 +122,7 @@ static const struct option longopts[] = {
 	{ "authfile", required_argument, NULL, OPT_AUTHFILE },
 	{ "cert-dir", required_argument, NULL, OPT_CERT_DIR },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "allow-revision-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -120,6 +142,8 @@ print_help(const char *cmd)
 		printf("%s%s", usage_push, usage_context);
 	else if (strcmp(cmd, "plan") == 0)
 		printf("%s%s", usage_plan, usage_context);
+	else if (strcmp(cmd, "promote") == 0)
+		printf("%s%s", usage_promote, usage_context);
 	else
 		printf("usage: regpush %s [OPTIONS]\n\n%s", cmd, usage_context);
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
@@ -154,6 +178,7 @@ parse_flags(int argc, char **argv, const char *cmd, struct rp_opts *o,
 		case OPT_TEST_NAME: o->test_name = optarg; break;
 		case OPT_FROM: o->from = optarg; break;
 		case OPT_DRY_RUN: o->dry_run = 1; break;
+		case OPT_ALLOW_MISMATCH: o->allow_revision_mismatch = 1; break;
 		case OPT_NOW: o->now = optarg; break;
 		case OPT_JSON: o->json = 1; break;
 		case OPT_AUTHFILE: o->authfile = optarg; break;
@@ -193,6 +218,7 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.dry_run = -1;
+	o.allow_revision_mismatch = -1;
 	if (argc > 1 && argv[1][0] != '-') {
 		cmd = argv[1];
 		argc--;
@@ -238,6 +264,8 @@ main(int argc, char **argv)
 		st = run_plan(&o, &err);
 	else if (strcmp(cmd, "push") == 0)
 		st = push_run(&o, &err);
+	else if (strcmp(cmd, "promote") == 0)
+		st = promote_run(&o, &err);
 	else if (strcmp(cmd, "policy") == 0)
 		st = run_policy(&o, &err);
 	else

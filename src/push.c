@@ -167,23 +167,6 @@ dry_run(struct push *ps, const struct decision *d, struct rp_err *err)
 	return st;
 }
 
-static void
-mask_all_secrets(const struct rp_opts *o)
-{
-	static const char *const profiles[] = { "dev", "staging", "release" };
-	size_t i;
-
-	if (!o->actions)
-		return;
-	for (i = 0; i < 3; i++) {
-		struct creds c;
-		struct rp_err ignored;
-		if (creds_load(profiles[i], &c, &ignored) == RP_OK)
-			creds_mask(&c);
-		creds_free(&c);
-	}
-}
-
 static rp_status
 report(struct push *ps, struct rp_err *err)
 {
@@ -300,7 +283,7 @@ push_run(struct rp_opts *o, struct rp_err *err)
 	memset(&d, 0, sizeof(d));
 	ps.o = o;
 	/* Before anything else is printed. */
-	mask_all_secrets(o);
+	creds_mask_all(o->actions);
 	if ((st = prepare(&ps, &pol, err)) != RP_OK || (st = open_registry(&ps, err)) != RP_OK ||
 	    (st = stage(&ps, err)) != RP_OK)
 		goto out;

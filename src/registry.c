@@ -178,6 +178,72 @@ reg_blob_head(struct reg_client *c, const char *repo, const char *digest,
 	return st;
 }
 
+/*
+ * A small blob (an image config), its bytes checked against the digest.
+ * Registries that keep blobs elsewhere (Quay, S3-backed distribution)
+ * answer with a redirect: it is followed once, without credentials, and
+ * only to https (or to an --insecure-registry host).
+ */
+rp_status
+reg_blob_get(struct reg_client *c, const char *repo, const char *digest, size_t max,
+	     char **out, size_t *len, struct rp_err *err)
+{
+	struct resp r;
+	char what[300], hex[65], host[512], q[300];
+	int attempts;
+	CURLcode cc;
+	rp_status st;
+
+	*out = NULL;
+	*len = 0;
+	memset(&r, 0, sizeof(r));
+	snprintf(what, sizeof(what), "GET %s blob %s", repo, digest);
+	if ((st = reg_call(c, "GET", repo, "pull", NULL, NULL, NULL, NULL, 0, max, &r, what, err,
+			   "/v2/%s/blobs/%s", repo, digest)) != RP_OK)
+		goto out;
+	if (r.status >= 300 && r.status < 400) {
+		char *loc = rp_strdup(r.location);
+		if (loc == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (reg_url_host(loc, host, sizeof(host)) != 0 ||
+		    !(strncmp(loc, "https://", 8) == 0 ||
+		      (strncmp(loc, "http://", 7) == 0 && reg_host_insecure(c, host)))) {
+			st = rp_fail(err, RP_EREGISTRY, "registry %s (%s): redirect to '%s' not followed",
+				     c->host, what, rp_quote(loc, 150, q, sizeof(q)));
+			free(loc);
+			goto out;
+		}
+		cc = reg_exchange(c, "GET", loc, NULL, NULL, 0, max, !reg_host_insecure(c, host), &r,
+				  &attempts);
+		free(loc);
+		if (cc != CURLE_OK) {
+			st = reg_fail_exchange(c, cc, &r, what, attempts, max, err);
+			goto out;
+		}
+	}
+	if (r.status != 200) {
+		st = reg_unexpected(c, &r, what, err);
+		goto out;
+	}
+	if (rp_sha256_hex(r.body.buf != NULL ? r.body.buf : "", r.body.len, hex) != 0) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (strncmp(digest, "sha256:", 7) != 0 || strcmp(digest + 7, hex) != 0) {
+		st = rp_fail(err, RP_EREGISTRY, "registry %s (%s): the bytes hash to sha256:%s",
+			     c->host, what, hex);
+		goto out;
+	}
+	*len = r.body.len;
+	if ((*out = sbuf_take(&r.body)) == NULL)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+out:
+	resp_free(&r);
+	return st;
+}
+
 /* The path of an upload Location (absolute on some registries), with
  * the query separator that comes next. NULL when it is unusable. */
 static const char *

@@ -115,6 +115,8 @@ report_json(const struct plan *p, const struct run_result *r)
 	bad |= json_object_set_new(o, "labels", labels);
 	if (r != NULL && r->digest != NULL)
 		bad |= json_object_set_new(o, "digest", json_string(r->digest));
+	if (r != NULL && r->source != NULL)
+		bad |= json_object_set_new(o, "source", json_string(r->source));
 	bad |= json_object_set_new(o, "dry_run",
 				   json_boolean(r != NULL && r->dry_run));
 	bad |= json_object_set_new(o, "results", res);
@@ -197,6 +199,8 @@ build_outputs(const struct plan *p, const struct run_result *r)
 		bad |= gha_out_set(o, "digest",
 				   r != NULL && r->digest != NULL ? r->digest : "");
 		bad |= gha_out_set(o, "version", p->version != NULL ? p->version : "");
+		if (r != NULL && r->source != NULL)
+			bad |= gha_out_set(o, "source", r->source);
 		bad |= gha_out_set(o, "labels", labels);
 		bad |= gha_out_set(o, "json", js);
 	}

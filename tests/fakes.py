@@ -40,6 +40,8 @@
                    tags the repository's `seed` manifest as v1.2.4
         f-steal    right after the first PUT of a vX.Y.Z tag, "another run"
                    puts the repository's `seed` manifest on that tag
+        f-nomount  a cross-repository mount POST loses its mount= and from=
+                   (the registry opens an upload instead: 202)
         f-revert   right after the first PUT of `latest`, "an older run"
                    puts the repository's `seed` manifest back on it
       Requests are logged one per line ("METHOD PATH STATUS") to --log.
@@ -220,7 +222,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-steal", "f-revert", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-steal", "f-revert", "f-nomount", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -285,9 +287,13 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             repo = path[len("/v2/"):path.index("/manifests/")]
             if self.once(("race", repo)):
                 self.copy_seed(repo, "v1.2.4")
+        if status is None and f == "f-nomount" and self.command == "POST" and "mount=" in path:
+            path = path.split("?")[0]
         if status is None:
             conn = http.client.HTTPConnection(a.upstream, timeout=60)
-            hs = {k: v for k, v in self.headers.items()
+            # Repeated headers (skopeo sends one Accept per media type)
+            # are joined, not collapsed to the last one.
+            hs = {k: ", ".join(self.headers.get_all(k)) for k in set(self.headers.keys())
                   if k.lower() not in ("transfer-encoding", "content-length", "connection")}
             conn.request(self.command, path, body=body if body or self.command in ("PUT", "POST", "PATCH") else None,
                          headers=hs)

@@ -87,6 +87,14 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
     --prod-registry "$f/vg" --insecure-registry "$f"
   vgp 1 "$bin" push --source "$src" --ref refs/tags/v1.2.3 --sha $sha --service f-steal \
     --prod-registry "$f/vg" --insecure-registry "$f"
-  echo "valgrind: no leaks or errors on the push paths"
+  # promote: same-host mounts, then a refusal (another commit's image).
+  export REGPUSH_DEV_USERNAME=u REGPUSH_DEV_PASSWORD=p
+  skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/revmulti.tar" "docker://$r/vgd/pm:dev-0123456"
+  skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/other.tar" "docker://$r/vgd/pmo:dev-0123456"
+  vgp 0 "$bin" promote --from development --ref refs/tags/v1.0.0 --sha $sha --service pm \
+    --dev-registry "$r/vgd" --prod-registry "$r/vgp" --insecure-registry "$r" --json
+  vgp 3 "$bin" promote --from development --ref refs/tags/v1.0.0 --sha $sha --service pmo \
+    --dev-registry "$r/vgd" --prod-registry "$r/vgp" --insecure-registry "$r"
+  echo "valgrind: no leaks or errors on the push and promote paths"
 fi
 echo "valgrind: no leaks or errors on the plan paths"

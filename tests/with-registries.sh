@@ -137,11 +137,12 @@ slow_port=$(start_fake slowproxy proxy --upstream "127.0.0.1:$plain_port" --dela
 img=$root/images
 mkdir -p "$img"
 B=(buildah --root "$root/storage" --runroot "$root/run" --storage-driver vfs)
-mk() { # mk TAG ARCH CONTENT
-  local c; c=$("${B[@]}" from scratch)
+mk() { # mk TAG ARCH CONTENT [LABEL=VALUE...]
+  local c l; c=$("${B[@]}" from scratch)
   printf '%s\n' "$3" >"$root/content"
   "${B[@]}" copy "$c" "$root/content" /content.txt >/dev/null
   "${B[@]}" config --arch "$2" --os linux --label "org.example=$1" "$c"
+  for l in "${@:4}"; do "${B[@]}" config --label "$l" "$c"; done
   "${B[@]}" commit -q "$c" "localhost/regpush-test:$1" >/dev/null
   "${B[@]}" rm "$c" >/dev/null
 }
@@ -156,6 +157,23 @@ mk arm arm64 "image one (arm64)"
 "${B[@]}" manifest add regpush-multi containers-storage:localhost/regpush-test:one >/dev/null
 "${B[@]}" manifest add regpush-multi containers-storage:localhost/regpush-test:arm >/dev/null
 "${B[@]}" manifest push -q --all --format oci regpush-multi "oci-archive:$img/multi.tar:multi"
+# Images labelled as built from the tests' commit (SHA40 in helpers.h), for
+# promote: single and two-platform, one that would expire (a Quay label),
+# and one built from another commit.
+sha40=0123456789abcdef0123456789abcdef01234567
+rev=org.opencontainers.image.revision
+mk rev amd64 "rev image" "$rev=$sha40"
+mk revarm arm64 "rev image (arm64)" "$rev=$sha40"
+mk revexp amd64 "rev image that expires" "$rev=$sha40" "quay.expires-after=30d"
+mk other amd64 "another commit" "$rev=89abcdef0123456789abcdef0123456789abcdef"
+mk rc9 amd64 "rc.9" "$rev=$sha40"
+for t in rev revexp other rc9; do
+  "${B[@]}" push -q "localhost/regpush-test:$t" "oci-archive:$img/$t.tar:$t"
+done
+"${B[@]}" manifest create regpush-revmulti >/dev/null
+"${B[@]}" manifest add regpush-revmulti containers-storage:localhost/regpush-test:rev >/dev/null
+"${B[@]}" manifest add regpush-revmulti containers-storage:localhost/regpush-test:revarm >/dev/null
+"${B[@]}" manifest push -q --all --format oci regpush-revmulti "oci-archive:$img/revmulti.tar:revmulti"
 # A source image in a registry, for docker://.
 skopeo copy -q --dest-tls-verify=false "oci-archive:$img/one.tar" \
   "docker://127.0.0.1:$plain_port/sources/one:latest"

@@ -1,0 +1,572 @@
+/*
+ * promote.c — `regpush promote`.
+ *
+ *   1. plan for the current ref (the destination), refusing pull_request*
+ *      events; the destination's robot account;
+ *   2. resolve --from: an image reference, `development` (dev-<sha7> of
+ *      this commit in the development repository) or `staging` (on vX.Y.Z,
+ *      the staging-vX.Y.Z-* with the highest precedence); then its digest,
+ *      its manifests (an index and every child) and its configs;
+ *   3. refuse (exit 3, nothing written) a source whose revision label is
+ *      missing or names another commit, or that carries
+ *      quay.expires-after on its way to production;
+ *   4. decide on the destination (publish_decide), exactly as push does;
+ *   5. copy by digest: on the same registry host, a cross-repository
+ *      mount of every blob and a PUT of every manifest's exact bytes (no
+ *      layer moves); when a mount is refused, or across hosts, skopeo
+ *      copy --all --preserve-digests with an auth file holding both
+ *      accounts; the destination digest must equal the source's;
+ *   6. write the tags safely (publish_write), report with `source`.
+ */
+#include "promote.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "creds.h"
+#include "decide.h"
+#include "enginecmd.h"
+#include "floating.h"
+#include "imgref.h"
+#include "plan.h"
+#include "policy.h"
+#include "publish.h"
+#include "registry.h"
+#include "report.h"
+#include "run.h"
+
+#define CONFIG_MAX (4 * 1024 * 1024)
+
+struct side {
+	char *host;               /* registry host[:port] */
+	char *repo;               /* repository path */
+	struct creds creds;       /* the account used (may be empty) */
+	struct reg_client *reg;
+};
+
+struct promote {
+	struct rp_opts *o;
+	struct policy *pol;
+	struct plan *plan;
+	struct side src, dst;
+	char *ref;                /* the source tag or digest asked for */
+	char digest[RP_DIGEST_MAX];
+	char *source;             /* host/repo@digest */
+	struct reg_manifest top;  /* the source's manifest */
+	struct reg_manifest *kids;/* an index's children */
+	size_t nkids;
+	char *work, *own_auth;
+	enum tag_status *status;
+};
+
+static int
+insecure(const struct rp_opts *o, const char *host)
+{
+	size_t i;
+
+	for (i = 0; o->insecure != NULL && o->insecure[i] != NULL; i++)
+		if (strcmp(o->insecure[i], host) == 0)
+			return 1;
+	return 0;
+}
+
+/* A client for one side, with its account, else the auth files'. */
+static rp_status
+open_side(struct promote *pm, struct side *s, struct rp_err *err)
+{
+	struct reg_config cfg;
+	struct creds fromfile;
+	char account[300], q[200];
+	rp_status st;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&fromfile, 0, sizeof(fromfile));
+	cfg.host = s->host;
+	cfg.insecure = insecure(pm->o, s->host);
+	cfg.insecure_hosts = pm->o->insecure;
+	cfg.cert_dir = pm->o->cert_dir;
+	cfg.mask_secrets = pm->o->actions;
+	if (s->creds.username != NULL) {
+		cfg.username = s->creds.username;
+		cfg.password = s->creds.password;
+		snprintf(account, sizeof(account), "%s account '%s'", s->creds.profile,
+			 rp_quote(s->creds.username, 150, q, sizeof(q)));
+	} else {
+		if ((st = creds_from_authfiles(pm->o->authfile, s->host, s->repo, &fromfile, err)) != RP_OK)
+			return st;
+		cfg.username = fromfile.username;
+		cfg.password = fromfile.password;
+		snprintf(account, sizeof(account), "account '%s' from the auth file",
+			 rp_quote(fromfile.username != NULL ? fromfile.username : "", 150, q, sizeof(q)));
+	}
+	cfg.account = account;
+	s->reg = reg_new(&cfg, err);
+	creds_free(&fromfile);
+	return s->reg != NULL ? RP_OK : RP_ENOMEM;
+}
+
+/* host and path of a registry location "host[/org]" joined with service. */
+static rp_status
+locate(const char *registry, const char *service, char **host, char **repo,
+       struct rp_err *err)
+{
+	struct imgref r;
+
+	if (imgref_parse_registry(registry, &r) != IMGREF_OK)
+		return rp_fail(err, RP_EINPUT, "invalid registry");
+	*host = r.domain;
+	*repo = r.path != NULL ? rp_asprintf("%s/%s", r.path, service) : rp_strdup(service);
+	r.domain = NULL;
+	imgref_free(&r);
+	return *repo != NULL ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
+}
+
+/* Is "host/repo" under the registry location "host[/org]"? */
+static int
+under(const char *host, const char *repo, const char *registry)
+{
+	size_t h = strlen(host), n = strlen(registry);
+
+	if (strncmp(registry, host, h) != 0 || (registry[h] != '\0' && registry[h] != '/'))
+		return 0;
+	if (registry[h] == '\0')
+		return 1;
+	n -= h + 1;
+	return strncmp(repo, registry + h + 1, n) == 0 && repo[n] == '/';
+}
+
+/* staging-vX.Y.Z-* of this release with the highest precedence. */
+static rp_status
+newest_candidate(struct promote *pm, struct rp_err *err)
+{
+	const struct semver *mine = &pm->plan->semver;
+	char **tags = NULL;
+	const char *best = NULL;
+	struct semver bv;
+	size_t i;
+	rp_status st;
+
+	if ((st = reg_tags(pm->src.reg, pm->src.repo, &tags, err)) != RP_OK)
+		return st;
+	for (i = 0; tags[i] != NULL; i++) {
+		struct semver v;
+		if (floating_parse_tag(tags[i], 1, &v) != 0)
+			continue;
+		if (v.pre != NULL && v.major == mine->major && v.minor == mine->minor &&
+		    v.patch == mine->patch && (best == NULL || semver_cmp(&v, &bv) > 0)) {
+			if (best != NULL)
+				semver_free(&bv);
+			bv = v;
+			best = tags[i];
+		} else {
+			semver_free(&v);
+		}
+	}
+	if (best != NULL) {
+		semver_free(&bv);
+		pm->ref = rp_strdup(best);
+		st = pm->ref != NULL ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
+	} else {
+		st = rp_fail(err, RP_EINPUT, "nothing to promote: no staging-v%s-* tag in %s/%s",
+			     pm->plan->version, pm->src.host, pm->src.repo);
+	}
+	rp_strv_free(tags);
+	return st;
+}
+
+/* --from, as a repository, a reference and the account that reads it. */
+static rp_status
+resolve_from(struct promote *pm, struct rp_err *err)
+{
+	struct rp_opts *o = pm->o;
+	const char *devreg = o->dev_registry != NULL ? o->dev_registry : pm->pol->registry[0];
+	const char *prodreg = o->prod_registry != NULL ? o->prod_registry : pm->pol->registry[1];
+	const char *profile = NULL;
+	char q[300];
+	rp_status st;
+
+	if (!rp_given(o->from))
+		return rp_fail(err, RP_EINPUT, "nothing to promote: set --from (input from) to an image "
+			       "reference (host/repo:tag or host/repo@sha256:...), development or staging");
+	if (strcmp(o->from, "development") == 0) {
+		size_t n = (size_t)pm->pol->sha_length, i;
+		char sha7[65];
+		if ((st = locate(devreg, pm->plan->service, &pm->src.host, &pm->src.repo, err)) != RP_OK)
+			return st;
+		for (i = 0; i < n && pm->plan->sha[i] != '\0' && i < sizeof(sha7) - 1; i++)
+			sha7[i] = (char)(pm->plan->sha[i] >= 'A' && pm->plan->sha[i] <= 'F' ?
+					 pm->plan->sha[i] + 32 : pm->plan->sha[i]);
+		sha7[i] = '\0';
+		if ((pm->ref = rp_asprintf("dev-%s", sha7)) == NULL)
+			return rp_fail(err, RP_ENOMEM, "out of memory");
+		profile = "dev";
+	} else if (strcmp(o->from, "staging") == 0) {
+		if (pm->plan->env != RP_ENV_PRODUCTION)
+			return rp_fail(err, RP_EINPUT, "--from staging promotes a release candidate to its "
+				       "release: it needs a release ref refs/tags/vX.Y.Z, not '%s'",
+				       rp_quote(pm->plan->ref, 150, q, sizeof(q)));
+		if ((st = locate(prodreg, pm->plan->service, &pm->src.host, &pm->src.repo, err)) != RP_OK)
+			return st;
+		profile = "staging";
+	} else {
+		struct imgref r;
+		imgref_err e = imgref_parse(o->from, &r);
+		if (e != IMGREF_OK || r.domain == NULL || (r.tag == NULL && r.digest == NULL)) {
+			imgref_free(&r);
+			return rp_fail(err, RP_EINPUT, "--from '%s' is not development, staging or an image "
+				       "reference host/repo:tag or host/repo@sha256:... (%s)",
+				       rp_quote(o->from, 200, q, sizeof(q)),
+				       e != IMGREF_OK ? imgref_strerror(e) : "a registry host, and a tag or digest, are needed");
+		}
+		pm->src.host = r.domain;
+		pm->src.repo = r.path;
+		pm->ref = r.digest != NULL ? r.digest : r.tag;
+		if (r.digest != NULL)
+			free(r.tag);
+		else
+			free(r.digest);
+		if (under(pm->src.host, pm->src.repo, devreg))
+			profile = "dev";
+		else if (under(pm->src.host, pm->src.repo, prodreg))
+			profile = "staging";
+	}
+	if (profile != NULL && (st = creds_load(profile, &pm->src.creds, err)) != RP_OK)
+		return st;
+	if ((st = open_side(pm, &pm->src, err)) != RP_OK)
+		return st;
+	if (strcmp(o->from, "staging") == 0 && (st = newest_candidate(pm, err)) != RP_OK)
+		return st;
+	return RP_OK;
+}
+
+/* The source's digest, manifests and their configs' labels. */
+static rp_status
+read_source(struct promote *pm, struct rp_err *err)
+{
+	json_t *j = NULL, *m;
+	size_t i, n;
+	rp_status st;
+
+	if ((st = reg_manifest_head(pm->src.reg, pm->src.repo, pm->ref, pm->digest, err)) != RP_OK)
+		return st;
+	if (pm->digest[0] == '\0')
+		return rp_fail(err, RP_EINPUT, "nothing to promote: %s/%s%s%s does not exist",
+			       pm->src.host, pm->src.repo, strncmp(pm->ref, "sha256:", 7) == 0 ? "@" : ":",
+			       pm->ref);
+	if ((pm->source = rp_asprintf("%s/%s@%s", pm->src.host, pm->src.repo, pm->digest)) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	if ((st = reg_manifest_get(pm->src.reg, pm->src.repo, pm->digest, &pm->top, err)) != RP_OK)
+		return st;
+	j = json_loadb(pm->top.bytes, pm->top.len, 0, NULL);
+	if (json_is_array(json_object_get(j, "manifests"))) {
+		n = json_array_size(json_object_get(j, "manifests"));
+		if ((pm->kids = calloc(n + 1, sizeof(*pm->kids))) == NULL) {
+			json_decref(j);
+			return rp_fail(err, RP_ENOMEM, "out of memory");
+		}
+		json_array_foreach(json_object_get(j, "manifests"), i, m) {
+			const char *d = json_string_value(json_object_get(m, "digest"));
+			if (d == NULL || !imgref_digest_valid(d)) {
+				st = rp_fail(err, RP_EREGISTRY, "%s: an index entry has no valid digest",
+					     pm->source);
+				break;
+			}
+			if ((st = reg_manifest_get(pm->src.reg, pm->src.repo, d, &pm->kids[i], err)) != RP_OK)
+				break;
+			pm->nkids++;
+		}
+	}
+	json_decref(j);
+	return st;
+}
+
+/* The labels of one image manifest's config. */
+static rp_status
+check_labels(struct promote *pm, const struct reg_manifest *m, struct rp_err *err)
+{
+	json_t *j = json_loadb(m->bytes, m->len, 0, NULL), *cfg = NULL, *labels;
+	const char *cd = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
+	const char *rev;
+	char *text = NULL, q[200];
+	size_t len;
+	rp_status st = RP_OK;
+
+	if (cd == NULL || !imgref_digest_valid(cd)) {
+		st = rp_fail(err, RP_EREGISTRY, "%s: a manifest without a config", pm->source);
+		goto out;
+	}
+	if ((st = reg_blob_get(pm->src.reg, pm->src.repo, cd, CONFIG_MAX, &text, &len, err)) != RP_OK)
+		goto out;
+	cfg = json_loadb(text, len, 0, NULL);
+	labels = json_object_get(json_object_get(cfg, "config"), "Labels");
+	rev = json_string_value(json_object_get(labels, "org.opencontainers.image.revision"));
+	if (!pm->o->allow_revision_mismatch && rev == NULL) {
+		st = rp_fail(err, RP_EREFUSED, "refused: %s has no org.opencontainers.image.revision "
+			     "label, so it cannot be shown to be this release's commit %s (pass "
+			     "--allow-revision-mismatch to promote it anyway). Nothing was written.",
+			     pm->source, pm->plan->sha);
+		goto out;
+	}
+	if (!pm->o->allow_revision_mismatch && strcasecmp(rev, pm->plan->sha) != 0) {
+		st = rp_fail(err, RP_EREFUSED, "refused: %s was built from revision %s, not this "
+			     "release's commit %s (pass --allow-revision-mismatch to promote it "
+			     "anyway). Nothing was written.", pm->source, rp_quote(rev, 80, q, sizeof(q)),
+			     pm->plan->sha);
+		goto out;
+	}
+	if (pm->plan->env == RP_ENV_PRODUCTION && json_object_get(labels, "quay.expires-after") != NULL) {
+		st = rp_fail(err, RP_EREFUSED,
+			     "refused: %s carries the label quay.expires-after, so the release would "
+			     "expire in production; rebuild it without that label. Nothing was written.",
+			     pm->source);
+		goto out;
+	}
+out:
+	free(text);
+	json_decref(cfg);
+	json_decref(j);
+	return st;
+}
+
+/* Every blob of one image manifest, mounted from the source repository.
+ * *refused is set when the registry would not mount one. */
+static rp_status
+mount_blobs(struct promote *pm, const struct reg_manifest *m, int *refused, struct rp_err *err)
+{
+	json_t *j = json_loadb(m->bytes, m->len, 0, NULL), *l;
+	const char *cd = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
+	size_t i;
+	int mounted;
+	rp_status st = RP_OK;
+
+	if (cd != NULL && (st = reg_blob_mount(pm->dst.reg, pm->dst.repo, pm->src.repo, cd, &mounted,
+					       err)) == RP_OK && !mounted)
+		*refused = 1;
+	json_array_foreach(json_object_get(j, "layers"), i, l) {
+		const char *d = json_string_value(json_object_get(l, "digest"));
+		if (st != RP_OK || *refused || d == NULL)
+			break;
+		if ((st = reg_blob_mount(pm->dst.reg, pm->dst.repo, pm->src.repo, d, &mounted, err)) == RP_OK &&
+		    !mounted)
+			*refused = 1;
+	}
+	json_decref(j);
+	return st;
+}
+
+/* The copy by skopeo: both accounts in one auth file. */
+static rp_status
+skopeo_copy(struct promote *pm, struct rp_err *err)
+{
+	const struct creds *cs[2] = { &pm->src.creds, &pm->dst.creds };
+	char *keys[2] = { NULL, NULL }, *dfile = NULL, got[RP_DIGEST_MAX], doing[600];
+	struct ecmd e = { .engine = "skopeo", .cert_dir = pm->o->cert_dir, .insecure = pm->o->insecure,
+			  .creds = &pm->dst.creds, .actions = pm->o->actions };
+	struct argv a = { 0 };
+	rp_status st;
+
+	if ((pm->work = workdir_create(err)) == NULL)
+		return err->status;
+	e.work = pm->work;
+	e.auth = pm->o->authfile;
+	if ((keys[0] = rp_asprintf("%s/%s", pm->src.host, pm->src.repo)) == NULL ||
+	    (keys[1] = rp_asprintf("%s/%s", pm->dst.host, pm->dst.repo)) == NULL ||
+	    (dfile = rp_asprintf("%s/copied.digest", pm->work)) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((pm->src.creds.username != NULL || pm->dst.creds.username != NULL) &&
+	    (st = creds_write_authfile_n(cs, (const char *const *)keys, 2, pm->work, &pm->own_auth,
+					 err)) != RP_OK)
+		goto out;
+	if (pm->own_auth != NULL)
+		e.auth = pm->own_auth;
+	av_add(&a, "skopeo");
+	av_add(&a, "copy");
+	if (e.auth != NULL)
+		av_addf(&a, "--authfile=%s", e.auth);
+	av_add(&a, "--retry-times=3");
+	av_add(&a, "--all");
+	av_add(&a, "--preserve-digests");
+	if (insecure(pm->o, pm->src.host))
+		av_add(&a, "--src-tls-verify=false");
+	else if (pm->o->cert_dir != NULL)
+		av_addf(&a, "--src-cert-dir=%s", pm->o->cert_dir);
+	if (insecure(pm->o, pm->dst.host))
+		av_add(&a, "--dest-tls-verify=false");
+	else if (pm->o->cert_dir != NULL)
+		av_addf(&a, "--dest-cert-dir=%s", pm->o->cert_dir);
+	av_addf(&a, "--digestfile=%s", dfile);
+	av_addf(&a, "docker://%s", pm->source);
+	av_addf(&a, "docker://%s/%s@%s", pm->dst.host, pm->dst.repo, pm->digest);
+	snprintf(doing, sizeof(doing), "copying %s to %s/%s", pm->source, pm->dst.host, pm->dst.repo);
+	if ((st = ecmd_run(&e, &a, 0, doing, pm->dst.host, err)) == RP_OK &&
+	    (st = ecmd_read_digest(dfile, got, err)) == RP_OK && strcmp(got, pm->digest) != 0)
+		st = rp_fail(err, RP_EREGISTRY, "skopeo copied %s as %s, not as the same digest",
+			     pm->source, got);
+out:
+	rp_strv_free(a.v);
+	free(keys[0]);
+	free(keys[1]);
+	free(dfile);
+	return st;
+}
+
+/* Copies the image by digest into the destination repository. */
+static rp_status
+copy_image(struct promote *pm, struct rp_err *err)
+{
+	size_t i;
+	int refused = 0;
+	char d[RP_DIGEST_MAX];
+	rp_status st = RP_OK;
+
+	if (strcmp(pm->src.host, pm->dst.host) == 0) {
+		if (pm->nkids == 0)
+			st = mount_blobs(pm, &pm->top, &refused, err);
+		for (i = 0; i < pm->nkids && st == RP_OK && !refused; i++)
+			st = mount_blobs(pm, &pm->kids[i], &refused, err);
+		/* A token without pull on the source is refused like this too:
+		 * fall back to the copy, which reports what really fails. */
+		if (st != RP_OK) {
+			refused = 1;
+			st = RP_OK;
+		}
+		if (st == RP_OK && !refused) {
+			for (i = 0; i < pm->nkids && st == RP_OK; i++)
+				st = reg_manifest_put(pm->dst.reg, pm->dst.repo, pm->kids[i].digest,
+						      &pm->kids[i], err);
+			if (st == RP_OK)
+				st = reg_manifest_put(pm->dst.reg, pm->dst.repo, pm->digest, &pm->top, err);
+			if (st == RP_OK)
+				return RP_OK;
+		}
+		if (st != RP_OK)
+			return st;
+	}
+	if ((st = skopeo_copy(pm, err)) != RP_OK)
+		return st;
+	if ((st = reg_manifest_head(pm->dst.reg, pm->dst.repo, pm->digest, d, err)) == RP_OK &&
+	    strcmp(d, pm->digest) != 0)
+		st = rp_fail(err, RP_EREGISTRY, "%s/%s does not hold %s after the copy", pm->dst.host,
+			     pm->dst.repo, pm->digest);
+	return st;
+}
+
+static rp_status
+dry_run(struct promote *pm, const struct decision *d, struct rp_err *err)
+{
+	const struct plan *p = pm->plan;
+	struct sbuf sb;
+	char *text;
+	size_t i;
+	rp_status st;
+
+	sbuf_init(&sb, 1 << 20);
+	sbuf_puts(&sb, "dry run: nothing is written to any registry; a real run would do:\n");
+	if (d->upload)
+		sbuf_printf(&sb, "  copy %s to %s/%s@%s (%s)\n", pm->source, pm->dst.host, pm->dst.repo,
+			    pm->digest, strcmp(pm->src.host, pm->dst.host) == 0 ?
+			    "cross-repository mounts, then the manifests' exact bytes" :
+			    "skopeo copy --all --preserve-digests");
+	for (i = 0; i < p->ntags; i++)
+		if (d->act[i] == ACT_WRITE)
+			sbuf_printf(&sb, "  PUT %s (%s)\n", p->tags[i].image, pm->digest);
+	if (d->writes == 0)
+		sbuf_puts(&sb, "  nothing: every tag is unchanged or kept\n");
+	if ((text = sbuf_take(&sb)) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	st = run_print(text, err);
+	free(text);
+	return st;
+}
+
+static void
+side_free(struct side *s)
+{
+	reg_free(s->reg);
+	creds_free(&s->creds);
+	free(s->host);
+	free(s->repo);
+}
+
+rp_status
+promote_run(struct rp_opts *o, struct rp_err *err)
+{
+	struct promote pm;
+	struct decision d;
+	struct publish pb;
+	struct run_result res;
+	size_t i;
+	rp_status st;
+
+	memset(&pm, 0, sizeof(pm));
+	memset(&d, 0, sizeof(d));
+	pm.o = o;
+	creds_mask_all(o->actions);
+	/* Before anything else: a pull request's code may not publish. */
+	if (o->event != NULL && strncmp(o->event, "pull_request", 12) == 0) {
+		char q[80];
+		st = rp_fail(err, RP_EREFUSED, "refused: promote does not run on a %s event (a "
+			     "pull request may not publish images); nothing was written",
+			     rp_quote(o->event, 40, q, sizeof(q)));
+		goto out;
+	}
+	if ((st = run_load_policy(o, &pm.pol, err)) != RP_OK ||
+	    (st = run_make_plan(o, pm.pol, &pm.plan, err)) != RP_OK)
+		goto out;
+	if ((pm.status = calloc(pm.plan->ntags + 1, sizeof(*pm.status))) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((st = locate(pm.plan->registry, pm.plan->service, &pm.dst.host, &pm.dst.repo, err)) != RP_OK ||
+	    (st = creds_load(pm.plan->credentials, &pm.dst.creds, err)) != RP_OK ||
+	    (st = open_side(&pm, &pm.dst, err)) != RP_OK ||
+	    (st = resolve_from(&pm, err)) != RP_OK || (st = read_source(&pm, err)) != RP_OK)
+		goto out;
+	if (pm.nkids == 0)
+		st = check_labels(&pm, &pm.top, err);
+	for (i = 0; i < pm.nkids && st == RP_OK; i++)
+		st = check_labels(&pm, &pm.kids[i], err);
+	if (st != RP_OK)
+		goto out;
+	pb = (struct publish){ .reg = pm.dst.reg, .repo = pm.dst.repo, .plan = pm.plan,
+			       .digest = pm.digest, .actions = o->actions, .status = pm.status };
+	if ((st = publish_decide(&pb, &d, err)) != RP_OK)
+		goto out;
+	if (o->dry_run)
+		st = dry_run(&pm, &d, err);
+	else if (d.writes > 0 && (!d.upload || (st = copy_image(&pm, err)) == RP_OK))
+		st = publish_write(&pb, err);
+	if (st != RP_OK)
+		goto out;
+	memset(&res, 0, sizeof(res));
+	res.command = "promote";
+	res.digest = pm.digest;
+	res.source = pm.source;
+	res.status = pm.status;
+	res.dry_run = o->dry_run;
+	st = run_report(o, pm.plan, &res, err);
+out:
+	if (pm.work != NULL)
+		workdir_remove(pm.work);
+	decision_free(&d);
+	side_free(&pm.src);
+	side_free(&pm.dst);
+	reg_manifest_free(&pm.top);
+	for (i = 0; i < pm.nkids; i++)
+		reg_manifest_free(&pm.kids[i]);
+	free(pm.kids);
+	free(pm.ref);
+	free(pm.source);
+	free(pm.own_auth);
+	free(pm.work);
+	free(pm.status);
+	plan_free(pm.plan);
+	policy_free(pm.pol);
+	return st;
+}

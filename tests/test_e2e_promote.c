@@ -1,0 +1,333 @@
+/*
+ * End to end: regpush promote against the real registry, through the
+ * fault proxy so that every request is counted. The source images carry
+ * org.opencontainers.image.revision = SHA40 (tests/with-registries.sh).
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+#include "testreg.h"
+
+static char *dir, *tmpd;
+
+static void
+setup(void)
+{
+	dir = tmpdir_new();
+	cr_assert(asprintf(&tmpd, "%s/tmp", dir) > 0);
+	cr_assert_eq(mkdir(tmpd, 0700), 0);
+}
+
+static void
+teardown(void)
+{
+	rm_rf(dir);
+	free(dir);
+	free(tmpd);
+}
+
+static char *
+archive(const char *name)
+{
+	char *s;
+
+	cr_assert(asprintf(&s, "oci-archive:%s/%s", getenv("REGPUSH_TEST_IMAGES"), name) > 0);
+	return s;
+}
+
+/* regpush CMD with the context flags, the dev and prod registries on
+ * `host`, and extra flags; credentials for every account. */
+static void
+run(struct proc *p, const char *host, const char *cmd, const char *ref, const char *svc,
+    const char *const *extra)
+{
+	char dev[300], prod[300], tmpenv[600];
+	const char *argv[40];
+	const char *envp[] = { tmpenv, "HOME=/root", "SOURCE_DATE_EPOCH=1800000000",
+			       "REGPUSH_DEV_USERNAME=robot+dev", "REGPUSH_DEV_PASSWORD=dev-secret",
+			       "REGPUSH_STAGING_USERNAME=robot+staging", "REGPUSH_STAGING_PASSWORD=st-secret",
+			       "REGPUSH_RELEASE_USERNAME=robot+release", "REGPUSH_RELEASE_PASSWORD=rel-secret",
+			       NULL };
+	size_t a = 0, i;
+
+	snprintf(dev, sizeof(dev), "%s/dev", host);
+	snprintf(prod, sizeof(prod), "%s/prod", host);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	argv[a++] = "regpush";
+	argv[a++] = cmd;
+	argv[a++] = "--json";
+	argv[a++] = "--ref";
+	argv[a++] = ref;
+	argv[a++] = "--sha";
+	argv[a++] = SHA40;
+	argv[a++] = "--service";
+	argv[a++] = svc;
+	argv[a++] = "--dev-registry";
+	argv[a++] = dev;
+	argv[a++] = "--prod-registry";
+	argv[a++] = prod;
+	argv[a++] = "--insecure-registry";
+	argv[a++] = host;
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		argv[a++] = extra[i];
+	argv[a] = NULL;
+	run_regpush(argv, envp, p);
+}
+
+/* Pushes image (an archive in the test images) with regpush as `ref`. */
+static void
+push_source(const char *host, const char *image, const char *ref, const char *svc)
+{
+	char *src = archive(image);
+	const char *extra[] = { "--source", src, NULL };
+	struct proc p;
+
+	run(&p, host, "push", ref, svc, extra);
+	cr_assert_eq(p.status, 0, "seeding %s: %s", image, p.err);
+	proc_free(&p);
+	free(src);
+}
+
+static const char *
+jstr(json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
+}
+
+/* --from development, single image and two-platform index: the digest is
+ * kept, and no blob byte moves (mounts, then manifest PUTs). */
+Test(promote, from_development_keeps_the_digest_and_moves_no_layer, .init = setup, .fini = teardown,
+     .timeout = 180)
+{
+	static const struct { const char *image, *svc; } rows[] = {
+		{ "rev.tar", "pr-single" }, { "revmulti.tar", "pr-multi" },
+	};
+	const char *host = getenv("REGPUSH_TEST_FAULT"), *log = getenv("REGPUSH_TEST_FAULT_LOG");
+	struct treg plain = treg_plain();
+	const char *from[] = { "--from", "development", NULL };
+	size_t i, k;
+
+	for (i = 0; i < 2; i++) {
+		char *src = archive(rows[i].image), *d = source_digest(src), want[400], repo[100], needle[200];
+		struct proc p;
+		json_t *j;
+
+		push_source(host, rows[i].image, "refs/heads/develop", rows[i].svc);
+		run(&p, host, "promote", "refs/tags/v1.0.0", rows[i].svc, from);
+		cr_assert_eq(p.status, 0, "%s: %s", rows[i].image, p.err);
+		j = json_loads(p.out, 0, NULL);
+		cr_assert_not_null(j, "%s", p.out);
+		cr_expect_str_eq(jstr(j, "command"), "promote");
+		cr_expect_str_eq(jstr(j, "digest"), d);
+		snprintf(want, sizeof(want), "%s/dev/%s@%s", host, rows[i].svc, d);
+		cr_expect_str_eq(jstr(j, "source"), want);
+		for (k = 0; k < 4; k++)
+			cr_expect_str_eq(report_status(j, k), "pushed");
+		json_decref(j);
+		snprintf(repo, sizeof(repo), "prod/%s", rows[i].svc);
+		expect_tags_at(plain, repo, "v1.0.0 v1.0 v1 latest", d);
+		snprintf(needle, sizeof(needle), "PATCH /v2/prod/%s/blobs/uploads/", rows[i].svc);
+		cr_expect_eq(count_lines(log, needle), 0, "no blob bytes uploaded");
+		snprintf(needle, sizeof(needle), "POST /v2/prod/%s/blobs/uploads/?mount=", rows[i].svc);
+		cr_expect_geq(count_lines(log, needle), 2, "mounted instead");
+		cr_expect_eq(count_lines(log, "POST /v2/prod/pr-"), count_lines(log, "POST /v2/prod/pr-single/blobs/uploads/?mount=") +
+			     count_lines(log, "POST /v2/prod/pr-multi/blobs/uploads/?mount="), "every POST is a mount");
+		/* A rerun changes nothing. */
+		proc_free(&p);
+		run(&p, host, "promote", "refs/tags/v1.0.0", rows[i].svc, from);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		j = json_loads(p.out, 0, NULL);
+		cr_expect_str_eq(report_status(j, 0), "unchanged");
+		json_decref(j);
+		proc_free(&p);
+		free(src);
+		free(d);
+	}
+	expect_dir_empty(tmpd);
+}
+
+/* --from staging picks staging-v2.0.0-rc.10 over rc.9. */
+Test(promote, from_staging_picks_the_newest_candidate, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *host = getenv("REGPUSH_TEST_PLAIN");
+	struct treg plain = treg_plain();
+	const char *from[] = { "--from", "staging", NULL };
+	char *src = archive("rev.tar"), *d = source_digest(src), want[400];
+	struct proc p;
+	json_t *j;
+
+	push_source(host, "rev.tar", "refs/tags/v2.0.0-rc.10", "pr-stg");
+	push_source(host, "rc9.tar", "refs/tags/v2.0.0-rc.9", "pr-stg");
+	run(&p, host, "promote", "refs/tags/v2.0.0", "pr-stg", from);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	snprintf(want, sizeof(want), "%s/prod/pr-stg@%s", host, d);
+	cr_expect_str_eq(jstr(j, "source"), want);
+	json_decref(j);
+	expect_tags_at(plain, "prod/pr-stg", "v2.0.0 v2.0 v2 latest staging-v2.0.0-rc.10", d);
+	proc_free(&p);
+	/* --from staging on a candidate is a usage error. */
+	run(&p, host, "promote", "refs/tags/v2.0.1-rc.1", "pr-stg", from);
+	cr_expect_eq(p.status, 2, "%s", p.err);
+	cr_expect_str_eq(p.err, "regpush: --from staging promotes a release candidate to its release: "
+			 "it needs a release ref refs/tags/vX.Y.Z, not 'refs/tags/v2.0.1-rc.1'\n");
+	proc_free(&p);
+	run(&p, host, "promote", "refs/tags/v2.1.0", "pr-stg", from);
+	cr_expect_eq(p.status, 2, "%s", p.err);
+	snprintf(want, sizeof(want), "regpush: nothing to promote: no staging-v2.1.0-* tag in %s/prod/pr-stg\n", host);
+	cr_expect_str_eq(p.err, want);
+	proc_free(&p);
+	free(src);
+	free(d);
+}
+
+/* Every refusal leaves the destination unchanged. */
+Test(promote, refusals_write_nothing, .init = setup, .fini = teardown, .timeout = 180)
+{
+	const char *host = getenv("REGPUSH_TEST_PLAIN");
+	struct treg plain = treg_plain();
+	const char *from_dev[] = { "--from", "development", NULL };
+	const char *from_dev_pr[] = { "--from", "development", "--event", "pull_request", NULL };
+	const char *allow[] = { "--from", "development", "--allow-revision-mismatch", NULL };
+	char *other = archive("other.tar"), *exp = archive("revexp.tar");
+	char *d_other = source_digest(other), *d_exp = source_digest(exp), want[800], *tags;
+	struct proc p;
+
+	/* Built from another commit. */
+	push_source(host, "other.tar", "refs/heads/develop", "pr-other");
+	run(&p, host, "promote", "refs/tags/v1.0.0", "pr-other", from_dev);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	snprintf(want, sizeof(want), "regpush: refused: %s/dev/pr-other@%s was built from revision "
+		 "89abcdef0123456789abcdef0123456789abcdef, not this release's commit " SHA40
+		 " (pass --allow-revision-mismatch to promote it anyway). Nothing was written.\n",
+		 host, d_other);
+	cr_expect_str_eq(p.err, want);
+	proc_free(&p);
+	tags = treg_tags(plain, "prod/pr-other");
+	cr_expect_str_eq(tags, "");
+	free(tags);
+	/* ... unless asked to. */
+	run(&p, host, "promote", "refs/tags/v1.0.0", "pr-other", allow);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	expect_tags_at(plain, "prod/pr-other", "v1.0.0 latest", d_other);
+	/* A release that would expire. */
+	push_source(host, "revexp.tar", "refs/heads/develop", "pr-exp");
+	run(&p, host, "promote", "refs/tags/v1.0.0", "pr-exp", from_dev);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	snprintf(want, sizeof(want), "regpush: refused: %s/dev/pr-exp@%s carries the label "
+		 "quay.expires-after, so the release would expire in production; rebuild it without "
+		 "that label. Nothing was written.\n", host, d_exp);
+	cr_expect_str_eq(p.err, want);
+	proc_free(&p);
+	/* To staging, the label does no harm. */
+	run(&p, host, "promote", "refs/tags/v1.0.0-rc.1", "pr-exp", from_dev);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	tags = treg_tags(plain, "prod/pr-exp");
+	cr_expect_str_eq(tags, "staging-latest staging-v1.0.0-rc.1");
+	free(tags);
+	/* Never from a pull request. */
+	run(&p, host, "promote", "refs/heads/develop", "pr-exp", from_dev_pr);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	cr_expect_str_eq(p.err, "regpush: refused: promote does not run on a pull_request event (a pull "
+			 "request may not publish images); nothing was written\n");
+	proc_free(&p);
+	/* Nothing there. */
+	run(&p, host, "promote", "refs/tags/v1.0.0", "pr-none", from_dev);
+	cr_expect_eq(p.status, 2, "%s", p.err);
+	snprintf(want, sizeof(want), "regpush: nothing to promote: %s/dev/pr-none:dev-0123456 does not exist\n", host);
+	cr_expect_str_eq(p.err, want);
+	proc_free(&p);
+	expect_dir_empty(tmpd);
+	free(other);
+	free(exp);
+	free(d_other);
+	free(d_exp);
+}
+
+/* A registry that will not mount: the copy reads with the source's
+ * account and writes with the destination's (skopeo, one auth file). */
+Test(promote, refused_mount_falls_back_to_a_copy, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *host = getenv("REGPUSH_TEST_FAULT");
+	struct treg plain = treg_plain();
+	const char *from[] = { "--from", "development", NULL };
+	char *src = archive("revmulti.tar"), *d = source_digest(src);
+	struct proc p;
+
+	push_source(host, "revmulti.tar", "refs/heads/develop", "f-nomount");
+	run(&p, host, "promote", "refs/tags/v1.0.0", "f-nomount", from);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	expect_tags_at(plain, "prod/f-nomount", "v1.0.0 v1.0 v1 latest", d);
+	cr_expect(strstr(p.err, "skopeo copy") != NULL, "%s", p.err);
+	proc_free(&p);
+	expect_dir_empty(tmpd);
+	free(src);
+	free(d);
+}
+
+Test(promote, dry_run_writes_nothing, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *host = getenv("REGPUSH_TEST_PLAIN");
+	struct treg plain = treg_plain();
+	const char *from[] = { "--from", "development", "--dry-run", NULL };
+	char *src = archive("rev.tar"), *d = source_digest(src), want[1200], *tags;
+	struct proc p;
+
+	push_source(host, "rev.tar", "refs/heads/develop", "pr-dry");
+	run(&p, host, "promote", "refs/tags/v1.0.0", "pr-dry", from);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	snprintf(want, sizeof(want), "dry run: nothing is written to any registry; a real run would do:\n"
+		 "  copy %s/dev/pr-dry@%s to %s/prod/pr-dry@%s (cross-repository mounts, then the "
+		 "manifests' exact bytes)\n  PUT %s/prod/pr-dry:v1.0.0 (%s)\n", host, d, host, d, host, d);
+	cr_expect_eq(strncmp(p.out, want, strlen(want)), 0, "%s\n---\n%s", p.out, want);
+	tags = treg_tags(plain, "prod/pr-dry");
+	cr_expect_str_eq(tags, "");
+	free(tags);
+	proc_free(&p);
+	free(src);
+	free(d);
+}
+
+/* mode: promote from inputs alone, as the runner starts the action: the
+ * outputs gain `source`. */
+Test(promote, as_the_runner_starts_the_action, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *host = getenv("REGPUSH_TEST_PLAIN");
+	char *src = archive("rev.tar"), *d = source_digest(src), *out, want[600];
+	char dev[300], prod[300], ins[300], tmpenv[600], e_out[700], outp[600];
+	const char *argv[] = { "regpush", NULL };
+	const char *envp[] = { "GITHUB_ACTIONS=true", "INPUT_MODE=promote", "INPUT_FROM=development",
+			       "INPUT_ALLOW-REVISION-MISMATCH=false", "GITHUB_REF=refs/tags/v4.0.0",
+			       "GITHUB_SHA=" SHA40, "GITHUB_EVENT_NAME=push", "GITHUB_REPOSITORY=acme/pr-action",
+			       dev, prod, ins, tmpenv, e_out, "HOME=/root",
+			       "INPUT_DEV-USERNAME=robot+dev", "INPUT_DEV-PASSWORD=dev-secret",
+			       "INPUT_RELEASE-USERNAME=robot+release", "INPUT_RELEASE-PASSWORD=rel-secret", NULL };
+	struct proc p;
+
+	push_source(host, "rev.tar", "refs/heads/develop", "pr-action");
+	snprintf(dev, sizeof(dev), "INPUT_DEV-REGISTRY=%s/dev", host);
+	snprintf(prod, sizeof(prod), "INPUT_PROD-REGISTRY=%s/prod", host);
+	snprintf(ins, sizeof(ins), "INPUT_INSECURE-REGISTRIES=%s", host);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(outp, sizeof(outp), "%s/output", dir);
+	snprintf(e_out, sizeof(e_out), "GITHUB_OUTPUT=%s", outp);
+	free(write_file(dir, "output", ""));
+	run_regpush(argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
+	out = read_all(outp);
+	snprintf(want, sizeof(want), "digest=%s\nversion=4.0.0\nsource=%s/dev/pr-action@%s\n", d, host, d);
+	cr_expect(strstr(out, want) != NULL, "%s", out);
+	cr_expect(strstr(p.out, "::add-mask::rel-secret\n") != NULL);
+	free(out);
+	proc_free(&p);
+	free(src);
+	free(d);
+}
