@@ -2,7 +2,8 @@
 # make bench: prints figures; never fails on a time.
 #   1. plan: 10,000 plans in one process, time per plan
 #   2. one whole `regpush plan` process: wall time (hyperfine) and peak RSS
-#   3. push (see bench/push.sh, when present)
+#   3. push (see bench/push.sh)
+#   4. promote (see bench/promote.sh)
 set -eu
 bin=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,3 +27,6 @@ grep -E "Maximum resident set size" "$b/plan-time.txt"
 
 echo "== push"
 bash "$root/tests/with-registries.sh" bash "$root/bench/push.sh" "$bin"
+
+echo "== promote"
+bash "$root/tests/with-registries.sh" bash "$root/bench/promote.sh" "$bin"

@@ -1,0 +1,55 @@
+#!/bin/bash
+# Promote benchmark (run through tests/with-registries.sh): a 60 MB and a
+# 300 MB image, each in a development repository, promoted to a fresh
+# production repository of the same registry through the proxy that adds
+# 20 ms of round-trip time:
+#   A. regpush promote --from development (mounts + manifest PUTs)
+#   B. skopeo copy --all --preserve-digests of the same digest, with the
+#      blob-location cache cleared (cold), as a copy-based promotion does
+# Median of N runs each; prints ratios. Never fails on a time.
+set -euo pipefail
+bin=$1
+runs=${BENCH_RUNS:-5}
+reg=$REGPUSH_TEST_SLOW
+direct=$REGPUSH_TEST_PLAIN
+work=$(mktemp -d /tmp/regpush-bench-promote.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+B=(buildah --root "$work/storage" --runroot "$work/run" --storage-driver vfs)
+sha=0123456789abcdef0123456789abcdef01234567
+forget() { rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb \
+  "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb"; }
+fresh() { od -An -N6 -tx1 /dev/urandom | tr -d ' \n'; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "registry: $reg (a proxy adding 20 ms of round-trip time), $runs runs each"
+
+for mb in 60 300; do
+  head -c $((mb * 1024 * 1024)) /dev/urandom >"$work/blob"
+  c=$("${B[@]}" from scratch)
+  "${B[@]}" copy "$c" "$work/blob" /blob >/dev/null
+  "${B[@]}" config --label "org.opencontainers.image.revision=$sha" "$c"
+  "${B[@]}" commit -q "$c" "localhost/bench:$mb" >/dev/null
+  "${B[@]}" push -q "localhost/bench:$mb" "oci-archive:$work/$mb.tar"
+  rm -f "$work/blob"
+  svc=p$mb$(fresh)
+  # The development image, pushed directly (not timed).
+  skopeo copy -q --dest-tls-verify=false "oci-archive:$work/$mb.tar" "docker://$direct/bdev/$svc:dev-0123456"
+  d=$(skopeo inspect --raw "oci-archive:$work/$mb.tar" | sha256sum | cut -d' ' -f1)
+  time_promote() {
+    local t0 t1 p; p=bprod$(fresh)
+    t0=$(date +%s.%N)
+    TMPDIR=$work "$bin" promote --from development --ref refs/tags/v1.0.0 --sha $sha --service "$svc" \
+      --dev-registry "$reg/bdev" --prod-registry "$reg/$p" --insecure-registry "$reg" >/dev/null 2>&1
+    t1=$(date +%s.%N); echo "$t1 - $t0" | bc
+  }
+  time_copy() {
+    local t0 t1 p; p=bcopy$(fresh); forget
+    t0=$(date +%s.%N)
+    skopeo copy -q --all --preserve-digests --src-tls-verify=false --dest-tls-verify=false \
+      "docker://$reg/bdev/$svc@sha256:$d" "docker://$reg/$p/$svc:v1.0.0" >/dev/null
+    t1=$(date +%s.%N); echo "$t1 - $t0" | bc
+  }
+  A=$(for _ in $(seq "$runs"); do time_promote; done | median)
+  C=$(for _ in $(seq "$runs"); do time_copy; done | median)
+  printf '%4d MB: regpush promote %6.2f s, skopeo copy (cold) %6.2f s: %.2fx\n' "$mb" "$A" "$C" \
+    "$(echo "$A / $C" | bc -l)"
+done
