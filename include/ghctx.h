@@ -21,6 +21,7 @@ struct rp_opts {
 	/* Environment only. */
 	const char *event_path, *repository, *server_url, *workflow_ref;
 	char **insecure;  /* owned vector of hosts; NULL when none */
+	char **repositories; /* prune --repository (owned vector); NULL when none */
 	int dry_run;      /* -1 until resolved */
 	int allow_revision_mismatch; /* promote; -1 until resolved */
 	int json;

@@ -400,5 +400,7 @@ ghctx_opts_free(struct rp_opts *o)
 	if (o == NULL)
 		return;
 	rp_strv_free(o->insecure);
+	rp_strv_free(o->repositories);
 	o->insecure = NULL;
+	o->repositories = NULL;
 }

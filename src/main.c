@@ -14,6 +14,7 @@
 #include "ghctx.h"
 #include "run.h"
 #include "promote.h"
+#include "prune.h"
 #include "push.h"
 #include "sig.h"
 
@@ -31,7 +32,7 @@ static const char usage_main[] =
 "  plan      print the environment, repository and tags; write nothing\n"
 "  push      push --source to every tag of the plan\n"
 "  promote   copy a tested image (--from) to the plan's tags, by digest\n"
-"  prune     delete expired tags (not yet available)\n"
+"  prune     delete tags past the policy's retention, never a needed image\n"
 "  policy    print the effective policy as YAML\n"
 "  version   print the version\n"
 "\n"
@@ -96,11 +97,27 @@ static const char usage_promote[] =
 "development registry, staging for the production one), the destination\n"
 "written with the plan's.\n\n";
 
+static const char usage_prune[] =
+"usage: regpush prune [OPTIONS]\n"
+"\n"
+"Deletes the tags of the service's development and production\n"
+"repositories that are past the policy's retention (dev-<hex> and\n"
+"feature-* 30 days, test-* 14, staging-v* 90); never latest, dev-latest,\n"
+"staging-latest, a v* release or a tag matching no pattern, and never an\n"
+"image that a kept tag or a kept index still needs.\n"
+"\n"
+"  --repository HOST/PATH  prune this repository instead (repeatable)\n"
+"  --now TIME             measure ages against this RFC 3339 time\n"
+"  --dry-run              print the table; delete nothing\n"
+"  --insecure-registry HOST[:PORT]  plain HTTP / no TLS verification\n"
+"Accounts: dev for the development registry, release for the production\n"
+"one, else the auth files.\n\n";
+
 enum {
 	OPT_REF = 256, OPT_SHA, OPT_EVENT, OPT_SERVICE, OPT_SOURCE, OPT_ENGINE,
 	OPT_POLICY, OPT_DEV_REGISTRY, OPT_PROD_REGISTRY, OPT_INSECURE,
 	OPT_TEST_NAME, OPT_FROM, OPT_DRY_RUN, OPT_NOW, OPT_JSON, OPT_AUTHFILE,
-	OPT_CERT_DIR, OPT_HELP, OPT_ALLOW_MISMATCH,
+	OPT_CERT_DIR, OPT_HELP, OPT_ALLOW_MISMATCH, OPT_REPOSITORY,
 };
 
 static const struct option longopts[] = {
@@ -123,6 +140,7 @@ static const struct option longopts[] = {
 	{ "cert-dir", required_argument, NULL, OPT_CERT_DIR },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "allow-revision-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH },
+	{ "repository", required_argument, NULL, OPT_REPOSITORY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -144,6 +162,8 @@ print_help(const char *cmd)
 		printf("%s%s", usage_plan, usage_context);
 	else if (strcmp(cmd, "promote") == 0)
 		printf("%s%s", usage_promote, usage_context);
+	else if (strcmp(cmd, "prune") == 0)
+		printf("%s%s", usage_prune, usage_context);
 	else
 		printf("usage: regpush %s [OPTIONS]\n\n%s", cmd, usage_context);
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
@@ -179,6 +199,16 @@ parse_flags(int argc, char **argv, const char *cmd, struct rp_opts *o,
 		case OPT_FROM: o->from = optarg; break;
 		case OPT_DRY_RUN: o->dry_run = 1; break;
 		case OPT_ALLOW_MISMATCH: o->allow_revision_mismatch = 1; break;
+		case OPT_REPOSITORY:
+			if (rp_strv_len(o->repositories) >= 64) {
+				fprintf(stderr, "regpush: at most 64 --repository\n");
+				return RP_EINPUT;
+			}
+			if (rp_strv_push(&o->repositories, optarg) != 0) {
+				fprintf(stderr, "regpush: out of memory\n");
+				return RP_EREGISTRY;
+			}
+			break;
 		case OPT_NOW: o->now = optarg; break;
 		case OPT_JSON: o->json = 1; break;
 		case OPT_AUTHFILE: o->authfile = optarg; break;
@@ -266,6 +296,8 @@ main(int argc, char **argv)
 		st = push_run(&o, &err);
 	else if (strcmp(cmd, "promote") == 0)
 		st = promote_run(&o, &err);
+	else if (strcmp(cmd, "prune") == 0)
+		st = prune_run(&o, &err);
 	else if (strcmp(cmd, "policy") == 0)
 		st = run_policy(&o, &err);
 	else

@@ -95,6 +95,12 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
     --dev-registry "$r/vgd" --prod-registry "$r/vgp" --insecure-registry "$r" --json
   vgp 3 "$bin" promote --from development --ref refs/tags/v1.0.0 --sha $sha --service pmo \
     --dev-registry "$r/vgd" --prod-registry "$r/vgp" --insecure-registry "$r"
-  echo "valgrind: no leaks or errors on the push and promote paths"
+  # prune: dry run, then real (untag, delete by digest, keep).
+  skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/one.tar" "docker://$r/vgpr/x:dev-1111111"
+  skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/one.tar" "docker://$r/vgpr/x:dev-latest"
+  skopeo copy -q --all --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/multi.tar" "docker://$r/vgpr/x:test-m"
+  vgp 0 "$bin" prune --repository "$r/vgpr/x" --now 2035-01-01T00:00:00Z --insecure-registry "$r" --dry-run
+  vgp 0 "$bin" prune --repository "$r/vgpr/x" --now 2035-01-01T00:00:00Z --insecure-registry "$r" --json
+  echo "valgrind: no leaks or errors on the push, promote and prune paths"
 fi
 echo "valgrind: no leaks or errors on the plan paths"

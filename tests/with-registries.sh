@@ -167,7 +167,14 @@ mk revarm arm64 "rev image (arm64)" "$rev=$sha40"
 mk revexp amd64 "rev image that expires" "$rev=$sha40" "quay.expires-after=30d"
 mk other amd64 "another commit" "$rev=89abcdef0123456789abcdef0123456789abcdef"
 mk rc9 amd64 "rc.9" "$rev=$sha40"
-for t in rev revexp other rc9; do
+# A reproducible build: created is the epoch (prune: age unknown, kept).
+c=$("${B[@]}" from scratch)
+printf 'epoch\n' >"$root/content"
+"${B[@]}" copy "$c" "$root/content" /content.txt >/dev/null
+"${B[@]}" config --arch amd64 --os linux "$c"
+"${B[@]}" commit -q --timestamp 0 "$c" localhost/regpush-test:epoch >/dev/null
+"${B[@]}" rm "$c" >/dev/null
+for t in rev revexp other rc9 epoch; do
   "${B[@]}" push -q "localhost/regpush-test:$t" "oci-archive:$img/$t.tar:$t"
 done
 "${B[@]}" manifest create regpush-revmulti >/dev/null

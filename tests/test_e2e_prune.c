@@ -1,0 +1,228 @@
+/*
+ * End to end: regpush prune against the real registry, with --now in the
+ * future so the test images (built minutes ago) are old enough.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+#include "prune.h"
+#include "policy.h"
+#include "testreg.h"
+
+static char *dir, *tmpd;
+
+static void
+setup(void)
+{
+	dir = tmpdir_new();
+	cr_assert(asprintf(&tmpd, "%s/tmp", dir) > 0);
+	cr_assert_eq(mkdir(tmpd, 0700), 0);
+}
+
+static void
+teardown(void)
+{
+	rm_rf(dir);
+	free(dir);
+	free(tmpd);
+}
+
+Test(prune, classes)
+{
+	static const struct { const char *tag; int cls; } rows[] = {
+		{ "dev-0123abc", RP_ENV_DEVELOPMENT }, { "dev-0123ABC", -1 }, { "dev-latest", RP_ENV_PRODUCTION },
+		{ "dev-", -1 }, { "dev-xyz", -1 }, { "feature-login", RP_ENV_DEVELOPMENT },
+		{ "test-pr-5", RP_ENV_TEST }, { "test-", -1 }, { "staging-v1.2.3-rc.1", RP_ENV_STAGING },
+		{ "staging-latest", RP_ENV_PRODUCTION }, { "latest", RP_ENV_PRODUCTION },
+		{ "v1.2.3", RP_ENV_PRODUCTION }, { "v1", RP_ENV_PRODUCTION }, { "vnext", -1 },
+		{ "nightly", -1 }, { "stable", -1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect_eq(prune_class(rows[i].tag), rows[i].cls, "%s", rows[i].tag);
+}
+
+/* Copies src (a transport reference) to repo:tag in the plain registry. */
+static void
+tag_image(const char *src, const char *repo, const char *tag)
+{
+	char dst[400];
+	const char *argv[] = { "skopeo", "copy", "-q", "--all", "--preserve-digests",
+			       "--src-tls-verify=false", "--dest-tls-verify=false", src, dst, NULL };
+	const char *envp[] = { "HOME=/root", NULL };
+	struct proc p;
+
+	snprintf(dst, sizeof(dst), "docker://%s/%s:%s", getenv("REGPUSH_TEST_PLAIN"), repo, tag);
+	run_prog("skopeo", argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s: %s", dst, p.err);
+	proc_free(&p);
+}
+
+static char *
+archive(const char *name)
+{
+	char *s;
+
+	cr_assert(asprintf(&s, "oci-archive:%s/%s", getenv("REGPUSH_TEST_IMAGES"), name) > 0);
+	return s;
+}
+
+static void
+prune(struct proc *p, const char *repo, const char *now, int dry)
+{
+	char r[400], tmpenv[600];
+	const char *argv[] = { "regpush", "prune", "--json", "--repository", r, "--now", now,
+			       "--insecure-registry", getenv("REGPUSH_TEST_PLAIN"), dry ? "--dry-run" : NULL, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", NULL };
+
+	snprintf(r, sizeof(r), "%s/%s", getenv("REGPUSH_TEST_PLAIN"), repo);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	run_regpush(argv, envp, p);
+}
+
+/* "tag:action" for every row, sorted by the registry's order. */
+static char *
+actions(const char *out)
+{
+	json_t *j = json_loads(out, 0, NULL), *t;
+	size_t i;
+	char *s = strdup(""), *n;
+
+	cr_assert_not_null(j, "%s", out);
+	json_array_foreach(json_object_get(j, "tags"), i, t) {
+		cr_assert(asprintf(&n, "%s%s%s:%s", s, *s ? " " : "",
+				   json_string_value(json_object_get(t, "tag")),
+				   json_string_value(json_object_get(t, "action"))) > 0);
+		free(s);
+		s = n;
+	}
+	json_decref(j);
+	return s;
+}
+
+/*
+ * A development repository: an expired dev tag whose image a tag of no
+ * pattern still uses (untagged only), an expired feature tag sharing
+ * dev-latest's image (untagged only), an expired test tag alone on its
+ * image (deleted with the image), and an image built with created = 0
+ * (age unknown, kept). The dry run shows exactly what the real run does.
+ */
+Test(prune, development_repository, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *two = archive("two.tar"), *ep = archive("epoch.tar");
+	char *multi = archive("multi.tar");
+	char *d1 = source_digest(one), *d2 = source_digest(two), *dm = source_digest(multi);
+	char *dry, *real, *tags, d[80];
+	const char *want = "dev-1111111:delete dev-2222222:delete dev-latest:keep feature-x:delete "
+			   "test-epoch:keep test-multi:delete weird:keep";
+	struct proc p;
+
+	tag_image(one, "pr/dev", "dev-1111111");
+	tag_image(one, "pr/dev", "weird");
+	tag_image(two, "pr/dev", "feature-x");
+	tag_image(two, "pr/dev", "dev-latest");
+	tag_image(multi, "pr/dev", "test-multi");
+	tag_image(multi, "pr/dev", "dev-2222222");
+	tag_image(ep, "pr/dev", "test-epoch");
+	/* Within retention (or created after --now: age 0), nothing goes. */
+	prune(&p, "pr/dev", "2026-12-01T00:00:00Z", 0);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	dry = actions(p.out);
+	cr_expect_str_eq(dry, "dev-1111111:keep dev-2222222:keep dev-latest:keep feature-x:keep "
+			 "test-epoch:keep test-multi:keep weird:keep");
+	free(dry);
+	proc_free(&p);
+	prune(&p, "pr/dev", "2035-01-01T00:00:00Z", 1);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	dry = actions(p.out);
+	cr_expect_str_eq(dry, want);
+	proc_free(&p);
+	tags = treg_tags(plain, "pr/dev");
+	cr_expect_str_eq(tags, "dev-1111111 dev-2222222 dev-latest feature-x test-epoch test-multi weird",
+			 "the dry run deleted nothing");
+	free(tags);
+	prune(&p, "pr/dev", "2035-01-01T00:00:00Z", 0);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	real = actions(p.out);
+	cr_expect_str_eq(real, dry, "the real run does what the dry run showed");
+	proc_free(&p);
+	tags = treg_tags(plain, "pr/dev");
+	cr_expect_str_eq(tags, "dev-latest test-epoch weird");
+	free(tags);
+	expect_tags_at(plain, "pr/dev", "weird", d1);
+	expect_tags_at(plain, "pr/dev", "dev-latest", d2);
+	/* The index whose tags all expired is gone, children and all. */
+	cr_expect_eq(treg_manifest(plain, "pr/dev", dm, NULL, d), 404);
+	/* A rerun finds nothing more to do. */
+	prune(&p, "pr/dev", "2035-01-01T00:00:00Z", 0);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	real = (free(real), actions(p.out));
+	cr_expect_str_eq(real, "dev-latest:keep test-epoch:keep weird:keep");
+	proc_free(&p);
+	free(dry);
+	free(real);
+	free(one);
+	free(two);
+	free(ep);
+	free(multi);
+	free(d1);
+	free(d2);
+	free(dm);
+	expect_dir_empty(tmpd);
+}
+
+/*
+ * A production repository after 120 days: the candidate that became the
+ * release goes, the release on the same image stays and resolves; a
+ * candidate tagged on a child of a kept release index goes without
+ * touching the child.
+ */
+Test(prune, production_repository_keeps_releases_and_index_children, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *multi = archive("multi.tar");
+	char *d1 = source_digest(one), *dm = source_digest(multi), *body, d[80], child[200], *tags;
+	json_t *idx;
+	struct proc p;
+
+	tag_image(one, "pr/prod", "staging-v1.1.0-rc.1");
+	tag_image(one, "pr/prod", "v1.1.0");
+	tag_image(multi, "pr/prod", "v2.0.0");
+	cr_assert_eq(treg_manifest(plain, "pr/prod", "v2.0.0", &body, d), 200);
+	idx = json_loads(body, 0, NULL);
+	snprintf(child, sizeof(child), "docker://%s/pr/prod@%s", plain.host,
+		 json_string_value(json_object_get(json_array_get(json_object_get(idx, "manifests"), 0), "digest")));
+	tag_image(child, "pr/prod", "staging-v2.0.0-rc.1");
+	prune(&p, "pr/prod", "2035-01-01T00:00:00Z", 0);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	tags = actions(p.out);
+	cr_expect_str_eq(tags, "staging-v1.1.0-rc.1:delete staging-v2.0.0-rc.1:delete v1.1.0:keep v2.0.0:keep");
+	free(tags);
+	proc_free(&p);
+	tags = treg_tags(plain, "pr/prod");
+	cr_expect_str_eq(tags, "v1.1.0 v2.0.0");
+	free(tags);
+	expect_tags_at(plain, "pr/prod", "v1.1.0", d1);
+	expect_tags_at(plain, "pr/prod", "v2.0.0", dm);
+	/* The release index still has every child. */
+	json_t *m;
+	size_t i;
+	json_array_foreach(json_object_get(idx, "manifests"), i, m) {
+		cr_expect_eq(treg_manifest(plain, "pr/prod", json_string_value(json_object_get(m, "digest")),
+					   NULL, d), 200, "child %zu", i);
+	}
+	json_decref(idx);
+	free(body);
+	free(one);
+	free(multi);
+	free(d1);
+	free(dm);
+}
