@@ -73,6 +73,23 @@ rp_status reg_manifest_get(struct reg_client *c, const char *repo,
 			   const char *ref, struct reg_manifest *m,
 			   struct rp_err *err);
 
+/* GET several manifests at once (8 connections), each checked as
+ * reg_manifest_get checks it; ms[i] for refs[i]. On error none is kept. */
+rp_status reg_manifest_get_many(struct reg_client *c, const char *repo,
+				char *const *refs, size_t n, struct reg_manifest *ms,
+				struct rp_err *err);
+
+/* GET several small blobs at once, each checked against its digest;
+ * out[i] (caller frees) and lens[i] for digests[i]. */
+rp_status reg_blob_get_many(struct reg_client *c, const char *repo,
+			    char *const *digests, size_t n, size_t max, char **out,
+			    size_t *lens, struct rp_err *err);
+
+/* DELETE several manifests at once; a reference already gone counts as
+ * deleted. Returns how many failed; errors[i] (caller frees) says why. */
+size_t reg_manifest_delete_many(struct reg_client *c, const char *repo,
+				char *const *refs, size_t n, char **errors);
+
 /* PUT the bytes under ref with Content-Type media_type. The digest the
  * registry reports must equal m->digest. */
 rp_status reg_manifest_put(struct reg_client *c, const char *repo,

@@ -85,97 +85,180 @@ prune_class(const char *tag)
 	return -1;
 }
 
-/* The config digest of an image manifest, or of an index's first
- * platform (fetched). *out is owned by the caller. */
-static rp_status
-config_of(struct repo *r, const char *digest, char **out, struct rp_err *err)
+/* A vector of distinct strings (a json object keeps them unique). */
+struct strset {
+	json_t *seen;
+	char **v;
+	size_t n;
+};
+
+static int
+set_add(struct strset *s, const char *x)
 {
-	struct reg_manifest m, child;
-	json_t *j, *first;
-	const char *cd;
+	char **nv;
+
+	if (s->seen == NULL && (s->seen = json_object()) == NULL)
+		return -1;
+	if (json_object_get(s->seen, x) != NULL)
+		return 0;
+	if ((nv = realloc(s->v, (s->n + 2) * sizeof(*nv))) == NULL)
+		return -1;
+	s->v = nv;
+	if ((s->v[s->n] = rp_strdup(x)) == NULL || json_object_set_new(s->seen, x, json_true()) != 0)
+		return -1;
+	s->v[++s->n] = NULL;
+	return 0;
+}
+
+static void
+set_free(struct strset *s)
+{
+	rp_strv_free(s->v);
+	json_decref(s->seen);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The manifests of `digests`, each as parsed JSON in out (a json object
+ * keyed by digest). Fetched concurrently. */
+static rp_status
+fetch_manifests(struct repo *r, const struct strset *digests, json_t *out, struct rp_err *err)
+{
+	struct reg_manifest *ms;
+	size_t i;
 	rp_status st;
 
-	*out = NULL;
-	memset(&child, 0, sizeof(child));
-	if ((st = reg_manifest_get(r->reg, r->path, digest, &m, err)) != RP_OK)
-		return st;
-	j = json_loadb(m.bytes, m.len, 0, NULL);
-	first = json_array_get(json_object_get(j, "manifests"), 0);
-	if (first != NULL) {
-		char d[RP_DIGEST_MAX];
-		snprintf(d, sizeof(d), "%s", json_string_value(json_object_get(first, "digest")) != NULL ?
-			 json_string_value(json_object_get(first, "digest")) : "");
-		json_decref(j);
-		j = NULL;
-		if (imgref_digest_valid(d) &&
-		    (st = reg_manifest_get(r->reg, r->path, d, &child, err)) == RP_OK)
-			j = json_loadb(child.bytes, child.len, 0, NULL);
+	if (digests->n == 0)
+		return RP_OK;
+	if ((ms = calloc(digests->n, sizeof(*ms))) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	st = reg_manifest_get_many(r->reg, r->path, digests->v, digests->n, ms, err);
+	for (i = 0; i < digests->n && st == RP_OK; i++) {
+		json_t *j = json_loadb(ms[i].bytes, ms[i].len, 0, NULL);
+		if (json_object_set_new(out, digests->v[i], j != NULL ? j : json_object()) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 	}
-	cd = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
-	if (st == RP_OK && cd != NULL && imgref_digest_valid(cd) && (*out = rp_strdup(cd)) == NULL)
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-	json_decref(j);
-	reg_manifest_free(&m);
-	reg_manifest_free(&child);
+	for (i = 0; i < digests->n; i++)
+		reg_manifest_free(&ms[i]);
+	free(ms);
 	return st;
 }
 
-/* Age in days of the image at digest, or -1 when it cannot be known. */
+/*
+ * The age in days of each image in `cands` (json object digest -> age,
+ * -1 when it cannot be known): its config's created; an index's first
+ * platform's. Three concurrent rounds whatever the number of images:
+ * the manifests, the first children of indexes, the configs.
+ */
 static rp_status
-age_of(struct repo *r, const char *digest, time_t now, long *age, struct rp_err *err)
+measure_ages(struct repo *r, const struct strset *cands, time_t now, json_t *ages,
+	     struct rp_err *err)
 {
-	char *cd = NULL, *text = NULL;
-	size_t len;
-	json_t *j = NULL;
-	const char *created;
-	time_t t;
+	json_t *mans = json_object(), *kids = json_object(), *created = json_object();
+	struct strset kidset = { 0 }, cfgset = { 0 };
+	char **blobs = NULL;
+	size_t *lens = NULL, i;
 	rp_status st;
 
-	*age = -1;
-	if ((st = config_of(r, digest, &cd, err)) != RP_OK || cd == NULL)
+	if (mans == NULL || kids == NULL || created == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
-	if ((st = reg_blob_get(r->reg, r->path, cd, CONFIG_MAX, &text, &len, err)) != RP_OK)
+	}
+	if ((st = fetch_manifests(r, cands, mans, err)) != RP_OK)
 		goto out;
-	j = json_loadb(text, len, 0, NULL);
-	created = json_string_value(json_object_get(j, "created"));
-	if (created != NULL && ghctx_parse_time(created, &t) == 0 && (long)t >= Y2000)
-		*age = t >= now ? 0 : (long)((now - t) / 86400);
+	for (i = 0; i < cands->n && st == RP_OK; i++) {
+		json_t *m = json_object_get(mans, cands->v[i]);
+		const char *k = json_string_value(json_object_get(
+		    json_array_get(json_object_get(m, "manifests"), 0), "digest"));
+		if (k != NULL && imgref_digest_valid(k) && set_add(&kidset, k) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	if (st != RP_OK || (st = fetch_manifests(r, &kidset, kids, err)) != RP_OK)
+		goto out;
+	/* The config of each candidate (through its first child). */
+	for (i = 0; i < cands->n && st == RP_OK; i++) {
+		json_t *m = json_object_get(mans, cands->v[i]);
+		const char *k = json_string_value(json_object_get(
+		    json_array_get(json_object_get(m, "manifests"), 0), "digest"));
+		const char *cd;
+		if (k != NULL)
+			m = json_object_get(kids, k);
+		cd = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
+		if (cd != NULL && imgref_digest_valid(cd) && set_add(&cfgset, cd) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		if (json_object_set_new(ages, cands->v[i], json_string(cd != NULL ? cd : "")) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	if (st != RP_OK)
+		goto out;
+	if (cfgset.n > 0 && ((blobs = calloc(cfgset.n, sizeof(*blobs))) == NULL ||
+			     (lens = calloc(cfgset.n, sizeof(*lens))) == NULL)) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (cfgset.n > 0 &&
+	    (st = reg_blob_get_many(r->reg, r->path, cfgset.v, cfgset.n, CONFIG_MAX, blobs, lens, err)) != RP_OK)
+		goto out;
+	for (i = 0; i < cfgset.n; i++) {
+		json_t *c = json_loadb(blobs[i], lens[i], 0, NULL);
+		const char *t = json_string_value(json_object_get(c, "created"));
+		time_t when;
+		long age = -1;
+		if (t != NULL && ghctx_parse_time(t, &when) == 0 && (long)when >= Y2000)
+			age = when >= now ? 0 : (long)((now - when) / 86400);
+		json_object_set_new(created, cfgset.v[i], json_integer(age));
+		json_decref(c);
+	}
+	/* ages: digest -> config digest, now -> age. */
+	for (i = 0; i < cands->n; i++) {
+		json_t *a = json_object_get(created, json_string_value(json_object_get(ages, cands->v[i])));
+		json_object_set_new(ages, cands->v[i], json_integer(a != NULL ? json_integer_value(a) : -1));
+	}
 out:
-	json_decref(j);
-	free(text);
-	free(cd);
+	for (i = 0; blobs != NULL && i < cfgset.n; i++)
+		free(blobs[i]);
+	free(blobs);
+	free(lens);
+	set_free(&kidset);
+	set_free(&cfgset);
+	json_decref(mans);
+	json_decref(kids);
+	json_decref(created);
 	return st;
 }
 
-/* The children of every kept index are protected too. */
+/* Every digest a kept tag needs: its own, and its children when it is an
+ * index (kept: digest -> the kept tag's name). */
 static rp_status
-protect_children(struct repo *r, json_t *kept, struct rp_err *err)
+protect(struct repo *r, json_t *kept, struct rp_err *err)
 {
-	json_t *seen = json_object(), *m;
-	struct reg_manifest man;
+	struct strset keep = { 0 };
+	json_t *mans = json_object(), *m;
 	size_t i, k;
 	rp_status st = RP_OK;
 
-	if (seen == NULL)
+	if (mans == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	for (i = 0; i < r->n && st == RP_OK; i++) {
-		json_t *j;
-		if (r->rows[i].act != KEEP || r->rows[i].digest[0] == '\0' ||
-		    json_object_get(seen, r->rows[i].digest) != NULL)
+		const struct row *w = &r->rows[i];
+		if (w->act != KEEP || w->digest[0] == '\0' || json_object_get(kept, w->digest) != NULL)
 			continue;
-		json_object_set_new(seen, r->rows[i].digest, json_true());
-		if ((st = reg_manifest_get(r->reg, r->path, r->rows[i].digest, &man, err)) != RP_OK)
-			break;
-		j = json_loadb(man.bytes, man.len, 0, NULL);
-		json_array_foreach(json_object_get(j, "manifests"), k, m) {
+		if (json_object_set_new(kept, w->digest, json_string(w->tag)) != 0 ||
+		    set_add(&keep, w->digest) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	if (st == RP_OK)
+		st = fetch_manifests(r, &keep, mans, err);
+	for (i = 0; i < keep.n && st == RP_OK; i++) {
+		const char *by = json_string_value(json_object_get(kept, keep.v[i]));
+		json_array_foreach(json_object_get(json_object_get(mans, keep.v[i]), "manifests"), k, m) {
 			const char *d = json_string_value(json_object_get(m, "digest"));
-			if (d != NULL && json_object_set_new(kept, d, json_string(r->rows[i].tag)) != 0)
+			if (d != NULL && json_object_get(kept, d) == NULL &&
+			    json_object_set_new(kept, d, json_string(by)) != 0)
 				st = rp_fail(err, RP_ENOMEM, "out of memory");
 		}
-		json_decref(j);
-		reg_manifest_free(&man);
 	}
-	json_decref(seen);
+	set_free(&keep);
+	json_decref(mans);
 	return st;
 }
 
@@ -189,10 +272,12 @@ cmp_str(const void *a, const void *b)
 static rp_status
 decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err *err)
 {
-	char **tags = NULL, **names = NULL;
+	char **tags = NULL;
 	char (*d)[RP_DIGEST_MAX] = NULL;
 	json_t *kept = json_object(), *ages = json_object();
+	struct strset cands = { 0 };
 	size_t i, k, n;
+	int *cls = NULL;
 	rp_status st;
 
 	if (kept == NULL || ages == NULL) {
@@ -204,62 +289,48 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 	n = rp_strv_len(tags);
 	/* The table in tag order, whatever order the registry lists. */
 	qsort(tags, n, sizeof(*tags), cmp_str);
-	if ((r->rows = calloc(n + 1, sizeof(*r->rows))) == NULL || (d = calloc(n + 1, sizeof(*d))) == NULL) {
+	if ((r->rows = calloc(n + 1, sizeof(*r->rows))) == NULL ||
+	    (d = calloc(n + 1, sizeof(*d))) == NULL || (cls = calloc(n + 1, sizeof(*cls))) == NULL) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	names = tags;
-	if (n > 0 && (st = reg_manifest_head_many(r->reg, r->path, names, n, d, err)) != RP_OK)
+	if (n > 0 && (st = reg_manifest_head_many(r->reg, r->path, tags, n, d, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct row *w = &r->rows[r->n++];
-		int cls = prune_class(tags[i]);
 		w->tag = tags[i];
 		tags[i] = NULL;
 		memcpy(w->digest, d[i], sizeof(w->digest));
 		w->age = -1;
-		if (w->digest[0] == '\0') {
+		cls[i] = prune_class(w->tag);
+		if (w->digest[0] == '\0')
 			w->reason = "gone (deleted meanwhile)";
-			continue;
-		}
-		if (cls < 0) {
+		else if (cls[i] < 0)
 			w->reason = "matches no pattern";
-			continue;
-		}
-		if (cls == RP_ENV_PRODUCTION || pol->retention[cls] < 0) {
+		else if (cls[i] == RP_ENV_PRODUCTION || pol->retention[cls[i]] < 0)
 			w->reason = "never pruned";
+		else if (set_add(&cands, w->digest) != 0) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if ((st = measure_ages(r, &cands, now, ages, err)) != RP_OK)
+		goto out;
+	for (i = 0; i < r->n; i++) {
+		struct row *w = &r->rows[i];
+		if (w->reason != NULL)
 			continue;
-		}
-		/* One measurement per image. */
-		json_t *a = json_object_get(ages, w->digest);
-		if (a != NULL) {
-			w->age = (long)json_integer_value(a);
-		} else {
-			if ((st = age_of(r, w->digest, now, &w->age, err)) != RP_OK)
-				goto out;
-			if (json_object_set_new(ages, w->digest, json_integer(w->age)) != 0) {
-				st = rp_fail(err, RP_ENOMEM, "out of memory");
-				goto out;
-			}
-		}
+		w->age = (long)json_integer_value(json_object_get(ages, w->digest));
 		if (w->age < 0)
 			w->reason = "age unknown (no created time, or before 2000)";
-		else if ((int64_t)w->age * 86400 <= pol->retention[cls])
+		else if ((int64_t)w->age * 86400 <= pol->retention[cls[i]])
 			w->reason = "within retention";
 		else {
 			w->act = DELETE_DIGEST;
 			w->reason = "expired";
 		}
 	}
-	/* What the kept tags need. */
-	for (i = 0; i < r->n; i++)
-		if (r->rows[i].act == KEEP && r->rows[i].digest[0] != '\0' &&
-		    json_object_get(kept, r->rows[i].digest) == NULL &&
-		    json_object_set_new(kept, r->rows[i].digest, json_string(r->rows[i].tag)) != 0) {
-			st = rp_fail(err, RP_ENOMEM, "out of memory");
-			goto out;
-		}
-	if ((st = protect_children(r, kept, err)) != RP_OK)
+	if ((st = protect(r, kept, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < r->n; i++) {
 		struct row *w = &r->rows[i];
@@ -269,59 +340,80 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 		if ((by = json_string_value(json_object_get(kept, w->digest))) != NULL) {
 			w->act = UNTAG;
 			w->reason = "expired; the image stays, kept by";
-			if ((w->detail = rp_strdup(by)) == NULL) {
-				st = rp_fail(err, RP_ENOMEM, "out of memory");
-				goto out;
-			}
-			continue;
-		}
-		/* The first row of a digest deletes it; the others ride along. */
-		for (k = 0; k < i; k++)
-			if (r->rows[k].act == DELETE_DIGEST && strcmp(r->rows[k].digest, w->digest) == 0)
-				break;
-		if (k < i) {
+		} else {
+			/* The first row of a digest deletes it; the others go with it. */
+			for (k = 0; k < i; k++)
+				if (r->rows[k].act == DELETE_DIGEST && strcmp(r->rows[k].digest, w->digest) == 0)
+					break;
+			if (k == i)
+				continue;
 			w->act = WITH_DIGEST;
 			w->reason = "expired; deleted with the image of";
-			if ((w->detail = rp_strdup(r->rows[k].tag)) == NULL) {
-				st = rp_fail(err, RP_ENOMEM, "out of memory");
-				goto out;
-			}
+			by = r->rows[k].tag;
+		}
+		if ((w->detail = rp_strdup(by)) == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
 		}
 	}
 out:
 	rp_strv_free(tags);
+	set_free(&cands);
 	free(d);
+	free(cls);
 	json_decref(kept);
 	json_decref(ages);
 	return st;
 }
 
-/* Carries out one repository's deletions; a failure is recorded on its
- * row (and on the rows deleted with it) and the rest go on. */
+/* Carries out one repository's deletions: the images whose tags all
+ * expired, concurrently; then the tags that go alone. A failure is
+ * recorded on its row (and on the rows deleted with it) and the rest go
+ * on. Returns 1 when anything failed. */
 static int
 execute(struct repo *r)
 {
-	size_t i, k;
+	char **refs = calloc(r->n + 1, sizeof(*refs)), **errs = calloc(r->n + 1, sizeof(*errs));
+	size_t *which = calloc(r->n + 1, sizeof(*which));
+	size_t i, k, nd = 0;
 	int failed = 0;
 
-	for (i = 0; i < r->n; i++) {
-		struct row *w = &r->rows[i];
-		struct rp_err e = { RP_OK, "" };
-		rp_status st;
-		if (w->act == UNTAG)
-			st = reg_untag(r->reg, r->path, w->tag, &e);
-		else if (w->act == DELETE_DIGEST)
-			st = reg_manifest_delete(r->reg, r->path, w->digest, &e);
-		else
-			continue;
-		if (st == RP_OK)
-			continue;
-		failed = 1;
-		w->error = rp_strdup(e.msg);
-		for (k = i + 1; w->act == DELETE_DIGEST && k < r->n; k++)
-			if (r->rows[k].act == WITH_DIGEST && strcmp(r->rows[k].digest, w->digest) == 0)
-				r->rows[k].error = rp_strdup(e.msg);
+	if (refs == NULL || errs == NULL || which == NULL) {
+		for (i = 0; i < r->n; i++)
+			if (r->rows[i].act != KEEP)
+				r->rows[i].error = rp_strdup("out of memory");
+		free(refs);
+		free(errs);
+		free(which);
+		return 1;
 	}
+	for (i = 0; i < r->n; i++)
+		if (r->rows[i].act == DELETE_DIGEST) {
+			which[nd] = i;
+			refs[nd++] = r->rows[i].digest;
+		}
+	if (nd > 0 && reg_manifest_delete_many(r->reg, r->path, refs, nd, errs) > 0) {
+		failed = 1;
+		for (i = 0; i < nd; i++) {
+			if (errs[i] == NULL)
+				continue;
+			r->rows[which[i]].error = errs[i];
+			for (k = 0; k < r->n; k++)
+				if (r->rows[k].act == WITH_DIGEST &&
+				    strcmp(r->rows[k].digest, r->rows[which[i]].digest) == 0)
+					r->rows[k].error = rp_strdup(errs[i]);
+		}
+	}
+	for (i = 0; i < r->n; i++) {
+		struct rp_err e = { RP_OK, "" };
+		if (r->rows[i].act == UNTAG && reg_untag(r->reg, r->path, r->rows[i].tag, &e) != RP_OK) {
+			failed = 1;
+			r->rows[i].error = rp_strdup(e.msg);
+		}
+	}
+	free(refs);
+	free(errs);
+	free(which);
 	return failed;
 }
 

@@ -199,7 +199,7 @@ rp_status reg_call(struct reg_client *c, const char *method, const char *repo,
 /* The same method on n references of repo at once (see reg_request.c);
  * rs[i] gets each final answer; `ok` says which need no redo. */
 rp_status reg_batch(struct reg_client *c, const char *method, const char *repo,
-		    char *const *refs, size_t n, const char *scope, const char *accept,
+		    const char *kind /* "manifests" or "blobs" */, char *const *refs, size_t n, const char *scope, const char *accept,
 		    const char *ctype, const void *body, size_t len, size_t max,
 		    struct resp *rs, int (*ok)(long), struct rp_err *err);
 int reg_head_ok(long status);

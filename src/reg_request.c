@@ -358,7 +358,7 @@ reg_call(struct reg_client *c, const char *method, const char *repo,
  * through reg_request(), which owns retries and re-authentication.
  */
 rp_status
-reg_batch(struct reg_client *c, const char *method, const char *repo,
+reg_batch(struct reg_client *c, const char *method, const char *repo, const char *kind,
       char *const *refs, size_t n, const char *scope, const char *accept,
       const char *ctype, const void *body, size_t len, size_t max,
       struct resp *rs, int (*ok)(long), struct rp_err *err)
@@ -375,7 +375,7 @@ reg_batch(struct reg_client *c, const char *method, const char *repo,
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		if ((paths[i] = rp_asprintf("/v2/%s/manifests/%s", repo, refs[i])) == NULL) {
+		if ((paths[i] = rp_asprintf("/v2/%s/%s/%s", repo, kind, refs[i])) == NULL) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}

@@ -48,56 +48,193 @@ manifest_type(const struct resp *r, json_t **doc)
 	return reg_is_manifest_type(mt) ? mt : NULL;
 }
 
+/* Quay grants only pull, push and *; distribution needs delete. */
+static int
+is_quay(const struct reg_client *c)
+{
+	size_t n = strlen(c->host);
+
+	return strcmp(c->host, "quay.io") == 0 || (n > 8 && strcmp(c->host + n - 8, ".quay.io") == 0);
+}
+
+/* The manifest in a 200 answer to GET ref: the digest checked against
+ * the bytes (and against ref when it is one), the media type checked. */
+static rp_status
+manifest_from(struct reg_client *c, struct resp *r, const char *ref, const char *what,
+	      struct reg_manifest *m, struct rp_err *err)
+{
+	char hex[65], q[300], q2[100];
+	const char *mt;
+	json_t *doc = NULL;
+	rp_status st = RP_OK;
+
+	memset(m, 0, sizeof(*m));
+	if (rp_sha256_hex(r->body.buf != NULL ? r->body.buf : "", r->body.len, hex) != 0)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	snprintf(m->digest, sizeof(m->digest), "sha256:%s", hex);
+	if ((r->digest[0] != '\0' && strcmp(r->digest, m->digest) != 0) ||
+	    (strncmp(ref, "sha256:", 7) == 0 && strcmp(ref, m->digest) != 0))
+		return rp_fail(err, RP_EREGISTRY,
+			       "registry %s (%s): the manifest's bytes hash to %s, not %s "
+			       "(truncated or altered answer)", c->host, what, m->digest,
+			       rp_quote(r->digest[0] != '\0' ? r->digest : ref, 80, q2, sizeof(q2)));
+	if ((mt = manifest_type(r, &doc)) == NULL) {
+		st = rp_fail(err, RP_EREGISTRY,
+			     "registry %s (%s): the answer's Content-Type '%s' is not a manifest "
+			     "media type, and the document names none", c->host, what,
+			     rp_quote(r->ctype, 100, q, sizeof(q)));
+	} else {
+		m->len = r->body.len;
+		if ((m->media_type = rp_strndup(mt, strcspn(mt, "; \t"))) == NULL ||
+		    (m->bytes = sbuf_take(&r->body)) == NULL) {
+			reg_manifest_free(m);
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		}
+	}
+	json_decref(doc);
+	return st;
+}
+
 rp_status
 reg_manifest_get(struct reg_client *c, const char *repo, const char *ref,
 		 struct reg_manifest *m, struct rp_err *err)
 {
 	struct resp r;
-	char what[300], hex[65], q[300], q2[100];
-	const char *mt;
-	json_t *doc = NULL;
+	char what[300];
 	rp_status st;
 
 	memset(m, 0, sizeof(*m));
 	memset(&r, 0, sizeof(r));
 	reg_ref_what(what, sizeof(what), "GET", repo, ref);
 	if ((st = reg_call(c, "GET", repo, "pull", NULL, REG_ACCEPT_MANIFESTS, NULL, NULL, 0,
-		       REG_MANIFEST_MAX, &r, what, err, "/v2/%s/manifests/%s", repo, ref)) != RP_OK)
-		goto out;
-	if (r.status != 200) {
-		st = reg_unexpected(c, &r, what, err);
-		goto out;
-	}
-	if (rp_sha256_hex(r.body.buf != NULL ? r.body.buf : "", r.body.len, hex) != 0) {
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(m->digest, sizeof(m->digest), "sha256:%s", hex);
-	if ((r.digest[0] != '\0' && strcmp(r.digest, m->digest) != 0) ||
-	    (strncmp(ref, "sha256:", 7) == 0 && strcmp(ref, m->digest) != 0)) {
-		st = rp_fail(err, RP_EREGISTRY,
-			     "registry %s (%s): the manifest's bytes hash to %s, not %s "
-			     "(truncated or altered answer)", c->host, what, m->digest,
-			     rp_quote(r.digest[0] != '\0' ? r.digest : ref, 80, q2, sizeof(q2)));
-		goto out;
-	}
-	if ((mt = manifest_type(&r, &doc)) == NULL) {
-		st = rp_fail(err, RP_EREGISTRY,
-			     "registry %s (%s): the answer's Content-Type '%s' is not a manifest "
-			     "media type, and the document names none", c->host, what,
-			     rp_quote(r.ctype, 100, q, sizeof(q)));
-		goto out;
-	}
-	m->len = r.body.len;
-	if ((m->media_type = rp_strndup(mt, strcspn(mt, "; \t"))) == NULL ||
-	    (m->bytes = sbuf_take(&r.body)) == NULL) {
-		reg_manifest_free(m);
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-	}
-out:
-	json_decref(doc);
+			   REG_MANIFEST_MAX, &r, what, err, "/v2/%s/manifests/%s", repo, ref)) == RP_OK)
+		st = r.status == 200 ? manifest_from(c, &r, ref, what, m, err) :
+		    reg_unexpected(c, &r, what, err);
 	resp_free(&r);
 	return st;
+}
+
+static int
+get_ok(long status)
+{
+	return status == 200;
+}
+
+rp_status
+reg_manifest_get_many(struct reg_client *c, const char *repo, char *const *refs, size_t n,
+		      struct reg_manifest *ms, struct rp_err *err)
+{
+	struct resp *rs;
+	char *scope = reg_scope_for(repo, "pull", NULL), what[300];
+	size_t i;
+	rp_status st;
+
+	memset(ms, 0, n * sizeof(*ms));
+	if (n == 0 || scope == NULL || (rs = calloc(n, sizeof(*rs))) == NULL) {
+		free(scope);
+		return n == 0 ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	st = reg_batch(c, "GET", repo, "manifests", refs, n, scope, REG_ACCEPT_MANIFESTS, NULL,
+		       NULL, 0, REG_MANIFEST_MAX, rs, get_ok, err);
+	for (i = 0; i < n && st == RP_OK; i++) {
+		reg_ref_what(what, sizeof(what), "GET", repo, refs[i]);
+		st = rs[i].status == 200 ? manifest_from(c, &rs[i], refs[i], what, &ms[i], err) :
+		    reg_unexpected(c, &rs[i], what, err);
+	}
+	for (i = 0; i < n; i++) {
+		resp_free(&rs[i]);
+		if (st != RP_OK)
+			reg_manifest_free(&ms[i]);
+	}
+	free(rs);
+	free(scope);
+	return st;
+}
+
+rp_status
+reg_blob_get_many(struct reg_client *c, const char *repo, char *const *digests, size_t n,
+		  size_t max, char **out, size_t *lens, struct rp_err *err)
+{
+	struct resp *rs;
+	char *scope = reg_scope_for(repo, "pull", NULL), hex[65];
+	size_t i;
+	rp_status st;
+
+	memset(out, 0, n * sizeof(*out));
+	if (n == 0 || scope == NULL || (rs = calloc(n, sizeof(*rs))) == NULL) {
+		free(scope);
+		return n == 0 ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	/* A redirect is not "ok": it is redone by reg_blob_get below. */
+	st = reg_batch(c, "GET", repo, "blobs", digests, n, scope, NULL, NULL, NULL, 0, max, rs,
+		       get_ok, err);
+	for (i = 0; i < n && st == RP_OK; i++) {
+		if (rs[i].status != 200 || rp_sha256_hex(rs[i].body.buf != NULL ? rs[i].body.buf : "",
+							  rs[i].body.len, hex) != 0 ||
+		    strncmp(digests[i], "sha256:", 7) != 0 || strcmp(digests[i] + 7, hex) != 0) {
+			st = reg_blob_get(c, repo, digests[i], max, &out[i], &lens[i], err);
+			continue;
+		}
+		lens[i] = rs[i].body.len;
+		if ((out[i] = sbuf_take(&rs[i].body)) == NULL)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		resp_free(&rs[i]);
+		if (st != RP_OK) {
+			free(out[i]);
+			out[i] = NULL;
+		}
+	}
+	free(rs);
+	free(scope);
+	return st;
+}
+
+static int
+delete_ok(long status)
+{
+	return status == 200 || status == 202 || status == 204 || status == 404;
+}
+
+size_t
+reg_manifest_delete_many(struct reg_client *c, const char *repo, char *const *refs, size_t n,
+			 char **errors)
+{
+	struct resp *rs;
+	struct rp_err e = { RP_OK, "" };
+	char *scope = reg_scope_for(repo, is_quay(c) ? "*" : "delete", NULL);
+	size_t i, failed = 0;
+	rp_status st = RP_EREGISTRY;
+
+	memset(errors, 0, n * sizeof(*errors));
+	if (n == 0) {
+		free(scope);
+		return 0;
+	}
+	if (scope != NULL && (rs = calloc(n, sizeof(*rs))) != NULL) {
+		st = reg_batch(c, "DELETE", repo, "manifests", refs, n, scope, NULL, NULL, NULL, 0,
+			       REG_SMALL_MAX, rs, delete_ok, &e);
+		for (i = 0; i < n; i++) {
+			if (st == RP_OK && !delete_ok(rs[i].status))
+				st = RP_EREGISTRY;
+			resp_free(&rs[i]);
+		}
+		free(rs);
+	}
+	free(scope);
+	/* Anything not clearly done is done one by one, so one failure
+	 * costs only its own row (a digest already gone counts as done). */
+	for (i = 0; st != RP_OK && i < n; i++) {
+		char d[RP_DIGEST_MAX];
+		if (reg_manifest_head(c, repo, refs[i], d, &e) == RP_OK && d[0] == '\0')
+			continue;
+		if (reg_manifest_delete(c, repo, refs[i], &e) != RP_OK) {
+			errors[i] = rp_strdup(e.msg[0] != '\0' ? e.msg : "out of memory");
+			failed++;
+		}
+	}
+	return failed;
 }
 
 rp_status
@@ -109,14 +246,6 @@ reg_manifest_put(struct reg_client *c, const char *repo, const char *ref,
 	return reg_manifest_put_many(c, repo, refs, 1, m, err);
 }
 
-/* Quay grants only pull, push and *; distribution needs delete. */
-static int
-is_quay(const struct reg_client *c)
-{
-	size_t n = strlen(c->host);
-
-	return strcmp(c->host, "quay.io") == 0 || (n > 8 && strcmp(c->host + n - 8, ".quay.io") == 0);
-}
 
 /* DELETE /manifests/<ref>; *status gets the registry's answer. */
 static rp_status
@@ -542,7 +671,7 @@ reg_manifest_head_many(struct reg_client *c, const char *repo,
 		free(scope);
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
-	st = reg_batch(c, "HEAD", repo, refs, n, scope, REG_ACCEPT_MANIFESTS, NULL, NULL, 0,
+	st = reg_batch(c, "HEAD", repo, "manifests", refs, n, scope, REG_ACCEPT_MANIFESTS, NULL, NULL, 0,
 		   REG_SMALL_MAX, rs, reg_head_ok, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
 		digests[i][0] = '\0';
@@ -589,7 +718,7 @@ reg_manifest_put_many(struct reg_client *c, const char *repo,
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	st = reg_batch(c, "PUT", repo, refs, n, scope, NULL, ctype, m->bytes, m->len,
+	st = reg_batch(c, "PUT", repo, "manifests", refs, n, scope, NULL, ctype, m->bytes, m->len,
 		   REG_SMALL_MAX, rs, reg_put_ok, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
 		reg_ref_what(what, sizeof(what), "PUT", repo, refs[i]);

@@ -40,6 +40,9 @@
                    tags the repository's `seed` manifest as v1.2.4
         f-steal    right after the first PUT of a vX.Y.Z tag, "another run"
                    puts the repository's `seed` manifest on that tag
+        f-delfail  DELETE of a manifest whose digest's first hex digit is
+                   0-7: 500, always
+        f-delslow  DELETE: logs "BEGIN DELETE PATH", then 3 s before forwarding
         f-nomount  a cross-repository mount POST loses its mount= and from=
                    (the registry opens an upload instead: 202)
         f-revert   right after the first PUT of `latest`, "an older run"
@@ -222,7 +225,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-steal", "f-revert", "f-nomount", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -279,6 +282,15 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 status = 403
                 self.send(403, [("Content-Type", "application/json")],
                           json.dumps({"errors": [{"code": "DENIED", "message": msg}]}).encode())
+        elif f == "f-delfail" and self.command == "DELETE" and "/manifests/sha256:" in path \
+                and path.split("/manifests/sha256:")[1][:1] in "01234567":
+            status = 500
+            self.send(500, [("Content-Type", "application/json")],
+                      b'{"errors":[{"code":"UNKNOWN","message":"delete failed"}]}')
+        elif f == "f-delslow" and self.command == "DELETE":
+            with open(a.log, "a") as fh:
+                fh.write("BEGIN %s %s\n" % (self.command, path))
+            time.sleep(3)
         elif f == "f-escrealm":
             status = 401
             self.send(401, [("WWW-Authenticate", 'Bearer realm="http://127.0.0.1:9/\x1b[31mtoken\rX",service="s"')], b"")

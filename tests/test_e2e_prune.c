@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "prune.h"
@@ -225,4 +227,112 @@ Test(prune, production_repository_keeps_releases_and_index_children, .init = set
 	free(multi);
 	free(d1);
 	free(dm);
+}
+
+static void
+prune_via(struct proc *p, const char *host, const char *repo, const char *extra_env)
+{
+	char r[400], tmpenv[600];
+	const char *argv[] = { "regpush", "prune", "--json", "--repository", r, "--now",
+			       "2035-01-01T00:00:00Z", "--insecure-registry", host, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", "REGPUSH_RETRY_BASE_MS=20", extra_env, NULL };
+
+	snprintf(r, sizeof(r), "%s/%s", host, repo);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	run_regpush(argv, envp, p);
+}
+
+/* A registry that fails some deletes: those rows say so, the rest are
+ * done, exit 1; a rerun against a healthy registry converges. */
+Test(prune, failed_deletes_are_reported_and_the_rest_done, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	const char *imgs[] = { "one.tar", "two.tar", "rev.tar", "other.tar", "rc9.tar", NULL };
+	char *tags;
+	size_t i, nfail = 0, nok = 0;
+	struct proc p;
+	json_t *j, *t;
+
+	for (i = 0; imgs[i] != NULL; i++) {
+		char *a = archive(imgs[i]), tag[32];
+		snprintf(tag, sizeof(tag), "dev-%07zx", i + 1);
+		tag_image(a, "f-delfail/x", tag);
+		free(a);
+	}
+	{
+		char *a = archive("epoch.tar");
+		tag_image(a, "f-delfail/x", "dev-latest");
+		free(a);
+	}
+	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-delfail/x", NULL);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	cr_expect(strstr(p.err, "regpush: some deletes failed (see the table); a rerun deletes what is left\n") != NULL,
+		  "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	json_array_foreach(json_object_get(j, "tags"), i, t) {
+		const char *d = json_string_value(json_object_get(t, "digest"));
+		int should_fail = strcmp(json_string_value(json_object_get(t, "action")), "delete") == 0 &&
+				  strchr("01234567", d[7]) != NULL;
+		cr_expect_eq(json_object_get(t, "error") != NULL && !json_is_null(json_object_get(t, "error")),
+			     should_fail, "%s", json_string_value(json_object_get(t, "tag")));
+		if (strcmp(json_string_value(json_object_get(t, "action")), "delete") == 0)
+			should_fail ? nfail++ : nok++;
+	}
+	cr_expect_gt(nfail + nok, 0);
+	json_decref(j);
+	proc_free(&p);
+	/* The rerun, straight to the registry. */
+	prune_via(&p, getenv("REGPUSH_TEST_PLAIN"), "f-delfail/x", NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	tags = treg_tags(plain, "f-delfail/x");
+	cr_expect_str_eq(tags, "dev-latest");
+	free(tags);
+	expect_dir_empty(tmpd);
+}
+
+/* SIGTERM while the deletes are under way: regpush dies of it within
+ * 2 s; a rerun converges on the same end state. */
+Test(prune, stopped_half_way_then_rerun_converges, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	const char *host = getenv("REGPUSH_TEST_FAULT"), *log = getenv("REGPUSH_TEST_FAULT_LOG");
+	const char *imgs[] = { "one.tar", "two.tar", "rev.tar", NULL };
+	char r[400], tmpenv[600], *tags;
+	const char *argv[] = { "regpush", "prune", "--repository", r, "--now", "2035-01-01T00:00:00Z",
+			       "--insecure-registry", host, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", NULL };
+	struct bg b;
+	struct proc p;
+	double t0;
+	size_t i;
+	int k;
+
+	for (i = 0; imgs[i] != NULL; i++) {
+		char *a = archive(imgs[i]), tag[32];
+		snprintf(tag, sizeof(tag), "test-%zu", i);
+		tag_image(a, "f-delslow/x", tag);
+		free(a);
+	}
+	snprintf(r, sizeof(r), "%s/f-delslow/x", host);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	start_regpush(argv, envp, &b);
+	for (k = 0; k < 200 && count_lines(log, "BEGIN DELETE /v2/f-delslow/x/") == 0; k++)
+		usleep(50000);
+	cr_assert_lt(k, 200, "the deletes were reached");
+	t0 = mono_now();
+	kill(b.pid, SIGTERM);
+	wait_bg(&b, &p);
+	cr_expect_lt(mono_now() - t0, 2.0);
+	cr_expect_eq(p.status, 128 + SIGTERM, "%d %s", p.status, p.err);
+	proc_free(&p);
+	expect_dir_empty(tmpd);
+	sleep(4); /* the proxy finishes what it had started */
+	prune_via(&p, getenv("REGPUSH_TEST_PLAIN"), "f-delslow/x", NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	tags = treg_tags(plain, "f-delslow/x");
+	cr_expect_str_eq(tags, "");
+	free(tags);
 }
