@@ -4,6 +4,7 @@
 #   2. one whole `regpush plan` process: wall time (hyperfine) and peak RSS
 #   3. push (see bench/push.sh)
 #   4. promote (see bench/promote.sh)
+#   5. prune of 2,000 tags (see bench/prune.sh)
 set -eu
 bin=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,3 +31,6 @@ bash "$root/tests/with-registries.sh" bash "$root/bench/push.sh" "$bin"
 
 echo "== promote"
 bash "$root/tests/with-registries.sh" bash "$root/bench/promote.sh" "$bin"
+
+echo "== prune"
+bash "$root/tests/with-registries.sh" bash "$root/bench/prune.sh" "$bin"
