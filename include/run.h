@@ -25,6 +25,16 @@ rp_status run_policy(struct rp_opts *o, struct rp_err *err);
 rp_status run_report(const struct rp_opts *o, const struct plan *plan,
 		     const struct run_result *res, struct rp_err *err);
 
+struct creds;
+struct reg_client;
+
+/* A registry client for host (repo: for the auth-file lookup), with
+ * `account` when it has a username, else what the auth files hold for
+ * host/repo; TLS and masking from the options. *out: reg_free. */
+rp_status run_open_registry(const struct rp_opts *o, const char *host, const char *repo,
+			    const struct creds *account, struct reg_client **out,
+			    struct rp_err *err);
+
 /* Writes s to stdout and checks that it got there. */
 rp_status run_print(const char *s, struct rp_err *err);
 

@@ -74,40 +74,6 @@ insecure(const struct rp_opts *o, const char *host)
 	return 0;
 }
 
-/* A client for one side, with its account, else the auth files'. */
-static rp_status
-open_side(struct promote *pm, struct side *s, struct rp_err *err)
-{
-	struct reg_config cfg;
-	struct creds fromfile;
-	char account[300], q[200];
-	rp_status st;
-
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&fromfile, 0, sizeof(fromfile));
-	cfg.host = s->host;
-	cfg.insecure = insecure(pm->o, s->host);
-	cfg.insecure_hosts = pm->o->insecure;
-	cfg.cert_dir = pm->o->cert_dir;
-	cfg.mask_secrets = pm->o->actions;
-	if (s->creds.username != NULL) {
-		cfg.username = s->creds.username;
-		cfg.password = s->creds.password;
-		snprintf(account, sizeof(account), "%s account '%s'", s->creds.profile,
-			 rp_quote(s->creds.username, 150, q, sizeof(q)));
-	} else {
-		if ((st = creds_from_authfiles(pm->o->authfile, s->host, s->repo, &fromfile, err)) != RP_OK)
-			return st;
-		cfg.username = fromfile.username;
-		cfg.password = fromfile.password;
-		snprintf(account, sizeof(account), "account '%s' from the auth file",
-			 rp_quote(fromfile.username != NULL ? fromfile.username : "", 150, q, sizeof(q)));
-	}
-	cfg.account = account;
-	s->reg = reg_new(&cfg, err);
-	creds_free(&fromfile);
-	return s->reg != NULL ? RP_OK : RP_ENOMEM;
-}
 
 /* host and path of a registry location "host[/org]" joined with service. */
 static rp_status
@@ -236,7 +202,7 @@ resolve_from(struct promote *pm, struct rp_err *err)
 	}
 	if (profile != NULL && (st = creds_load(profile, &pm->src.creds, err)) != RP_OK)
 		return st;
-	if ((st = open_side(pm, &pm->src, err)) != RP_OK)
+	if ((st = run_open_registry(o, pm->src.host, pm->src.repo, &pm->src.creds, &pm->src.reg, err)) != RP_OK)
 		return st;
 	if (strcmp(o->from, "staging") == 0 && (st = newest_candidate(pm, err)) != RP_OK)
 		return st;
@@ -525,7 +491,7 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	}
 	if ((st = locate(pm.plan->registry, pm.plan->service, &pm.dst.host, &pm.dst.repo, err)) != RP_OK ||
 	    (st = creds_load(pm.plan->credentials, &pm.dst.creds, err)) != RP_OK ||
-	    (st = open_side(&pm, &pm.dst, err)) != RP_OK ||
+	    (st = run_open_registry(o, pm.dst.host, pm.dst.repo, &pm.dst.creds, &pm.dst.reg, err)) != RP_OK ||
 	    (st = resolve_from(&pm, err)) != RP_OK || (st = read_source(&pm, err)) != RP_OK)
 		goto out;
 	if (pm.nkids == 0)

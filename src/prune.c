@@ -514,33 +514,14 @@ report(const struct rp_opts *o, struct repo *rs, size_t nr, struct rp_err *err)
 static rp_status
 open_repo(const struct rp_opts *o, struct repo *r, const char *profile, struct rp_err *err)
 {
-	struct reg_config cfg;
 	struct creds c;
-	char account[300], q[200];
-	size_t i;
 	rp_status st;
 
-	memset(&cfg, 0, sizeof(cfg));
 	memset(&c, 0, sizeof(c));
-	if (profile != NULL && (st = creds_load(profile, &c, err)) != RP_OK)
-		return st;
-	if (c.username == NULL && (st = creds_from_authfiles(o->authfile, r->host, r->path, &c, err)) != RP_OK)
-		return st;
-	cfg.host = r->host;
-	for (i = 0; o->insecure != NULL && o->insecure[i] != NULL; i++)
-		if (strcmp(o->insecure[i], r->host) == 0)
-			cfg.insecure = 1;
-	cfg.insecure_hosts = o->insecure;
-	cfg.cert_dir = o->cert_dir;
-	cfg.mask_secrets = o->actions;
-	cfg.username = c.username;
-	cfg.password = c.password;
-	snprintf(account, sizeof(account), "%s account '%s'", profile != NULL ? profile : "auth file",
-		 rp_quote(c.username != NULL ? c.username : "", 150, q, sizeof(q)));
-	cfg.account = account;
-	r->reg = reg_new(&cfg, err);
+	if ((profile == NULL || (st = creds_load(profile, &c, err)) == RP_OK))
+		st = run_open_registry(o, r->host, r->path, &c, &r->reg, err);
 	creds_free(&c);
-	return r->reg != NULL ? RP_OK : RP_ENOMEM;
+	return st;
 }
 
 /* "host[:port]/path" into host and path. */

@@ -178,42 +178,6 @@ report(struct push *ps, struct rp_err *err)
 	return run_report(ps->o, ps->plan, &res, err);
 }
 
-/* The registry client for the destination, with the environment's robot
- * account, else what the auth files hold for this repository. */
-static rp_status
-open_registry(struct push *ps, struct rp_err *err)
-{
-	struct reg_config cfg;
-	struct creds fromfile;
-	char account[300], q[200];
-	rp_status st;
-
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&fromfile, 0, sizeof(fromfile));
-	cfg.host = ps->host;
-	cfg.insecure = ecmd_insecure(&ps->e, ps->host);
-	cfg.insecure_hosts = ps->o->insecure;
-	cfg.cert_dir = ps->o->cert_dir;
-	cfg.mask_secrets = ps->o->actions;
-	if (ps->creds.username != NULL) {
-		cfg.username = ps->creds.username;
-		cfg.password = ps->creds.password;
-		snprintf(account, sizeof(account), "%s account '%s'", ps->creds.profile,
-			 rp_quote(ps->creds.username, 150, q, sizeof(q)));
-	} else {
-		if ((st = creds_from_authfiles(ps->o->authfile, ps->host, ps->repo, &fromfile,
-					       err)) != RP_OK)
-			return st;
-		cfg.username = fromfile.username;
-		cfg.password = fromfile.password;
-		snprintf(account, sizeof(account), "account '%s' from the auth file",
-			 rp_quote(fromfile.username != NULL ? fromfile.username : "", 150, q, sizeof(q)));
-	}
-	cfg.account = account;
-	ps->reg = reg_new(&cfg, err);
-	creds_free(&fromfile);
-	return ps->reg != NULL ? RP_OK : RP_ENOMEM;
-}
 
 /* Plan, source check, credentials, host and repository. */
 static rp_status
@@ -284,7 +248,7 @@ push_run(struct rp_opts *o, struct rp_err *err)
 	ps.o = o;
 	/* Before anything else is printed. */
 	creds_mask_all(o->actions);
-	if ((st = prepare(&ps, &pol, err)) != RP_OK || (st = open_registry(&ps, err)) != RP_OK ||
+	if ((st = prepare(&ps, &pol, err)) != RP_OK || (st = run_open_registry(o, ps.host, ps.repo, &ps.creds, &ps.reg, err)) != RP_OK ||
 	    (st = stage(&ps, err)) != RP_OK)
 		goto out;
 	pb = (struct publish){ .reg = ps.reg, .repo = ps.repo, .plan = ps.plan,

@@ -5,6 +5,9 @@
  */
 #include "run.h"
 
+#include "creds.h"
+#include "registry.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,4 +128,43 @@ run_policy(struct rp_opts *o, struct rp_err *err)
 	free(text);
 	policy_free(pol);
 	return st;
+}
+
+rp_status
+run_open_registry(const struct rp_opts *o, const char *host, const char *repo,
+		  const struct creds *account, struct reg_client **out, struct rp_err *err)
+{
+	struct reg_config cfg;
+	struct creds fromfile;
+	char who[300], q[200];
+	size_t i;
+	rp_status st;
+
+	*out = NULL;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&fromfile, 0, sizeof(fromfile));
+	cfg.host = host;
+	for (i = 0; o->insecure != NULL && o->insecure[i] != NULL; i++)
+		if (strcmp(o->insecure[i], host) == 0)
+			cfg.insecure = 1;
+	cfg.insecure_hosts = o->insecure;
+	cfg.cert_dir = o->cert_dir;
+	cfg.mask_secrets = o->actions;
+	if (account != NULL && account->username != NULL) {
+		cfg.username = account->username;
+		cfg.password = account->password;
+		snprintf(who, sizeof(who), "%s account '%s'", account->profile,
+			 rp_quote(account->username, 150, q, sizeof(q)));
+	} else {
+		if ((st = creds_from_authfiles(o->authfile, host, repo, &fromfile, err)) != RP_OK)
+			return st;
+		cfg.username = fromfile.username;
+		cfg.password = fromfile.password;
+		snprintf(who, sizeof(who), "account '%s' from the auth file",
+			 rp_quote(fromfile.username != NULL ? fromfile.username : "", 150, q, sizeof(q)));
+	}
+	cfg.account = who;
+	*out = reg_new(&cfg, err);
+	creds_free(&fromfile);
+	return *out != NULL ? RP_OK : RP_ENOMEM;
 }
