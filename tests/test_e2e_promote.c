@@ -331,3 +331,49 @@ Test(promote, as_the_runner_starts_the_action, .init = setup, .fini = teardown, 
 	free(src);
 	free(d);
 }
+
+/* Through the token-auth registry: the mount's token carries pull on the
+ * source repository and push on the destination. */
+Test(promote, with_token_auth, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *host = getenv("REGPUSH_TEST_TOKENREG"), *srv = getenv("REGPUSH_TEST_TOKENSRV");
+	char *src = archive("rev.tar"), *d = source_digest(src), dev[300], prod[300], tmpenv[600];
+	char du[200], dp[200], ru[200], rp[200], want[400];
+	const char *push_argv[] = { "regpush", "push", "--source", src, "--ref", "refs/heads/develop",
+				    "--sha", SHA40, "--service", "pt", "--dev-registry", dev,
+				    "--insecure-registry", host, "--insecure-registry", srv, NULL };
+	const char *prom_argv[] = { "regpush", "promote", "--json", "--from", "development", "--ref",
+				    "refs/tags/v6.0.0", "--sha", SHA40, "--service", "pt", "--dev-registry",
+				    dev, "--prod-registry", prod, "--insecure-registry", host,
+				    "--insecure-registry", srv, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", du, dp, ru, rp, NULL };
+	struct proc p;
+	json_t *j;
+
+	snprintf(dev, sizeof(dev), "%s/tdev", host);
+	snprintf(prod, sizeof(prod), "%s/tprod", host);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(du, sizeof(du), "REGPUSH_DEV_USERNAME=%s", getenv("REGPUSH_TEST_USER"));
+	snprintf(dp, sizeof(dp), "REGPUSH_DEV_PASSWORD=%s", getenv("REGPUSH_TEST_PASS"));
+	snprintf(ru, sizeof(ru), "REGPUSH_RELEASE_USERNAME=%s", getenv("REGPUSH_TEST_USER"));
+	snprintf(rp, sizeof(rp), "REGPUSH_RELEASE_PASSWORD=%s", getenv("REGPUSH_TEST_PASS"));
+	run_regpush(push_argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	run_regpush(prom_argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	cr_expect_str_eq(jstr(j, "digest"), d);
+	snprintf(want, sizeof(want), "%s/tdev/pt@%s", host, d);
+	cr_expect_str_eq(jstr(j, "source"), want);
+	cr_expect_str_eq(report_status(j, 3), "pushed");
+	json_decref(j);
+	cr_expect_gt(count_lines(getenv("REGPUSH_TEST_TOKEN_LOG"),
+				 "repository:tprod/pt:pull,push,repository:tdev/pt:pull auth 200"), 0,
+		     "one token for the mount: push here, pull there");
+	proc_free(&p);
+	expect_dir_empty(tmpd);
+	free(src);
+	free(d);
+}
