@@ -377,3 +377,41 @@ Test(promote, with_token_auth, .init = setup, .fini = teardown, .timeout = 120)
 	free(src);
 	free(d);
 }
+
+/* Between two registries (plain HTTP to TLS with htpasswd): skopeo copies
+ * by digest with an auth file holding the destination's account; the
+ * digest is kept. */
+Test(promote, between_two_registries, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *plain = getenv("REGPUSH_TEST_PLAIN");
+	struct treg tls = treg_tls();
+	char *src = archive("rev.tar"), *d = source_digest(src), from[400], prod[300], tmpenv[600];
+	char ru[200], rp[200], cert[700];
+	const char *argv[] = { "regpush", "promote", "--json", "--from", from, "--ref", "refs/tags/v7.1.0",
+			       "--sha", SHA40, "--service", "pt2", "--prod-registry", prod,
+			       "--insecure-registry", plain, "--cert-dir", cert, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", ru, rp, NULL };
+	struct proc p;
+	json_t *j;
+
+	push_source(plain, "rev.tar", "refs/heads/develop", "pt2");
+	snprintf(from, sizeof(from), "%s/dev/pt2:dev-0123456", plain);
+	snprintf(prod, sizeof(prod), "%s/prod", tls.host);
+	snprintf(cert, sizeof(cert), "%s", getenv("REGPUSH_TEST_CA_DIR"));
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(ru, sizeof(ru), "REGPUSH_RELEASE_USERNAME=%s", getenv("REGPUSH_TEST_USER"));
+	snprintf(rp, sizeof(rp), "REGPUSH_RELEASE_PASSWORD=%s", getenv("REGPUSH_TEST_PASS"));
+	run_regpush(argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	cr_expect_str_eq(jstr(j, "digest"), d);
+	json_decref(j);
+	cr_expect(strstr(p.err, "skopeo copy") != NULL, "%s", p.err);
+	cr_expect(strstr(p.err, getenv("REGPUSH_TEST_PASS")) == NULL);
+	expect_tags_at(tls, "prod/pt2", "v7.1.0 v7.1 v7 latest", d);
+	proc_free(&p);
+	expect_dir_empty(tmpd);
+	free(src);
+	free(d);
+}

@@ -336,3 +336,40 @@ Test(prune, stopped_half_way_then_rerun_converges, .init = setup, .fini = teardo
 	cr_expect_str_eq(tags, "");
 	free(tags);
 }
+
+/* mode: prune from inputs alone: the service from GITHUB_REPOSITORY, its
+ * development and production repositories; the summary has the counts. */
+Test(prune, as_the_runner_starts_the_action, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	const char *host = getenv("REGPUSH_TEST_PLAIN");
+	char *one = archive("one.tar"), *two = archive("two.tar"), dev[300], prod[300], ins[300];
+	char tmpenv[600], e_sum[700], sump[600], *sum, *tags;
+	const char *argv[] = { "regpush", NULL };
+	const char *envp[] = { "GITHUB_ACTIONS=true", "INPUT_MODE=prune", "GITHUB_REPOSITORY=acme/PR-Act",
+			       dev, prod, ins, tmpenv, e_sum, "HOME=/root", NULL };
+	struct proc p;
+
+	tag_image(one, "pa/dev/pr-act", "dev-1234567");
+	tag_image(two, "pa/prod/pr-act", "staging-v1.0.0-rc.1");
+	tag_image(two, "pa/prod/pr-act", "v1.0.0");
+	snprintf(dev, sizeof(dev), "INPUT_DEV-REGISTRY=%s/pa/dev", host);
+	snprintf(prod, sizeof(prod), "INPUT_PROD-REGISTRY=%s/pa/prod", host);
+	snprintf(ins, sizeof(ins), "INPUT_INSECURE-REGISTRIES=%s", host);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(sump, sizeof(sump), "%s/summary", dir);
+	snprintf(e_sum, sizeof(e_sum), "GITHUB_STEP_SUMMARY=%s", sump);
+	free(write_file(dir, "summary", ""));
+	/* Without --now, the clock: the images are minutes old, nothing goes. */
+	run_regpush(argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
+	sum = read_all(sump);
+	cr_expect(strstr(sum, "### regpush prune\n\n0 tags deleted, 3 kept, 0 failed\n") != NULL, "%s", sum);
+	free(sum);
+	proc_free(&p);
+	tags = treg_tags(plain, "pa/dev/pr-act");
+	cr_expect_str_eq(tags, "dev-1234567");
+	free(tags);
+	free(one);
+	free(two);
+}
