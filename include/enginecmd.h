@@ -50,6 +50,13 @@ void ecmd_upload_argv(struct argv *a, const struct ecmd *e, const char *layout,
 		      const char *image_id, int is_index, const char *host,
 		      const char *dest, const char *dfile);
 
+/* skopeo copy --all --preserve-digests from docker://SRC to
+ * docker://DEST (registry to registry), with each side's TLS flags; the
+ * digest to dfile. src_host and dest_host name the two registries. */
+void ecmd_copy_argv(struct argv *a, const struct ecmd *e, const char *src_host,
+		    const char *src, const char *dest_host, const char *dest,
+		    const char *dfile);
+
 /* buildah pushes from its own store: copies the layout into a private
  * vfs store in the work directory (an index as a manifest list). Sets
  * *image_id (caller frees). */

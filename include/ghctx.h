@@ -34,6 +34,9 @@ struct rp_opts {
 rp_status ghctx_add_insecure(struct rp_opts *o, const char *host,
 			     struct rp_err *err);
 
+/* 1 when host (host[:port]) was given as an insecure registry. */
+int ghctx_insecure(const struct rp_opts *o, const char *host);
+
 /* Fills every option not given as a flag from its input, then from its
  * environment fallback, and checks sizes and booleans. Flags given as an
  * empty string count as not given, like empty inputs. */

@@ -41,6 +41,11 @@ struct publish {
 rp_status publish_decide(struct publish *pb, struct decision *d,
 			 struct rp_err *err);
 
+/* --dry-run: appends to sb the tag writes decision d would make ("  PUT
+ * host/repo:tag (digest)" per tag), or that there are none. */
+void publish_print_writes(struct sbuf *sb, const struct plan *p,
+			  const struct decision *d, const char *digest);
+
 /* Steps 1–3. The image must be in the repository by digest. */
 rp_status publish_write(struct publish *pb, struct rp_err *err);
 

@@ -137,6 +137,19 @@ ecmd_upload_argv(struct argv *a, const struct ecmd *e, const char *layout,
 	av_addf(a, "docker://%s", dest);
 }
 
+void
+ecmd_copy_argv(struct argv *a, const struct ecmd *e, const char *src_host, const char *src,
+	       const char *dest_host, const char *dest, const char *dfile)
+{
+	skopeo_copy(a, e);
+	av_add(a, "--preserve-digests");
+	skopeo_access(a, e, "src-", src_host);
+	skopeo_access(a, e, "dest-", dest_host);
+	av_addf(a, "--digestfile=%s", dfile);
+	av_addf(a, "docker://%s", src);
+	av_addf(a, "docker://%s", dest);
+}
+
 rp_status
 ecmd_buildah_prepare(const struct ecmd *e, const char *layout, int is_index,
 		     const char *host, char **image_id, struct rp_err *err)

@@ -183,6 +183,17 @@ ghctx_resolve(struct rp_opts *o, struct rp_err *err)
 	return RP_OK;
 }
 
+int
+ghctx_insecure(const struct rp_opts *o, const char *host)
+{
+	size_t i;
+
+	for (i = 0; host != NULL && o->insecure != NULL && o->insecure[i] != NULL; i++)
+		if (strcmp(o->insecure[i], host) == 0)
+			return 1;
+	return 0;
+}
+
 rp_status
 ghctx_add_insecure(struct rp_opts *o, const char *host, struct rp_err *err)
 {

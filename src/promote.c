@@ -63,18 +63,6 @@ struct promote {
 	enum tag_status *status;
 };
 
-static int
-insecure(const struct rp_opts *o, const char *host)
-{
-	size_t i;
-
-	for (i = 0; o->insecure != NULL && o->insecure[i] != NULL; i++)
-		if (strcmp(o->insecure[i], host) == 0)
-			return 1;
-	return 0;
-}
-
-
 /* host and path of a registry location "host[/org]" joined with service. */
 static rp_status
 locate(const char *registry, const char *service, char **host, char **repo,
@@ -329,7 +317,7 @@ static rp_status
 skopeo_copy(struct promote *pm, struct rp_err *err)
 {
 	const struct creds *cs[2] = { &pm->src.creds, &pm->dst.creds };
-	char *keys[2] = { NULL, NULL }, *dfile = NULL, got[RP_DIGEST_MAX], doing[600];
+	char *keys[2] = { NULL, NULL }, *dfile = NULL, *dest = NULL, got[RP_DIGEST_MAX], doing[600];
 	struct ecmd e = { .engine = "skopeo", .cert_dir = pm->o->cert_dir, .insecure = pm->o->insecure,
 			  .creds = &pm->dst.creds, .actions = pm->o->actions };
 	struct argv a = { 0 };
@@ -351,24 +339,11 @@ skopeo_copy(struct promote *pm, struct rp_err *err)
 		goto out;
 	if (pm->own_auth != NULL)
 		e.auth = pm->own_auth;
-	av_add(&a, "skopeo");
-	av_add(&a, "copy");
-	if (e.auth != NULL)
-		av_addf(&a, "--authfile=%s", e.auth);
-	av_add(&a, "--retry-times=3");
-	av_add(&a, "--all");
-	av_add(&a, "--preserve-digests");
-	if (insecure(pm->o, pm->src.host))
-		av_add(&a, "--src-tls-verify=false");
-	else if (pm->o->cert_dir != NULL)
-		av_addf(&a, "--src-cert-dir=%s", pm->o->cert_dir);
-	if (insecure(pm->o, pm->dst.host))
-		av_add(&a, "--dest-tls-verify=false");
-	else if (pm->o->cert_dir != NULL)
-		av_addf(&a, "--dest-cert-dir=%s", pm->o->cert_dir);
-	av_addf(&a, "--digestfile=%s", dfile);
-	av_addf(&a, "docker://%s", pm->source);
-	av_addf(&a, "docker://%s/%s@%s", pm->dst.host, pm->dst.repo, pm->digest);
+	if ((dest = rp_asprintf("%s/%s@%s", pm->dst.host, pm->dst.repo, pm->digest)) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	ecmd_copy_argv(&a, &e, pm->src.host, pm->source, pm->dst.host, dest, dfile);
 	snprintf(doing, sizeof(doing), "copying %s to %s/%s", pm->source, pm->dst.host, pm->dst.repo);
 	if ((st = ecmd_run(&e, &a, 0, doing, pm->dst.host, err)) == RP_OK &&
 	    (st = ecmd_read_digest(dfile, got, err)) == RP_OK && strcmp(got, pm->digest) != 0)
@@ -376,6 +351,7 @@ skopeo_copy(struct promote *pm, struct rp_err *err)
 			     pm->source, got);
 out:
 	rp_strv_free(a.v);
+	free(dest);
 	free(keys[0]);
 	free(keys[1]);
 	free(dfile);
@@ -429,7 +405,6 @@ dry_run(struct promote *pm, const struct decision *d, struct rp_err *err)
 	const struct plan *p = pm->plan;
 	struct sbuf sb;
 	char *text;
-	size_t i;
 	rp_status st;
 
 	sbuf_init(&sb, 1 << 20);
@@ -439,11 +414,7 @@ dry_run(struct promote *pm, const struct decision *d, struct rp_err *err)
 			    pm->digest, strcmp(pm->src.host, pm->dst.host) == 0 ?
 			    "cross-repository mounts, then the manifests' exact bytes" :
 			    "skopeo copy --all --preserve-digests");
-	for (i = 0; i < p->ntags; i++)
-		if (d->act[i] == ACT_WRITE)
-			sbuf_printf(&sb, "  PUT %s (%s)\n", p->tags[i].image, pm->digest);
-	if (d->writes == 0)
-		sbuf_puts(&sb, "  nothing: every tag is unchanged or kept\n");
+	publish_print_writes(&sb, p, d, pm->digest);
 	if ((text = sbuf_take(&sb)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	st = run_print(text, err);

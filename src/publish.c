@@ -127,6 +127,19 @@ publish_decide(struct publish *pb, struct decision *d, struct rp_err *err)
 	return decide_now(pb, d, err);
 }
 
+void
+publish_print_writes(struct sbuf *sb, const struct plan *p, const struct decision *d,
+		     const char *digest)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntags; i++)
+		if (d->act[i] == ACT_WRITE)
+			sbuf_printf(sb, "  PUT %s (%s)\n", p->tags[i].image, digest);
+	if (d->writes == 0)
+		sbuf_puts(sb, "  nothing: every tag is unchanged or kept\n");
+}
+
 /* PUTs the manifest with the given digest under tag `name`. */
 static rp_status
 put_digest(struct publish *pb, const char *name, const char *digest,

@@ -152,11 +152,7 @@ dry_run(struct push *ps, const struct decision *d, struct rp_err *err)
 		if (a.failed || dest == NULL || dfile == NULL)
 			sb.failed = 1;
 	}
-	for (i = 0; i < p->ntags; i++)
-		if (d->act[i] == ACT_WRITE)
-			sbuf_printf(&sb, "  PUT %s (%s)\n", p->tags[i].image, ps->src.digest);
-	if (d->writes == 0)
-		sbuf_puts(&sb, "  nothing: every tag is unchanged or kept\n");
+	publish_print_writes(&sb, p, d, ps->src.digest);
 	rp_strv_free(a.v);
 	free(dest);
 	free(dfile);

@@ -137,16 +137,13 @@ run_open_registry(const struct rp_opts *o, const char *host, const char *repo,
 	struct reg_config cfg;
 	struct creds fromfile;
 	char who[300], q[200];
-	size_t i;
 	rp_status st;
 
 	*out = NULL;
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&fromfile, 0, sizeof(fromfile));
 	cfg.host = host;
-	for (i = 0; o->insecure != NULL && o->insecure[i] != NULL; i++)
-		if (strcmp(o->insecure[i], host) == 0)
-			cfg.insecure = 1;
+	cfg.insecure = ghctx_insecure(o, host);
 	cfg.insecure_hosts = o->insecure;
 	cfg.cert_dir = o->cert_dir;
 	cfg.mask_secrets = o->actions;

@@ -245,3 +245,12 @@ count_lines(const char *path, const char *needle)
 	free(s);
 	return n;
 }
+
+char *
+archive(const char *name)
+{
+	char *s;
+
+	cr_assert(asprintf(&s, "oci-archive:%s/%s", getenv("REGPUSH_TEST_IMAGES"), name) > 0);
+	return s;
+}

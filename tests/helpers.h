@@ -51,6 +51,9 @@ void expect_dir_empty(const char *dir);
 /* How many times needle occurs in the file at path (0 if it is absent). */
 int count_lines(const char *path, const char *needle);
 
+/* "oci-archive:<REGPUSH_TEST_IMAGES>/<name>" (caller frees). */
+char *archive(const char *name);
+
 /* CLOCK_MONOTONIC in seconds. */
 double mono_now(void);
 

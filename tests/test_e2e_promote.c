@@ -31,15 +31,6 @@ teardown(void)
 	free(tmpd);
 }
 
-static char *
-archive(const char *name)
-{
-	char *s;
-
-	cr_assert(asprintf(&s, "oci-archive:%s/%s", getenv("REGPUSH_TEST_IMAGES"), name) > 0);
-	return s;
-}
-
 /* regpush CMD with the context flags, the dev and prod registries on
  * `host`, and extra flags; credentials for every account. */
 static void

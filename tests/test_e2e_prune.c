@@ -66,15 +66,6 @@ tag_image(const char *src, const char *repo, const char *tag)
 	proc_free(&p);
 }
 
-static char *
-archive(const char *name)
-{
-	char *s;
-
-	cr_assert(asprintf(&s, "oci-archive:%s/%s", getenv("REGPUSH_TEST_IMAGES"), name) > 0);
-	return s;
-}
-
 static void
 prune(struct proc *p, const char *repo, const char *now, int dry)
 {

@@ -38,15 +38,6 @@ teardown(void)
 	free(spyd);
 }
 
-static char *
-archive(const char *name)
-{
-	char *s;
-
-	cr_assert(asprintf(&s, "oci-archive:%s/%s", getenv("REGPUSH_TEST_IMAGES"), name) > 0);
-	return s;
-}
-
 /* A skopeo first on PATH that stands in for a slow upload: before a copy
  * to a registry it marks $MARK_DIR/started.<pid> and sleeps
  * $SLOW_SECONDS, then runs the real skopeo. */
