@@ -31,6 +31,7 @@ struct publish {
 	const char *repo;         /* repository path without the host */
 	const struct plan *plan;  /* borrowed */
 	const char *digest;       /* the run's image */
+	const struct reg_manifest *manifest; /* its bytes when known, or NULL */
 	int actions;              /* notices as ::notice:: */
 	int quiet;                /* no notices */
 	enum tag_status *status;  /* per plan tag, filled by the stages */

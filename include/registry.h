@@ -138,6 +138,30 @@ rp_status reg_blob_mount(struct reg_client *c, const char *repo,
 			 const char *from, const char *digest, int *mounted,
 			 struct rp_err *err);
 
+/* reg_blob_mount for several blobs at once (8 connections); *mounted is 0
+ * when any one was not mounted (its upload session cancelled). */
+rp_status reg_blob_mount_many(struct reg_client *c, const char *repo,
+			      const char *from, char *const *digests, size_t n,
+			      int *mounted, struct rp_err *err);
+
+/* reg_manifest_get, except that a manifest that is not there (404) is no
+ * error: m is left empty (m->bytes NULL). */
+rp_status reg_manifest_find(struct reg_client *c, const char *repo,
+			    const char *ref, struct reg_manifest *m,
+			    struct rp_err *err);
+
+/* Lets dst, a client for the same host as src, skip its own GET /v2/:
+ * it takes src's scheme and auth challenge (never its tokens). Nothing
+ * happens when the hosts or their insecure settings differ, or when src
+ * has not talked to its registry yet. */
+void reg_adopt_discovery(struct reg_client *dst, const struct reg_client *src);
+
+/* reg_manifest_head_many and, when tags is not NULL, reg_tags, all at
+ * once: the tag list's first page is read together with the HEADs. */
+rp_status reg_view(struct reg_client *c, const char *repo, char *const *refs,
+		   size_t n, char (*digests)[RP_DIGEST_MAX], char ***tags,
+		   struct rp_err *err);
+
 void reg_manifest_free(struct reg_manifest *m);
 
 #endif

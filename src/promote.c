@@ -197,118 +197,171 @@ resolve_from(struct promote *pm, struct rp_err *err)
 	return RP_OK;
 }
 
-/* The source's digest, manifests and their configs' labels. */
+/* The source's manifest (by the reference asked for: its digest is that of
+ * the bytes read) and, for an index, every child's (concurrently). */
 static rp_status
 read_source(struct promote *pm, struct rp_err *err)
 {
 	json_t *j = NULL, *m;
+	char **refs = NULL;
 	size_t i, n;
 	rp_status st;
 
-	if ((st = reg_manifest_head(pm->src.reg, pm->src.repo, pm->ref, pm->digest, err)) != RP_OK)
+	if ((st = reg_manifest_find(pm->src.reg, pm->src.repo, pm->ref, &pm->top, err)) != RP_OK)
 		return st;
-	if (pm->digest[0] == '\0')
+	if (pm->top.bytes == NULL)
 		return rp_fail(err, RP_EINPUT, "nothing to promote: %s/%s%s%s does not exist",
 			       pm->src.host, pm->src.repo, strncmp(pm->ref, "sha256:", 7) == 0 ? "@" : ":",
 			       pm->ref);
+	snprintf(pm->digest, sizeof(pm->digest), "%s", pm->top.digest);
 	if ((pm->source = rp_asprintf("%s/%s@%s", pm->src.host, pm->src.repo, pm->digest)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	if ((st = reg_manifest_get(pm->src.reg, pm->src.repo, pm->digest, &pm->top, err)) != RP_OK)
-		return st;
 	j = json_loadb(pm->top.bytes, pm->top.len, 0, NULL);
 	if (json_is_array(json_object_get(j, "manifests"))) {
 		n = json_array_size(json_object_get(j, "manifests"));
-		if ((pm->kids = calloc(n + 1, sizeof(*pm->kids))) == NULL) {
-			json_decref(j);
-			return rp_fail(err, RP_ENOMEM, "out of memory");
+		if ((pm->kids = calloc(n + 1, sizeof(*pm->kids))) == NULL ||
+		    (refs = calloc(n + 1, sizeof(*refs))) == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
 		}
 		json_array_foreach(json_object_get(j, "manifests"), i, m) {
 			const char *d = json_string_value(json_object_get(m, "digest"));
 			if (d == NULL || !imgref_digest_valid(d)) {
 				st = rp_fail(err, RP_EREGISTRY, "%s: an index entry has no valid digest",
 					     pm->source);
-				break;
+				goto out;
 			}
-			if ((st = reg_manifest_get(pm->src.reg, pm->src.repo, d, &pm->kids[i], err)) != RP_OK)
-				break;
-			pm->nkids++;
+			refs[i] = (char *)d;
 		}
+		if ((st = reg_manifest_get_many(pm->src.reg, pm->src.repo, refs, n, pm->kids,
+						err)) == RP_OK)
+			pm->nkids = n;
 	}
+out:
+	free(refs);
 	json_decref(j);
 	return st;
 }
 
-/* The labels of one image manifest's config. */
-static rp_status
-check_labels(struct promote *pm, const struct reg_manifest *m, struct rp_err *err)
+/* The image manifests: the top one, or an index's children. */
+static const struct reg_manifest *
+image_at(const struct promote *pm, size_t i)
 {
-	json_t *j = json_loadb(m->bytes, m->len, 0, NULL), *cfg = NULL, *labels;
-	const char *cd = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
+	return pm->nkids == 0 ? &pm->top : &pm->kids[i];
+}
+
+static size_t
+image_count(const struct promote *pm)
+{
+	return pm->nkids == 0 ? 1 : pm->nkids;
+}
+
+/* Refuses a config whose labels do not allow the promotion. */
+static rp_status
+check_labels(struct promote *pm, const char *text, size_t len, struct rp_err *err)
+{
+	json_t *cfg = json_loadb(text, len, 0, NULL), *labels;
 	const char *rev;
-	char *text = NULL, q[200];
-	size_t len;
+	char q[200];
 	rp_status st = RP_OK;
 
-	if (cd == NULL || !imgref_digest_valid(cd)) {
-		st = rp_fail(err, RP_EREGISTRY, "%s: a manifest without a config", pm->source);
-		goto out;
-	}
-	if ((st = reg_blob_get(pm->src.reg, pm->src.repo, cd, CONFIG_MAX, &text, &len, err)) != RP_OK)
-		goto out;
-	cfg = json_loadb(text, len, 0, NULL);
 	labels = json_object_get(json_object_get(cfg, "config"), "Labels");
 	rev = json_string_value(json_object_get(labels, "org.opencontainers.image.revision"));
-	if (!pm->o->allow_revision_mismatch && rev == NULL) {
+	if (!pm->o->allow_revision_mismatch && rev == NULL)
 		st = rp_fail(err, RP_EREFUSED, "refused: %s has no org.opencontainers.image.revision "
 			     "label, so it cannot be shown to be this release's commit %s (pass "
 			     "--allow-revision-mismatch to promote it anyway). Nothing was written.",
 			     pm->source, pm->plan->sha);
-		goto out;
-	}
-	if (!pm->o->allow_revision_mismatch && strcasecmp(rev, pm->plan->sha) != 0) {
+	else if (!pm->o->allow_revision_mismatch && strcasecmp(rev, pm->plan->sha) != 0)
 		st = rp_fail(err, RP_EREFUSED, "refused: %s was built from revision %s, not this "
 			     "release's commit %s (pass --allow-revision-mismatch to promote it "
 			     "anyway). Nothing was written.", pm->source, rp_quote(rev, 80, q, sizeof(q)),
 			     pm->plan->sha);
-		goto out;
-	}
-	if (pm->plan->env == RP_ENV_PRODUCTION && json_object_get(labels, "quay.expires-after") != NULL) {
+	else if (pm->plan->env == RP_ENV_PRODUCTION && json_object_get(labels, "quay.expires-after") != NULL)
 		st = rp_fail(err, RP_EREFUSED,
 			     "refused: %s carries the label quay.expires-after, so the release would "
 			     "expire in production; rebuild it without that label. Nothing was written.",
 			     pm->source);
-		goto out;
-	}
-out:
-	free(text);
 	json_decref(cfg);
-	json_decref(j);
 	return st;
 }
 
-/* Every blob of one image manifest, mounted from the source repository.
- * *refused is set when the registry would not mount one. */
+/* Every image's config, read concurrently, and its labels checked. */
 static rp_status
-mount_blobs(struct promote *pm, const struct reg_manifest *m, int *refused, struct rp_err *err)
+check_configs(struct promote *pm, struct rp_err *err)
 {
-	json_t *j = json_loadb(m->bytes, m->len, 0, NULL), *l;
-	const char *cd = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
-	size_t i;
-	int mounted;
+	size_t n = image_count(pm), i, *lens = calloc(n + 1, sizeof(*lens));
+	char **digests = calloc(n + 1, sizeof(*digests)), **texts = calloc(n + 1, sizeof(*texts));
+	json_t **docs = calloc(n + 1, sizeof(*docs));
 	rp_status st = RP_OK;
 
-	if (cd != NULL && (st = reg_blob_mount(pm->dst.reg, pm->dst.repo, pm->src.repo, cd, &mounted,
-					       err)) == RP_OK && !mounted)
-		*refused = 1;
-	json_array_foreach(json_object_get(j, "layers"), i, l) {
-		const char *d = json_string_value(json_object_get(l, "digest"));
-		if (st != RP_OK || *refused || d == NULL)
-			break;
-		if ((st = reg_blob_mount(pm->dst.reg, pm->dst.repo, pm->src.repo, d, &mounted, err)) == RP_OK &&
-		    !mounted)
-			*refused = 1;
+	if (lens == NULL || digests == NULL || texts == NULL || docs == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
 	}
-	json_decref(j);
+	for (i = 0; i < n && st == RP_OK; i++) {
+		const struct reg_manifest *m = image_at(pm, i);
+		docs[i] = json_loadb(m->bytes, m->len, 0, NULL);
+		digests[i] = (char *)json_string_value(json_object_get(json_object_get(docs[i], "config"),
+									 "digest"));
+		if (digests[i] == NULL || !imgref_digest_valid(digests[i]))
+			st = rp_fail(err, RP_EREGISTRY, "%s: a manifest without a config", pm->source);
+	}
+	if (st == RP_OK)
+		st = reg_blob_get_many(pm->src.reg, pm->src.repo, digests, n, CONFIG_MAX, texts, lens,
+				       err);
+	for (i = 0; i < n && st == RP_OK; i++)
+		st = check_labels(pm, texts[i], lens[i], err);
+out:
+	for (i = 0; i < n; i++) {
+		if (texts != NULL)
+			free(texts[i]);
+		if (docs != NULL)
+			json_decref(docs[i]);
+	}
+	free(lens);
+	free(digests);
+	free(texts);
+	free(docs);
+	return st;
+}
+
+/* Every blob of every image, mounted from the source repository at once.
+ * *mounted is 0 when the registry would not mount one. */
+static rp_status
+mount_blobs(struct promote *pm, int *mounted, struct rp_err *err)
+{
+	size_t n = image_count(pm), i, k, nb = 0, cap = 0;
+	json_t **docs = calloc(n + 1, sizeof(*docs)), *l;
+	char **blobs = NULL;
+	rp_status st = RP_OK;
+
+	*mounted = 0;
+	if (docs == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		docs[i] = json_loadb(image_at(pm, i)->bytes, image_at(pm, i)->len, 0, NULL);
+		cap += 1 + json_array_size(json_object_get(docs[i], "layers"));
+	}
+	if ((blobs = calloc(cap + 1, sizeof(*blobs))) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const char *cd = json_string_value(json_object_get(json_object_get(docs[i], "config"),
+								    "digest"));
+		if (cd != NULL)
+			blobs[nb++] = (char *)cd;
+		json_array_foreach(json_object_get(docs[i], "layers"), k, l)
+			if (json_string_value(json_object_get(l, "digest")) != NULL)
+				blobs[nb++] = (char *)json_string_value(json_object_get(l, "digest"));
+	}
+	st = reg_blob_mount_many(pm->dst.reg, pm->dst.repo, pm->src.repo, blobs, nb, mounted, err);
+out:
+	for (i = 0; i < n; i++)
+		json_decref(docs[i]);
+	free(docs);
+	free(blobs);
 	return st;
 }
 
@@ -363,22 +416,19 @@ static rp_status
 copy_image(struct promote *pm, struct rp_err *err)
 {
 	size_t i;
-	int refused = 0;
+	int mounted = 0;
 	char d[RP_DIGEST_MAX];
 	rp_status st = RP_OK;
 
 	if (strcmp(pm->src.host, pm->dst.host) == 0) {
-		if (pm->nkids == 0)
-			st = mount_blobs(pm, &pm->top, &refused, err);
-		for (i = 0; i < pm->nkids && st == RP_OK && !refused; i++)
-			st = mount_blobs(pm, &pm->kids[i], &refused, err);
+		st = mount_blobs(pm, &mounted, err);
 		/* A token without pull on the source is refused like this too:
 		 * fall back to the copy, which reports what really fails. */
 		if (st != RP_OK) {
-			refused = 1;
+			mounted = 0;
 			st = RP_OK;
 		}
-		if (st == RP_OK && !refused) {
+		if (mounted) {
 			for (i = 0; i < pm->nkids && st == RP_OK; i++)
 				st = reg_manifest_put(pm->dst.reg, pm->dst.repo, pm->kids[i].digest,
 						      &pm->kids[i], err);
@@ -465,14 +515,13 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	    (st = run_open_registry(o, pm.dst.host, pm.dst.repo, &pm.dst.creds, &pm.dst.reg, err)) != RP_OK ||
 	    (st = resolve_from(&pm, err)) != RP_OK || (st = read_source(&pm, err)) != RP_OK)
 		goto out;
-	if (pm.nkids == 0)
-		st = check_labels(&pm, &pm.top, err);
-	for (i = 0; i < pm.nkids && st == RP_OK; i++)
-		st = check_labels(&pm, &pm.kids[i], err);
-	if (st != RP_OK)
+	if ((st = check_configs(&pm, err)) != RP_OK)
 		goto out;
+	/* The same registry: the destination needs no GET /v2/ of its own. */
+	reg_adopt_discovery(pm.dst.reg, pm.src.reg);
 	pb = (struct publish){ .reg = pm.dst.reg, .repo = pm.dst.repo, .plan = pm.plan,
-			       .digest = pm.digest, .actions = o->actions, .status = pm.status };
+			       .digest = pm.digest, .manifest = &pm.top, .actions = o->actions,
+			       .status = pm.status };
 	if ((st = publish_decide(&pb, &d, err)) != RP_OK)
 		goto out;
 	if (o->dry_run)

@@ -35,7 +35,7 @@ view_free(struct view *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* Lists the tags when a release floating tag needs them, then HEADs the
+/* Lists the tags when a release floating tag needs them, and HEADs the
  * digest itself and every tag (one concurrent batch). */
 static rp_status
 read_view(struct publish *pb, struct view *w, struct rp_err *err)
@@ -54,19 +54,16 @@ read_view(struct publish *pb, struct view *w, struct rp_err *err)
 		view_free(w);
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
-	/* The digest first: the batch sends its first request alone (it
-	 * settles the auth), the rest at once, so every tag is read in the
-	 * same instant, right before the PUTs. */
+	/* One concurrent batch, so every tag is read in the same instant,
+	 * right before the PUTs: the tag list (when a release floating tag
+	 * needs it), the digest itself and every tag. */
 	names[0] = (char *)pb->digest;
 	for (i = 0; i < p->ntags; i++) {
 		names[i + 1] = p->tags[i].name;
 		need_list |= p->tags[i].scope != SCOPE_NONE;
 	}
-	/* The list first and the tags' digests last: the HEADs are what the
-	 * PUTs act on, so nothing else may come between them. */
-	st = need_list ? reg_tags(pb->reg, pb->repo, &w->v.existing, err) : RP_OK;
-	if (st == RP_OK)
-		st = reg_manifest_head_many(pb->reg, pb->repo, names, p->ntags + 1, w->all, err);
+	st = reg_view(pb->reg, pb->repo, names, p->ntags + 1, w->all,
+		      need_list ? &w->v.existing : NULL, err);
 	free(names);
 	w->cur = w->all + 1;
 	w->v.current = w->cur;
@@ -277,7 +274,8 @@ publish_write(struct publish *pb, struct rp_err *err)
 	memset(&m, 0, sizeof(m));
 	memset(&d, 0, sizeof(d));
 	/* The exact bytes first: reading them is not a write. */
-	if ((st = reg_manifest_get(pb->reg, pb->repo, pb->digest, &m, err)) != RP_OK)
+	if (pb->manifest == NULL &&
+	    (st = reg_manifest_get(pb->reg, pb->repo, pb->digest, &m, err)) != RP_OK)
 		goto out;
 	if ((st = decide_now(pb, &d, err)) != RP_OK) {
 		if (st == RP_EREFUSED) {
@@ -301,7 +299,8 @@ publish_write(struct publish *pb, struct rp_err *err)
 			if (!pb->quiet && !pb->actions)
 				fprintf(stderr, "+ PUT %s (%s)\n", p->tags[i].image, pb->digest);
 		}
-	if ((st = reg_manifest_put_many(pb->reg, pb->repo, names, n, &m, err)) != RP_OK)
+	if ((st = reg_manifest_put_many(pb->reg, pb->repo, names, n,
+					pb->manifest != NULL ? pb->manifest : &m, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < p->ntags; i++)
 		if (d.act[i] == ACT_WRITE)

@@ -331,6 +331,29 @@ out:
 	return st;
 }
 
+void
+reg_adopt_discovery(struct reg_client *dst, const struct reg_client *src)
+{
+	char *base, *realm = NULL, *service = NULL;
+
+	if (dst->base != NULL || src->base == NULL || strcmp(dst->host, src->host) != 0 ||
+	    dst->insecure != src->insecure || src->auth == AUTH_UNKNOWN)
+		return;
+	if ((base = rp_strdup(src->base)) == NULL ||
+	    (src->realm != NULL && (realm = rp_strdup(src->realm)) == NULL) ||
+	    (src->service != NULL && (service = rp_strdup(src->service)) == NULL)) {
+		free(base);
+		free(realm);
+		return; /* out of memory: dst discovers for itself */
+	}
+	free(dst->realm);
+	free(dst->service);
+	dst->base = base;
+	dst->realm = realm;
+	dst->service = service;
+	dst->auth = src->auth;
+}
+
 rp_status
 reg_auth_header(struct reg_client *c, const char *scope, char **out,
 		struct rp_err *err)

@@ -308,8 +308,8 @@ reg_fail_exchange(const struct reg_client *c, CURLcode cc, const struct resp *r,
 }
 
 rp_status
-reg_multi(struct reg_client *c, const char *method, char *const *urls, size_t n,
-	  struct curl_slist *hdrs, const void *body, size_t len, size_t max,
+reg_multi(struct reg_client *c, const char *method, const char *const *methods,
+	  char *const *urls, size_t n, struct curl_slist *hdrs, const void *body, size_t len, size_t max,
 	  struct resp *rs, struct rp_err *err)
 {
 	CURL **hs;
@@ -330,7 +330,7 @@ reg_multi(struct reg_client *c, const char *method, char *const *urls, size_t n,
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
-		if (setup_handle(c, hs[i], method, urls[i], hdrs, body, len, &rs[i], !c->insecure) != CURLE_OK ||
+		if (setup_handle(c, hs[i], methods != NULL ? methods[i] : method, urls[i], hdrs, body, len, &rs[i], !c->insecure) != CURLE_OK ||
 		    curl_easy_setopt(hs[i], CURLOPT_PRIVATE, (void *)(uintptr_t)i) != CURLE_OK ||
 		    curl_multi_add_handle(c->multi, hs[i]) != CURLM_OK) {
 			curl_easy_cleanup(hs[i]);

@@ -132,13 +132,15 @@ rp_status reg_fail_exchange(const struct reg_client *c, CURLcode cc,
 			    size_t max, struct rp_err *err);
 
 /*
- * Performs method on every url at once (at most 8 connections to the
- * host), with the same headers and body; rs[i] gets each answer, status 0
+ * Performs method (or methods[i], when methods is not NULL) on every url
+ * at once (at most 8 connections to the host), with the same headers and
+ * body; rs[i] gets each answer, status 0
  * when its transfer failed (the caller redoes those one by one). Returns
  * an error only when interrupted or out of memory.
  */
-rp_status reg_multi(struct reg_client *c, const char *method, char *const *urls,
-		    size_t n, struct curl_slist *hdrs, const void *body, size_t len,
+rp_status reg_multi(struct reg_client *c, const char *method,
+		    const char *const *methods, char *const *urls, size_t n,
+		    struct curl_slist *hdrs, const void *body, size_t len,
 		    size_t max, struct resp *rs, struct rp_err *err);
 
 /* --- reg_auth.c -------------------------------------------------------- */
@@ -199,9 +201,15 @@ rp_status reg_call(struct reg_client *c, const char *method, const char *repo,
 /* The same method on n references of repo at once (see reg_request.c);
  * rs[i] gets each final answer; `ok` says which need no redo. */
 rp_status reg_batch(struct reg_client *c, const char *method, const char *repo,
-		    const char *kind /* "manifests" or "blobs" */, char *const *refs, size_t n, const char *scope, const char *accept,
+		    const char *kind /* "manifests", "blobs" or "blobs/uploads" */, char *const *refs, size_t n, const char *scope, const char *accept,
 		    const char *ctype, const void *body, size_t len, size_t max,
 		    struct resp *rs, int (*ok)(long), struct rp_err *err);
+/* HEADs of n manifests of repo and, with them, a GET of the path lead
+ * (the first page of a tag list): its answer in rs[0], the HEADs' in
+ * rs[1..n]; 404 counts as an answer. max bounds every body. */
+rp_status reg_batch_heads(struct reg_client *c, const char *lead, const char *repo,
+			  char *const *refs, size_t n, const char *scope, size_t max,
+			  struct resp *rs, struct rp_err *err);
 int reg_head_ok(long status);
 int reg_put_ok(long status);
 

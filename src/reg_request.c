@@ -349,43 +349,61 @@ reg_call(struct reg_client *c, const char *method, const char *repo,
 }
 
 /*
- * The same method on several references of one repository at once. Unless
- * the client already knows the scheme and holds the auth for this scope,
- * the first goes through reg_request() alone, which settles them (and fetches
- * the token); the rest then run concurrently with that same
- * Authorization. Any of those that does not come back `ok` (a
- * connection error, a 401 from an expiring token, a 429, a 5xx) is redone
- * through reg_request(), which owns retries and re-authentication.
+ * The same method on several references of one repository at once, and,
+ * when lead is not NULL, a GET of the path lead among them (its answer in
+ * rs[0], the references' in rs[1..n]). Unless the client already knows
+ * the scheme and holds the auth for this scope, the first goes through
+ * reg_request() alone, which settles them (and fetches the token); the
+ * rest then run concurrently with that same Authorization. Any of those
+ * that does not come back `ok` (a connection error, a 401 from an expiring
+ * token, a 429, a 5xx) is redone through reg_request(), which owns retries
+ * and re-authentication.
  */
-rp_status
-reg_batch(struct reg_client *c, const char *method, const char *repo, const char *kind,
-      char *const *refs, size_t n, const char *scope, const char *accept,
-      const char *ctype, const void *body, size_t len, size_t max,
-      struct resp *rs, int (*ok)(long), struct rp_err *err)
+/* "GET lead" for the lead (i 0 when there is one), else "METHOD repo:ref". */
+static void
+batch_what(char *what, size_t size, const char *method, const char *lead, const char *repo,
+	   char *const *refs, size_t i)
+{
+	if (lead != NULL && i == 0)
+		snprintf(what, size, "GET %s", lead);
+	else
+		reg_ref_what(what, size, method, repo, refs[i - (lead != NULL)]);
+}
+
+static rp_status
+batch(struct reg_client *c, const char *method, const char *lead, const char *repo,
+      const char *kind, char *const *refs, size_t nrefs, const char *scope, const char *accept,
+      const char *ctype, const void *body, size_t len, size_t max, struct resp *rs,
+      int (*ok)(long), struct rp_err *err)
 {
 	struct curl_slist *hdrs = NULL;
+	size_t n = nrefs + (lead != NULL), k = lead != NULL, i, first;
 	char **paths = NULL, **urls = NULL, *authz = NULL, what[300];
-	size_t i, first;
+	const char **methods = NULL;
 	int failed;
 	rp_status st = RP_OK;
 
 	if ((paths = calloc(n + 1, sizeof(*paths))) == NULL ||
-	    (urls = calloc(n + 1, sizeof(*urls))) == NULL) {
+	    (urls = calloc(n + 1, sizeof(*urls))) == NULL ||
+	    (methods = calloc(n + 1, sizeof(*methods))) == NULL) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		if ((paths[i] = rp_asprintf("/v2/%s/%s/%s", repo, kind, refs[i])) == NULL) {
+	for (i = 0; i < n; i++) {
+		methods[i] = i < k ? "GET" : method;
+		paths[i] = i < k ? rp_strdup(lead) : rp_asprintf("/v2/%s/%s/%s", repo, kind, refs[i - k]);
+		if (paths[i] == NULL) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
+	}
 	/* Until the scheme and the auth are settled (and a token for this
 	 * scope is in hand), the first request goes alone. */
 	first = reg_auth_settled(c, scope) ? 0 : 1;
 	if (first) {
-		reg_ref_what(what, sizeof(what), method, repo, refs[0]);
-		if ((st = reg_request(c, method, paths[0], scope, accept, ctype, body, len, max,
-				  &rs[0], what, err)) != RP_OK || n == 1)
+		batch_what(what, sizeof(what), method, lead, repo, refs, 0);
+		if ((st = reg_request(c, methods[0], paths[0], scope, accept, ctype, body, len, max,
+				      &rs[0], what, err)) != RP_OK || n == 1)
 			goto out;
 	}
 	if ((st = reg_auth_header(c, scope, &authz, err)) != RP_OK)
@@ -399,22 +417,41 @@ reg_batch(struct reg_client *c, const char *method, const char *repo, const char
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
-	if ((st = reg_multi(c, method, urls, n - first, hdrs, body, len, max, rs + first,
-			    err)) != RP_OK)
+	if ((st = reg_multi(c, method, methods + first, urls, n - first, hdrs, body, len, max,
+			    rs + first, err)) != RP_OK)
 		goto out;
 	for (i = first; i < n && st == RP_OK; i++) {
 		if (rs[i].status != 0 && ok(rs[i].status) && !rs[i].too_big)
 			continue;
-		reg_ref_what(what, sizeof(what), method, repo, refs[i]);
-		st = reg_request(c, method, paths[i], scope, accept, ctype, body, len, max,
-			     &rs[i], what, err);
+		batch_what(what, sizeof(what), method, lead, repo, refs, i);
+		st = reg_request(c, methods[i], paths[i], scope, accept, ctype, body, len, max,
+				 &rs[i], what, err);
 	}
 out:
 	rp_strv_free(paths);
 	rp_strv_free(urls);
+	free(methods);
 	curl_slist_free_all(hdrs);
 	wipe_free(authz);
 	return st;
+}
+
+rp_status
+reg_batch(struct reg_client *c, const char *method, const char *repo, const char *kind,
+	  char *const *refs, size_t n, const char *scope, const char *accept,
+	  const char *ctype, const void *body, size_t len, size_t max,
+	  struct resp *rs, int (*ok)(long), struct rp_err *err)
+{
+	return batch(c, method, NULL, repo, kind, refs, n, scope, accept, ctype, body, len, max,
+		     rs, ok, err);
+}
+
+rp_status
+reg_batch_heads(struct reg_client *c, const char *lead, const char *repo, char *const *refs,
+		size_t n, const char *scope, size_t max, struct resp *rs, struct rp_err *err)
+{
+	return batch(c, "HEAD", lead, repo, "manifests", refs, n, scope, REG_ACCEPT_MANIFESTS, NULL,
+		     NULL, 0, max, rs, reg_head_ok, err);
 }
 
 int

@@ -95,9 +95,9 @@ manifest_from(struct reg_client *c, struct resp *r, const char *ref, const char 
 	return st;
 }
 
-rp_status
-reg_manifest_get(struct reg_client *c, const char *repo, const char *ref,
-		 struct reg_manifest *m, struct rp_err *err)
+static rp_status
+manifest_fetch(struct reg_client *c, const char *repo, const char *ref, int missing_ok,
+	       struct reg_manifest *m, struct rp_err *err)
 {
 	struct resp r;
 	char what[300];
@@ -109,9 +109,23 @@ reg_manifest_get(struct reg_client *c, const char *repo, const char *ref,
 	if ((st = reg_call(c, "GET", repo, "pull", NULL, REG_ACCEPT_MANIFESTS, NULL, NULL, 0,
 			   REG_MANIFEST_MAX, &r, what, err, "/v2/%s/manifests/%s", repo, ref)) == RP_OK)
 		st = r.status == 200 ? manifest_from(c, &r, ref, what, m, err) :
-		    reg_unexpected(c, &r, what, err);
+		    r.status == 404 && missing_ok ? RP_OK : reg_unexpected(c, &r, what, err);
 	resp_free(&r);
 	return st;
+}
+
+rp_status
+reg_manifest_get(struct reg_client *c, const char *repo, const char *ref,
+		 struct reg_manifest *m, struct rp_err *err)
+{
+	return manifest_fetch(c, repo, ref, 0, m, err);
+}
+
+rp_status
+reg_manifest_find(struct reg_client *c, const char *repo, const char *ref,
+		  struct reg_manifest *m, struct rp_err *err)
+{
+	return manifest_fetch(c, repo, ref, 1, m, err);
 }
 
 static int
@@ -385,44 +399,76 @@ location_path(const char *loc)
 	return p != NULL && strncmp(p, "/v2/", 4) == 0 ? p : NULL;
 }
 
+static int
+mount_ok(long status)
+{
+	return status == 201 || status == 202;
+}
+
+rp_status
+reg_blob_mount_many(struct reg_client *c, const char *repo, const char *from,
+		    char *const *digests, size_t n, int *mounted, struct rp_err *err)
+{
+	struct resp *rs = NULL, r;
+	char **refs = NULL, *from_scope = reg_scope_for(from, "pull", NULL), *scope = NULL;
+	const char *p;
+	size_t i;
+	rp_status st = RP_OK;
+
+	*mounted = 1;
+	memset(&r, 0, sizeof(r));
+	if (n == 0) {
+		free(from_scope);
+		return RP_OK;
+	}
+	if (from_scope == NULL || (scope = reg_scope_for(repo, "pull,push", from_scope)) == NULL ||
+	    (rs = calloc(n, sizeof(*rs))) == NULL || (refs = calloc(n + 1, sizeof(*refs))) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((refs[i] = rp_asprintf("?mount=%s&from=%s", digests[i], from)) == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
+		}
+	if ((st = reg_batch(c, "POST", repo, "blobs/uploads", refs, n, scope, NULL, NULL, NULL, 0,
+			    REG_SMALL_MAX, rs, mount_ok, err)) != RP_OK)
+		goto out;
+	for (i = 0; i < n && st == RP_OK; i++) {
+		char what[300];
+		if (rs[i].status == 201)
+			continue;
+		if (rs[i].status != 202) {
+			snprintf(what, sizeof(what), "mount %s from %s into %s", digests[i], from, repo);
+			st = reg_unexpected(c, &rs[i], what, err);
+			break;
+		}
+		/* Not mounted: the registry opened an upload session; cancel it. */
+		*mounted = 0;
+		if ((p = location_path(rs[i].location)) != NULL)
+			st = reg_call(c, "DELETE", repo, "pull,push", NULL, NULL, NULL, NULL, 0,
+				      REG_SMALL_MAX, &r, "cancel upload", err, "%s", p);
+	}
+out:
+	if (st != RP_OK)
+		*mounted = 0;
+	for (i = 0; rs != NULL && i < n; i++)
+		resp_free(&rs[i]);
+	resp_free(&r);
+	free(rs);
+	rp_strv_free(refs);
+	free(scope);
+	free(from_scope);
+	return st;
+}
+
 rp_status
 reg_blob_mount(struct reg_client *c, const char *repo, const char *from,
 	       const char *digest, int *mounted, struct rp_err *err)
 {
-	struct resp r;
-	char what[300], *from_scope = reg_scope_for(from, "pull", NULL), *loc = NULL;
-	const char *p;
-	rp_status st;
+	char *one[1] = { (char *)digest };
 
-	*mounted = 0;
-	memset(&r, 0, sizeof(r));
-	snprintf(what, sizeof(what), "mount %s from %s into %s", digest, from, repo);
-	if (from_scope == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = reg_call(c, "POST", repo, "pull,push", from_scope, NULL, NULL, NULL, 0, REG_SMALL_MAX, &r,
-		  what, err, "/v2/%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from);
-	free(from_scope);
-	if (st != RP_OK || r.status == 201) {
-		*mounted = st == RP_OK;
-		goto out;
-	}
-	if (r.status != 202) {
-		st = reg_unexpected(c, &r, what, err);
-		goto out;
-	}
-	/* Not mounted: the registry opened an upload session; cancel it. */
-	if ((p = location_path(r.location)) != NULL) {
-		if ((loc = rp_strdup(p)) == NULL) {
-			st = rp_fail(err, RP_ENOMEM, "out of memory");
-			goto out;
-		}
-		st = reg_call(c, "DELETE", repo, "pull,push", NULL, NULL, NULL, NULL, 0, REG_SMALL_MAX,
-			  &r, "cancel upload", err, "%s", loc);
-	}
-out:
-	free(loc);
-	resp_free(&r);
-	return st;
+	return reg_blob_mount_many(c, repo, from, one, 1, mounted, err);
 }
 
 rp_status
@@ -569,19 +615,28 @@ page_tags(struct reg_client *c, const struct resp *r, json_t *seen, char ***out,
 	return st;
 }
 
+static char *
+tags_first_page(const char *repo)
+{
+	/* Quay sends at most 100 a page; distribution honours n. */
+	return rp_asprintf("/v2/%s/tags/list?n=%ld", repo,
+			   reg_env_long("REGPUSH_TAGS_PAGE", 1000, 1, 10000));
+}
+
 /*
  * Every tag, following Link pagination. A registry cannot keep us here:
  * a page already read ends the listing with an error (a cycle), a page
  * that adds no new tag ends it quietly, at most TAGS_PAGES_MAX pages are
  * read, and the whole listing has a deadline (REGPUSH_TAGS_TIMEOUT).
+ * The listing from its first page's path; *first, when not NULL, is the
+ * answer to that page already read (taken over and emptied).
  */
-rp_status
-reg_tags(struct reg_client *c, const char *repo, char ***out, struct rp_err *err)
+static rp_status
+tags_list(struct reg_client *c, const char *repo, const char *first_path, struct resp *first,
+	  char ***out, struct rp_err *err)
 {
 	struct resp r;
-	/* Quay sends at most 100 a page; distribution honours n. */
-	char *path = rp_asprintf("/v2/%s/tags/list?n=%ld", repo,
-				 reg_env_long("REGPUSH_TAGS_PAGE", 1000, 1, 10000)), *next;
+	char *path = rp_strdup(first_path), *next;
 	char *scope = reg_scope_for(repo, "pull", NULL), what[300], q[200];
 	json_t *seen = json_object(), *visited = json_object();
 	size_t pages = 0, n = 0, cap = 0, added;
@@ -616,8 +671,12 @@ reg_tags(struct reg_client *c, const char *repo, char ***out, struct rp_err *err
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			break;
 		}
-		if ((st = reg_request(c, "GET", path, scope, NULL, NULL, NULL, 0, REG_TAGS_PAGE_MAX,
-				  &r, what, err)) != RP_OK) {
+		if (pages == 1 && first != NULL) {
+			resp_free(&r);
+			r = *first;
+			memset(first, 0, sizeof(*first));
+		} else if ((st = reg_request(c, "GET", path, scope, NULL, NULL, NULL, 0,
+					     REG_TAGS_PAGE_MAX, &r, what, err)) != RP_OK) {
 			if (r.past_deadline)
 				st = rp_fail(err, RP_EREGISTRY,
 					     "registry %s (%s): gave up after %ld s and %zu pages "
@@ -653,26 +712,29 @@ out:
 }
 
 rp_status
-reg_manifest_head_many(struct reg_client *c, const char *repo,
-		       char *const *refs, size_t n, char (*digests)[RP_DIGEST_MAX],
-		       struct rp_err *err)
+reg_tags(struct reg_client *c, const char *repo, char ***out, struct rp_err *err)
 {
-	struct resp *rs;
-	char *scope = reg_scope_for(repo, "pull", NULL), what[300];
-	size_t i;
+	char *first = tags_first_page(repo);
 	rp_status st;
 
-	if (n == 0) {
-		free(scope);
-		return RP_OK;
-	}
-	if ((rs = calloc(n, sizeof(*rs))) == NULL || scope == NULL) {
-		free(rs);
-		free(scope);
+	if (first == NULL) {
+		*out = NULL;
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
-	st = reg_batch(c, "HEAD", repo, "manifests", refs, n, scope, REG_ACCEPT_MANIFESTS, NULL, NULL, 0,
-		   REG_SMALL_MAX, rs, reg_head_ok, err);
+	st = tags_list(c, repo, first, NULL, out, err);
+	free(first);
+	return st;
+}
+
+/* The digests from the answers to HEADs of refs (404: ""). */
+static rp_status
+head_digests(struct reg_client *c, const char *repo, char *const *refs, size_t n,
+	     const struct resp *rs, char (*digests)[RP_DIGEST_MAX], struct rp_err *err)
+{
+	char what[300];
+	size_t i;
+	rp_status st = RP_OK;
+
 	for (i = 0; i < n && st == RP_OK; i++) {
 		digests[i][0] = '\0';
 		reg_ref_what(what, sizeof(what), "HEAD", repo, refs[i]);
@@ -690,10 +752,52 @@ reg_manifest_head_many(struct reg_client *c, const char *repo,
 			reg_manifest_free(&m);
 		}
 	}
-	for (i = 0; i < n; i++)
+	return st;
+}
+
+rp_status
+reg_manifest_head_many(struct reg_client *c, const char *repo,
+		       char *const *refs, size_t n, char (*digests)[RP_DIGEST_MAX],
+		       struct rp_err *err)
+{
+	return reg_view(c, repo, refs, n, digests, NULL, err);
+}
+
+rp_status
+reg_view(struct reg_client *c, const char *repo, char *const *refs, size_t n,
+	 char (*digests)[RP_DIGEST_MAX], char ***tags, struct rp_err *err)
+{
+	struct resp *rs;
+	char *scope = reg_scope_for(repo, "pull", NULL), *lead = NULL;
+	size_t i, k = tags != NULL;
+	rp_status st;
+
+	if (tags != NULL)
+		*tags = NULL;
+	if (n == 0 && tags == NULL) {
+		free(scope);
+		return RP_OK;
+	}
+	if ((rs = calloc(n + k, sizeof(*rs))) == NULL || scope == NULL ||
+	    (k && (lead = tags_first_page(repo)) == NULL)) {
+		free(rs);
+		free(scope);
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	st = reg_batch_heads(c, lead, repo, refs, n, scope, REG_TAGS_PAGE_MAX, rs, err);
+	if (st == RP_OK && k)
+		st = tags_list(c, repo, lead, &rs[0], tags, err);
+	if (st == RP_OK)
+		st = head_digests(c, repo, refs, n, rs + k, digests, err);
+	if (st != RP_OK && tags != NULL) {
+		rp_strv_free(*tags);
+		*tags = NULL;
+	}
+	for (i = 0; i < n + k; i++)
 		resp_free(&rs[i]);
 	free(rs);
 	free(scope);
+	free(lead);
 	return st;
 }
 

@@ -40,8 +40,8 @@
                    tags the repository's `seed` manifest as v1.2.4
         f-steal    right after the first PUT of a vX.Y.Z tag, "another run"
                    puts the repository's `seed` manifest on that tag
-        f-delfail  DELETE of a manifest whose digest's first hex digit is
-                   0-7: 500, always
+        f-delfail  the first manifest digest DELETEd in a repository (and
+                   every later DELETE of it): 500, always
         f-delslow  DELETE: logs "BEGIN DELETE PATH", then 3 s before forwarding
         f-nomount  a cross-repository mount POST loses its mount= and from=
                    (the registry opens an upload instead: 202)
@@ -57,6 +57,7 @@ import http.client
 import http.server
 import json
 import os
+import socket
 import socketserver
 import subprocess
 import sys
@@ -170,6 +171,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def send(self, code, headers, body, length=None):
+        # Logged before the answer goes out: a client that counts lines
+        # right after its request sees this one.
+        with open(self.server.args.log, "a") as fh:
+            fh.write("%s %s %d\n" % (self.command, getattr(self, "logpath", self.path), code))
         self.send_response(code)
         for k, v in headers:
             self.send_header(k, v)
@@ -203,6 +208,13 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             Proxy.done.add(key)
         return first
 
+    doom = {}
+
+    def doomed(self, repo, digest):
+        """The first digest asked about in repo is doomed; others are not."""
+        with Proxy.lock:
+            return Proxy.doom.setdefault(repo, digest) == digest
+
     def tags_page(self, f, path):
         u = urllib.parse.urlparse(path)
         q = urllib.parse.parse_qs(u.query)
@@ -234,7 +246,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def handle_any(self):
         a = self.server.args
         body = self.read_body()
-        path = self.path
+        path = self.logpath = self.path
         f = self.fault(path)
         time.sleep(a.delay_ms / 1000.0)
         status = None
@@ -283,7 +295,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 self.send(403, [("Content-Type", "application/json")],
                           json.dumps({"errors": [{"code": "DENIED", "message": msg}]}).encode())
         elif f == "f-delfail" and self.command == "DELETE" and "/manifests/sha256:" in path \
-                and path.split("/manifests/sha256:")[1][:1] in "01234567":
+                and self.doomed(path[:path.index("/manifests/")], path.split("/manifests/")[1]):
             status = 500
             self.send(500, [("Content-Type", "application/json")],
                       b'{"errors":[{"code":"UNKNOWN","message":"delete failed"}]}')
@@ -301,6 +313,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 self.copy_seed(repo, "v1.2.4")
         if status is None and f == "f-nomount" and self.command == "POST" and "mount=" in path:
             path = path.split("?")[0]
+            self.logpath = path
         if status is None:
             conn = http.client.HTTPConnection(a.upstream, timeout=60)
             # Repeated headers (skopeo sends one Accept per media type)
@@ -345,8 +358,6 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 self.send(200, [("Content-Type", "application/json")], big)
             else:
                 self.send(status, rh, rb)
-        with open(a.log, "a") as fh:
-            fh.write("%s %s %d\n" % (self.command, path, status))
 
     do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any
 
@@ -354,6 +365,14 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def get_request(self):
+        # http.server writes the headers and the body separately: without
+        # TCP_NODELAY, Nagle holds the body until the client's delayed ACK
+        # (40 ms), which is no part of the round trip this proxy emulates.
+        s, addr = super().get_request()
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return s, addr
 
 
 def main():

@@ -239,7 +239,7 @@ Test(prune, failed_deletes_are_reported_and_the_rest_done, .init = setup, .fini 
 {
 	struct treg plain = treg_plain();
 	const char *imgs[] = { "one.tar", "two.tar", "rev.tar", "other.tar", "rc9.tar", NULL };
-	char *tags;
+	char *tags, doomed[RP_DIGEST_MAX] = "";
 	size_t i, nfail = 0, nok = 0;
 	struct proc p;
 	json_t *j, *t;
@@ -261,16 +261,24 @@ Test(prune, failed_deletes_are_reported_and_the_rest_done, .init = setup, .fini 
 		  "%s", p.err);
 	j = json_loads(p.out, 0, NULL);
 	cr_assert_not_null(j, "%s", p.out);
+	/* The proxy fails every DELETE of the first digest it is asked to
+	 * delete: exactly that digest's rows carry an error. */
 	json_array_foreach(json_object_get(j, "tags"), i, t) {
 		const char *d = json_string_value(json_object_get(t, "digest"));
-		int should_fail = strcmp(json_string_value(json_object_get(t, "action")), "delete") == 0 &&
-				  strchr("01234567", d[7]) != NULL;
-		cr_expect_eq(json_object_get(t, "error") != NULL && !json_is_null(json_object_get(t, "error")),
-			     should_fail, "%s", json_string_value(json_object_get(t, "tag")));
+		int failed = json_object_get(t, "error") != NULL && !json_is_null(json_object_get(t, "error"));
+		if (failed && doomed[0] == '\0')
+			snprintf(doomed, sizeof(doomed), "%s", d);
 		if (strcmp(json_string_value(json_object_get(t, "action")), "delete") == 0)
-			should_fail ? nfail++ : nok++;
+			failed ? nfail++ : nok++;
+		else
+			cr_expect(!failed, "%s", json_string_value(json_object_get(t, "tag")));
 	}
-	cr_expect_gt(nfail + nok, 0);
+	json_array_foreach(json_object_get(j, "tags"), i, t)
+		cr_expect_eq(json_object_get(t, "error") != NULL && !json_is_null(json_object_get(t, "error")),
+			     strcmp(json_string_value(json_object_get(t, "digest")), doomed) == 0,
+			     "%s", json_string_value(json_object_get(t, "tag")));
+	cr_expect_eq(nfail, 1);
+	cr_expect_eq(nok, 4);
 	json_decref(j);
 	proc_free(&p);
 	/* The rerun, straight to the registry. */
