@@ -15,7 +15,7 @@ echo "== plan, in process"
 objs=$(ls "$b"/obj/*.o | grep -v '/main.o$')
 # shellcheck disable=SC2086
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$root/include" -o "$b/plan_bench" "$root/bench/plan_bench.c" \
-  $objs $(pkg-config --libs jansson yaml-0.1 libcrypto)
+  $objs $(pkg-config --libs libcurl jansson yaml-0.1 libcrypto)
 "$b/plan_bench" 10000
 
 echo "== plan, whole process"

@@ -42,6 +42,9 @@ struct reg_config {
 struct reg_client *reg_new(const struct reg_config *cfg, struct rp_err *err);
 void reg_free(struct reg_client *c);
 
+/* libcurl's global cleanup, when a client was ever made (at exit). */
+void reg_global_cleanup(void);
+
 /* GET /v2/: checks the registry answers and learns its auth scheme. */
 rp_status reg_ping(struct reg_client *c, struct rp_err *err);
 

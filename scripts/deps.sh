@@ -9,7 +9,7 @@ libssl-dev libcriterion-dev tar"
 case "${1:-build}" in
   build) ;;
   test) need="$need docker-registry skopeo buildah openssl apache2-utils curl python3 \
-valgrind time ca-certificates" ;;
+python3-yaml valgrind time ca-certificates binutils" ;;
   bench) need="$need docker-registry skopeo buildah openssl apache2-utils curl python3 \
 valgrind time hyperfine bc ca-certificates" ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;

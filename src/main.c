@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "curlfn.h"
 #include "ghctx.h"
 #include "run.h"
 #include "promote.h"
 #include "prune.h"
 #include "push.h"
+#include "registry.h"
 #include "sig.h"
 
 #ifndef RP_VERSION
@@ -309,7 +309,7 @@ out:
 	if (st != RP_OK)
 		run_report_error(&o, &err);
 	ghctx_opts_free(&o);
-	curlfn_unload();
+	reg_global_cleanup();
 	/* After cleaning up (the private directory is gone): die of the
 	 * signal, so the parent sees how the run ended. */
 	sig_die();

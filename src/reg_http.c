@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,15 +397,29 @@ add_pem(struct sbuf *sb, const char *path)
 	free(text);
 }
 
+/* Where CA bundles live on the usual distributions (Debian/Ubuntu/Alpine,
+ * Fedora/RHEL, openSUSE, the RHEL extracted store, BSD-style). */
+static const char *const ca_paths[] = {
+	"/etc/ssl/certs/ca-certificates.crt",
+	"/etc/pki/tls/certs/ca-bundle.crt",
+	"/etc/ssl/ca-bundle.pem",
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+	"/etc/ssl/cert.pem",
+};
+
 /*
- * The trusted CAs, the containers way: SSL_CERT_FILE or libcurl's bundle,
- * plus *.crt from the cert dir (or /etc/containers/certs.d/<host>/). With
- * no extra certificate, libcurl is just pointed at the bundle file, so it
- * can cache the parsed store across connections; only when there are
- * extras is everything concatenated into one in-memory PEM blob.
+ * The trusted CAs, the containers way: SSL_CERT_FILE, else libcurl's
+ * built-in bundle or the first of ca_paths that exists, plus *.crt from
+ * the cert dir (or /etc/containers/certs.d/<host>/). The binary finds
+ * them itself: a static build has no distribution's idea of where they
+ * are. With no extra certificate, libcurl is just pointed at the bundle
+ * file, so it can cache the parsed store across connections; only when
+ * there are extras is everything concatenated into one in-memory PEM
+ * blob. Neither a bundle nor an extra: *missing says which files were
+ * tried (the caller fails only when TLS must be verified).
  */
 int
-reg_build_ca(struct reg_client *c, const char *cert_dir)
+reg_build_ca(struct reg_client *c, const char *cert_dir, char *missing, size_t size)
 {
 	struct sbuf sb;
 	const char *bundle = getenv("SSL_CERT_FILE");
@@ -413,13 +428,31 @@ reg_build_ca(struct reg_client *c, const char *cert_dir)
 	size_t i;
 	int rc = 0;
 
-	if (!rp_given(bundle)) {
-		/* libcurl's built-in default (7.84+), else Debian's bundle. */
-		bundle = "/etc/ssl/certs/ca-certificates.crt";
-		if (curl_easy_getinfo(c->curl, CURLINFO_CAINFO, &def) == CURLE_OK && def != NULL)
+	missing[0] = '\0';
+	if (rp_given(bundle)) {
+		if (access(bundle, R_OK) != 0)
+			snprintf(missing, size, "SSL_CERT_FILE=%s", bundle);
+	} else {
+		bundle = NULL;
+		if (curl_easy_getinfo(c->curl, CURLINFO_CAINFO, &def) == CURLE_OK && def != NULL &&
+		    access(def, R_OK) == 0)
 			bundle = def;
+		for (i = 0; bundle == NULL && i < sizeof(ca_paths) / sizeof(ca_paths[0]); i++)
+			if (access(ca_paths[i], R_OK) == 0)
+				bundle = ca_paths[i];
+		if (bundle == NULL) {
+			struct sbuf tried;
+			char *t;
+			sbuf_init(&tried, 4096);
+			sbuf_puts(&tried, "SSL_CERT_FILE (not set)");
+			for (i = 0; i < sizeof(ca_paths) / sizeof(ca_paths[0]); i++)
+				sbuf_printf(&tried, ", %s", ca_paths[i]);
+			if ((t = sbuf_take(&tried)) != NULL)
+				snprintf(missing, size, "%s", t);
+			free(t);
+		}
 	}
-	if ((c->ca_file = rp_strdup(bundle)) == NULL)
+	if (bundle != NULL && missing[0] == '\0' && (c->ca_file = rp_strdup(bundle)) == NULL)
 		return -1;
 	dir = cert_dir != NULL ? rp_strdup(cert_dir) :
 	    rp_asprintf("/etc/containers/certs.d/%s", c->host);
@@ -427,7 +460,8 @@ reg_build_ca(struct reg_client *c, const char *cert_dir)
 		rc = -1;
 	} else if (glob(pattern, 0, NULL, &g) == 0) {
 		sbuf_init(&sb, 64 << 20);
-		add_pem(&sb, bundle);
+		if (c->ca_file != NULL)
+			add_pem(&sb, c->ca_file);
 		for (i = 0; i < g.gl_pathc; i++)
 			add_pem(&sb, g.gl_pathv[i]);
 		globfree(&g);

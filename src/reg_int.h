@@ -13,7 +13,7 @@
 #ifndef RP_REG_INT_H
 #define RP_REG_INT_H
 
-#include "curlfn.h"
+#include <curl/curl.h>
 #include <time.h>
 
 #include "registry.h"
@@ -110,7 +110,8 @@ int reg_is_manifest_type(const char *mt);
 double reg_now(void);
 void resp_reset(struct resp *r, size_t max);
 void resp_free(struct resp *r);
-int reg_build_ca(struct reg_client *c, const char *cert_dir);
+int reg_build_ca(struct reg_client *c, const char *cert_dir, char *missing,
+		 size_t size);
 int reg_host_insecure(const struct reg_client *c, const char *hostport);
 
 /*

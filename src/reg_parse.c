@@ -159,7 +159,7 @@ reg_retry_after(const char *v, long now)
 		return -1;
 	if (rp_parse_long(v, 0, 86400 * 365, &n) == 0)
 		return n > 60 ? 60 : n;
-	if (curlfn_load(NULL) != RP_OK || (t = curl_getdate(v, NULL)) < 0)
+	if ((t = curl_getdate(v, NULL)) < 0)
 		return -1;
 	n = (long)t - now;
 	if (n < 0)

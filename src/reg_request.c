@@ -36,14 +36,38 @@ reg_env_long(const char *name, long def, long min, long max)
 
 /* --- construction ----------------------------------------------------- */
 
+static int curl_ready;
+
+/* libcurl (and the TLS library under it) is set up when the first client
+ * is made, so commands that never talk HTTP (plan, policy) do not pay
+ * for it. */
+static rp_status
+reg_global_init(struct rp_err *err)
+{
+	if (curl_ready)
+		return RP_OK;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return rp_fail(err, RP_ENOMEM, "cannot initialise libcurl (out of memory?)");
+	curl_ready = 1;
+	return RP_OK;
+}
+
+void
+reg_global_cleanup(void)
+{
+	if (curl_ready)
+		curl_global_cleanup();
+	curl_ready = 0;
+}
+
 struct reg_client *
 reg_new(const struct reg_config *cfg, struct rp_err *err)
 {
 	struct reg_client *c;
-	char *raw = NULL;
+	char *raw = NULL, missing[600];
 	size_t i;
 
-	if (curlfn_load(err) != RP_OK)
+	if (reg_global_init(err) != RP_OK)
 		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto nomem;
@@ -54,8 +78,18 @@ reg_new(const struct reg_config *cfg, struct rp_err *err)
 	c->max_attempts = (int)reg_env_long("REGPUSH_HTTP_ATTEMPTS", 5, 1, 20);
 	if ((c->host = rp_strdup(cfg->host)) == NULL ||
 	    (c->account = rp_strdup(cfg->account != NULL ? cfg->account : "anonymous")) == NULL ||
-	    (c->curl = curl_easy_init()) == NULL || reg_build_ca(c, cfg->cert_dir) != 0)
+	    (c->curl = curl_easy_init()) == NULL ||
+	    reg_build_ca(c, cfg->cert_dir, missing, sizeof(missing)) != 0)
 		goto nomem;
+	/* A bundle named by SSL_CERT_FILE must exist; with none found at
+	 * all, only a cert dir's own certificates can verify. */
+	if (!c->insecure && missing[0] != '\0' &&
+	    (c->ca_blob == NULL || strncmp(missing, "SSL_CERT_FILE=", 14) == 0)) {
+		rp_fail(err, RP_EINPUT, "no CA certificates to verify registry %s: tried %s "
+			"(set SSL_CERT_FILE to a PEM bundle, or give --cert-dir)", cfg->host, missing);
+		reg_free(c);
+		return NULL;
+	}
 	if (rp_strv_push(&c->insecure_hosts, c->insecure ? c->host : "") != 0)
 		goto nomem;
 	for (i = 0; cfg->insecure_hosts != NULL && cfg->insecure_hosts[i] != NULL; i++)

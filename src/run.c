@@ -163,5 +163,5 @@ run_open_registry(const struct rp_opts *o, const char *host, const char *repo,
 	cfg.account = who;
 	*out = reg_new(&cfg, err);
 	creds_free(&fromfile);
-	return *out != NULL ? RP_OK : RP_ENOMEM;
+	return *out != NULL ? RP_OK : err->status != RP_OK ? err->status : RP_ENOMEM;
 }

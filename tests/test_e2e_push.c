@@ -533,6 +533,29 @@ Test(push, ssl_cert_file_is_trusted, .init = setup, .fini = teardown, .timeout =
 	expect_dir_empty(tmpd);
 }
 
+/* An SSL_CERT_FILE that does not exist is named, exit 2, before any
+ * request or engine run; with --cert-dir the extra CA alone is not
+ * enough either, since the bundle was asked for by name. */
+Test(push, missing_ssl_cert_file_is_named, .init = setup, .fini = teardown, .timeout = 60)
+{
+	struct treg r = treg_tls();
+	struct proc p;
+	char *want;
+	int with_ca;
+
+	for (with_ca = 0; with_ca < 2; with_ca++) {
+		push_tls_env(&p, getenv("REGPUSH_TEST_PASS"), with_ca, 0, "SSL_CERT_FILE=/nonexistent/ca.pem");
+		cr_expect_eq(p.status, 2, "%s", p.err);
+		cr_assert(asprintf(&want, "regpush: no CA certificates to verify registry %s: tried "
+				   "SSL_CERT_FILE=/nonexistent/ca.pem (set SSL_CERT_FILE to a PEM bundle, "
+				   "or give --cert-dir)\n", r.host) > 0);
+		cr_expect_str_eq(p.err, want);
+		free(want);
+		proc_free(&p);
+	}
+	expect_dir_empty(tmpd);
+}
+
 Test(push, tls_htpasswd_right_and_wrong_password, .init = setup, .fini = teardown, .timeout = 120)
 {
 	struct treg r = treg_tls();
