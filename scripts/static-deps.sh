@@ -90,12 +90,15 @@ fetch() {
   say "apt-get source $1 failed for every version"; exit 1
 }
 t0=$(date +%s)
+# The libraries' own compiler warnings go to a log, shown when a step fails.
+log=$work/build.log
+failed() { tail -40 "$log" >&2; say "building $1 failed (the log's end is above)"; exit 1; }
 
 d=$(fetch openssl)
 say "openssl: $(basename "$d")"
 (cd "$d" && ./Configure linux-x86_64 no-shared no-tests no-engine no-dso no-async \
    --prefix="$stage" --libdir=lib --openssldir=/usr/lib/ssl -idirafter "$work/kh" >/dev/null &&
- make -j2 build_libs >/dev/null && make install_dev >/dev/null)
+ make -j2 build_libs >/dev/null && make install_dev >/dev/null) 2>>"$log" || failed openssl
 
 d=$(fetch curl)
 say "curl: $(basename "$d")"
@@ -118,14 +121,14 @@ say "curl: $(basename "$d")"
    --disable-websockets --enable-threaded-resolver --enable-ipv6 \
    --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --without-ca-path >/dev/null &&
  make -j2 -C lib >/dev/null && make -C lib install >/dev/null && make -C include install >/dev/null &&
- make install-pkgconfigDATA >/dev/null)
+ make install-pkgconfigDATA >/dev/null) 2>>"$log" || failed curl
 
 for s in jansson libyaml; do
   d=$(fetch "$s")
   say "$s: $(basename "$d")"
   (cd "$d" && autoreconf -fi >/dev/null 2>&1 &&
    ./configure -q --disable-shared --enable-static --prefix="$stage" >/dev/null &&
-   make -j2 >/dev/null && make install >/dev/null)
+   make -j2 >/dev/null && make install >/dev/null) 2>>"$log" || failed "$s"
 done
 
 for f in libssl.a libcrypto.a libcurl.a libjansson.a libyaml.a; do
