@@ -79,6 +79,7 @@ deps-test:
 
 # One test run against the binary of build dir $(B).
 test-run: $(B)/regpush $(B)/tests
+	python3 tests/check-readme.py
 	bash tests/with-registries.sh env REGPUSH_BIN=$(CURDIR)/$(B)/regpush $(B)/tests --jobs 2 $(TESTFLAGS)
 
 test: deps-test

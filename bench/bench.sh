@@ -26,6 +26,23 @@ hyperfine -N --warmup 20 --runs 300 --export-json "$b/plan-hf.json" \
   2>"$b/plan-time.txt" >/dev/null
 grep -E "Maximum resident set size" "$b/plan-time.txt"
 
+echo "== start-up: static (shipped) and dynamic builds against /bin/true"
+static=$root/build/static/regpush
+[ -x "$static" ] || make -C "$root" static >/dev/null
+hyperfine -N --warmup 20 --runs 300 --export-json "$b/start-hf.json" \
+  "$static plan --ref refs/tags/v1.2.3 --sha $sha --service gateway" \
+  "$bin plan --ref refs/tags/v1.2.3 --sha $sha --service gateway" \
+  "/bin/true" >/dev/null 2>&1
+python3 - "$b/start-hf.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+t = r[2]["mean"]
+for name, x in (("static regpush plan", r[0]), ("dynamic regpush plan", r[1]), ("/bin/true", r[2])):
+    print("%-22s %6.2f ms +- %.2f  %.2fx /bin/true" % (name, x["mean"] * 1e3, x["stddev"] * 1e3, x["mean"] / t))
+PY
+/usr/bin/time -f "static plan peak RSS: %M KB" "$static" plan --ref refs/tags/v1.2.3 --sha $sha \
+  --service gateway >/dev/null
+
 echo "== push"
 bash "$root/tests/with-registries.sh" bash "$root/bench/push.sh" "$bin"
 

@@ -44,7 +44,8 @@ base_tar=$cache/base-bookworm-$key.tar
 if [ ! -f "$base_tar" ]; then
   say "making debian:bookworm-slim with mmdebstrap (key $key)"
   $sudo mkdir -p "$cache"
-  tmp=$(mktemp "$cache/base.XXXXXX")
+  tmp=$cache/base-partial-$$.tar
+  rm -f "$tmp"
   # shellcheck disable=SC2086
   mmdebstrap --quiet --variant=minbase --mode=root \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \

@@ -206,7 +206,8 @@ def main():
             outputs, error = parse_file_command(raw), None
         except ValueError as e:
             outputs, error = {}, str(e)
-        json.dump({"exit": p.returncode, "outputs": outputs, "output_error": error,
+        json.dump({"exit": p.returncode, "how": "image" if a.image else "bin",
+                   "command": (entry if a.image else [a.bin]) + args, "outputs": outputs, "output_error": error,
                    "output_raw": raw, "summary": summary,
                    "stdout": p.stdout.decode(errors="replace"),
                    "stderr": p.stderr.decode(errors="replace")}, sys.stdout, indent=1)

@@ -75,6 +75,11 @@ runner(const char *ref, const char *const *inputs)
 	cr_assert_eq(p.status, 0, "run-action.py: %s", p.err);
 	j = json_loads(p.out, 0, NULL);
 	cr_assert_not_null(j, "%s", p.out);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "how")),
+			 image != NULL && image[0] != '\0' ? "image" : "bin");
+	if (image != NULL && image[0] != '\0')
+		cr_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "command"), 0)),
+				 "/usr/local/bin/regpush", "the image's ENTRYPOINT");
 	proc_free(&p);
 	return j;
 }
