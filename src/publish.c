@@ -73,6 +73,17 @@ read_view(struct publish *pb, struct view *w, struct rp_err *err)
 	return st;
 }
 
+/* REGPUSH_SETTLE_MS: the wait before the settling read after an
+ * immutable tag was written (default 500 ms, 0 … 60000). */
+static long
+settle_ms(void)
+{
+	const char *v = getenv("REGPUSH_SETTLE_MS");
+	long n;
+
+	return v != NULL && rp_parse_long(v, 0, 60000, &n) == 0 ? n : 500;
+}
+
 static void
 notice(const struct publish *pb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -242,6 +253,17 @@ settle(struct publish *pb, struct rp_err *err)
 	int round, fixes;
 	rp_status st;
 
+	/* Another run that read the immutable tag as free before this run's
+	 * PUT writes it one round trip after its read, possibly after this
+	 * run's PUT: wait a little before the read that decides who won, so
+	 * that such a write is seen here (this run then fails, naming both
+	 * digests) instead of both runs reporting success. */
+	for (i = 0; i < p->ntags; i++)
+		if (p->tags[i].kind == TAG_IMMUTABLE && pb->status[i] == TS_PUSHED) {
+			if ((st = reg_pause(pb->reg, settle_ms(), err)) != RP_OK)
+				return st;
+			break;
+		}
 	for (round = 0;; round++) {
 		if ((st = read_view(pb, &w, err)) != RP_OK)
 			return st;

@@ -233,6 +233,20 @@ sleep_ms(const struct reg_client *c, long ms, struct resp *r)
 	}
 }
 
+rp_status
+reg_pause(struct reg_client *c, long ms, struct rp_err *err)
+{
+	struct resp r;
+
+	memset(&r, 0, sizeof(r));
+	if (sleep_ms(c, ms, &r) == 0)
+		return RP_OK;
+	if (r.interrupted)
+		return rp_fail(err, RP_EREGISTRY, "interrupted by SIG%s (waiting on registry %s)",
+			       sig_name(sig_caught), c->host);
+	return rp_fail(err, RP_EREGISTRY, "registry %s: past the deadline", c->host);
+}
+
 /* Capped exponential backoff: base, 2*base, ... at most 30 s. */
 static long
 backoff_ms(const struct reg_client *c, int attempt)

@@ -40,6 +40,9 @@
                    tags the repository's `seed` manifest as v1.2.4
         f-steal    right after the first PUT of a vX.Y.Z tag, "another run"
                    puts the repository's `seed` manifest on that tag
+        f-latesteal  like f-steal, but "another run" writes the tag 200 ms
+                   after this run's PUT was answered (its PUT landing after
+                   this run's first read-back)
         f-delfail  the first manifest digest DELETEd in a repository (and
                    every later DELETE of it): 500, always
         f-delslow  DELETE: logs "BEGIN DELETE PATH", then 3 s before forwarding
@@ -237,7 +240,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -341,6 +344,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 repo = path[len("/v2/"):path.index("/manifests/")]
                 if self.once(("revert", repo)):
                     steal = (repo, "latest")
+            if f == "f-latesteal" and self.command == "PUT" and "/manifests/v" in path and status == 201:
+                repo = path[len("/v2/"):path.index("/manifests/")]
+                tag = path[path.index("/manifests/") + len("/manifests/"):]
+                if len(tag[1:].split(".")) == 3 and self.once(("latesteal", repo)):
+                    threading.Timer(0.2, self.copy_seed, (repo, tag)).start()
             if steal:
                 self.copy_seed(*steal)
             if f == "f-escdigest" and self.command == "PUT" and "/manifests/" in path:

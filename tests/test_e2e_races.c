@@ -300,6 +300,36 @@ Test(race, immutable_tag_overwritten_after_the_put, .init = setup, .fini = teard
 	free(d2);
 }
 
+/* "Another run" whose PUT of the release tag lands 200 ms after this
+ * run's PUT was answered, after this run could have read it back: the
+ * settling wait (REGPUSH_SETTLE_MS, default 500) sees it, and this run
+ * fails naming both digests rather than both runs reporting success. */
+Test(race, release_overwritten_just_after_the_read_back, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *two = archive("two.tar");
+	char *d1 = source_digest(one), *d2 = source_digest(two), want[800];
+	static struct run a;
+	struct proc p;
+
+	seed("prod/f-latesteal", two);
+	run_init(&a, getenv("REGPUSH_TEST_FAULT"), one, "refs/tags/v2.0.0", "f-latesteal", "0");
+	run_regpush(a.argv, a.envp, &p);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	snprintf(want, sizeof(want), "regpush: another run wrote %s/prod/f-latesteal:v2.0.0 first: it points "
+		 "at %s, this run's image is %s; the floating tags this run had moved were put back on it\n",
+		 getenv("REGPUSH_TEST_FAULT"), d2, d1);
+	cr_expect_str_eq(p.err + (strlen(p.err) > strlen(want) ? strlen(p.err) - strlen(want) : 0), want);
+	cr_expect_str_eq(p.out, "", "no report of success");
+	expect_tags_at(plain, "prod/f-latesteal", "v2.0.0", d2);
+	expect_dir_empty(tmpd);
+	proc_free(&p);
+	free(one);
+	free(two);
+	free(d1);
+	free(d2);
+}
+
 /* An older run puts latest back on its image right after this run's PUT
  * (no newer release exists): this run puts it back on its own. */
 Test(race, floating_tag_moved_back_by_an_older_run, .init = setup, .fini = teardown, .timeout = 120)
