@@ -35,6 +35,7 @@ struct publish {
 	int actions;              /* notices as ::notice:: */
 	int quiet;                /* no notices */
 	enum tag_status *status;  /* per plan tag, filled by the stages */
+	double read_s;            /* how long the last read of the tags took */
 };
 
 /* Step 1 alone: reads the registry and decides (d: decision_free). Also

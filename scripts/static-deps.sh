@@ -134,8 +134,10 @@ done
 for f in libssl.a libcrypto.a libcurl.a libjansson.a libyaml.a; do
   [ -f "$stage/lib/$f" ] || { say "missing $f after the build"; exit 1; }
 done
-# Prefix paths baked into the .pc files point at the stage: rewrite them.
-sed -i "s|$stage|$prefix|g" "$stage"/lib/pkgconfig/*.pc "$stage"/bin/curl-config 2>/dev/null || true
+# The .pc files name the prefix relative to themselves, so the prefix can
+# be moved or mounted elsewhere (the image build mounts the cache at
+# /var/cache/regpush whatever REGPUSH_CACHE is on the host).
+sed -i "s|$stage|\${pcfiledir}/../..|g" "$stage"/lib/pkgconfig/*.pc
 touch "$stage/.complete"
 $sudo rm -rf "$prefix"
 $sudo cp -a "$stage" "$prefix"

@@ -12,8 +12,9 @@
  *      quay.expires-after on its way to production;
  *   4. decide on the destination (publish_decide), exactly as push does;
  *   5. copy by digest: on the same registry host, a cross-repository
- *      mount of every blob and a PUT of every manifest's exact bytes (no
- *      layer moves); when a mount is refused, or across hosts, skopeo
+ *      mount of every blob (all at once) and a PUT of an index's
+ *      children's exact bytes (no layer moves; the top manifest's bytes
+ *      go up with the tags in step 6); when a mount is refused, or across hosts, skopeo
  *      copy --all --preserve-digests with an auth file holding both
  *      accounts; the destination digest must equal the source's;
  *   6. write the tags safely (publish_write), report with `source`.
@@ -428,12 +429,13 @@ copy_image(struct promote *pm, struct rp_err *err)
 			mounted = 0;
 			st = RP_OK;
 		}
+		/* An index's children go up by digest; the top manifest itself
+		 * needs no PUT of its own: publish_write PUTs its exact bytes
+		 * under every tag, which stores it (one round trip less). */
 		if (mounted) {
 			for (i = 0; i < pm->nkids && st == RP_OK; i++)
 				st = reg_manifest_put(pm->dst.reg, pm->dst.repo, pm->kids[i].digest,
 						      &pm->kids[i], err);
-			if (st == RP_OK)
-				st = reg_manifest_put(pm->dst.reg, pm->dst.repo, pm->digest, &pm->top, err);
 			if (st == RP_OK)
 				return RP_OK;
 		}

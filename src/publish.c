@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "floating.h"
 #include "ghactions.h"
@@ -73,15 +74,30 @@ read_view(struct publish *pb, struct view *w, struct rp_err *err)
 	return st;
 }
 
-/* REGPUSH_SETTLE_MS: the wait before the settling read after an
- * immutable tag was written (default 500 ms, 0 … 60000). */
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The wait before the settling read after an immutable tag was written:
+ * three times the last read of the tags (a racing run's PUT follows its
+ * own read by about one round trip), at least REGPUSH_SETTLE_MS (default
+ * 100 ms, 0 … 60000), at most 10 s. */
 static long
-settle_ms(void)
+settle_ms(const struct publish *pb)
 {
 	const char *v = getenv("REGPUSH_SETTLE_MS");
-	long n;
+	long floor_ms, ms = (long)(pb->read_s * 3000);
 
-	return v != NULL && rp_parse_long(v, 0, 60000, &n) == 0 ? n : 500;
+	if (v == NULL || rp_parse_long(v, 0, 60000, &floor_ms) != 0)
+		floor_ms = 100;
+	if (ms > 10000)
+		ms = 10000;
+	return ms > floor_ms ? ms : floor_ms;
 }
 
 static void
@@ -113,8 +129,11 @@ decide_now(struct publish *pb, struct decision *d, struct rp_err *err)
 	size_t i;
 	rp_status st;
 
+	double t0 = mono_s();
+
 	if ((st = read_view(pb, &w, err)) != RP_OK)
 		return st;
+	pb->read_s = mono_s() - t0;
 	if ((st = decide(p, pb->digest, &w.v, d, err)) == RP_OK) {
 		for (i = 0; i < p->ntags; i++) {
 			pb->status[i] = d->act[i] == ACT_UNCHANGED ? TS_UNCHANGED :
@@ -254,13 +273,13 @@ settle(struct publish *pb, struct rp_err *err)
 	rp_status st;
 
 	/* Another run that read the immutable tag as free before this run's
-	 * PUT writes it one round trip after its read, possibly after this
-	 * run's PUT: wait a little before the read that decides who won, so
-	 * that such a write is seen here (this run then fails, naming both
-	 * digests) instead of both runs reporting success. */
+	 * PUT writes it about one round trip after its read, possibly after
+	 * this run's PUT: wait (settle_ms) before the read that decides who
+	 * won, so that such a write is seen here (this run then fails, naming
+	 * both digests) instead of both runs reporting success. */
 	for (i = 0; i < p->ntags; i++)
 		if (p->tags[i].kind == TAG_IMMUTABLE && pb->status[i] == TS_PUSHED) {
-			if ((st = reg_pause(pb->reg, settle_ms(), err)) != RP_OK)
+			if ((st = reg_pause(pb->reg, settle_ms(pb), err)) != RP_OK)
 				return st;
 			break;
 		}

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Allocation-failure torture for the plan and push paths (the idea of curl's torture
+# Allocation-failure torture for the plan, push, promote and prune paths (the idea of curl's torture
 # mode): for every allocation N that regpush makes after main() starts,
 # run it again with exactly that allocation failing (tests/failmalloc.c,
 # LD_PRELOAD) and check that it
@@ -72,9 +72,9 @@ run_case() { # run_case NAME -- command...
     "($lexer of them exit 2, from jansson), $ok unaffected"
 }
 
-# FAILMALLOC_ONLY=push runs the push case alone, FAILMALLOC_FROM=N starts
+# FAILMALLOC_ONLY=push|promote|prune runs that case alone, FAILMALLOC_FROM=N starts
 # each case at allocation N (both for working on a failure).
-[ "${FAILMALLOC_ONLY:-}" = push ] || {
+[ -n "${FAILMALLOC_ONLY:-}" ] || {
 run_case "plan --json (release candidate, user policy)" -- \
   "$bin" plan --json --ref refs/tags/v1.2.3-rc.1 --sha $sha --service gateway \
   --policy "$tmp/p.yaml" --now 2027-01-01T00:00:00Z
@@ -96,6 +96,35 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
       --service failmalloc --prod-registry "$REGPUSH_TEST_PLAIN/fm" \
       --insecure-registry "$REGPUSH_TEST_PLAIN"
   }
-  run_case "push --dry-run (a release: registry reads, decision, report)" -- push_dry_run
+  [ "${FAILMALLOC_ONLY:-push}" != push ] ||
+    run_case "push --dry-run (a release: registry reads, decision, report)" -- push_dry_run
   [ -z "$(ls -A "$tmp/w")" ] || { echo "failmalloc: push left files behind: $(ls -A "$tmp/w")" >&2; exit 1; }
+
+  # promote --dry-run from development (resolve, source manifest and
+  # config, labels, destination reads, decision) and prune --dry-run
+  # (tag list, ages from the configs, classification, the table), on
+  # images seeded here.
+  reg=$REGPUSH_TEST_PLAIN
+  skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/rev.tar" \
+    "docker://$reg/fmdev/failmalloc:dev-0123456"
+  for t in dev-0000001 staging-v1.0.0-rc.9 latest; do
+    skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/one.tar" \
+      "docker://$reg/fmprune/x:$t"
+  done
+  promote_dry_run() {
+    FAILMALLOC_SPARE=libcrypto,libssl,ld-linux TMPDIR="$tmp/w" HOME=/root SOURCE_DATE_EPOCH=1800000000 \
+      "$bin" promote --dry-run --json --from development --ref refs/tags/v1.2.3 --sha $sha \
+      --service failmalloc --dev-registry "$reg/fmdev" --prod-registry "$reg/fmprod" \
+      --insecure-registry "$reg"
+  }
+  prune_dry_run() {
+    FAILMALLOC_SPARE=libcrypto,libssl,ld-linux TMPDIR="$tmp/w" HOME=/root \
+      "$bin" prune --dry-run --json --repository "$reg/fmprune/x" --now 2035-01-01T00:00:00Z \
+      --insecure-registry "$reg"
+  }
+  [ "${FAILMALLOC_ONLY:-promote}" != promote ] ||
+    run_case "promote --dry-run (from development: source, labels, decision, report)" -- promote_dry_run
+  [ "${FAILMALLOC_ONLY:-prune}" != prune ] ||
+    run_case "prune --dry-run (tag list, ages, classification, table)" -- prune_dry_run
+  [ -z "$(ls -A "$tmp/w")" ] || { echo "failmalloc: left files behind: $(ls -A "$tmp/w")" >&2; exit 1; }
 fi

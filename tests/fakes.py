@@ -40,7 +40,7 @@
                    tags the repository's `seed` manifest as v1.2.4
         f-steal    right after the first PUT of a vX.Y.Z tag, "another run"
                    puts the repository's `seed` manifest on that tag
-        f-latesteal  like f-steal, but "another run" writes the tag 200 ms
+        f-latesteal  like f-steal, but "another run" writes the tag 50 ms
                    after this run's PUT was answered (its PUT landing after
                    this run's first read-back)
         f-delfail  the first manifest digest DELETEd in a repository (and
@@ -348,7 +348,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 repo = path[len("/v2/"):path.index("/manifests/")]
                 tag = path[path.index("/manifests/") + len("/manifests/"):]
                 if len(tag[1:].split(".")) == 3 and self.once(("latesteal", repo)):
-                    threading.Timer(0.2, self.copy_seed, (repo, tag)).start()
+                    threading.Timer(0.05, self.copy_seed, (repo, tag)).start()
             if steal:
                 self.copy_seed(*steal)
             if f == "f-escdigest" and self.command == "PUT" and "/manifests/" in path:

@@ -300,10 +300,11 @@ Test(race, immutable_tag_overwritten_after_the_put, .init = setup, .fini = teard
 	free(d2);
 }
 
-/* "Another run" whose PUT of the release tag lands 200 ms after this
+/* "Another run" whose PUT of the release tag lands 50 ms after this
  * run's PUT was answered, after this run could have read it back: the
- * settling wait (REGPUSH_SETTLE_MS, default 500) sees it, and this run
- * fails naming both digests rather than both runs reporting success. */
+ * settling wait (at least REGPUSH_SETTLE_MS, default 100) sees it, and
+ * this run fails naming both digests rather than both runs reporting
+ * success. */
 Test(race, release_overwritten_just_after_the_read_back, .init = setup, .fini = teardown, .timeout = 120)
 {
 	struct treg plain = treg_plain();
