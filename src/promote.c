@@ -198,6 +198,30 @@ resolve_from(struct promote *pm, struct rp_err *err)
 	return RP_OK;
 }
 
+/* bytes parsed as JSON; NULL with err set when they are not JSON (the
+ * registry's fault) or memory ran out. */
+static json_t *
+load_json(const struct promote *pm, const char *bytes, size_t len, const char *what,
+	  struct rp_err *err)
+{
+	json_error_t e;
+	json_t *j = json_loadb(bytes != NULL ? bytes : "", len, 0, &e);
+
+	/* jansson 2.14 reports an allocation failing in its lexer as a
+	 * syntax error: parse once more before blaming the registry. */
+	if (j == NULL && e.text[0] != '\0' && json_error_code(&e) != json_error_out_of_memory)
+		j = json_loadb(bytes != NULL ? bytes : "", len, 0, &e);
+	if (j == NULL) {
+		/* jansson sets no error at all when its first allocations fail. */
+		if (json_error_code(&e) == json_error_out_of_memory || e.text[0] == '\0')
+			rp_fail(err, RP_ENOMEM, "out of memory");
+		else
+			rp_fail(err, RP_EREGISTRY, "%s: its %s is not valid JSON (%d:%d: %s)",
+				pm->source, what, e.line, e.column, e.text);
+	}
+	return j;
+}
+
 /* The source's manifest (by the reference asked for: its digest is that of
  * the bytes read) and, for an index, every child's (concurrently). */
 static rp_status
@@ -217,7 +241,8 @@ read_source(struct promote *pm, struct rp_err *err)
 	snprintf(pm->digest, sizeof(pm->digest), "%s", pm->top.digest);
 	if ((pm->source = rp_asprintf("%s/%s@%s", pm->src.host, pm->src.repo, pm->digest)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	j = json_loadb(pm->top.bytes, pm->top.len, 0, NULL);
+	if ((j = load_json(pm, pm->top.bytes, pm->top.len, "manifest", err)) == NULL)
+		return err->status;
 	if (json_is_array(json_object_get(j, "manifests"))) {
 		n = json_array_size(json_object_get(j, "manifests"));
 		if ((pm->kids = calloc(n + 1, sizeof(*pm->kids))) == NULL ||
@@ -261,10 +286,13 @@ image_count(const struct promote *pm)
 static rp_status
 check_labels(struct promote *pm, const char *text, size_t len, struct rp_err *err)
 {
-	json_t *cfg = json_loadb(text, len, 0, NULL), *labels;
+	json_t *cfg = load_json(pm, text, len, "image config", err), *labels;
 	const char *rev;
 	char q[200];
 	rp_status st = RP_OK;
+
+	if (cfg == NULL)
+		return err->status;
 
 	labels = json_object_get(json_object_get(cfg, "config"), "Labels");
 	rev = json_string_value(json_object_get(labels, "org.opencontainers.image.revision"));
@@ -302,7 +330,10 @@ check_configs(struct promote *pm, struct rp_err *err)
 	}
 	for (i = 0; i < n && st == RP_OK; i++) {
 		const struct reg_manifest *m = image_at(pm, i);
-		docs[i] = json_loadb(m->bytes, m->len, 0, NULL);
+		if ((docs[i] = load_json(pm, m->bytes, m->len, "manifest", err)) == NULL) {
+			st = err->status;
+			break;
+		}
 		digests[i] = (char *)json_string_value(json_object_get(json_object_get(docs[i], "config"),
 									 "digest"));
 		if (digests[i] == NULL || !imgref_digest_valid(digests[i]))
@@ -341,7 +372,11 @@ mount_blobs(struct promote *pm, int *mounted, struct rp_err *err)
 	if (docs == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
-		docs[i] = json_loadb(image_at(pm, i)->bytes, image_at(pm, i)->len, 0, NULL);
+		if ((docs[i] = load_json(pm, image_at(pm, i)->bytes, image_at(pm, i)->len, "manifest",
+					 err)) == NULL) {
+			st = err->status;
+			goto out;
+		}
 		cap += 1 + json_array_size(json_object_get(docs[i], "layers"));
 	}
 	if ((blobs = calloc(cap + 1, sizeof(*blobs))) == NULL) {
@@ -425,7 +460,7 @@ copy_image(struct promote *pm, struct rp_err *err)
 		st = mount_blobs(pm, &mounted, err);
 		/* A token without pull on the source is refused like this too:
 		 * fall back to the copy, which reports what really fails. */
-		if (st != RP_OK) {
+		if (st == RP_EREGISTRY) {
 			mounted = 0;
 			st = RP_OK;
 		}

@@ -112,16 +112,20 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
       "docker://$reg/fmprune/x:$t"
   done
   promote_dry_run() {
-    FAILMALLOC_SPARE=libcrypto,libssl,ld-linux TMPDIR="$tmp/w" HOME=/root SOURCE_DATE_EPOCH=1800000000 \
+    FAILMALLOC_SPARE=libcrypto,libssl,ld-linux,libjansson TMPDIR="$tmp/w" HOME=/root SOURCE_DATE_EPOCH=1800000000 \
       "$bin" promote --dry-run --json --from development --ref refs/tags/v1.2.3 --sha $sha \
       --service failmalloc --dev-registry "$reg/fmdev" --prod-registry "$reg/fmprod" \
       --insecure-registry "$reg"
   }
   prune_dry_run() {
-    FAILMALLOC_SPARE=libcrypto,libssl,ld-linux TMPDIR="$tmp/w" HOME=/root \
+    FAILMALLOC_SPARE=libcrypto,libssl,ld-linux,libjansson TMPDIR="$tmp/w" HOME=/root \
       "$bin" prune --dry-run --json --repository "$reg/fmprune/x" --now 2035-01-01T00:00:00Z \
       --insecure-registry "$reg"
   }
+  # jansson's own allocations are spared in these two: under an
+  # allocation failure jansson 2.14 can abort in its lexer (load.c:442,
+  # lex_scan_string: assert(0)) or return a document with a key missing,
+  # neither of which regpush can see or handle.
   [ "${FAILMALLOC_ONLY:-promote}" != promote ] ||
     run_case "promote --dry-run (from development: source, labels, decision, report)" -- promote_dry_run
   [ "${FAILMALLOC_ONLY:-prune}" != prune ] ||
