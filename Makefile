@@ -3,7 +3,9 @@
 #   make test     installs what the tests need, runs unit + end-to-end tests,
 #                 again against the static binary, the action image as the
 #                 runner runs it, then under AddressSanitizer/UBSan, then
-#                 valgrind on the main paths, then allocation-failure torture
+#                 valgrind on the main paths, then allocation-failure torture,
+#                 then 10 s of fuzzing per parser
+#   make fuzz     libFuzzer targets, 60 s each (FUZZ_TIME)
 #   make static   build/static/regpush (fully static, musl)
 #   make image    the action image, localhost/regpush:latest (buildah, vfs)
 #   make demo     real pushes to a local registry
@@ -29,7 +31,7 @@ TSRCS   := $(wildcard tests/*.c)
 TOBJS   := $(TSRCS:tests/%.c=$(B)/tobj/%.o)
 DEPS_OK := $(B)/.deps-build
 
-.PHONY: all static image test test-run test-static test-image asan valgrind failmalloc lint-action demo bench clean deps deps-test
+.PHONY: fuzz fuzz-build fuzz-short all static image test test-run test-static test-image asan valgrind failmalloc lint-action demo bench clean deps deps-test
 
 all: $(B)/regpush
 
@@ -89,6 +91,7 @@ test: deps-test
 	$(MAKE) asan
 	$(MAKE) valgrind
 	$(MAKE) failmalloc
+	$(MAKE) fuzz-short
 
 # The whole suite again, against the shipped static binary.
 test-static: static $(B)/tests
@@ -138,5 +141,39 @@ bench: all
 	@sh scripts/deps.sh bench
 	sh bench/bench.sh $(CURDIR)/$(B)/regpush
 
+# libFuzzer targets (fuzz/fuzz.c, one binary per parser) under ASan and
+# UBSan, built with clang into build-fuzz; each runs FUZZ_TIME seconds
+# from its seed corpus (fuzz/corpus/NAME; new inputs go to
+# build-fuzz/corpus/NAME). `make fuzz-short` is the 10-second run.
+FUZZ_TARGETS := semver imgref slug policy event challenge link retry_after
+FUZZ_TIME ?= 60
+FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+
+build-fuzz/libobjs: $(LIBOBJS)
+	@touch $@
+
+fuzz-build:
+	@sh scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory build-fuzz/libobjs B=build-fuzz CC=clang CFLAGS='-O1 -g' \
+	  EXTRA_CFLAGS='-fsanitize=fuzzer-no-link $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-sign-conversion'
+	@for t in $(FUZZ_TARGETS); do \
+	  T=$$(echo $$t | tr a-z A-Z); \
+	  clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Isrc -DFUZZ_$$T \
+	    -fsanitize=fuzzer $(FUZZ_FLAGS) $$(pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_$$t \
+	    fuzz/fuzz.c $(filter-out build-fuzz/obj/main.o,$(LIBOBJS:$(B)/%=build-fuzz/%)) $(LDLIBS) || exit 1; \
+	done
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t; \
+	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=0 build-fuzz/corpus/$$t fuzz/corpus/$$t 2>build-fuzz/$$t.log || \
+	    { tail -40 build-fuzz/$$t.log; echo "fuzz: $$t failed (build-fuzz/$$t.log)"; exit 1; }; \
+	  echo "fuzz: $$t: $$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' build-fuzz/$$t.log) runs in $(FUZZ_TIME) s, no failure"; \
+	done
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=10
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

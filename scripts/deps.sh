@@ -12,7 +12,8 @@ case "${1:-build}" in
 python3-yaml valgrind time ca-certificates binutils" ;;
   bench) need="$need docker-registry skopeo buildah openssl apache2-utils curl python3 \
 valgrind time hyperfine bc ca-certificates" ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  fuzz) need="$need clang libclang-rt-14-dev" ;;
+  *) echo "usage: $0 [build|test|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=""
