@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ghctx.h"
@@ -17,6 +18,7 @@
 #include "policy.h"
 #include "reg_int.h"
 #include "semver.h"
+#include "source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -114,6 +116,69 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		long w = reg_retry_after(s, 1800000000L);
 		if (w < -1 || w > 60)
 			abort(); /* waits are capped at 60 s */
+	}
+#elif defined(FUZZ_TAGS) || defined(FUZZ_MANIFEST)
+	{
+		struct reg_client c;
+		struct resp r;
+		struct rp_err err;
+		memset(&c, 0, sizeof(c));
+		memset(&r, 0, sizeof(r));
+		c.host = "registry.fuzz";
+		r.status = 200;
+		sbuf_init(&r.body, 64 << 20);
+		sbuf_add(&r.body, data, size);
+#if defined(FUZZ_TAGS)
+		{
+			json_t *seen = json_object();
+			char **out = calloc(1, sizeof(*out));
+			size_t n = 0, cap = 1, added = 0, i;
+			if (seen != NULL && out != NULL &&
+			    reg_page_tags(&c, &r, seen, &out, &n, &cap, &added, "list tags", &err) == RP_OK) {
+				for (i = 0; i < n; i++)
+					if (out[i] == NULL)
+						abort(); /* n tags, each a string */
+			}
+			rp_strv_free(out);
+			json_decref(seen);
+		}
+#else
+		{
+			struct reg_manifest m;
+			/* The first byte picks the Content-Type: none (the
+			 * document's mediaType decides) or a manifest type. */
+			if (size > 0 && (data[0] & 1))
+				snprintf(r.ctype, sizeof(r.ctype), "application/vnd.oci.image.manifest.v1+json");
+			if (reg_manifest_from(&c, &r, "latest", "GET x:latest", &m, &err) == RP_OK) {
+				if (m.len != size || memcmp(m.bytes, data, size) != 0)
+					abort(); /* the exact bytes are kept */
+				reg_manifest_free(&m);
+			}
+		}
+#endif
+		resp_free(&r);
+	}
+#elif defined(FUZZ_INDEX)
+	{
+		static char dir[64], file[96];
+		struct source_info info;
+		struct rp_err err;
+		char src[128];
+		FILE *f;
+		if (dir[0] == '\0') {
+			snprintf(dir, sizeof(dir), "/tmp/regpush-fuzz-layout.%ld", (long)getpid());
+			snprintf(file, sizeof(file), "%s/index.json", dir);
+			(void)mkdir(dir, 0700);
+		}
+		if ((f = fopen(file, "wb")) != NULL) {
+			fwrite(data, 1, size, f);
+			fclose(f);
+			snprintf(src, sizeof(src), "oci:%s", dir);
+			(void)source_inspect(src, &info, &err);
+			snprintf(src, sizeof(src), "oci:%s:one", dir);
+			(void)source_inspect(src, &info, &err);
+			unlink(file);
+		}
 	}
 #else
 #error "define one FUZZ_<NAME>"

@@ -14,6 +14,7 @@
 #define RP_REG_INT_H
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <time.h>
 
 #include "registry.h"
@@ -172,6 +173,19 @@ int reg_token_valid(const char *t);
 
 /* base64 of n bytes (caller wipes and frees); NULL when out of memory. */
 char *reg_base64(const void *data, size_t n);
+
+/* --- registry.c (readers, here for the tests and fuzz targets) -------- */
+
+/* The manifest in a 200 answer r to GET ref: the digest checked against
+ * the bytes (and against ref when it is one), the media type checked. */
+rp_status reg_manifest_from(struct reg_client *c, struct resp *r, const char *ref,
+			    const char *what, struct reg_manifest *m, struct rp_err *err);
+
+/* Appends the tags of one tag-list page r that are not in seen to *out
+ * (*n of *cap used); *added counts them. */
+rp_status reg_page_tags(struct reg_client *c, const struct resp *r, json_t *seen,
+			char ***out, size_t *n, size_t *cap, size_t *added,
+			const char *what, struct rp_err *err);
 
 /* --- reg_request.c ----------------------------------------------------- */
 

@@ -59,8 +59,8 @@ is_quay(const struct reg_client *c)
 
 /* The manifest in a 200 answer to GET ref: the digest checked against
  * the bytes (and against ref when it is one), the media type checked. */
-static rp_status
-manifest_from(struct reg_client *c, struct resp *r, const char *ref, const char *what,
+rp_status
+reg_manifest_from(struct reg_client *c, struct resp *r, const char *ref, const char *what,
 	      struct reg_manifest *m, struct rp_err *err)
 {
 	char hex[65], q[300], q2[100];
@@ -108,7 +108,7 @@ manifest_fetch(struct reg_client *c, const char *repo, const char *ref, int miss
 	reg_ref_what(what, sizeof(what), "GET", repo, ref);
 	if ((st = reg_call(c, "GET", repo, "pull", NULL, REG_ACCEPT_MANIFESTS, NULL, NULL, 0,
 			   REG_MANIFEST_MAX, &r, what, err, "/v2/%s/manifests/%s", repo, ref)) == RP_OK)
-		st = r.status == 200 ? manifest_from(c, &r, ref, what, m, err) :
+		st = r.status == 200 ? reg_manifest_from(c, &r, ref, what, m, err) :
 		    r.status == 404 && missing_ok ? RP_OK : reg_unexpected(c, &r, what, err);
 	resp_free(&r);
 	return st;
@@ -152,7 +152,7 @@ reg_manifest_get_many(struct reg_client *c, const char *repo, char *const *refs,
 		       NULL, 0, REG_MANIFEST_MAX, rs, get_ok, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
 		reg_ref_what(what, sizeof(what), "GET", repo, refs[i]);
-		st = rs[i].status == 200 ? manifest_from(c, &rs[i], refs[i], what, &ms[i], err) :
+		st = rs[i].status == 200 ? reg_manifest_from(c, &rs[i], refs[i], what, &ms[i], err) :
 		    reg_unexpected(c, &rs[i], what, err);
 	}
 	for (i = 0; i < n; i++) {
@@ -566,8 +566,8 @@ out:
 }
 
 /* Appends the tags of one page that are new; *added counts them. */
-static rp_status
-page_tags(struct reg_client *c, const struct resp *r, json_t *seen, char ***out,
+rp_status
+reg_page_tags(struct reg_client *c, const struct resp *r, json_t *seen, char ***out,
 	  size_t *n, size_t *cap, size_t *added, const char *what, struct rp_err *err)
 {
 	json_error_t je;
@@ -689,7 +689,7 @@ tags_list(struct reg_client *c, const char *repo, const char *first_path, struct
 			st = reg_unexpected(c, &r, what, err);
 			break;
 		}
-		if ((st = page_tags(c, &r, seen, out, &n, &cap, &added, what, err)) != RP_OK)
+		if ((st = reg_page_tags(c, &r, seen, out, &n, &cap, &added, what, err)) != RP_OK)
 			break;
 		next = r.link[0] != '\0' ? reg_link_next(r.link) : NULL;
 		free(path);
