@@ -22,6 +22,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#if defined(FUZZ_INDEX)
+/* The OCI layout directory the index target writes into. */
+static char dir[64], file[96];
+
+static void
+remove_dir(void)
+{
+	unlink(file);
+	rmdir(dir);
+}
+#endif
+
 /* The input as a C string (inputs with a NUL end there). */
 static char *
 cstr(const uint8_t *data, size_t size)
@@ -160,7 +172,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 #elif defined(FUZZ_INDEX)
 	{
-		static char dir[64], file[96];
 		struct source_info info;
 		struct rp_err err;
 		char src[128];
@@ -169,6 +180,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			snprintf(dir, sizeof(dir), "/tmp/regpush-fuzz-layout.%ld", (long)getpid());
 			snprintf(file, sizeof(file), "%s/index.json", dir);
 			(void)mkdir(dir, 0700);
+			atexit(remove_dir);
 		}
 		if ((f = fopen(file, "wb")) != NULL) {
 			fwrite(data, 1, size, f);
