@@ -66,6 +66,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 
 
@@ -405,7 +406,17 @@ def main():
     srv = Server(("127.0.0.1", a.port), handler)
     srv.args = a
     print("ready", flush=True)
-    srv.serve_forever()
+    # Whatever goes wrong in the accept loop is printed (with-registries.sh
+    # shows it if this process is gone before the end) and the loop goes on.
+    while True:
+        try:
+            srv.serve_forever()
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            traceback.print_exc()
+            sys.stdout.flush()
+            time.sleep(0.1)
 
 
 if __name__ == "__main__":

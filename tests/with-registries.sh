@@ -15,7 +15,13 @@ cleanup() {
   local f p
   for f in "$root"/*/pid; do
     [ -f "$f" ] || continue
-    p=$(cat "$f"); kill "$p" 2>/dev/null || true
+    p=$(cat "$f")
+    # A peer that died before the end explains the failures it caused.
+    if ! kill -0 "$p" 2>/dev/null; then
+      echo "with-registries: $(basename "$(dirname "$f")") (pid $p) had exited before the end:" >&2
+      tail -20 "$(dirname "$f")/out" "$(dirname "$f")/log" 2>/dev/null >&2 || true
+    fi
+    kill "$p" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$p" 2>/dev/null || true
   done
