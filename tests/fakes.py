@@ -60,6 +60,7 @@ import http.client
 import http.server
 import json
 import os
+import signal
 import socket
 import socketserver
 import subprocess
@@ -405,6 +406,11 @@ def main():
         handler = Proxy
     srv = Server(("127.0.0.1", a.port), handler)
     srv.args = a
+    # A stray SIGTERM or SIGHUP is logged, not obeyed: these fakes twice
+    # vanished mid-suite without a trace (2026-11-29), which only a signal
+    # explains. with-registries.sh stops them with SIGKILL.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda n, _f: print("fakes: signal %d ignored" % n, flush=True))
     print("ready", flush=True)
     # Whatever goes wrong in the accept loop is printed (with-registries.sh
     # shows it if this process is gone before the end) and the loop goes on.

@@ -21,7 +21,13 @@ cleanup() {
       echo "with-registries: $(basename "$(dirname "$f")") (pid $p) had exited before the end:" >&2
       tail -20 "$(dirname "$f")/out" "$(dirname "$f")/log" 2>/dev/null >&2 || true
     fi
-    kill "$p" 2>/dev/null || true
+    # The fakes (they have an "out" file) ignore SIGTERM: SIGKILL them.
+    if [ -f "$(dirname "$f")/out" ]; then
+      grep "signal .* ignored" "$(dirname "$f")/out" >&2 || true
+      kill -9 "$p" 2>/dev/null || true
+    else
+      kill "$p" 2>/dev/null || true
+    fi
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$p" 2>/dev/null || true
   done
@@ -122,7 +128,7 @@ start_fake() {
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.05
     done
-    kill "$pid" 2>/dev/null || true
+    kill -9 "$pid" 2>/dev/null || true
   done
   echo "$name did not start:" >&2; cat "$root/$name/out" >&2; return 1
 }
