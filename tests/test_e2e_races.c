@@ -272,32 +272,42 @@ Test(race, newer_release_between_read_and_write, .init = setup, .fini = teardown
 	free(d2);
 }
 
-/* Another run overwrites vX.Y.Z right after this run's PUT: this run
- * fails naming both digests, and its floating tags go to that image. */
-Test(race, immutable_tag_overwritten_after_the_put, .init = setup, .fini = teardown, .timeout = 120)
+/* v2.0.0 of one.tar through the fault `fault`, whose "another run" puts
+ * two.tar on v2.0.0: this run fails naming both digests, reports no
+ * success, and `theirs` (tags) end on two.tar. */
+static void
+overwritten_by_another_run(const char *fault, const char *theirs)
 {
 	struct treg plain = treg_plain();
 	char *one = archive("one.tar"), *two = archive("two.tar");
-	char *d1 = source_digest(one), *d2 = source_digest(two), want[1000];
+	char *d1 = source_digest(one), *d2 = source_digest(two), want[1000], repo[100];
 	static struct run a;
 	struct proc p;
 
-	seed("prod/f-steal", two);
-	run_init(&a, getenv("REGPUSH_TEST_FAULT"), one, "refs/tags/v2.0.0", "f-steal", "0");
+	snprintf(repo, sizeof(repo), "prod/%s", fault);
+	seed(repo, two);
+	run_init(&a, getenv("REGPUSH_TEST_FAULT"), one, "refs/tags/v2.0.0", fault, "0");
 	run_regpush(a.argv, a.envp, &p);
 	cr_expect_eq(p.status, 1, "%s", p.err);
-	snprintf(want, sizeof(want), "regpush: another run wrote %s/prod/f-steal:v2.0.0 first: it points "
+	snprintf(want, sizeof(want), "regpush: another run wrote %s/%s:v2.0.0 first: it points "
 		 "at %s, this run's image is %s; the floating tags this run had moved were put back on it\n",
-		 getenv("REGPUSH_TEST_FAULT"), d2, d1);
+		 getenv("REGPUSH_TEST_FAULT"), repo, d2, d1);
 	cr_expect_str_eq(p.err + (strlen(p.err) > strlen(want) ? strlen(p.err) - strlen(want) : 0), want);
 	cr_expect_str_eq(p.out, "", "no report of success");
-	expect_tags_at(plain, "prod/f-steal", "v2.0.0 v2.0 v2 latest", d2);
+	expect_tags_at(plain, repo, theirs, d2);
 	expect_dir_empty(tmpd);
 	proc_free(&p);
 	free(one);
 	free(two);
 	free(d1);
 	free(d2);
+}
+
+/* Another run overwrites vX.Y.Z right after this run's PUT: this run
+ * fails naming both digests, and its floating tags go to that image. */
+Test(race, immutable_tag_overwritten_after_the_put, .init = setup, .fini = teardown, .timeout = 120)
+{
+	overwritten_by_another_run("f-steal", "v2.0.0 v2.0 v2 latest");
 }
 
 /* "Another run" whose PUT of the release tag lands 50 ms after this
@@ -307,28 +317,7 @@ Test(race, immutable_tag_overwritten_after_the_put, .init = setup, .fini = teard
  * success. */
 Test(race, release_overwritten_just_after_the_read_back, .init = setup, .fini = teardown, .timeout = 120)
 {
-	struct treg plain = treg_plain();
-	char *one = archive("one.tar"), *two = archive("two.tar");
-	char *d1 = source_digest(one), *d2 = source_digest(two), want[800];
-	static struct run a;
-	struct proc p;
-
-	seed("prod/f-latesteal", two);
-	run_init(&a, getenv("REGPUSH_TEST_FAULT"), one, "refs/tags/v2.0.0", "f-latesteal", "0");
-	run_regpush(a.argv, a.envp, &p);
-	cr_expect_eq(p.status, 1, "%s", p.err);
-	snprintf(want, sizeof(want), "regpush: another run wrote %s/prod/f-latesteal:v2.0.0 first: it points "
-		 "at %s, this run's image is %s; the floating tags this run had moved were put back on it\n",
-		 getenv("REGPUSH_TEST_FAULT"), d2, d1);
-	cr_expect_str_eq(p.err + (strlen(p.err) > strlen(want) ? strlen(p.err) - strlen(want) : 0), want);
-	cr_expect_str_eq(p.out, "", "no report of success");
-	expect_tags_at(plain, "prod/f-latesteal", "v2.0.0", d2);
-	expect_dir_empty(tmpd);
-	proc_free(&p);
-	free(one);
-	free(two);
-	free(d1);
-	free(d2);
+	overwritten_by_another_run("f-latesteal", "v2.0.0");
 }
 
 /* An older run puts latest back on its image right after this run's PUT
