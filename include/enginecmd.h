@@ -71,6 +71,15 @@ rp_status ecmd_buildah_prepare(const struct ecmd *e, const char *layout,
 rp_status ecmd_run(const struct ecmd *e, struct argv *a, int quiet,
 		   const char *doing, const char *host, struct rp_err *err);
 
+/* An upload by digest (it writes no tag, so running it again is safe):
+ * ecmd_run, again after a failure — skopeo itself retries network errors
+ * but not a registry's 5xx — up to REGPUSH_ENGINE_ATTEMPTS times (default
+ * 3), waiting REGPUSH_RETRY_BASE_MS (default 1000) and then twice as long
+ * each time, each retry announced with the failure. Not retried: a child
+ * killed or timed out, refused credentials, or a signal to regpush. */
+rp_status ecmd_run_upload(const struct ecmd *e, struct argv *a, const char *doing,
+			  const char *host, struct rp_err *err);
+
 /* Reads the digest an engine wrote with --digestfile. */
 rp_status ecmd_read_digest(const char *path, char out[RP_DIGEST_MAX],
 			   struct rp_err *err);

@@ -51,4 +51,11 @@ void publish_print_writes(struct sbuf *sb, const struct plan *p,
 /* Steps 1–3. The image must be in the repository by digest. */
 rp_status publish_write(struct publish *pb, struct rp_err *err);
 
+/* After a failure (exit 1): each tag's status made true for the report.
+ * Never attempted: not-written. Written or attempted: read once more
+ * (within 10 s) — on the run's image: pushed, else not-written; when
+ * that read fails, a confirmed write stays pushed and an unanswered one
+ * is unknown. */
+void publish_failed(struct publish *pb);
+
 #endif

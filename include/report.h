@@ -16,9 +16,12 @@ enum tag_status {
 	TS_PUSHED,      /* written by this run */
 	TS_UNCHANGED,   /* already on the run's digest */
 	TS_KEPT,        /* a floating tag that may not move backwards */
+	TS_NOT_WRITTEN, /* a failed run: not on the run's image (not written) */
+	TS_UNKNOWN,     /* a failed run: its PUT went out unanswered and the
+			 * registry could not be read again */
 };
 
-/* "planned", "pushed", "unchanged", "kept". */
+/* "planned", "pushed", "unchanged", "kept", "not-written", "unknown". */
 const char *tag_status_name(enum tag_status s);
 
 /* What happened to each tag of a plan; NULL for a bare plan. */
@@ -28,6 +31,7 @@ struct run_result {
 	const char *source;    /* promote: the source, host/repo@digest; or NULL */
 	const enum tag_status *status; /* per plan tag; NULL: all planned */
 	int dry_run;
+	const char *error;     /* a failed run: why (JSON "error"), else NULL */
 };
 
 /* The JSON object (new reference; NULL when out of memory). */

@@ -24,4 +24,8 @@ const char *sig_name(int sig);
  * so the process ends as "killed by" that signal. Returns otherwise. */
 void sig_die(void);
 
+/* Sleeps ms milliseconds in steps of at most 100 ms; -1 (early) when a
+ * signal was caught, else 0. */
+int sig_sleep_ms(long ms);
+
 #endif

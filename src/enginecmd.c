@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ghactions.h"
 #include "imgref.h"
+#include "sig.h"
 
 #define RETRIES "3"
 
@@ -254,6 +256,60 @@ ecmd_run(const struct ecmd *e, struct argv *a, int quiet, const char *doing,
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	if ((st = engine_run(a->v, 0, &log, &c, err)) == RP_OK && !child_ok(&c))
 		st = child_failure(e, a->v[0], doing, host, &c, err);
+	child_free(&c);
+	return st;
+}
+
+/* The attempts an upload gets: REGPUSH_ENGINE_ATTEMPTS, 1 … 10, default 3. */
+static long
+upload_attempts(void)
+{
+	const char *v = getenv("REGPUSH_ENGINE_ATTEMPTS");
+	long n;
+
+	return v != NULL && rp_parse_long(v, 1, 10, &n) == 0 ? n : 3;
+}
+
+rp_status
+ecmd_run_upload(const struct ecmd *e, struct argv *a, const char *doing,
+		const char *host, struct rp_err *err)
+{
+	const char *v = getenv("REGPUSH_RETRY_BASE_MS");
+	long attempts = upload_attempts(), wait_ms, k;
+	struct engine_log log = { .actions = e->actions };
+	struct child c;
+	char how[128], last[300], msg[700];
+	rp_status st;
+
+	if (v == NULL || rp_parse_long(v, 1, 60000, &wait_ms) != 0)
+		wait_ms = 1000;
+	if (a->failed || a->v == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	for (k = 1;; k++) {
+		memset(&c, 0, sizeof(c));
+		if ((st = engine_run(a->v, 0, &log, &c, err)) != RP_OK || child_ok(&c))
+			break;
+		st = child_failure(e, a->v[0], doing, host, &c, err);
+		/* Killed, timed out, interrupted, refused credentials: final. */
+		if (k >= attempts || !c.exited || c.timed_out || sig_caught ||
+		    strstr(err->msg, "credentials") != NULL)
+			break;
+		engine_describe(&c, how, sizeof(how));
+		engine_last_line(c.err != NULL ? c.err : "", last, sizeof(last));
+		snprintf(msg, sizeof(msg), "%s %s while %s (%s); trying again in %ld ms "
+			 "(attempt %ld of %ld)", a->v[0], how, doing, last, wait_ms, k + 1, attempts);
+		if (e->actions)
+			gha_command(stdout, "warning", "regpush", msg);
+		else
+			fprintf(stderr, "regpush: %s\n", msg);
+		child_free(&c);
+		if (sig_sleep_ms(wait_ms) != 0) {
+			st = rp_fail(err, RP_EREGISTRY, "interrupted by SIG%s while %s",
+				     sig_name(sig_caught), doing);
+			return st;
+		}
+		wait_ms *= 2;
+	}
 	child_free(&c);
 	return st;
 }

@@ -434,7 +434,7 @@ skopeo_copy(struct promote *pm, struct rp_err *err)
 	}
 	ecmd_copy_argv(&a, &e, pm->src.host, pm->source, pm->dst.host, dest, dfile);
 	snprintf(doing, sizeof(doing), "copying %s to %s/%s", pm->source, pm->dst.host, pm->dst.repo);
-	if ((st = ecmd_run(&e, &a, 0, doing, pm->dst.host, err)) == RP_OK &&
+	if ((st = ecmd_run_upload(&e, &a, doing, pm->dst.host, err)) == RP_OK &&
 	    (st = ecmd_read_digest(dfile, got, err)) == RP_OK && strcmp(got, pm->digest) != 0)
 		st = rp_fail(err, RP_EREGISTRY, "skopeo copied %s as %s, not as the same digest",
 			     pm->source, got);
@@ -575,6 +575,18 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	res.dry_run = o->dry_run;
 	st = run_report(o, pm.plan, &res, err);
 out:
+	if (st == RP_EREGISTRY && !o->dry_run && pm.plan != NULL && pm.status != NULL) {
+		pb = (struct publish){ .reg = pm.dst.reg, .repo = pm.dst.repo, .plan = pm.plan,
+				       .digest = pm.digest, .status = pm.status };
+		memset(&res, 0, sizeof(res));
+		res.command = "promote";
+		res.digest = pm.digest[0] != '\0' ? pm.digest : NULL;
+		res.source = pm.source;
+		res.status = pm.status;
+		res.error = err->msg;
+		publish_failed(&pb);
+		run_report_failure(o, pm.plan, &res);
+	}
 	if (pm.work != NULL)
 		workdir_remove(pm.work);
 	decision_free(&d);

@@ -21,6 +21,7 @@
 
 #include "floating.h"
 #include "ghactions.h"
+#include "sig.h"
 
 struct view {
 	struct reg_view v;
@@ -337,6 +338,7 @@ publish_write(struct publish *pb, struct rp_err *err)
 	for (i = 0; i < p->ntags; i++)
 		if (d.act[i] == ACT_WRITE) {
 			names[n++] = p->tags[i].name;
+			pb->status[i] = TS_UNKNOWN; /* until its PUT is answered */
 			if (!pb->quiet && !pb->actions)
 				fprintf(stderr, "+ PUT %s (%s)\n", p->tags[i].image, pb->digest);
 		}
@@ -352,4 +354,37 @@ out:
 	decision_free(&d);
 	reg_manifest_free(&m);
 	return st;
+}
+
+void
+publish_failed(struct publish *pb)
+{
+	const struct plan *p = pb->plan;
+	char (*now)[RP_DIGEST_MAX] = NULL;
+	char **names = NULL;
+	struct rp_err ignored;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->ntags; i++)
+		if (pb->status[i] == TS_PLANNED)
+			pb->status[i] = TS_NOT_WRITTEN;
+		else if (pb->status[i] == TS_PUSHED || pb->status[i] == TS_UNKNOWN)
+			n++;
+	if (n == 0 || sig_caught || pb->reg == NULL)
+		return;
+	/* Where the tags this run wrote (or tried to) are now: one read,
+	 * within 10 s, so the report says what the registry holds. */
+	now = calloc(p->ntags, sizeof(*now));
+	names = calloc(p->ntags + 1, sizeof(*names));
+	for (i = 0; names != NULL && i < p->ntags; i++)
+		names[i] = p->tags[i].name;
+	reg_limit(pb->reg, 10);
+	if (now != NULL && names != NULL &&
+	    reg_manifest_head_many(pb->reg, pb->repo, names, p->ntags, now, &ignored) == RP_OK)
+		for (i = 0; i < p->ntags; i++)
+			if (pb->status[i] == TS_PUSHED || pb->status[i] == TS_UNKNOWN)
+				pb->status[i] = strcmp(now[i], pb->digest) == 0 ?
+				    TS_PUSHED : TS_NOT_WRITTEN;
+	free(now);
+	free(names);
 }

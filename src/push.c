@@ -103,7 +103,7 @@ upload(struct push *ps, struct rp_err *err)
 		goto out;
 	ecmd_upload_argv(&a, &ps->e, ps->layout, image_id, ps->src.is_index, ps->host, dest, dfile);
 	snprintf(doing, sizeof(doing), "uploading %s", dest);
-	st = ecmd_run(&ps->e, &a, 0, doing, ps->host, err);
+	st = ecmd_run_upload(&ps->e, &a, doing, ps->host, err);
 	if (is_buildah(ps)) {
 		const char *tag = strrchr(dest, ':') + 1;
 		if (reg_untag(ps->reg, ps->repo, tag, &untag_err) != RP_OK && st == RP_OK)
@@ -174,6 +174,25 @@ report(struct push *ps, struct rp_err *err)
 	return run_report(ps->o, ps->plan, &res, err);
 }
 
+/* A registry or engine failure (exit 1) once the plan is made: what
+ * happened to each tag, made true by one more read (publish_failed). */
+static void
+report_failure(struct push *ps, const struct rp_err *err)
+{
+	struct publish pb = {
+		.reg = ps->reg, .repo = ps->repo, .plan = ps->plan, .digest = ps->src.digest,
+		.status = ps->status,
+	};
+	struct run_result res = {
+		.command = "push", .digest = ps->src.digest[0] != '\0' ? ps->src.digest : NULL,
+		.status = ps->status, .error = err->msg,
+	};
+
+	if (ps->plan == NULL || ps->status == NULL)
+		return;
+	publish_failed(&pb);
+	run_report_failure(ps->o, ps->plan, &res);
+}
 
 /* Plan, source check, credentials, host and repository. */
 static rp_status
@@ -259,6 +278,8 @@ push_run(struct rp_opts *o, struct rp_err *err)
 	if (st == RP_OK)
 		st = report(&ps, err);
 out:
+	if (st == RP_EREGISTRY && !o->dry_run)
+		report_failure(&ps, err);
 	if (ps.work != NULL)
 		workdir_remove(ps.work);
 	decision_free(&d);

@@ -233,6 +233,15 @@ sleep_ms(const struct reg_client *c, long ms, struct resp *r)
 	}
 }
 
+void
+reg_limit(struct reg_client *c, double seconds)
+{
+	double t = reg_now() + seconds;
+
+	if (c->deadline == 0 || c->deadline > t)
+		c->deadline = t;
+}
+
 rp_status
 reg_pause(struct reg_client *c, long ms, struct rp_err *err)
 {

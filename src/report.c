@@ -30,6 +30,8 @@ tag_status_name(enum tag_status s)
 	case TS_PUSHED: return "pushed";
 	case TS_UNCHANGED: return "unchanged";
 	case TS_KEPT: return "kept";
+	case TS_NOT_WRITTEN: return "not-written";
+	case TS_UNKNOWN: return "unknown";
 	default: return "planned";
 	}
 }
@@ -120,6 +122,8 @@ report_json(const struct plan *p, const struct run_result *r)
 	bad |= json_object_set_new(o, "dry_run",
 				   json_boolean(r != NULL && r->dry_run));
 	bad |= json_object_set_new(o, "results", res);
+	if (r != NULL && r->error != NULL)
+		bad |= json_object_set_new(o, "error", json_string(r->error));
 	if (bad) {
 		json_decref(o);
 		return NULL;

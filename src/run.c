@@ -96,6 +96,55 @@ run_report(const struct rp_opts *o, const struct plan *plan,
 	return st;
 }
 
+/* One stderr line per outcome: "regpush: not written: v1, latest". */
+static void
+failure_lines(const struct plan *plan, const struct run_result *res)
+{
+	static const enum tag_status order[] = {
+		TS_PUSHED, TS_UNCHANGED, TS_KEPT, TS_NOT_WRITTEN, TS_UNKNOWN,
+	};
+	static const char *const label[] = {
+		"written", "already there (unchanged)", "kept", "not written",
+		"unknown (the write went out, no answer came back, and the registry "
+		"could not be read again)",
+	};
+	size_t k, i, n;
+
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		for (i = n = 0; i < plan->ntags; i++) {
+			if (res->status[i] != order[k])
+				continue;
+			if (n++ == 0)
+				fprintf(stderr, "regpush: %s: %s", label[k], plan->tags[i].image);
+			else
+				fprintf(stderr, ", %s", plan->tags[i].image);
+		}
+		if (n > 0)
+			fputc('\n', stderr);
+	}
+}
+
+void
+run_report_failure(const struct rp_opts *o, const struct plan *plan,
+		   const struct run_result *res)
+{
+	json_t *j;
+	char *text;
+
+	if (plan == NULL || res->status == NULL)
+		return;
+	failure_lines(plan, res);
+	if (o->json && (j = report_json(plan, res)) != NULL) {
+		if ((text = rp_json_dumps(j, JSON_INDENT(2))) != NULL) {
+			fputs(text, stdout);
+			fputc('\n', stdout);
+			fflush(stdout);
+		}
+		free(text);
+		json_decref(j);
+	}
+}
+
 rp_status
 run_plan(struct rp_opts *o, struct rp_err *err)
 {

@@ -4,6 +4,7 @@
 #include "sig.h"
 
 #include <string.h>
+#include <time.h>
 
 volatile sig_atomic_t sig_caught;
 
@@ -57,4 +58,19 @@ sig_die(void)
 		return;
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+int
+sig_sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	while (ms > 0 && !sig_caught) {
+		long step = ms < 100 ? ms : 100;
+		ts.tv_sec = 0;
+		ts.tv_nsec = step * 1000000L;
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return sig_caught ? -1 : 0;
 }

@@ -52,17 +52,48 @@
                    puts the repository's `seed` manifest back on it
       Requests are logged one per line ("METHOD PATH STATUS") to --log.
 
+  fakes.py chaos --upstream HOST:PORT --seed S --rate PCT [--port 0]
+                 [--kinds K,K...] [--always FAULT] [--stall-s N]
+                 [--max-seconds N] [--max-requests N]
+      A proxy that fails PCT % of requests at random. Whether a request
+      fails, and how, is a hash of the seed, the method, the path (upload
+      session IDs and the query left out, an upload's digest kept) and how
+      many times that request was seen before, so a seed replays the same
+      faults on the same requests whatever order concurrent requests
+      arrive in. Kinds (all by default):
+        500 502 503  the status with an OCI error body, either before the
+                     registry sees the request or after it has acted on it
+        429          429 with Retry-After: 1, before the registry sees it
+        reset        after the registry acted: the headers and half the
+                     body, then a TCP reset
+        upreset      a request with a body: half of it read, then a reset
+                     (the registry never sees it)
+        stall        --stall-s seconds (default 3) of silence, then the
+                     connection closed; before or after the registry
+        trunc        after the registry acted: the full Content-Length
+                     announced, half the body sent, the connection closed
+      --always FAULT is permanent instead: "manifest-put-500" (every
+      manifest PUT: 500) or "401" (every request: 401 with a Basic
+      challenge). Listens on 127.0.0.1 only (--port 0: a free port, printed
+      as "ready PORT"); exits by itself after --max-seconds (default 900)
+      or --max-requests (default 50000). POST /-/chaos?rate=N sets the
+      rate and ?always= the permanent fault (empty: none). Each request is
+      logged as "METHOD PATH STATUS" plus " fault=KIND/WHEN" when faulted.
+
 Signing uses the openssl command line (no third-party Python modules).
 """
 import argparse
+import hashlib
 import base64
 import http.client
 import http.server
 import json
 import os
+import re
 import signal
 import socket
 import socketserver
+import struct
 import subprocess
 import sys
 import threading
@@ -372,6 +403,142 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any
 
 
+class Chaos(http.server.BaseHTTPRequestHandler):
+    """The seeded random fault proxy (see the module's help)."""
+    protocol_version = "HTTP/1.1"
+    KINDS = ("500", "502", "503", "429", "reset", "upreset", "stall", "trunc")
+    seen = {}
+    count = 0
+    lock = threading.Lock()
+
+    def log_message(self, *a):
+        pass
+
+    def key(self):
+        u = urllib.parse.urlparse(self.path)
+        path = re.sub(r"/blobs/uploads/[^/]+$", "/blobs/uploads/*", u.path)
+        q = urllib.parse.parse_qs(u.query)
+        return "%s %s %s" % (self.command, path, ",".join(q.get("digest", [])))
+
+    def decide(self, has_body):
+        """(kind, when) or (None, None), from the seed and the request."""
+        a = self.server.args
+        k = self.key()
+        with Chaos.lock:
+            n = Chaos.seen.get(k, 0)
+            Chaos.seen[k] = n + 1
+            Chaos.count += 1
+            if Chaos.count > a.max_requests:
+                self.server.stop("more than %d requests" % a.max_requests)
+        if a.always == "401":
+            return "401", "before"
+        if a.always == "manifest-put-500" and self.command == "PUT" and "/manifests/" in self.path:
+            return "500", "before"
+        h = hashlib.sha256(("%d|%s|%d" % (a.seed, k, n)).encode()).digest()
+        if int.from_bytes(h[:4], "big") >= a.rate * (2 ** 32) / 100:
+            return None, None
+        kinds = [x for x in a.kinds if x != "upreset" or has_body]
+        kind = kinds[h[4] % len(kinds)]
+        when = "before" if kind in ("429", "upreset") else "after" if kind in ("reset", "trunc") \
+            else ("before", "after")[h[5] % 2]
+        return kind, when
+
+    def logline(self, status, fault=None):
+        with open(self.server.args.log, "a") as fh:
+            fh.write("%s %s %s%s\n" % (self.command, self.path, status,
+                                         " fault=%s/%s" % fault if fault[0] else ""))
+
+    def reset(self):
+        """A TCP reset: SO_LINGER with a zero timeout, then close."""
+        try:
+            self.wfile.flush()
+        except OSError:
+            pass
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+    def answer(self, code, headers, body, send=None):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body if send is None else body[:send])
+
+    def control(self):
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query, keep_blank_values=True)
+        a = self.server.args
+        if "rate" in q:
+            a.rate = float(q["rate"][0])
+        if "always" in q:
+            a.always = q["always"][0] or None
+        self.logline(200, (None, None))
+        self.answer(200, [], b"")
+
+    def handle_any(self):
+        a = self.server.args
+        if self.path.startswith("/-/chaos"):
+            return self.control()
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
+        fault = self.decide(n > 0 or chunked)
+        kind, when = fault
+        if kind == "upreset":
+            if chunked:
+                self.rfile.readline()
+            else:
+                self.rfile.read(n // 2)
+            self.logline("-", fault)
+            return self.reset()
+        body = Proxy.read_body(self)
+        err = lambda code: json.dumps({"errors": [{"code": "UNAVAILABLE" if code != 500 else "UNKNOWN",
+                                                   "message": "chaos %d" % code}]}).encode()
+        if when == "before":
+            if kind == "stall":
+                self.logline("-", fault)
+                time.sleep(a.stall_s)
+                return self.reset()
+            if kind == "401":
+                self.logline(401, fault)
+                return self.answer(401, [("WWW-Authenticate", 'Basic realm="chaos"'),
+                                         ("Content-Type", "application/json")],
+                                   b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
+            code = int(kind)
+            self.logline(code, fault)
+            hs = [("Retry-After", "1")] if code == 429 else []
+            return self.answer(code, hs + [("Content-Type", "application/json")], err(code))
+        conn = http.client.HTTPConnection(a.upstream, timeout=60)
+        hs = {k: ", ".join(self.headers.get_all(k)) for k in set(self.headers.keys())
+              if k.lower() not in ("transfer-encoding", "content-length", "connection")}
+        conn.request(self.command, self.path,
+                     body=body if body or self.command in ("PUT", "POST", "PATCH") else None, headers=hs)
+        r = conn.getresponse()
+        rb = r.read()
+        conn.close()
+        rh = [(k, v) for k, v in r.getheaders()
+              if k.lower() not in ("transfer-encoding", "content-length", "connection")]
+        self.logline(r.status, fault)
+        if kind is None:
+            return self.answer(r.status, rh, rb)
+        if kind == "stall":
+            time.sleep(a.stall_s)
+            return self.reset()
+        if kind in ("reset", "trunc"):
+            if kind == "trunc" and self.command != "HEAD" and rb:
+                self.answer(r.status, rh, rb, send=len(rb) // 2)
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.answer(r.status, rh, rb, send=len(rb) // 2)
+            return self.reset()
+        code = int(kind)
+        return self.answer(code, [("Content-Type", "application/json")], err(code))
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -384,10 +551,22 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return s, addr
 
+    def handle_error(self, request, client_address):
+        # A client that gave up on a stalled or reset exchange is expected
+        # in chaos mode; anything else is printed.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError, OSError)):
+            super().handle_error(request, client_address)
+
+    def stop(self, why):
+        with open(self.args.log, "a") as fh:
+            fh.write("STOP %s\n" % why)
+        print("chaos: stopping: %s" % why, flush=True)
+        os._exit(0)
+
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["token", "proxy"])
+    p.add_argument("mode", choices=["token", "proxy", "chaos"])
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--key")
     p.add_argument("--cert")
@@ -396,22 +575,36 @@ def main():
     p.add_argument("--upstream")
     p.add_argument("--delay-ms", type=float, default=0)
     p.add_argument("--log", default="/dev/null")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--rate", type=float, default=0)
+    p.add_argument("--kinds", default=",".join(Chaos.KINDS))
+    p.add_argument("--always", choices=["manifest-put-500", "401"])
+    p.add_argument("--stall-s", type=float, default=3)
+    p.add_argument("--max-seconds", type=float, default=900)
+    p.add_argument("--max-requests", type=int, default=50000)
     a = p.parse_args()
+    a.kinds = [k for k in a.kinds.split(",") if k]
+    if any(k not in Chaos.KINDS for k in a.kinds) or not a.kinds:
+        p.error("--kinds: one or more of " + ",".join(Chaos.KINDS))
     if a.mode == "token":
         der = subprocess.run(["openssl", "x509", "-in", a.cert, "-outform", "DER"],
                              capture_output=True, check=True).stdout
         a.der = base64.b64encode(der).decode()
         handler = Token
     else:
-        handler = Proxy
+        handler = Chaos if a.mode == "chaos" else Proxy
     srv = Server(("127.0.0.1", a.port), handler)
     srv.args = a
+    if a.mode == "chaos":
+        t = threading.Timer(a.max_seconds, srv.stop, ("after %g s" % a.max_seconds,))
+        t.daemon = True
+        t.start()
     # A stray SIGTERM or SIGHUP is logged, not obeyed: these fakes twice
     # vanished mid-suite without a trace (2026-11-29), which only a signal
     # explains. with-registries.sh stops them with SIGKILL.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda n, _f: print("fakes: signal %d ignored" % n, flush=True))
-    print("ready", flush=True)
+    print("ready %d" % srv.server_address[1], flush=True)
     # Whatever goes wrong in the accept loop is printed (with-registries.sh
     # shows it if this process is gone before the end) and the loop goes on.
     while True:
