@@ -35,6 +35,7 @@
 
 #define CONFIG_MAX (4 * 1024 * 1024)
 #define Y2000 946684800L
+#define AGE_PLACEHOLDER (-2L) /* the config is reg_untag's own */
 
 enum prune_action {
 	KEEP = 0,
@@ -205,6 +206,9 @@ measure_ages(struct repo *r, const struct strset *cands, time_t now, json_t *age
 		long age = -1;
 		if (t != NULL && ghctx_parse_time(t, &when) == 0 && (long)when >= Y2000)
 			age = when >= now ? 0 : (long)((now - when) / 86400);
+		/* reg_untag's own manifest, left by an untag cut short. */
+		if (json_is_string(json_object_get(c, "regpush.untag")))
+			age = AGE_PLACEHOLDER;
 		json_object_set_new(created, cfgset.v[i], json_integer(age));
 		json_decref(c);
 	}
@@ -321,7 +325,12 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 		if (w->reason != NULL)
 			continue;
 		w->age = (long)json_integer_value(json_object_get(ages, w->digest));
-		if (w->age < 0)
+		if (w->age == AGE_PLACEHOLDER) {
+			/* The tag was being untagged when a run stopped: finish. */
+			w->age = -1;
+			w->act = DELETE_DIGEST;
+			w->reason = "on the placeholder of an untag cut short";
+		} else if (w->age < 0)
 			w->reason = "age unknown (no created time, or before 2000)";
 		else if ((int64_t)w->age * 86400 <= pol->retention[cls[i]])
 			w->reason = "within retention";

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -483,6 +484,8 @@ class Matrix:
                 ok, what, rc = False, str(e), None
             except subprocess.CalledProcessError as e:
                 ok, what, rc = False, "set-up command failed: %s\n%s" % (e.cmd, e.stderr), None
+            except Exception:  # the harness itself: reported per cell
+                ok, what, rc = False, traceback.format_exc(), None
             faults = 0
             if os.path.exists(os.path.join(cell.dir, "chaos.log")):
                 with open(os.path.join(cell.dir, "chaos.log")) as f:

@@ -291,6 +291,46 @@ Test(prune, failed_deletes_are_reported_and_the_rest_done, .init = setup, .fini 
 	expect_dir_empty(tmpd);
 }
 
+/*
+ * An untag cut short: the expired tag was moved onto regpush's placeholder
+ * manifest, then the placeholder's DELETE failed (f-delfail fails every
+ * DELETE of the first digest it sees, here the placeholder's). The rerun
+ * recognises its own placeholder (config "regpush.untag") and finishes
+ * the job instead of keeping the tag as "age unknown"; the kept tag's
+ * image is untouched throughout.
+ */
+Test(prune, an_untag_cut_short_is_finished_by_the_rerun, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *two = archive("two.tar"), *d2 = source_digest(two), *tags, d[80], *s;
+	struct proc p;
+
+	tag_image(two, "f-delfail/untag", "dev-latest");
+	tag_image(two, "f-delfail/untag", "dev-3333333");
+	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-delfail/untag", NULL);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	proc_free(&p);
+	/* Half-way: the tag is on the placeholder, dev-latest on its image. */
+	cr_assert_eq(treg_manifest(plain, "f-delfail/untag", "dev-3333333", NULL, d), 200);
+	cr_expect_str_neq(d, d2);
+	expect_tags_at(plain, "f-delfail/untag", "dev-latest", d2);
+	prune_via(&p, getenv("REGPUSH_TEST_PLAIN"), "f-delfail/untag", NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	s = actions(p.out);
+	cr_expect_str_eq(s, "dev-3333333:delete dev-latest:keep");
+	cr_expect(strstr(p.out, "on the placeholder of an untag cut short") != NULL, "%s", p.out);
+	free(s);
+	proc_free(&p);
+	tags = treg_tags(plain, "f-delfail/untag");
+	cr_expect_str_eq(tags, "dev-latest");
+	expect_tags_at(plain, "f-delfail/untag", "dev-latest", d2);
+	free(tags);
+	free(two);
+	free(d2);
+	expect_dir_empty(tmpd);
+}
+
 /* SIGTERM while the deletes are under way: regpush dies of it within
  * 2 s; a rerun converges on the same end state. */
 Test(prune, stopped_half_way_then_rerun_converges, .init = setup, .fini = teardown, .timeout = 120)
