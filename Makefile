@@ -2,9 +2,11 @@
 #   make          build/regpush
 #   make test     installs what the tests need, runs unit + end-to-end tests,
 #                 again against the static binary, the action image as the
-#                 runner runs it, then under AddressSanitizer/UBSan, then
+#                 runner runs it, the short random fault matrix, then
+#                 under AddressSanitizer/UBSan, then
 #                 valgrind on the main paths, then allocation-failure torture,
 #                 then 10 s of fuzzing per parser
+#   make faults   the full random fault matrix (tests/faults.py), 3 seeds
 #   make fuzz     libFuzzer targets, 60 s each (FUZZ_TIME)
 #   make static   build/static/regpush (fully static, musl)
 #   make image    the action image, localhost/regpush:latest (buildah, vfs)
@@ -31,7 +33,7 @@ TSRCS   := $(wildcard tests/*.c)
 TOBJS   := $(TSRCS:tests/%.c=$(B)/tobj/%.o)
 DEPS_OK := $(B)/.deps-build
 
-.PHONY: fuzz fuzz-build fuzz-short all static image test test-run test-static test-image asan valgrind failmalloc lint-action demo bench clean deps deps-test
+.PHONY: faults faults-short fuzz fuzz-build fuzz-short all static image test test-run test-static test-image asan valgrind failmalloc lint-action demo bench clean deps deps-test
 
 all: $(B)/regpush
 
@@ -87,6 +89,7 @@ test-run: $(B)/regpush $(B)/tests
 test: deps-test
 	$(MAKE) test-run B=build
 	$(MAKE) test-static
+	$(MAKE) faults-short
 	$(MAKE) test-image
 	$(MAKE) asan
 	$(MAKE) valgrind
@@ -97,6 +100,16 @@ test: deps-test
 test-static: static $(B)/tests
 	bash tests/with-registries.sh env REGPUSH_BIN=$(CURDIR)/build/static/regpush \
 	  $(B)/tests --jobs 2 $(TESTFLAGS)
+
+# The random fault matrix (tests/faults.py) against the shipped static
+# binary: one seed per cell in make test, FAULT_SEEDS (3) in make faults.
+FAULT_SEEDS ?= 3
+faults-short: static
+	bash tests/with-registries.sh python3 tests/faults.py --short --bin build/static/regpush
+
+faults: deps-test static
+	bash tests/with-registries.sh python3 tests/faults.py --full --seeds $(FAULT_SEEDS) \
+	  --bin build/static/regpush
 
 # The action image, built with buildah (scripts/build-image.sh).
 image:

@@ -5,11 +5,16 @@
 #   3. push (see bench/push.sh)
 #   4. promote (see bench/promote.sh)
 #   5. prune of 2,000 tags (see bench/prune.sh)
+#   6. one table of every goal: regpush, the peer measured in the same
+#      run, the ratio, the goal (also written to build/bench-summary.md)
 set -eu
 bin=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
 b=$root/build
 sha=0123456789abcdef0123456789abcdef01234567
+BENCH_SUMMARY=$b/bench-summary.txt
+export BENCH_SUMMARY
+: >"$BENCH_SUMMARY"
 
 echo "== plan, in process"
 objs=$(ls "$b"/obj/*.o | grep -v '/main.o$')
@@ -42,6 +47,16 @@ for name, x in (("static regpush plan", r[0]), ("dynamic regpush plan", r[1]), (
 PY
 /usr/bin/time -f "static plan peak RSS: %M KB" "$static" plan --ref refs/tags/v1.2.3 --sha $sha \
   --service gateway >/dev/null
+python3 - "$b/start-hf.json" "$root/bench/peak_rss.py" "$static" "$sha" >>"$BENCH_SUMMARY" <<'PY'
+import json, subprocess, sys
+r = json.load(open(sys.argv[1]))["results"]
+print("regpush plan, static, whole process|%.2f ms|/bin/true %.2f ms|%.2fx|<= 1.0x" % (
+    r[0]["mean"] * 1e3, r[2]["mean"] * 1e3, r[0]["mean"] / r[2]["mean"]))
+rss = lambda *a: float(subprocess.run([sys.executable, sys.argv[2]] + list(a), capture_output=True,
+                                      text=True, check=True).stdout.split()[0])
+p, t = rss(sys.argv[3], "plan", "--ref", "refs/tags/v1.2.3", "--sha", sys.argv[4], "--service", "g"), rss("/bin/true")
+print("peak RSS, regpush plan (static)|%.1f MB|/bin/true %.1f MB|%.1fx|-" % (p, t, p / t))
+PY
 
 echo "== push"
 bash "$root/tests/with-registries.sh" bash "$root/bench/push.sh" "$bin"
@@ -51,3 +66,10 @@ bash "$root/tests/with-registries.sh" bash "$root/bench/promote.sh" "$bin"
 
 echo "== prune"
 bash "$root/tests/with-registries.sh" bash "$root/bench/prune.sh" "$bin"
+
+echo "== summary ($(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo))"
+{
+  echo "| figure | regpush | peer, same run | ratio | goal |"
+  echo "|---|---|---|---|---|"
+  awk -F'|' '{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; print "" }' "$BENCH_SUMMARY"
+} | tee "$b/bench-summary.md"

@@ -6,9 +6,13 @@
 #   A. regpush promote --from development (mounts + manifest PUTs)
 #   B. skopeo copy --all --preserve-digests of the same digest, with the
 #      blob-location cache cleared (cold), as a copy-based promotion does
-# Median of N runs each; prints ratios. Never fails on a time.
+# Median of N runs each; prints ratios, each side's requests and round
+# trips (proxy log) and regpush's timeline; appends its goal rows to
+# $BENCH_SUMMARY. Never fails on a time.
 set -euo pipefail
 bin=$1
+here=$(cd "$(dirname "$0")" && pwd)
+summary=${BENCH_SUMMARY:-/dev/null}
 runs=${BENCH_RUNS:-5}
 reg=$REGPUSH_TEST_SLOW
 direct=$REGPUSH_TEST_PLAIN
@@ -39,17 +43,28 @@ for mb in 60 300; do
     t0=$(date +%s.%N)
     TMPDIR=$work "$bin" promote --from development --ref refs/tags/v1.0.0 --sha $sha --service "$svc" \
       --dev-registry "$reg/bdev" --prod-registry "$reg/$p" --insecure-registry "$reg" >/dev/null 2>&1
-    t1=$(date +%s.%N); echo "$t1 - $t0" | bc
+    t1=$(date +%s.%N); echo "$t0 $t1" >"$work/last"; echo "$t1 - $t0" | bc
   }
   time_copy() {
     local t0 t1 p; p=bcopy$(fresh); forget
     t0=$(date +%s.%N)
     skopeo copy -q --all --preserve-digests --src-tls-verify=false --dest-tls-verify=false \
       "docker://$reg/bdev/$svc@sha256:$d" "docker://$reg/$p/$svc:v1.0.0" >/dev/null
-    t1=$(date +%s.%N); echo "$t1 - $t0" | bc
+    t1=$(date +%s.%N); echo "$t0 $t1" >"$work/last"; echo "$t1 - $t0" | bc
   }
   A=$(for _ in $(seq "$runs"); do time_promote; done | median)
+  NA=$(python3 "$here/timeline.py" "$REGPUSH_TEST_SLOW_LOG" $(cat "$work/last"))
+  [ "$mb" = 60 ] && python3 "$here/timeline.py" "$REGPUSH_TEST_SLOW_LOG" $(cat "$work/last") --show \
+    >"$work/timeline"
   C=$(for _ in $(seq "$runs"); do time_copy; done | median)
-  printf '%4d MB: regpush promote %6.2f s, skopeo copy (cold) %6.2f s: %.2fx\n' "$mb" "$A" "$C" \
-    "$(echo "$A / $C" | bc -l)"
+  NC=$(python3 "$here/timeline.py" "$REGPUSH_TEST_SLOW_LOG" $(cat "$work/last"))
+  printf '%4d MB: regpush promote %6.2f s (%s), skopeo copy (cold) %6.2f s (%s): %.2fx\n' "$mb" "$A" \
+    "$NA" "$C" "$NC" "$(echo "$A / $C" | bc -l)"
+  printf 'promote %d MB, same host, 20 ms/400 Mbit|%.2f s|skopeo copy (cold) %.2f s|%.2fx|<= 0.2x\n' \
+    "$mb" "$A" "$C" "$(echo "$A / $C" | bc -l)" >>"$summary"
+  [ "$mb" = 60 ] && printf 'promote requests / round trips|%s|%s|-|-\n' \
+    "$(echo "$NA" | sed 's/ (.*), / /; s/, [0-9.]* s$//')" \
+    "$(echo "$NC" | sed 's/ (.*), / /; s/, [0-9.]* s$//')" >>"$summary"
 done
+echo "-- regpush promote (60 MB), requests through the link (ms from the first request):"
+tail -n +2 "$work/timeline"

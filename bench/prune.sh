@@ -7,7 +7,9 @@
 #      of another 2,000-tag repository and scaled to 2,000 (distribution's
 #      DELETE reads every tag of the repository, so its cost depends on
 #      the repository's size: both sides run on 2,000 tags)
-# Prints the ratio. Never fails on a time.
+# Then 50 tags of each through the 20 ms RTT proxy, for the requests and
+# round trips each side makes. Prints the ratios; appends its goal rows
+# to $BENCH_SUMMARY. Never fails on a time.
 set -euo pipefail
 bin=$1
 reg=$REGPUSH_TEST_PLAIN
@@ -52,3 +54,35 @@ printf '%d tags: regpush prune %.2f s (%s left); skopeo delete loop %.2f s (%d t
   "$n" "$A" "$left" "$B" "$sample" "$(echo "$B / $A" | bc -l)"
 printf '%d tags: client CPU regpush %.2f s, skopeo loop %.2f s (%.0fx less); registry CPU %.1f s vs %.1f s\n' \
   "$n" "$AC" "$BC" "$(echo "$BC / $AC" | bc -l)" "$AR" "$BR"
+
+# The same work on 50 tags through the 20 ms RTT link: requests and
+# sequential round trips from the proxy's log.
+slow=$REGPUSH_TEST_SLOW
+python3 "$here/seed_tags.py" "$reg" bench/prune-c 50
+python3 "$here/seed_tags.py" "$reg" bench/prune-d 50
+t0=$(date +%s.%N)
+w0=$t0
+"$bin" prune --repository "$slow/bench/prune-c" --now 2035-01-01T00:00:00Z \
+  --insecure-registry "$slow" >/dev/null 2>&1
+t1=$(date +%s.%N)
+W=$(echo "$t1 - $t0" | bc)
+w1=$t1
+t0=$(date +%s.%N)
+for i in $(seq 0 49); do
+  skopeo delete --tls-verify=false "docker://$slow/bench/prune-d:dev-$(printf %07x "$i")"
+done
+t1=$(date +%s.%N)
+WB=$(echo "$t1 - $t0" | bc)
+NA=$(python3 "$here/timeline.py" "$REGPUSH_TEST_SLOW_LOG" "$w0" "$w1")
+NB=$(python3 "$here/timeline.py" "$REGPUSH_TEST_SLOW_LOG" "$t0" "$t1")
+printf '50 tags through the 20 ms link: regpush prune %.2f s (%s); skopeo delete loop %.2f s (%s): %.1fx faster\n' \
+  "$W" "$NA" "$WB" "$NB" "$(echo "$WB / $W" | bc -l)"
+summary=${BENCH_SUMMARY:-/dev/null}
+{
+  printf 'prune %d expired tags, loopback|%.1f s|skopeo delete loop %.0f s|%.1fx faster|>= 20x faster\n' \
+    "$n" "$A" "$B" "$(echo "$B / $A" | bc -l)"
+  printf 'prune, client CPU|%.1f s|%.1f s|%.0fx less|-\n' "$AC" "$BC" "$(echo "$BC / $AC" | bc -l)"
+  printf 'prune 50 tags, 20 ms link|%.2f s|%.2f s|%.1fx faster|-\n' "$W" "$WB" "$(echo "$WB / $W" | bc -l)"
+  printf 'prune 50 tags: requests / round trips|%s|%s|-|-\n' "$(echo "$NA" | sed 's/ (.*), / /; s/, [0-9.]* s$//')" \
+    "$(echo "$NB" | sed 's/ (.*), / /; s/, [0-9.]* s$//')"
+} >>"$summary"

@@ -2,25 +2,37 @@
 # Push benchmark (run through tests/with-registries.sh): a 60 MB image
 # pushed to a fresh repository each time as
 #   A. regpush push, a 4-tag release (vX.Y.Z, vX.Y, vX, latest)
-#   B. a loop of 4 skopeo copy calls, one per tag (push-to-registry style)
-#   C. one single-tag skopeo copy
-# Median of N runs each, wall time; prints ratios. Never fails on a time.
+#   B. a loop of 4 skopeo copy calls, one per tag
+#   C. a loop of 4 buildah push calls, one per tag (what
+#      redhat-actions/push-to-registry does)
+#   D. one single-tag skopeo copy
+# on loopback and through the proxy emulating a 20 ms RTT, 400 Mbit/s
+# link. Median of N runs each, wall time; prints ratios, the requests and
+# round trips of one run of each from the proxy's log, and regpush's
+# request timeline. Then the peak RSS of a 300 MB push. Appends its goal
+# rows to $BENCH_SUMMARY. Never fails on a time.
 set -euo pipefail
 bin=$1
+here=$(cd "$(dirname "$0")" && pwd)
 runs=${BENCH_RUNS:-5}
 reg=$REGPUSH_TEST_PLAIN
+summary=${BENCH_SUMMARY:-/dev/null}
 work=$(mktemp -d /tmp/regpush-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 B=(buildah --root "$work/storage" --runroot "$work/run" --storage-driver vfs)
-head -c $((60 * 1024 * 1024)) /dev/urandom >"$work/blob"
-c=$("${B[@]}" from scratch)
-"${B[@]}" copy "$c" "$work/blob" /blob >/dev/null
-"${B[@]}" commit -q "$c" localhost/bench:60mb >/dev/null
-"${B[@]}" push -q localhost/bench:60mb "oci-archive:$work/bench.tar"
-rm -f "$work/blob"
-src=oci-archive:$work/bench.tar
+mkimage() { # mkimage MB -> localhost/bench:MB in $work/storage, and $work/MB.tar
+  head -c $(($1 * 1024 * 1024)) /dev/urandom >"$work/blob"
+  local c; c=$("${B[@]}" from scratch)
+  "${B[@]}" copy "$c" "$work/blob" /blob >/dev/null
+  "${B[@]}" commit -q "$c" "localhost/bench:$1" >/dev/null
+  "${B[@]}" rm "$c" >/dev/null
+  "${B[@]}" push -q "localhost/bench:$1" "oci-archive:$work/$1.tar"
+  rm -f "$work/blob"
+}
+mkimage 60
+src=oci-archive:$work/60.tar
 sha=0123456789abcdef0123456789abcdef01234567
-echo "image: $(du -h "$work/bench.tar" | cut -f1) oci-archive, registry $reg (loopback), $runs runs each"
+echo "image: $(du -h "$work/60.tar" | cut -f1) oci-archive, registry $reg, $runs runs each"
 
 # containers/image remembers where it saw each blob and mounts it from
 # there instead of uploading; forget that before every run so each one
@@ -29,49 +41,92 @@ forget() { rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb \
   "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb"; }
 now() { forget; date +%s.%N; }
 # Each function pushes to a fresh repository on registry $1 and prints
-# the seconds it took; the repository name is left in $last. They run in
-# pipelines (subshells), so names come from /dev/urandom, not a counter.
+# the seconds it took; its start and end are left in $work/last. They
+# run in pipelines (subshells), so names come from /dev/urandom.
 fresh() { od -An -N6 -tx1 /dev/urandom | tr -d ' \n'; }
 time_regpush() {
-  local n t0 t1; n=$(fresh); last=bench/a$n
+  local n t0 t1; n=$(fresh)
   t0=$(now)
   TMPDIR=$work "$bin" push --source "$src" --ref refs/tags/v1.2.3 --sha $sha --service "a$n" \
     --prod-registry "$1/bench" --insecure-registry "$1" >/dev/null 2>&1
-  t1=$(now); echo "$t1 - $t0" | bc
+  t1=$(date +%s.%N); echo "$t0 $t1" >"$work/last"; echo "$t1 - $t0" | bc
 }
-time_loop() {
-  local n t0 t1 t; n=$(fresh); last=bench/b$n
+time_skopeo_loop() {
+  local n t0 t1 t; n=$(fresh)
   t0=$(now)
   for t in v1.2.3 v1.2 v1 latest; do
     skopeo copy -q --dest-tls-verify=false "$src" "docker://$1/bench/b$n:$t" >/dev/null
   done
-  t1=$(now); echo "$t1 - $t0" | bc
+  t1=$(date +%s.%N); echo "$t0 $t1" >"$work/last"; echo "$t1 - $t0" | bc
+}
+time_buildah_loop() {
+  local n t0 t1 t; n=$(fresh)
+  t0=$(now)
+  for t in v1.2.3 v1.2 v1 latest; do
+    "${B[@]}" push -q --tls-verify=false localhost/bench:60 "docker://$1/bench/c$n:$t" >/dev/null
+  done
+  t1=$(date +%s.%N); echo "$t0 $t1" >"$work/last"; echo "$t1 - $t0" | bc
 }
 time_single() {
-  local n t0 t1; n=$(fresh); last=bench/c$n
+  local n t0 t1; n=$(fresh)
   t0=$(now)
-  skopeo copy -q --dest-tls-verify=false "$src" "docker://$1/bench/c$n:v1.2.3" >/dev/null
-  t1=$(now); echo "$t1 - $t0" | bc
+  skopeo copy -q --dest-tls-verify=false "$src" "docker://$1/bench/d$n:v1.2.3" >/dev/null
+  t1=$(date +%s.%N); echo "$t0 $t1" >"$work/last"; echo "$t1 - $t0" | bc
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# HTTP requests the registry saw for the last repository (proxy log).
-requests() {
-  local c; c=$(grep -c " /v2/$last/" "$REGPUSH_TEST_SLOW_LOG" 2>/dev/null || true)
-  # /v2/ pings carry no repository: count them per client run.
-  [ "${c:-0}" -gt 0 ] && echo "$c requests" || echo ""
+# Requests and round trips of the last run (through the proxy only).
+counts() {
+  [ "$1" = "$REGPUSH_TEST_SLOW" ] || { echo "-"; return; }
+  # shellcheck disable=SC2046
+  python3 "$here/timeline.py" "$REGPUSH_TEST_SLOW_LOG" $(cat "$work/last") ${2:-}
 }
 
-measure() { # measure LABEL REGISTRY
-  local A Bt C ra rb rc
-  A=$(for _ in $(seq "$runs"); do time_regpush "$2"; done | median); time_regpush "$2" >/dev/null; ra=$(requests)
-  Bt=$(for _ in $(seq "$runs"); do time_loop "$2"; done | median); time_loop "$2" >/dev/null; rb=$(requests)
-  C=$(for _ in $(seq "$runs"); do time_single "$2"; done | median); time_single "$2" >/dev/null; rc=$(requests)
+declare -A T
+measure() { # measure LABEL REGISTRY KEY
+  local f k
   echo "-- $1"
-  printf '%-36s %7.2f s  %5.2fx single  %s\n' "regpush push, 4-tag release" "$A" "$(echo "$A / $C" | bc -l)" "$ra"
-  printf '%-36s %7.2f s  %5.2fx single  %s\n' "4 x skopeo copy (one per tag)" "$Bt" "$(echo "$Bt / $C" | bc -l)" "$rb"
-  printf '%-36s %7.2f s  %5.2fx single  %s\n' "1 x skopeo copy (single tag)" "$C" 1 "$rc"
-  printf 'regpush / 4-copy loop: %.2f\n' "$(echo "$A / $Bt" | bc -l)"
+  for f in regpush skopeo_loop buildah_loop single; do
+    T[$3.$f]=$(for _ in $(seq "$runs"); do "time_$f" "$2"; done | median)
+    T[$3.$f.n]=$(counts "$2" | head -1)
+    [ "$f" = regpush ] && counts "$2" --show >"$work/timeline-$3"
+  done
+  for f in regpush skopeo_loop buildah_loop single; do
+    case $f in
+      regpush) k="regpush push, 4-tag release" ;; skopeo_loop) k="4 x skopeo copy (one per tag)" ;;
+      buildah_loop) k="4 x buildah push (one per tag)" ;; single) k="1 x skopeo copy (single tag)" ;;
+    esac
+    printf '%-34s %6.2f s  %5.2fx single  %s\n' "$k" "${T[$3.$f]}" \
+      "$(echo "${T[$3.$f]} / ${T[$3.single]}" | bc -l)" "${T[$3.$f.n]}"
+  done
 }
-echo "(requests: as seen by the proxy for one push, by every client, /v2/ pings not counted)"
-measure "loopback" "$reg"
-measure "through a proxy adding 20 ms of round-trip time" "$REGPUSH_TEST_SLOW"
+measure "loopback" "$reg" lo
+measure "through a 20 ms RTT, 400 Mbit/s link (proxy)" "$REGPUSH_TEST_SLOW" wan
+echo "-- regpush's requests through the link (ms from the first request; regpush = its own client, containers = the engine):"
+tail -n +2 "$work/timeline-wan"
+r() { echo "${T[$1]} / ${T[$2]}" | bc -l; }
+{
+  printf 'push 60 MB 4-tag release, 20 ms/400 Mbit|%.2f s|1 skopeo copy %.2f s|%.2fx|<= 1.10x\n' \
+    "${T[wan.regpush]}" "${T[wan.single]}" "$(r wan.regpush wan.single)"
+  printf 'push, same, against a per-tag skopeo copy loop|%.2f s|%.2f s|%.2fx|-\n' \
+    "${T[wan.regpush]}" "${T[wan.skopeo_loop]}" "$(r wan.regpush wan.skopeo_loop)"
+  printf 'push, same, against a per-tag buildah push loop|%.2f s|%.2f s|%.2fx|-\n' \
+    "${T[wan.regpush]}" "${T[wan.buildah_loop]}" "$(r wan.regpush wan.buildah_loop)"
+  printf 'push 60 MB 4-tag release, loopback|%.2f s|1 skopeo copy %.2f s|%.2fx|-\n' \
+    "${T[lo.regpush]}" "${T[lo.single]}" "$(r lo.regpush lo.single)"
+  printf 'push requests / round trips (20 ms link)|%s|1 skopeo copy: %s|-|-\n' \
+    "$(echo "${T[wan.regpush.n]}" | sed 's/, [0-9.]* s$//')" "$(echo "${T[wan.single.n]}" | sed 's/ (.*), / /; s/, [0-9.]* s$//')"
+} >>"$summary"
+
+echo "-- peak RSS of a 300 MB push (loopback)"
+mkimage 300
+n=$(fresh)
+forget
+rss=$(TMPDIR=$work python3 "$here/peak_rss.py" "$bin" push --source "oci-archive:$work/300.tar" \
+  --ref refs/tags/v1.2.3 --sha $sha --service "r$n" --prod-registry "$reg/bench" --insecure-registry "$reg")
+forget
+srss=$(python3 "$here/peak_rss.py" skopeo copy -q --dest-tls-verify=false "oci-archive:$work/300.tar" \
+  "docker://$reg/bench/s$n:v1.2.3")
+echo "regpush push: $rss"
+echo "skopeo copy:  $srss"
+printf 'peak RSS, 300 MB push: regpush itself|%s MB|skopeo copy %s MB|%.2fx|-\n' "${rss%% *}" "${srss%% *}" \
+  "$(echo "${rss%% *} / ${srss%% *}" | bc -l)" >>"$summary"

@@ -12,9 +12,10 @@
       a CR LF and a header after it; "huge-expiry" an expires_in of 2^63-1.
       Every request is logged.
 
-  fakes.py proxy --port P --upstream HOST:PORT [--delay-ms N]
+  fakes.py proxy --port P --upstream HOST:PORT [--delay-ms N] [--mbit M]
       An HTTP proxy in front of a real registry, adding N ms before each
-      request and each response (2N of round-trip time), and injecting
+      request and each response (2N of round-trip time), M Mbit/s of
+      bandwidth each way (shared by every connection), and injecting
       faults by repository name:
         f-429      the first request of each path: 429, Retry-After: 1
         f-500once  the first request of each path: 500, then the registry
@@ -50,7 +51,9 @@
                    (the registry opens an upload instead: 202)
         f-revert   right after the first PUT of `latest`, "an older run"
                    puts the repository's `seed` manifest back on it
-      Requests are logged one per line ("METHOD PATH STATUS") to --log.
+      Requests are logged one per line to --log: "METHOD PATH STATUS
+      t=ARRIVAL d=SECONDS ua=CLIENT" (the arrival as Unix time, the time
+      until the answer went out, the User-Agent's product).
 
   fakes.py chaos --upstream HOST:PORT --seed S --rate PCT [--port 0]
                  [--kinds K,K...] [--always FAULT] [--stall-s N]
@@ -209,8 +212,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def send(self, code, headers, body, length=None):
         # Logged before the answer goes out: a client that counts lines
         # right after its request sees this one.
+        self.link("down", 0 if self.command == "HEAD" else len(body))
         with open(self.server.args.log, "a") as fh:
-            fh.write("%s %s %d\n" % (self.command, getattr(self, "logpath", self.path), code))
+            fh.write("%s %s %d t=%.4f d=%.4f ua=%s\n" % (
+                self.command, getattr(self, "logpath", self.path), code, self.t0,
+                time.time() - self.t0, self.headers.get("User-Agent", "-").split("/")[0].split()[0]))
         self.send_response(code)
         for k, v in headers:
             self.send_header(k, v)
@@ -218,6 +224,19 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    link_free = {"up": 0.0, "down": 0.0}
+
+    def link(self, way, n):
+        """n bytes over the emulated link (--mbit), one transfer at a time
+        each way: returns when they would have arrived."""
+        mbit = self.server.args.mbit
+        if not mbit or not n:
+            return
+        with Proxy.lock:
+            start = max(time.monotonic(), Proxy.link_free[way])
+            Proxy.link_free[way] = until = start + n * 8 / (mbit * 1e6)
+        time.sleep(max(0.0, until - time.monotonic()))
 
     done = set()
     ACCEPT = ("application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
@@ -281,7 +300,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def handle_any(self):
         a = self.server.args
+        self.t0 = time.time()
         body = self.read_body()
+        self.link("up", len(body))
         path = self.logpath = self.path
         f = self.fault(path)
         time.sleep(a.delay_ms / 1000.0)
@@ -574,6 +595,7 @@ def main():
     p.add_argument("--password")
     p.add_argument("--upstream")
     p.add_argument("--delay-ms", type=float, default=0)
+    p.add_argument("--mbit", type=float, default=0)
     p.add_argument("--log", default="/dev/null")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--rate", type=float, default=0)

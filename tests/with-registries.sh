@@ -141,9 +141,9 @@ tokreg_port=$(start_registry tokenreg "auth:
     issuer: regpush-test-issuer
     rootcertbundle: $root/token.crt")
 # A fault-injecting proxy in front of the plain registry, and one that
-# only adds 20 ms of round-trip time (for the benchmark).
+# emulates a 20 ms RTT, 400 Mbit/s link (for the benchmark).
 fault_port=$(start_fake faultproxy proxy --upstream "127.0.0.1:$plain_port")
-slow_port=$(start_fake slowproxy proxy --upstream "127.0.0.1:$plain_port" --delay-ms 10)
+slow_port=$(start_fake slowproxy proxy --upstream "127.0.0.1:$plain_port" --delay-ms 10 --mbit 400)
 
 # --- images ---------------------------------------------------------------
 img=$root/images
