@@ -55,7 +55,7 @@ rp_status publish_write(struct publish *pb, struct rp_err *err);
  * Never attempted: not-written. Written or attempted: read once more
  * (within 10 s) — on the run's image: pushed, else not-written; when
  * that read fails, a confirmed write stays pushed and an unanswered one
- * is unknown. */
-void publish_failed(struct publish *pb);
+ * is unknown. Returns 1 when some tag write had gone out, else 0. */
+int publish_failed(struct publish *pb);
 
 #endif

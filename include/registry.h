@@ -167,10 +167,13 @@ rp_status reg_manifest_find(struct reg_client *c, const char *repo,
 void reg_adopt_discovery(struct reg_client *dst, const struct reg_client *src);
 
 /* reg_manifest_head_many and, when tags is not NULL, reg_tags, all at
- * once: the tag list's first page is read together with the HEADs. */
+ * once: the tag list's first page is read together with the HEADs. When
+ * first is not NULL, refs[0] is read with a GET instead, its manifest
+ * (checked as reg_manifest_get does) left in *first — empty when refs[0]
+ * is not there (reg_manifest_free it either way). */
 rp_status reg_view(struct reg_client *c, const char *repo, char *const *refs,
 		   size_t n, char (*digests)[RP_DIGEST_MAX], char ***tags,
-		   struct rp_err *err);
+		   struct reg_manifest *first, struct rp_err *err);
 
 void reg_manifest_free(struct reg_manifest *m);
 

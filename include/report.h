@@ -32,6 +32,7 @@ struct run_result {
 	const enum tag_status *status; /* per plan tag; NULL: all planned */
 	int dry_run;
 	const char *error;     /* a failed run: why (JSON "error"), else NULL */
+	int attempted;         /* a failed run: some tag write went out */
 };
 
 /* The JSON object (new reference; NULL when out of memory). */

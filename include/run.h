@@ -39,10 +39,11 @@ rp_status run_open_registry(const struct rp_opts *o, const char *host, const cha
 rp_status run_print(const char *s, struct rp_err *err);
 
 /* Reports err on stderr, or as ::error:: when in Actions. */
-/* A run that failed (exit 1) after its plan was made: what happened to
- * each tag, one stderr line per outcome ("regpush: written: ...",
- * "regpush: not written: ..."), and with --json the report on stdout
- * with its "error". Best effort: nothing is returned. */
+/* A run that failed (exit 1) after its plan was made: with --json the
+ * report on stdout, each tag's status and the "error"; and, when some tag
+ * write had gone out (res->attempted), one stderr line per outcome
+ * ("regpush: written: ...", "regpush: not written: ..."). Best effort:
+ * nothing is returned. */
 void run_report_failure(const struct rp_opts *o, const struct plan *plan,
 			const struct run_result *res);
 

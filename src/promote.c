@@ -584,7 +584,7 @@ out:
 		res.source = pm.source;
 		res.status = pm.status;
 		res.error = err->msg;
-		publish_failed(&pb);
+		res.attempted = publish_failed(&pb);
 		run_report_failure(o, pm.plan, &res);
 	}
 	if (pm.work != NULL)

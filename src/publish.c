@@ -40,7 +40,7 @@ view_free(struct view *w)
 /* Lists the tags when a release floating tag needs them, and HEADs the
  * digest itself and every tag (one concurrent batch). */
 static rp_status
-read_view(struct publish *pb, struct view *w, struct rp_err *err)
+read_view(struct publish *pb, struct view *w, struct reg_manifest *m, struct rp_err *err)
 {
 	const struct plan *p = pb->plan;
 	char **names;
@@ -65,7 +65,7 @@ read_view(struct publish *pb, struct view *w, struct rp_err *err)
 		need_list |= p->tags[i].scope != SCOPE_NONE;
 	}
 	st = reg_view(pb->reg, pb->repo, names, p->ntags + 1, w->all,
-		      need_list ? &w->v.existing : NULL, err);
+		      need_list ? &w->v.existing : NULL, m, err);
 	free(names);
 	w->cur = w->all + 1;
 	w->v.current = w->cur;
@@ -121,9 +121,10 @@ notice(const struct publish *pb, const char *fmt, ...)
 		fprintf(stderr, "regpush: %s\n", msg);
 }
 
-/* Decides from a fresh view; statuses of unchanged and kept tags set. */
+/* Decides from a fresh view; statuses of unchanged and kept tags set.
+ * With m, the image's manifest is read (GET) in the same batch. */
 static rp_status
-decide_now(struct publish *pb, struct decision *d, struct rp_err *err)
+decide_now(struct publish *pb, struct decision *d, struct reg_manifest *m, struct rp_err *err)
 {
 	const struct plan *p = pb->plan;
 	struct view w;
@@ -132,7 +133,7 @@ decide_now(struct publish *pb, struct decision *d, struct rp_err *err)
 
 	double t0 = mono_s();
 
-	if ((st = read_view(pb, &w, err)) != RP_OK)
+	if ((st = read_view(pb, &w, m, err)) != RP_OK)
 		return st;
 	pb->read_s = mono_s() - t0;
 	if ((st = decide(p, pb->digest, &w.v, d, err)) == RP_OK) {
@@ -152,7 +153,7 @@ decide_now(struct publish *pb, struct decision *d, struct rp_err *err)
 rp_status
 publish_decide(struct publish *pb, struct decision *d, struct rp_err *err)
 {
-	return decide_now(pb, d, err);
+	return decide_now(pb, d, NULL, err);
 }
 
 void
@@ -285,7 +286,7 @@ settle(struct publish *pb, struct rp_err *err)
 			break;
 		}
 	for (round = 0;; round++) {
-		if ((st = read_view(pb, &w, err)) != RP_OK)
+		if ((st = read_view(pb, &w, NULL, err)) != RP_OK)
 			return st;
 		for (i = 0; i < p->ntags; i++)
 			if (p->tags[i].kind == TAG_IMMUTABLE && strcmp(w.cur[i], pb->digest) != 0) {
@@ -315,11 +316,9 @@ publish_write(struct publish *pb, struct rp_err *err)
 
 	memset(&m, 0, sizeof(m));
 	memset(&d, 0, sizeof(d));
-	/* The exact bytes first: reading them is not a write. */
-	if (pb->manifest == NULL &&
-	    (st = reg_manifest_get(pb->reg, pb->repo, pb->digest, &m, err)) != RP_OK)
-		goto out;
-	if ((st = decide_now(pb, &d, err)) != RP_OK) {
+	/* The exact bytes, unless the caller has them, come with the re-read
+	 * (reading them is not a write). */
+	if ((st = decide_now(pb, &d, pb->manifest == NULL ? &m : NULL, err)) != RP_OK) {
 		if (st == RP_EREFUSED) {
 			char was[RP_ERRMAX], *cut;
 			memcpy(was, err->msg, sizeof(was));
@@ -329,6 +328,11 @@ publish_write(struct publish *pb, struct rp_err *err)
 				"while this one uploaded; the image is in the repository untagged).",
 				was);
 		}
+		goto out;
+	}
+	if (pb->manifest == NULL && m.bytes == NULL) {
+		st = rp_fail(err, RP_EREGISTRY, "%s is not in the repository %s after the upload (deleted meanwhile?); "
+			     "no tag was written", pb->digest, pb->repo);
 		goto out;
 	}
 	if ((names = calloc(p->ntags + 1, sizeof(*names))) == NULL) {
@@ -356,7 +360,7 @@ out:
 	return st;
 }
 
-void
+int
 publish_failed(struct publish *pb)
 {
 	const struct plan *p = pb->plan;
@@ -371,7 +375,7 @@ publish_failed(struct publish *pb)
 		else if (pb->status[i] == TS_PUSHED || pb->status[i] == TS_UNKNOWN)
 			n++;
 	if (n == 0 || sig_caught || pb->reg == NULL)
-		return;
+		return n > 0;
 	/* Where the tags this run wrote (or tried to) are now: one read,
 	 * within 10 s, so the report says what the registry holds. */
 	now = calloc(p->ntags, sizeof(*now));
@@ -387,4 +391,5 @@ publish_failed(struct publish *pb)
 				    TS_PUSHED : TS_NOT_WRITTEN;
 	free(now);
 	free(names);
+	return 1;
 }

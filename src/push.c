@@ -190,7 +190,7 @@ report_failure(struct push *ps, const struct rp_err *err)
 
 	if (ps->plan == NULL || ps->status == NULL)
 		return;
-	publish_failed(&pb);
+	res.attempted = publish_failed(&pb);
 	run_report_failure(ps->o, ps->plan, &res);
 }
 

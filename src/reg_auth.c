@@ -404,6 +404,12 @@ reg_auth_challenged(struct reg_client *c, const struct resp *r, const char *scop
 }
 
 int
+reg_auth_known(const struct reg_client *c)
+{
+	return c->base != NULL && c->auth != AUTH_UNKNOWN;
+}
+
+int
 reg_auth_settled(struct reg_client *c, const char *scope)
 {
 	struct token *t;

@@ -267,6 +267,17 @@ backoff_ms(const struct reg_client *c, int attempt)
 	return ms > 30000 ? 30000 : ms;
 }
 
+long
+reg_wait_ms(const struct reg_client *c, CURLcode cc, const struct resp *r)
+{
+	long ra;
+
+	if (cc != CURLE_OK ? !retryable(cc) : !(r->status == 429 || r->status >= 500))
+		return 0;
+	ra = cc == CURLE_OK ? reg_retry_after(r->retry_after, (long)time(NULL)) : -1;
+	return ra >= 0 ? ra * 1000 : backoff_ms(c, 0);
+}
+
 CURLcode
 reg_exchange(struct reg_client *c, const char *method, const char *url,
 	     struct curl_slist *hdrs, const void *body, size_t len, size_t max,
@@ -342,6 +353,8 @@ reg_multi(struct reg_client *c, const char *method, const char *const *methods,
 	int running = 0;
 	rp_status st = RP_OK;
 
+	if (n > c->multi_max)
+		c->multi_max = (unsigned)n;
 	if ((hs = calloc(n, sizeof(*hs))) == NULL ||
 	    (c->multi == NULL && (c->multi = curl_multi_init()) == NULL)) {
 		free(hs);

@@ -45,6 +45,7 @@ struct reg_client {
 	struct token *tokens;
 	size_t ntokens;
 	unsigned requests;
+	unsigned multi_max;    /* the most requests one reg_multi ran at once */
 	long timeout_s;
 	long retry_base_ms;
 	int max_attempts;
@@ -123,6 +124,11 @@ int reg_host_insecure(const struct reg_client *c, const char *hostport);
  * passes (r->past_deadline). Returns the last curl code; *attempts gets
  * the number of attempts made.
  */
+/* How long to wait before asking again after answer r (or curl code cc):
+ * its Retry-After, else the first backoff, for a 429, a 5xx or a
+ * transient connection error; 0 for anything else. */
+long reg_wait_ms(const struct reg_client *c, CURLcode cc, const struct resp *r);
+
 CURLcode reg_exchange(struct reg_client *c, const char *method, const char *url,
 		      struct curl_slist *hdrs, const void *body, size_t len,
 		      size_t max, int verify, struct resp *r, int *attempts);
@@ -166,6 +172,8 @@ int reg_auth_challenged(struct reg_client *c, const struct resp *r,
 /* 1 when the scheme is known and a request needing `scope` can be sent
  * with the auth in hand (no discovery, no token to fetch). */
 int reg_auth_settled(struct reg_client *c, const char *scope);
+/* 1 once GET /v2/ told the scheme (none, basic or bearer). */
+int reg_auth_known(const struct reg_client *c);
 
 /* Token values accepted from a token service: visible ASCII, no spaces,
  * at most 16 KiB (anything else could split a request's headers). */
@@ -219,12 +227,13 @@ rp_status reg_batch(struct reg_client *c, const char *method, const char *repo,
 		    const char *kind /* "manifests", "blobs" or "blobs/uploads" */, char *const *refs, size_t n, const char *scope, const char *accept,
 		    const char *ctype, const void *body, size_t len, size_t max,
 		    struct resp *rs, int (*ok)(long), struct rp_err *err);
-/* HEADs of n manifests of repo and, with them, a GET of the path lead
- * (the first page of a tag list): its answer in rs[0], the HEADs' in
- * rs[1..n]; 404 counts as an answer. max bounds every body. */
-rp_status reg_batch_heads(struct reg_client *c, const char *lead, const char *repo,
-			  char *const *refs, size_t n, const char *scope, size_t max,
-			  struct resp *rs, struct rp_err *err);
+/* HEADs of n manifests of repo (the first a GET when get_first) and,
+ * with them, a GET of the path lead (the first page of a tag list): its
+ * answer in rs[0], the others' in rs[1..n]; 404 counts as an answer.
+ * max bounds every body. */
+rp_status reg_batch_heads(struct reg_client *c, const char *lead, int get_first,
+			  const char *repo, char *const *refs, size_t n, const char *scope,
+			  size_t max, struct resp *rs, struct rp_err *err);
 int reg_head_ok(long status);
 int reg_put_ok(long status);
 

@@ -405,7 +405,7 @@ batch_what(char *what, size_t size, const char *method, const char *lead, const 
 }
 
 static rp_status
-batch(struct reg_client *c, const char *method, const char *lead, const char *repo,
+batch(struct reg_client *c, const char *method, const char *lead, size_t nget, const char *repo,
       const char *kind, char *const *refs, size_t nrefs, const char *scope, const char *accept,
       const char *ctype, const void *body, size_t len, size_t max, struct resp *rs,
       int (*ok)(long), struct rp_err *err)
@@ -415,6 +415,7 @@ batch(struct reg_client *c, const char *method, const char *lead, const char *re
 	char **paths = NULL, **urls = NULL, *authz = NULL, what[300];
 	const char **methods = NULL;
 	int failed;
+	long wait;
 	rp_status st = RP_OK;
 
 	if ((paths = calloc(n + 1, sizeof(*paths))) == NULL ||
@@ -424,18 +425,22 @@ batch(struct reg_client *c, const char *method, const char *lead, const char *re
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		methods[i] = i < k ? "GET" : method;
+		methods[i] = i < k + nget ? "GET" : method;
 		paths[i] = i < k ? rp_strdup(lead) : rp_asprintf("/v2/%s/%s/%s", repo, kind, refs[i - k]);
 		if (paths[i] == NULL) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
-	/* Until the scheme and the auth are settled (and a token for this
-	 * scope is in hand), the first request goes alone. */
-	first = reg_auth_settled(c, scope) ? 0 : 1;
+	/* The scheme first (GET /v2/). Once it is known, every request goes
+	 * at once (reg_auth_header fetches the scope's token); only while it
+	 * is not (a registry whose /v2/ told nothing) does the first go
+	 * alone, through reg_request, which settles it. */
+	if (c->base == NULL && (st = reg_discover(c, err)) != RP_OK)
+		goto out;
+	first = reg_auth_settled(c, scope) || reg_auth_known(c) ? 0 : 1;
 	if (first) {
-		batch_what(what, sizeof(what), method, lead, repo, refs, 0);
+		batch_what(what, sizeof(what), methods[0], lead, repo, refs, 0);
 		if ((st = reg_request(c, methods[0], paths[0], scope, accept, ctype, body, len, max,
 				      &rs[0], what, err)) != RP_OK || n == 1)
 			goto out;
@@ -454,10 +459,18 @@ batch(struct reg_client *c, const char *method, const char *lead, const char *re
 	if ((st = reg_multi(c, method, methods + first, urls, n - first, hdrs, body, len, max,
 			    rs + first, err)) != RP_OK)
 		goto out;
+	/* Before any is asked again: the longest Retry-After (or backoff)
+	 * among the answers that call for one. */
+	for (i = first, wait = 0; i < n; i++)
+		if (!(rs[i].status != 0 && ok(rs[i].status) && !rs[i].too_big) &&
+		    reg_wait_ms(c, rs[i].status != 0 ? CURLE_OK : CURLE_RECV_ERROR, &rs[i]) > wait)
+			wait = reg_wait_ms(c, rs[i].status != 0 ? CURLE_OK : CURLE_RECV_ERROR, &rs[i]);
+	if (wait > 0 && (st = reg_pause(c, wait, err)) != RP_OK)
+		goto out;
 	for (i = first; i < n && st == RP_OK; i++) {
 		if (rs[i].status != 0 && ok(rs[i].status) && !rs[i].too_big)
 			continue;
-		batch_what(what, sizeof(what), method, lead, repo, refs, i);
+		batch_what(what, sizeof(what), methods[i], lead, repo, refs, i);
 		st = reg_request(c, methods[i], paths[i], scope, accept, ctype, body, len, max,
 				 &rs[i], what, err);
 	}
@@ -476,16 +489,17 @@ reg_batch(struct reg_client *c, const char *method, const char *repo, const char
 	  const char *ctype, const void *body, size_t len, size_t max,
 	  struct resp *rs, int (*ok)(long), struct rp_err *err)
 {
-	return batch(c, method, NULL, repo, kind, refs, n, scope, accept, ctype, body, len, max,
+	return batch(c, method, NULL, 0, repo, kind, refs, n, scope, accept, ctype, body, len, max,
 		     rs, ok, err);
 }
 
 rp_status
-reg_batch_heads(struct reg_client *c, const char *lead, const char *repo, char *const *refs,
-		size_t n, const char *scope, size_t max, struct resp *rs, struct rp_err *err)
+reg_batch_heads(struct reg_client *c, const char *lead, int get_first, const char *repo,
+		char *const *refs, size_t n, const char *scope, size_t max, struct resp *rs,
+		struct rp_err *err)
 {
-	return batch(c, "HEAD", lead, repo, "manifests", refs, n, scope, REG_ACCEPT_MANIFESTS, NULL,
-		     NULL, 0, max, rs, reg_head_ok, err);
+	return batch(c, "HEAD", lead, get_first ? 1 : 0, repo, "manifests", refs, n, scope,
+		     REG_ACCEPT_MANIFESTS, NULL, NULL, 0, max, rs, reg_head_ok, err);
 }
 
 int

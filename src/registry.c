@@ -760,12 +760,13 @@ reg_manifest_head_many(struct reg_client *c, const char *repo,
 		       char *const *refs, size_t n, char (*digests)[RP_DIGEST_MAX],
 		       struct rp_err *err)
 {
-	return reg_view(c, repo, refs, n, digests, NULL, err);
+	return reg_view(c, repo, refs, n, digests, NULL, NULL, err);
 }
 
 rp_status
 reg_view(struct reg_client *c, const char *repo, char *const *refs, size_t n,
-	 char (*digests)[RP_DIGEST_MAX], char ***tags, struct rp_err *err)
+	 char (*digests)[RP_DIGEST_MAX], char ***tags, struct reg_manifest *first,
+	 struct rp_err *err)
 {
 	struct resp *rs;
 	char *scope = reg_scope_for(repo, "pull", NULL), *lead = NULL;
@@ -784,9 +785,17 @@ reg_view(struct reg_client *c, const char *repo, char *const *refs, size_t n,
 		free(scope);
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
-	st = reg_batch_heads(c, lead, repo, refs, n, scope, REG_TAGS_PAGE_MAX, rs, err);
+	if (first != NULL)
+		memset(first, 0, sizeof(*first));
+	st = reg_batch_heads(c, lead, first != NULL && n > 0, repo, refs, n, scope,
+			     REG_TAGS_PAGE_MAX, rs, err);
 	if (st == RP_OK && k)
 		st = tags_list(c, repo, lead, &rs[0], tags, err);
+	if (st == RP_OK && first != NULL && n > 0 && rs[k].status == 200) {
+		char what[300];
+		reg_ref_what(what, sizeof(what), "GET", repo, refs[0]);
+		st = reg_manifest_from(c, &rs[k], refs[0], what, first, err);
+	}
 	if (st == RP_OK)
 		st = head_digests(c, repo, refs, n, rs + k, digests, err);
 	if (st != RP_OK && tags != NULL) {

@@ -133,7 +133,8 @@ run_report_failure(const struct rp_opts *o, const struct plan *plan,
 
 	if (plan == NULL || res->status == NULL)
 		return;
-	failure_lines(plan, res);
+	if (res->attempted)
+		failure_lines(plan, res);
 	if (o->json && (j = report_json(plan, res)) != NULL) {
 		if ((text = rp_json_dumps(j, JSON_INDENT(2))) != NULL) {
 			fputs(text, stdout);

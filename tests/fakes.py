@@ -47,6 +47,7 @@
         f-delfail  the first manifest digest DELETEd in a repository (and
                    every later DELETE of it): 500, always
         f-delslow  DELETE: logs "BEGIN DELETE PATH", then 3 s before forwarding
+        f-putlatest  every PUT of the tag `latest`: 500, always
         f-nomount  a cross-repository mount POST loses its mount= and from=
                    (the registry opens an upload instead: 202)
         f-revert   right after the first PUT of `latest`, "an older run"
@@ -292,7 +293,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -356,6 +357,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             status = 500
             self.send(500, [("Content-Type", "application/json")],
                       b'{"errors":[{"code":"UNKNOWN","message":"delete failed"}]}')
+        elif f == "f-putlatest" and self.command == "PUT" and path.endswith("/manifests/latest"):
+            status = 500
+            self.send(500, [("Content-Type", "application/json")],
+                      b'{"errors":[{"code":"UNKNOWN","message":"cannot write latest"}]}')
         elif f == "f-delslow" and self.command == "DELETE":
             with open(a.log, "a") as fh:
                 fh.write("BEGIN %s %s\n" % (self.command, path))

@@ -859,6 +859,52 @@ push_via_proxy(struct proc *p, const char *source, const char *ref, const char *
 	run_regpush(argv, envp, p);
 }
 
+/*
+ * A tag PUT that fails for good (the proxy answers every PUT of `latest`
+ * with 500): exit 1, and the run says which tags it wrote — on stderr,
+ * one line per outcome, and in the --json report with the error — as
+ * the registry really holds them.
+ */
+Test(push, a_failed_run_names_the_tags_written_and_not, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+	char *one = img("one.tar"), src[700], *d1, want[2000], d[80], prod[300];
+	const char *h = getenv("REGPUSH_TEST_FAULT");
+	const char *flags[] = { "--prod-registry", prod, "--insecure-registry", h, NULL };
+	struct treg plain = treg_plain();
+	struct proc p;
+	json_t *j, *r;
+	size_t i;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	snprintf(prod, sizeof(prod), "%s/prod", h);
+	d1 = source_digest(src);
+	push(&p, NULL, src, "refs/tags/v1.0.0", "f-putlatest", flags);
+	cr_assert_eq(p.status, 1, "%s", p.err);
+	snprintf(want, sizeof(want),
+		 "regpush: written: %s/prod/f-putlatest:v1.0.0, %s/prod/f-putlatest:v1.0, "
+		 "%s/prod/f-putlatest:v1\n"
+		 "regpush: not written: %s/prod/f-putlatest:latest\n"
+		 "regpush: registry %s (PUT prod/f-putlatest:latest): HTTP 500 UNKNOWN: cannot write "
+		 "latest (after 5 attempts)\n", h, h, h, h, h);
+	cr_expect(strstr(p.err, want) != NULL, "%s\nwant the tail:\n%s", p.err, want);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "digest")), d1);
+	cr_expect(strstr(json_string_value(json_object_get(j, "error")), "cannot write latest") != NULL);
+	json_array_foreach(json_object_get(j, "results"), i, r)
+		cr_expect_str_eq(json_string_value(json_object_get(r, "status")), i < 3 ? "pushed" : "not-written",
+				 "%s", json_string_value(json_object_get(r, "tag")));
+	json_decref(j);
+	/* As the registry holds them. */
+	expect_tags_at(plain, "prod/f-putlatest", "v1.0.0 v1.0 v1", d1);
+	cr_expect_eq(treg_manifest(plain, "prod/f-putlatest", "latest", NULL, d), 404);
+	proc_free(&p);
+	free(one);
+	free(d1);
+	expect_dir_empty(tmpd);
+}
+
 Test(push, one_upload_then_server_side_retags, .init = setup, .fini = teardown, .timeout = 120)
 {
 	char *multi = img("multi.tar"), src[700], *spydir = spy("pass"), logp[4200], *log, *s;

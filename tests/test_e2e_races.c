@@ -293,7 +293,20 @@ overwritten_by_another_run(const char *fault, const char *theirs)
 		 "at %s, this run's image is %s; the floating tags this run had moved were put back on it\n",
 		 getenv("REGPUSH_TEST_FAULT"), repo, d2, d1);
 	cr_expect_str_eq(p.err + (strlen(p.err) > strlen(want) ? strlen(p.err) - strlen(want) : 0), want);
-	cr_expect_str_eq(p.out, "", "no report of success");
+	/* The failure's report: the error, and v2.0.0 not on this image. */
+	{
+		json_t *j = json_loads(p.out, 0, NULL), *r;
+		size_t i;
+		cr_assert_not_null(j, "%s", p.out);
+		char msg[1000];
+		/* want is "regpush: MESSAGE\n". */
+		snprintf(msg, sizeof(msg), "%.*s", (int)(strlen(want) - 10), want + 9);
+		cr_expect_str_eq(json_string_value(json_object_get(j, "error")), msg);
+		json_array_foreach(json_object_get(j, "results"), i, r)
+			if (strcmp(json_string_value(json_object_get(r, "tag")), "v2.0.0") == 0)
+				cr_expect_str_eq(json_string_value(json_object_get(r, "status")), "not-written");
+		json_decref(j);
+	}
 	expect_tags_at(plain, repo, theirs, d2);
 	expect_dir_empty(tmpd);
 	proc_free(&p);

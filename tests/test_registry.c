@@ -287,7 +287,7 @@ Test(registry, view_reads_list_and_heads_together, .timeout = 60)
 	refs[2] = m.digest;
 	c2 = client("REGPUSH_TEST_PLAIN", 1, 0, 0);
 	reg_adopt_discovery(c2, c);
-	cr_assert_eq(reg_view(c2, "api/view", refs, 3, digests, &tags, &err), RP_OK, "%s", err.msg);
+	cr_assert_eq(reg_view(c2, "api/view", refs, 3, digests, &tags, NULL, &err), RP_OK, "%s", err.msg);
 	cr_expect_str_eq(digests[0], m.digest);
 	cr_expect_str_eq(digests[1], "");
 	cr_expect_str_eq(digests[2], m.digest);
@@ -296,18 +296,46 @@ Test(registry, view_reads_list_and_heads_together, .timeout = 60)
 	cr_expect_eq(c2->requests, 4, "%u requests", c2->requests);
 	rp_strv_free(tags);
 	/* Without a list, and for a repository that has none. */
-	cr_assert_eq(reg_view(c2, "api/view-none", refs, 2, digests, &tags, &err), RP_OK, "%s", err.msg);
+	cr_assert_eq(reg_view(c2, "api/view-none", refs, 2, digests, &tags, NULL, &err), RP_OK, "%s", err.msg);
 	cr_expect_eq(rp_strv_len(tags), 0);
 	cr_expect_str_eq(digests[0], "");
 	rp_strv_free(tags);
-	cr_assert_eq(reg_view(c2, "api/view", refs, 1, digests, NULL, &err), RP_OK, "%s", err.msg);
+	cr_assert_eq(reg_view(c2, "api/view", refs, 1, digests, NULL, NULL, &err), RP_OK, "%s", err.msg);
 	cr_expect_str_eq(digests[0], m.digest);
+	/* The first read with a GET in the same batch: its exact bytes. */
+	{
+		struct reg_manifest got;
+		char *byd[2] = { m.digest, "one" };
+		unsigned before = c2->requests;
+		cr_assert_eq(reg_view(c2, "api/view", byd, 2, digests, NULL, &got, &err), RP_OK, "%s", err.msg);
+		cr_expect_eq(c2->requests - before, 2);
+		cr_assert_not_null(got.bytes);
+		cr_expect_eq(got.len, m.len);
+		cr_expect(memcmp(got.bytes, m.bytes, m.len) == 0);
+		cr_expect_str_eq(got.digest, m.digest);
+		cr_expect_str_eq(digests[0], m.digest);
+		cr_expect_str_eq(digests[1], m.digest);
+		reg_manifest_free(&got);
+		/* Not there: nothing in got, no error. */
+		cr_assert_eq(reg_view(c2, "api/view", refs + 1, 1, digests, NULL, &got, &err), RP_OK, "%s", err.msg);
+		cr_expect_null(got.bytes);
+		cr_expect_str_eq(digests[0], "");
+		reg_manifest_free(&got);
+	}
+	/* A fresh client: GET /v2/ (https tried first, then http: two
+	 * requests), then the list and every HEAD at once. */
+	reg_free(c2);
+	c2 = client("REGPUSH_TEST_PLAIN", 1, 0, 0);
+	cr_assert_eq(reg_view(c2, "api/view", refs, 3, digests, &tags, NULL, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(c2->requests, 6, "%u requests", c2->requests);
+	cr_expect_eq(c2->multi_max, 4, "%u at once", c2->multi_max);
+	rp_strv_free(tags);
 	reg_manifest_free(&m);
 	reg_free(c2);
 	reg_free(c);
 	/* A -> B -> A after a first page read with the HEADs: still a cycle. */
 	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
-	cr_expect_eq(reg_view(c, "f-cycle/view", refs, 2, digests, &tags, &err), RP_EREGISTRY);
+	cr_expect_eq(reg_view(c, "f-cycle/view", refs, 2, digests, &tags, NULL, &err), RP_EREGISTRY);
 	cr_expect_null(tags);
 	{
 		char want[400];
