@@ -63,8 +63,8 @@ for mb in 60 300; do
   printf 'promote %d MB, same host, 20 ms/400 Mbit|%.2f s|skopeo copy (cold) %.2f s|%.2fx|<= 0.2x\n' \
     "$mb" "$A" "$C" "$(echo "$A / $C" | bc -l)" >>"$summary"
   [ "$mb" = 60 ] && printf 'promote requests / round trips|%s|%s|-|-\n' \
-    "$(echo "$NA" | sed 's/ (.*), / /; s/, [0-9.]* s$//')" \
-    "$(echo "$NC" | sed 's/ (.*), / /; s/, [0-9.]* s$//')" >>"$summary"
+    "$(echo "$NA" | sed 's/ (regpush [0-9]*, engine [0-9]*)//; s/ (regpush [0-9]*)//; s/, [0-9.]* s$//')" \
+    "$(echo "$NC" | sed 's/ (regpush [0-9]*, engine [0-9]*)//; s/ (regpush [0-9]*)//; s/, [0-9.]* s$//')" >>"$summary"
 done
 echo "-- regpush promote (60 MB), requests through the link (ms from the first request):"
 tail -n +2 "$work/timeline"

@@ -83,6 +83,7 @@ summary=${BENCH_SUMMARY:-/dev/null}
     "$n" "$A" "$B" "$(echo "$B / $A" | bc -l)"
   printf 'prune, client CPU|%.1f s|%.1f s|%.0fx less|-\n' "$AC" "$BC" "$(echo "$BC / $AC" | bc -l)"
   printf 'prune 50 tags, 20 ms link|%.2f s|%.2f s|%.1fx faster|-\n' "$W" "$WB" "$(echo "$WB / $W" | bc -l)"
-  printf 'prune 50 tags: requests / round trips|%s|%s|-|-\n' "$(echo "$NA" | sed 's/ (.*), / /; s/, [0-9.]* s$//')" \
-    "$(echo "$NB" | sed 's/ (.*), / /; s/, [0-9.]* s$//')"
+  printf 'prune 50 tags: requests / round trips|%s|%s|-|-\n' \
+    "$(echo "$NA" | sed 's/ (regpush [0-9]*, engine [0-9]*)//; s/ (regpush [0-9]*)//; s/, [0-9.]* s$//')" \
+    "$(echo "$NB" | sed 's/ (regpush [0-9]*, engine [0-9]*)//; s/ (regpush [0-9]*)//; s/, [0-9.]* s$//')"
 } >>"$summary"

@@ -88,6 +88,7 @@ measure() { # measure LABEL REGISTRY KEY
   for f in regpush skopeo_loop buildah_loop single; do
     T[$3.$f]=$(for _ in $(seq "$runs"); do "time_$f" "$2"; done | median)
     T[$3.$f.n]=$(counts "$2" | head -1)
+    T[$3.$f.b]=$(counts "$2" --brief)
     [ "$f" = regpush ] && counts "$2" --show >"$work/timeline-$3"
   done
   for f in regpush skopeo_loop buildah_loop single; do
@@ -113,8 +114,8 @@ r() { echo "${T[$1]} / ${T[$2]}" | bc -l; }
     "${T[wan.regpush]}" "${T[wan.buildah_loop]}" "$(r wan.regpush wan.buildah_loop)"
   printf 'push 60 MB 4-tag release, loopback|%.2f s|1 skopeo copy %.2f s|%.2fx|-\n' \
     "${T[lo.regpush]}" "${T[lo.single]}" "$(r lo.regpush lo.single)"
-  printf 'push requests / round trips (20 ms link)|%s|1 skopeo copy: %s|-|-\n' \
-    "$(echo "${T[wan.regpush.n]}" | sed 's/, [0-9.]* s$//')" "$(echo "${T[wan.single.n]}" | sed 's/ (.*), / /; s/, [0-9.]* s$//')"
+  printf 'push requests / round trips (20 ms link)|%s|1 skopeo copy: %s; buildah loop: %s|-|-\n' \
+    "${T[wan.regpush.b]}" "${T[wan.single.b]}" "${T[wan.buildah_loop.b]}"
 } >>"$summary"
 
 echo "-- peak RSS of a 300 MB push (loopback)"

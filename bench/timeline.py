@@ -9,8 +9,8 @@ times; the bench runs one operation at a time). A
 round trip is counted the way latency adds up: the largest number of
 those requests that ran one after another without overlapping (earliest
 end first), i.e. the sequential exchanges on the critical path.
-Prints "N requests (regpush R, engine E), K round trips, T s"; --show
-adds the timeline, one request per line (start and end in ms from the
+Prints "N requests (regpush R, engine E), K round trips, T s"; --brief
+only "N requests, K round trips"; --show adds the timeline, one request per line (start and end in ms from the
 first request).
 """
 import sys
@@ -44,6 +44,9 @@ def main():
         return 0
     ours = [r for r in rows if r[5] == "regpush"]
     t0 = rows[0][0]
+    if "--brief" in sys.argv:
+        print("%d requests, %d round trips" % (len(rows), round_trips(rows)))
+        return 0
     print("%d requests (regpush %d, engine %d), %d round trips (regpush %d), %.2f s" % (
         len(rows), len(ours), len(rows) - len(ours), round_trips(rows), round_trips(ours),
         max(r[1] for r in rows) - t0))

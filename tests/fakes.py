@@ -48,6 +48,8 @@
                    every later DELETE of it): 500, always
         f-delslow  DELETE: logs "BEGIN DELETE PATH", then 3 s before forwarding
         f-putlatest  every PUT of the tag `latest`: 500, always
+        f-uploadfail every POST starting a blob upload: 500, always
+        f-uploadonce the first POST starting a blob upload in a repository: 500
         f-nomount  a cross-repository mount POST loses its mount= and from=
                    (the registry opens an upload instead: 202)
         f-revert   right after the first PUT of `latest`, "an older run"
@@ -87,6 +89,8 @@
 Signing uses the openssl command line (no third-party Python modules).
 """
 import argparse
+import atexit
+import faulthandler
 import hashlib
 import base64
 import http.client
@@ -293,7 +297,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -357,6 +361,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             status = 500
             self.send(500, [("Content-Type", "application/json")],
                       b'{"errors":[{"code":"UNKNOWN","message":"delete failed"}]}')
+        elif f in ("f-uploadfail", "f-uploadonce") and self.command == "POST" and "/blobs/uploads/" in path \
+                and (f == "f-uploadfail" or self.once(("uploadonce", path.split("/blobs/")[0]))):
+            status = 500
+            self.send(500, [("Content-Type", "application/json")],
+                      b'{"errors":[{"code":"UNKNOWN","message":"no uploads today"}]}')
         elif f == "f-putlatest" and self.command == "PUT" and path.endswith("/manifests/latest"):
             status = 500
             self.send(500, [("Content-Type", "application/json")],
@@ -626,11 +635,16 @@ def main():
         t = threading.Timer(a.max_seconds, srv.stop, ("after %g s" % a.max_seconds,))
         t.daemon = True
         t.start()
-    # A stray SIGTERM or SIGHUP is logged, not obeyed: these fakes twice
-    # vanished mid-suite without a trace (2026-11-29), which only a signal
-    # explains. with-registries.sh stops them with SIGKILL.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # A stray signal that would end the process is logged, not obeyed:
+    # these fakes vanished mid-suite a few times (2026-11-29) and only a
+    # signal explains it; with-registries.sh stops them with SIGKILL and
+    # shows this output when one is gone before the end. A fault in the
+    # interpreter prints its stack (faulthandler); a normal exit says so.
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM,
+                signal.SIGQUIT, signal.SIGXCPU, signal.SIGXFSZ, signal.SIGVTALRM, signal.SIGPROF):
         signal.signal(sig, lambda n, _f: print("fakes: signal %d ignored" % n, flush=True))
+    faulthandler.enable()
+    atexit.register(lambda: print("fakes: exiting", flush=True))
     print("ready %d" % srv.server_address[1], flush=True)
     # Whatever goes wrong in the accept loop is printed (with-registries.sh
     # shows it if this process is gone before the end) and the loop goes on.

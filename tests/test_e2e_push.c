@@ -905,6 +905,69 @@ Test(push, a_failed_run_names_the_tags_written_and_not, .init = setup, .fini = t
 	expect_dir_empty(tmpd);
 }
 
+/* skopeo gives up on a registry's 500 (it retries network errors only):
+ * the upload, which writes no tag, is run again, announced. f-uploadonce
+ * answers the repository's first upload POST with 500. */
+Test(push, an_upload_that_failed_is_run_again, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char *one = img("one.tar"), src[700], *d1, prod[300];
+	const char *h = getenv("REGPUSH_TEST_FAULT");
+	const char *flags[] = { "--prod-registry", prod, "--insecure-registry", h, NULL };
+	const char *env[] = { "REGPUSH_RETRY_BASE_MS=20", NULL };
+	struct treg plain = treg_plain();
+	struct proc p;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	snprintf(prod, sizeof(prod), "%s/prod", h);
+	d1 = source_digest(src);
+	push(&p, env, src, "refs/tags/v1.0.0", "f-uploadonce", flags);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.err, "regpush: skopeo exited with status 1 while uploading ") != NULL, "%s", p.err);
+	cr_expect(strstr(p.err, "; trying again in 20 ms (attempt 2 of 3)\n") != NULL, "%s", p.err);
+	expect_tags_at(plain, "prod/f-uploadonce", "v1.0.0 v1.0 v1 latest", d1);
+	proc_free(&p);
+	free(one);
+	free(d1);
+	expect_dir_empty(tmpd);
+}
+
+/* SIGTERM while waiting to run a failed upload again: regpush dies of it
+ * within 2 s, its private directory gone. f-uploadfail answers every
+ * upload with 500, so the wait (3 s here) is reached every time. */
+Test(push, sigterm_during_the_upload_retry_wait, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char *one = img("one.tar"), src[700], prod[300], tmpenv[600], needle[300];
+	const char *h = getenv("REGPUSH_TEST_FAULT");
+	const char *argv[] = { "regpush", "push", "--source", src, "--ref", "refs/tags/v1.0.0",
+			       "--sha", SHA40, "--service", "f-uploadfail", "--prod-registry", prod,
+			       "--insecure-registry", h, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", "REGPUSH_RETRY_BASE_MS=3000", NULL };
+	struct bg b;
+	struct proc p;
+	double t0;
+	int k;
+
+	snprintf(src, sizeof(src), "oci-archive:%s", one);
+	snprintf(prod, sizeof(prod), "%s/prod", h);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(needle, sizeof(needle), "POST /v2/prod/f-uploadfail/blobs/uploads/ 500");
+	start_regpush(argv, envp, &b);
+	for (k = 0; k < 200 && count_lines(getenv("REGPUSH_TEST_FAULT_LOG"), needle) == 0; k++)
+		usleep(50000);
+	cr_assert_lt(k, 200, "the failing upload was reached");
+	usleep(700000); /* skopeo gives up; regpush announces the retry and waits */
+	t0 = mono_now();
+	kill(b.pid, SIGTERM);
+	wait_bg(&b, &p);
+	cr_expect_lt(mono_now() - t0, 2.0, "ended within 2 s of the signal");
+	cr_expect_eq(p.status, 128 + SIGTERM, "died of the signal: %d %s", p.status, p.err);
+	cr_expect(strstr(p.err, "; trying again in 3000 ms (attempt 2 of 3)\n") != NULL, "%s", p.err);
+	cr_expect(strstr(p.err, "regpush: interrupted by SIGTERM while uploading ") != NULL, "%s", p.err);
+	expect_dir_empty(tmpd);
+	proc_free(&p);
+	free(one);
+}
+
 Test(push, one_upload_then_server_side_retags, .init = setup, .fini = teardown, .timeout = 120)
 {
 	char *multi = img("multi.tar"), src[700], *spydir = spy("pass"), logp[4200], *log, *s;

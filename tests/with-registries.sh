@@ -19,7 +19,7 @@ cleanup() {
     # A peer that died before the end explains the failures it caused.
     if ! kill -0 "$p" 2>/dev/null; then
       echo "with-registries: $(basename "$(dirname "$f")") (pid $p) had exited before the end:" >&2
-      tail -20 "$(dirname "$f")/out" "$(dirname "$f")/log" 2>/dev/null >&2 || true
+      tail -20 "$(dirname "$f")/out" "$(dirname "$f")/log" >&2 2>/dev/null || true
     fi
     # The fakes (they have an "out" file) ignore SIGTERM: SIGKILL them.
     if [ -f "$(dirname "$f")/out" ]; then
