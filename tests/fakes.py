@@ -48,8 +48,9 @@
                    every later DELETE of it): 500, always
         f-delslow  DELETE: logs "BEGIN DELETE PATH", then 3 s before forwarding
         f-putlatest  every PUT of the tag `latest`: 500, always
-        f-uploadfail every POST starting a blob upload: 500, always
-        f-uploadonce the first POST starting a blob upload in a repository: 500
+        f-uploadfail every PUT of a manifest by digest: 500, always
+        f-uploadonce the first PUT of a manifest by digest in a repository (the
+                   end of the engine's upload, which it does not retry): 500
         f-nomount  a cross-repository mount POST loses its mount= and from=
                    (the registry opens an upload instead: 202)
         f-revert   right after the first PUT of `latest`, "an older run"
@@ -361,8 +362,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             status = 500
             self.send(500, [("Content-Type", "application/json")],
                       b'{"errors":[{"code":"UNKNOWN","message":"delete failed"}]}')
-        elif f in ("f-uploadfail", "f-uploadonce") and self.command == "POST" and "/blobs/uploads/" in path \
-                and (f == "f-uploadfail" or self.once(("uploadonce", path.split("/blobs/")[0]))):
+        elif f in ("f-uploadfail", "f-uploadonce") and self.command == "PUT" and \
+                "/manifests/sha256:" in path and \
+                (f == "f-uploadfail" or self.once(("uploadonce", path.split("/manifests/")[0]))):
             status = 500
             self.send(500, [("Content-Type", "application/json")],
                       b'{"errors":[{"code":"UNKNOWN","message":"no uploads today"}]}')

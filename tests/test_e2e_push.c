@@ -907,7 +907,7 @@ Test(push, a_failed_run_names_the_tags_written_and_not, .init = setup, .fini = t
 
 /* skopeo gives up on a registry's 500 (it retries network errors only):
  * the upload, which writes no tag, is run again, announced. f-uploadonce
- * answers the repository's first upload POST with 500. */
+ * answers the engine's first manifest PUT (by digest) with 500. */
 Test(push, an_upload_that_failed_is_run_again, .init = setup, .fini = teardown, .timeout = 120)
 {
 	char *one = img("one.tar"), src[700], *d1, prod[300];
@@ -933,7 +933,8 @@ Test(push, an_upload_that_failed_is_run_again, .init = setup, .fini = teardown, 
 
 /* SIGTERM while waiting to run a failed upload again: regpush dies of it
  * within 2 s, its private directory gone. f-uploadfail answers every
- * upload with 500, so the wait (3 s here) is reached every time. */
+ * manifest PUT by digest (the end of the engine's upload) with 500, so the
+ * wait (3 s here) is reached every time. */
 Test(push, sigterm_during_the_upload_retry_wait, .init = setup, .fini = teardown, .timeout = 120)
 {
 	char *one = img("one.tar"), src[700], prod[300], tmpenv[600], needle[300];
@@ -950,7 +951,7 @@ Test(push, sigterm_during_the_upload_retry_wait, .init = setup, .fini = teardown
 	snprintf(src, sizeof(src), "oci-archive:%s", one);
 	snprintf(prod, sizeof(prod), "%s/prod", h);
 	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
-	snprintf(needle, sizeof(needle), "POST /v2/prod/f-uploadfail/blobs/uploads/ 500");
+	snprintf(needle, sizeof(needle), "PUT /v2/prod/f-uploadfail/manifests/sha256:");
 	start_regpush(argv, envp, &b);
 	for (k = 0; k < 200 && count_lines(getenv("REGPUSH_TEST_FAULT_LOG"), needle) == 0; k++)
 		usleep(50000);
