@@ -11,25 +11,37 @@ set -euo pipefail
 
 root=$(mktemp -d /tmp/regpush-e2e.XXXXXX)
 cleanup() {
-  # start_registry runs in a subshell, so its pids are kept in files.
-  local f p
+  # start_registry and start_fake run in subshells, so pids are in files.
+  local f p d kids
+  touch "$root/stopping"
   for f in "$root"/*/pid; do
     [ -f "$f" ] || continue
     p=$(cat "$f")
-    # A peer that died before the end explains the failures it caused.
+    d=$(dirname "$f")
+    if [ -f "$d/out" ]; then
+      # A fake runs under a loop that restarts it (start_fake): a fake
+      # that ended before the end explains the failures it caused.
+      if grep -q "^with-registries: .* ended with status" "$d/out"; then
+        echo "with-registries: $(basename "$d") ended before the end (and was restarted):" >&2
+        tail -n 30 "$d/out" >&2 || true
+      fi
+      grep "signal .* ignored" "$d/out" >&2 || true
+      kids=$(pgrep -P "$p" || true)
+      # shellcheck disable=SC2086
+      kill -9 "$p" $kids 2>/dev/null || true
+      continue
+    fi
+    # A registry that died before the end explains the failures it caused
+    # (and its pid is not signalled: PIDs wrap at 32768 here, so it may
+    # already be another process's).
     if ! kill -0 "$p" 2>/dev/null; then
-      echo "with-registries: $(basename "$(dirname "$f")") (pid $p) had exited before the end:" >&2
-      tail -20 "$(dirname "$f")/out" "$(dirname "$f")/log" >&2 2>/dev/null || true
+      echo "with-registries: $(basename "$d") (pid $p) had exited before the end:" >&2
+      tail -n 20 "$d/log" >&2 || true
+      continue
     fi
-    # The fakes (they have an "out" file) ignore SIGTERM: SIGKILL them.
-    if [ -f "$(dirname "$f")/out" ]; then
-      grep "signal .* ignored" "$(dirname "$f")/out" >&2 || true
-      kill -9 "$p" 2>/dev/null || true
-    else
-      kill "$p" 2>/dev/null || true
-    fi
+    kill "$p" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
+    if kill -0 "$p" 2>/dev/null; then kill -9 "$p" 2>/dev/null || true; fi
   done
   rm -rf "$root"
 }
@@ -76,7 +88,9 @@ YML
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill "$pid" 2>/dev/null || true
+    # Only a registry still running is stopped: a dead one's pid may
+    # already belong to another process.
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
   done
   echo "registry $name did not start:" >&2; cat "$root/$name/log" >&2; return 1
 }
@@ -112,23 +126,37 @@ here=$(cd "$(dirname "$0")" && pwd)
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=regpush token signer" \
   -keyout "$root/token.key" -out "$root/token.crt" 2>/dev/null
 
-# start_fake NAME ARGS... -> prints the port
+# start_fake NAME ARGS... -> prints the port. The fake (tests/fakes.py)
+# runs under a loop that writes how each run of it ended ("ended with
+# status N": 128+N is a signal) to its out file and starts it again on
+# the same port: a few times a fake vanished mid-suite without a trace
+# (2026-11-29), failing every later test that needed it.
 start_fake() {
-  local name=$1 port; shift
+  local name=$1 port kids; shift
   for _ in 1 2 3 4 5; do
     port=$(free_port)
     mkdir -p "$root/$name"
-    python3 "$here/fakes.py" "$@" --port "$port" --log "$root/$name/requests.log" \
-      >"$root/$name/out" 2>&1 &
+    : >"$root/$name/out"
+    (
+      set +e
+      trap '' HUP
+      while :; do
+        python3 "$here/fakes.py" "$@" --port "$port" --log "$root/$name/requests.log"
+        echo "with-registries: $name ended with status $? at $(date +%T.%N)"
+        [ -e "$root/stopping" ] && exit 0
+        sleep 0.2
+      done
+    ) >>"$root/$name/out" 2>&1 &
     local pid=$!
     for _ in $(seq 100); do
       if grep -q ready "$root/$name/out" 2>/dev/null; then
         echo "$pid" >"$root/$name/pid"; echo "$port"; return 0
       fi
-      kill -0 "$pid" 2>/dev/null || break
       sleep 0.05
     done
-    kill -9 "$pid" 2>/dev/null || true
+    kids=$(pgrep -P "$pid" || true)
+    # shellcheck disable=SC2086
+    kill -9 "$pid" $kids 2>/dev/null || true
   done
   echo "$name did not start:" >&2; cat "$root/$name/out" >&2; return 1
 }
