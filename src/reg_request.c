@@ -459,12 +459,13 @@ batch(struct reg_client *c, const char *method, const char *lead, size_t nget, c
 	if ((st = reg_multi(c, method, methods + first, urls, n - first, hdrs, body, len, max,
 			    rs + first, err)) != RP_OK)
 		goto out;
-	/* Before any is asked again: the longest Retry-After (or backoff)
-	 * among the answers that call for one. */
+	/* Before any is asked again: the longest Retry-After (or first
+	 * backoff) among the answers that call for one (a 429 or a 5xx). One
+	 * that got no answer is redone at once: reg_request backs off if
+	 * that fails too. */
 	for (i = first, wait = 0; i < n; i++)
-		if (!(rs[i].status != 0 && ok(rs[i].status) && !rs[i].too_big) &&
-		    reg_wait_ms(c, rs[i].status != 0 ? CURLE_OK : CURLE_RECV_ERROR, &rs[i]) > wait)
-			wait = reg_wait_ms(c, rs[i].status != 0 ? CURLE_OK : CURLE_RECV_ERROR, &rs[i]);
+		if (rs[i].status != 0 && !ok(rs[i].status) && reg_wait_ms(c, CURLE_OK, &rs[i]) > wait)
+			wait = reg_wait_ms(c, CURLE_OK, &rs[i]);
 	if (wait > 0 && (st = reg_pause(c, wait, err)) != RP_OK)
 		goto out;
 	for (i = first; i < n && st == RP_OK; i++) {
