@@ -105,8 +105,7 @@ failure_lines(const struct plan *plan, const struct run_result *res)
 	};
 	static const char *const label[] = {
 		"written", "already there (unchanged)", "kept", "not written",
-		"unknown (the write went out, no answer came back, and the registry "
-		"could not be read again)",
+		"unknown (the write went out unanswered; the registry could not be read again)",
 	};
 	size_t k, i, n;
 
