@@ -26,6 +26,8 @@
 #include "registry.h"
 #include "report.h"
 
+struct rp_opts;
+
 struct publish {
 	struct reg_client *reg;   /* borrowed */
 	const char *repo;         /* repository path without the host */
@@ -51,11 +53,13 @@ void publish_print_writes(struct sbuf *sb, const struct plan *p,
 /* Steps 1–3. The image must be in the repository by digest. */
 rp_status publish_write(struct publish *pb, struct rp_err *err);
 
-/* After a failure (exit 1): each tag's status made true for the report.
- * Never attempted: not-written. Written or attempted: read once more
- * (within 10 s) — on the run's image: pushed, else not-written; when
- * that read fails, a confirmed write stays pushed and an unanswered one
- * is unknown. Returns 1 when some tag write had gone out, else 0. */
-int publish_failed(struct publish *pb);
+/* After a failure (exit 1) once the plan is made (pb->plan and
+ * pb->status set; pb->reg may be NULL): each tag's status made true, then
+ * reported (run_report_failure). Never attempted: not-written. Written or
+ * attempted: read once more (within 10 s) — on the run's image: pushed,
+ * else not-written; when that read fails, a confirmed write stays pushed
+ * and an unanswered one is unknown. */
+void publish_report_failure(struct publish *pb, const struct rp_opts *o, const char *command,
+			    const char *source, const struct rp_err *err);
 
 #endif

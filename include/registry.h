@@ -42,11 +42,11 @@ struct reg_config {
 struct reg_client *reg_new(const struct reg_config *cfg, struct rp_err *err);
 void reg_free(struct reg_client *c);
 
-/* Waits ms milliseconds; a signal (sig.h) ends the wait with an error. */
 /* From now on the client gives up `seconds` from now (an earlier
  * deadline stays): for a last, best-effort read. */
 void reg_limit(struct reg_client *c, double seconds);
 
+/* Waits ms milliseconds; a signal (sig.h) ends the wait with an error. */
 rp_status reg_pause(struct reg_client *c, long ms, struct rp_err *err);
 
 /* libcurl's global cleanup, when a client was ever made (at exit). */

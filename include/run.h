@@ -38,7 +38,6 @@ rp_status run_open_registry(const struct rp_opts *o, const char *host, const cha
 /* Writes s to stdout and checks that it got there. */
 rp_status run_print(const char *s, struct rp_err *err);
 
-/* Reports err on stderr, or as ::error:: when in Actions. */
 /* A run that failed (exit 1) after its plan was made: with --json the
  * report on stdout, each tag's status and the "error"; and, when some tag
  * write had gone out (res->attempted), one stderr line per outcome
@@ -47,6 +46,7 @@ rp_status run_print(const char *s, struct rp_err *err);
 void run_report_failure(const struct rp_opts *o, const struct plan *plan,
 			const struct run_result *res);
 
+/* Reports err on stderr, or as ::error:: when in Actions. */
 void run_report_error(const struct rp_opts *o, const struct rp_err *err);
 
 #endif

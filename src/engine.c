@@ -58,14 +58,9 @@ child_env(void)
 static int
 timeout_seconds(int t)
 {
-	const char *v = getenv("REGPUSH_ENGINE_TIMEOUT");
-	long n;
-
 	if (t > 0)
 		return t;
-	if (v != NULL && rp_parse_long(v, 1, 86400, &n) == 0)
-		return (int)n;
-	return ENGINE_TIMEOUT_DEFAULT;
+	return (int)rp_env_long("REGPUSH_ENGINE_TIMEOUT", ENGINE_TIMEOUT_DEFAULT, 1, 86400);
 }
 
 static double

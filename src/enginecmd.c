@@ -260,29 +260,17 @@ ecmd_run(const struct ecmd *e, struct argv *a, int quiet, const char *doing,
 	return st;
 }
 
-/* The attempts an upload gets: REGPUSH_ENGINE_ATTEMPTS, 1 … 10, default 3. */
-static long
-upload_attempts(void)
-{
-	const char *v = getenv("REGPUSH_ENGINE_ATTEMPTS");
-	long n;
-
-	return v != NULL && rp_parse_long(v, 1, 10, &n) == 0 ? n : 3;
-}
-
 rp_status
 ecmd_run_upload(const struct ecmd *e, struct argv *a, const char *doing,
 		const char *host, struct rp_err *err)
 {
-	const char *v = getenv("REGPUSH_RETRY_BASE_MS");
-	long attempts = upload_attempts(), wait_ms, k;
+	long attempts = rp_env_long("REGPUSH_ENGINE_ATTEMPTS", 3, 1, 10);
+	long wait_ms = rp_env_long("REGPUSH_RETRY_BASE_MS", 1000, 1, 60000), k;
 	struct engine_log log = { .actions = e->actions };
 	struct child c;
 	char how[128], last[300], msg[700];
 	rp_status st;
 
-	if (v == NULL || rp_parse_long(v, 1, 60000, &wait_ms) != 0)
-		wait_ms = 1000;
 	if (a->failed || a->v == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	for (k = 1;; k++) {

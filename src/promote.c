@@ -575,17 +575,10 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	res.dry_run = o->dry_run;
 	st = run_report(o, pm.plan, &res, err);
 out:
-	if (st == RP_EREGISTRY && !o->dry_run && pm.plan != NULL && pm.status != NULL) {
+	if (st == RP_EREGISTRY && !o->dry_run) {
 		pb = (struct publish){ .reg = pm.dst.reg, .repo = pm.dst.repo, .plan = pm.plan,
 				       .digest = pm.digest, .status = pm.status };
-		memset(&res, 0, sizeof(res));
-		res.command = "promote";
-		res.digest = pm.digest[0] != '\0' ? pm.digest : NULL;
-		res.source = pm.source;
-		res.status = pm.status;
-		res.error = err->msg;
-		res.attempted = publish_failed(&pb);
-		run_report_failure(o, pm.plan, &res);
+		publish_report_failure(&pb, o, "promote", pm.source, err);
 	}
 	if (pm.work != NULL)
 		workdir_remove(pm.work);

@@ -21,6 +21,7 @@
 
 #include "floating.h"
 #include "ghactions.h"
+#include "run.h"
 #include "sig.h"
 
 struct view {
@@ -91,11 +92,9 @@ mono_s(void)
 static long
 settle_ms(const struct publish *pb)
 {
-	const char *v = getenv("REGPUSH_SETTLE_MS");
-	long floor_ms, ms = (long)(pb->read_s * 3000);
+	long floor_ms = rp_env_long("REGPUSH_SETTLE_MS", 100, 0, 60000);
+	long ms = (long)(pb->read_s * 3000);
 
-	if (v == NULL || rp_parse_long(v, 0, 60000, &floor_ms) != 0)
-		floor_ms = 100;
 	if (ms > 10000)
 		ms = 10000;
 	return ms > floor_ms ? ms : floor_ms;
@@ -360,7 +359,9 @@ out:
 	return st;
 }
 
-int
+/* Each tag's status made true for the report (see publish_report_failure).
+ * Returns 1 when some tag write had gone out, else 0. */
+static int
 publish_failed(struct publish *pb)
 {
 	const struct plan *p = pb->plan;
@@ -392,4 +393,19 @@ publish_failed(struct publish *pb)
 	free(now);
 	free(names);
 	return 1;
+}
+
+void
+publish_report_failure(struct publish *pb, const struct rp_opts *o, const char *command,
+		       const char *source, const struct rp_err *err)
+{
+	struct run_result res = {
+		.command = command, .source = source, .status = pb->status, .error = err->msg,
+		.digest = pb->digest != NULL && pb->digest[0] != '\0' ? pb->digest : NULL,
+	};
+
+	if (pb->plan == NULL || pb->status == NULL)
+		return;
+	res.attempted = publish_failed(pb);
+	run_report_failure(o, pb->plan, &res);
 }

@@ -174,26 +174,6 @@ report(struct push *ps, struct rp_err *err)
 	return run_report(ps->o, ps->plan, &res, err);
 }
 
-/* A registry or engine failure (exit 1) once the plan is made: what
- * happened to each tag, made true by one more read (publish_failed). */
-static void
-report_failure(struct push *ps, const struct rp_err *err)
-{
-	struct publish pb = {
-		.reg = ps->reg, .repo = ps->repo, .plan = ps->plan, .digest = ps->src.digest,
-		.status = ps->status,
-	};
-	struct run_result res = {
-		.command = "push", .digest = ps->src.digest[0] != '\0' ? ps->src.digest : NULL,
-		.status = ps->status, .error = err->msg,
-	};
-
-	if (ps->plan == NULL || ps->status == NULL)
-		return;
-	res.attempted = publish_failed(&pb);
-	run_report_failure(ps->o, ps->plan, &res);
-}
-
 /* Plan, source check, credentials, host and repository. */
 static rp_status
 prepare(struct push *ps, struct policy **pol, struct rp_err *err)
@@ -278,8 +258,12 @@ push_run(struct rp_opts *o, struct rp_err *err)
 	if (st == RP_OK)
 		st = report(&ps, err);
 out:
-	if (st == RP_EREGISTRY && !o->dry_run)
-		report_failure(&ps, err);
+	/* A registry or engine failure: what happened to each tag. */
+	if (st == RP_EREGISTRY && !o->dry_run) {
+		pb = (struct publish){ .reg = ps.reg, .repo = ps.repo, .plan = ps.plan,
+				       .digest = ps.src.digest, .status = ps.status };
+		publish_report_failure(&pb, o, "push", NULL, err);
+	}
 	if (ps.work != NULL)
 		workdir_remove(ps.work);
 	decision_free(&d);

@@ -403,27 +403,3 @@ reg_auth_challenged(struct reg_client *c, const struct resp *r, const char *scop
 	return 0;
 }
 
-int
-reg_auth_known(const struct reg_client *c)
-{
-	return c->base != NULL && c->auth != AUTH_UNKNOWN;
-}
-
-int
-reg_auth_settled(struct reg_client *c, const char *scope)
-{
-	struct token *t;
-
-	if (c->base == NULL)
-		return 0;
-	switch (c->auth) {
-	case AUTH_NONE:
-	case AUTH_BASIC:
-		return 1;
-	case AUTH_BEARER:
-		t = token_find(c, scope);
-		return t != NULL && t->value != NULL && t->expires > time(NULL) + 5;
-	default:
-		return 0;
-	}
-}

@@ -268,14 +268,14 @@ backoff_ms(const struct reg_client *c, int attempt)
 }
 
 long
-reg_wait_ms(const struct reg_client *c, CURLcode cc, const struct resp *r)
+reg_wait_ms(const struct reg_client *c, CURLcode cc, const struct resp *r, int attempt)
 {
 	long ra;
 
 	if (cc != CURLE_OK ? !retryable(cc) : !(r->status == 429 || r->status >= 500))
-		return 0;
+		return -1;
 	ra = cc == CURLE_OK ? reg_retry_after(r->retry_after, (long)time(NULL)) : -1;
-	return ra >= 0 ? ra * 1000 : backoff_ms(c, 0);
+	return ra >= 0 ? ra * 1000 : backoff_ms(c, attempt);
 }
 
 CURLcode
@@ -284,6 +284,7 @@ reg_exchange(struct reg_client *c, const char *method, const char *url,
 	     int verify, struct resp *r, int *attempts)
 {
 	CURLcode cc;
+	long wait;
 	int attempt;
 
 	for (attempt = 1;; attempt++) {
@@ -310,13 +311,10 @@ reg_exchange(struct reg_client *c, const char *method, const char *url,
 		}
 		if (attempt >= c->max_attempts)
 			return cc;
-		if (cc != CURLE_OK ? retryable(cc) : (r->status == 429 || r->status >= 500)) {
-			long ra = cc == CURLE_OK ? reg_retry_after(r->retry_after, (long)time(NULL)) : -1;
-			if (sleep_ms(c, ra >= 0 ? ra * 1000 : backoff_ms(c, attempt - 1), r) != 0)
-				return r->interrupted ? CURLE_ABORTED_BY_CALLBACK : CURLE_OPERATION_TIMEDOUT;
-			continue;
-		}
-		return cc;
+		if ((wait = reg_wait_ms(c, cc, r, attempt - 1)) < 0)
+			return cc;
+		if (sleep_ms(c, wait, r) != 0)
+			return r->interrupted ? CURLE_ABORTED_BY_CALLBACK : CURLE_OPERATION_TIMEDOUT;
 	}
 }
 

@@ -124,14 +124,15 @@ int reg_host_insecure(const struct reg_client *c, const char *hostport);
  * passes (r->past_deadline). Returns the last curl code; *attempts gets
  * the number of attempts made.
  */
-/* How long to wait before asking again after answer r (or curl code cc):
- * its Retry-After, else the first backoff, for a 429, a 5xx or a
- * transient connection error; 0 for anything else. */
-long reg_wait_ms(const struct reg_client *c, CURLcode cc, const struct resp *r);
-
 CURLcode reg_exchange(struct reg_client *c, const char *method, const char *url,
 		      struct curl_slist *hdrs, const void *body, size_t len,
 		      size_t max, int verify, struct resp *r, int *attempts);
+
+/* How long to wait before asking again after answer r (or curl code cc)
+ * on attempt number `attempt` (0 first): its Retry-After, else the capped
+ * exponential backoff, for a 429, a 5xx or a transient connection error;
+ * -1 for anything else (not to be asked again). */
+long reg_wait_ms(const struct reg_client *c, CURLcode cc, const struct resp *r, int attempt);
 
 /* One line for a failed exchange: interrupted, past the deadline, a body
  * too large, or the connection error. */
@@ -169,11 +170,6 @@ rp_status reg_auth_header(struct reg_client *c, const char *scope, char **out,
 int reg_auth_challenged(struct reg_client *c, const struct resp *r,
 			const char *scope);
 
-/* 1 when the scheme is known and a request needing `scope` can be sent
- * with the auth in hand (no discovery, no token to fetch). */
-int reg_auth_settled(struct reg_client *c, const char *scope);
-/* 1 once GET /v2/ told the scheme (none, basic or bearer). */
-int reg_auth_known(const struct reg_client *c);
 
 /* Token values accepted from a token service: visible ASCII, no spaces,
  * at most 16 KiB (anything else could split a request's headers). */
@@ -197,8 +193,6 @@ rp_status reg_page_tags(struct reg_client *c, const struct resp *r, json_t *seen
 
 /* --- reg_request.c ----------------------------------------------------- */
 
-/* An environment setting in [min, max], else def. */
-long reg_env_long(const char *name, long def, long min, long max);
 
 /*
  * One request: scheme, auth, retries. `scope` is the token scope set the

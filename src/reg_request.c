@@ -23,17 +23,6 @@
 #include <jansson.h>
 
 
-long
-reg_env_long(const char *name, long def, long min, long max)
-{
-	const char *v = getenv(name);
-	long n;
-
-	if (v != NULL && rp_parse_long(v, min, max, &n) == 0)
-		return n;
-	return def;
-}
-
 /* --- construction ----------------------------------------------------- */
 
 static int curl_ready;
@@ -73,9 +62,9 @@ reg_new(const struct reg_config *cfg, struct rp_err *err)
 		goto nomem;
 	c->insecure = cfg->insecure;
 	c->mask = cfg->mask_secrets;
-	c->timeout_s = reg_env_long("REGPUSH_HTTP_TIMEOUT", 60, 1, 3600);
-	c->retry_base_ms = reg_env_long("REGPUSH_RETRY_BASE_MS", 1000, 1, 60000);
-	c->max_attempts = (int)reg_env_long("REGPUSH_HTTP_ATTEMPTS", 5, 1, 20);
+	c->timeout_s = rp_env_long("REGPUSH_HTTP_TIMEOUT", 60, 1, 3600);
+	c->retry_base_ms = rp_env_long("REGPUSH_RETRY_BASE_MS", 1000, 1, 60000);
+	c->max_attempts = (int)rp_env_long("REGPUSH_HTTP_ATTEMPTS", 5, 1, 20);
 	if ((c->host = rp_strdup(cfg->host)) == NULL ||
 	    (c->account = rp_strdup(cfg->account != NULL ? cfg->account : "anonymous")) == NULL ||
 	    (c->curl = curl_easy_init()) == NULL ||
@@ -382,17 +371,6 @@ reg_call(struct reg_client *c, const char *method, const char *repo,
 	return st;
 }
 
-/*
- * The same method on several references of one repository at once, and,
- * when lead is not NULL, a GET of the path lead among them (its answer in
- * rs[0], the references' in rs[1..n]). Unless the client already knows
- * the scheme and holds the auth for this scope, the first goes through
- * reg_request() alone, which settles them (and fetches the token); the
- * rest then run concurrently with that same Authorization. Any of those
- * that does not come back `ok` (a connection error, a 401 from an expiring
- * token, a 429, a 5xx) is redone through reg_request(), which owns retries
- * and re-authentication.
- */
 /* "GET lead" for the lead (i 0 when there is one), else "METHOD repo:ref". */
 static void
 batch_what(char *what, size_t size, const char *method, const char *lead, const char *repo,
@@ -404,6 +382,16 @@ batch_what(char *what, size_t size, const char *method, const char *lead, const 
 		reg_ref_what(what, size, method, repo, refs[i - (lead != NULL)]);
 }
 
+/*
+ * The same method on several references of one repository at once, and,
+ * when lead is not NULL, a GET of the path lead among them (its answer in
+ * rs[0], the references' in rs[1..n]); the first nget references are read
+ * with GET instead of method. After GET /v2/ (when the client has not
+ * made it yet) every request runs concurrently with one Authorization.
+ * Any that does not come back `ok` (a connection error, a 401 from an
+ * expiring token, a 429, a 5xx) is redone through reg_request(), which
+ * owns retries and re-authentication.
+ */
 static rp_status
 batch(struct reg_client *c, const char *method, const char *lead, size_t nget, const char *repo,
       const char *kind, char *const *refs, size_t nrefs, const char *scope, const char *accept,
@@ -411,7 +399,7 @@ batch(struct reg_client *c, const char *method, const char *lead, size_t nget, c
       int (*ok)(long), struct rp_err *err)
 {
 	struct curl_slist *hdrs = NULL;
-	size_t n = nrefs + (lead != NULL), k = lead != NULL, i, first;
+	size_t n = nrefs + (lead != NULL), k = lead != NULL, i;
 	char **paths = NULL, **urls = NULL, *authz = NULL, what[300];
 	const char **methods = NULL;
 	int failed;
@@ -432,43 +420,33 @@ batch(struct reg_client *c, const char *method, const char *lead, size_t nget, c
 			goto out;
 		}
 	}
-	/* The scheme first (GET /v2/). Once it is known, every request goes
-	 * at once (reg_auth_header fetches the scope's token); only while it
-	 * is not (a registry whose /v2/ told nothing) does the first go
-	 * alone, through reg_request, which settles it. */
+	/* The scheme first (GET /v2/), then every request at once
+	 * (reg_auth_header fetches the scope's token). */
 	if (c->base == NULL && (st = reg_discover(c, err)) != RP_OK)
 		goto out;
-	first = reg_auth_settled(c, scope) || reg_auth_known(c) ? 0 : 1;
-	if (first) {
-		batch_what(what, sizeof(what), methods[0], lead, repo, refs, 0);
-		if ((st = reg_request(c, methods[0], paths[0], scope, accept, ctype, body, len, max,
-				      &rs[0], what, err)) != RP_OK || n == 1)
-			goto out;
-	}
 	if ((st = reg_auth_header(c, scope, &authz, err)) != RP_OK)
 		goto out;
 	if ((hdrs = headers(authz, accept, ctype, &failed)) == NULL && failed) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = first; i < n; i++)
-		if ((urls[i - first] = rp_asprintf("%s%s", c->base, paths[i])) == NULL) {
+	for (i = 0; i < n; i++)
+		if ((urls[i] = rp_asprintf("%s%s", c->base, paths[i])) == NULL) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
-	if ((st = reg_multi(c, method, methods + first, urls, n - first, hdrs, body, len, max,
-			    rs + first, err)) != RP_OK)
+	if ((st = reg_multi(c, method, methods, urls, n, hdrs, body, len, max, rs, err)) != RP_OK)
 		goto out;
 	/* Before any is asked again: the longest Retry-After (or first
 	 * backoff) among the answers that call for one (a 429 or a 5xx). One
 	 * that got no answer is redone at once: reg_request backs off if
 	 * that fails too. */
-	for (i = first, wait = 0; i < n; i++)
-		if (rs[i].status != 0 && !ok(rs[i].status) && reg_wait_ms(c, CURLE_OK, &rs[i]) > wait)
-			wait = reg_wait_ms(c, CURLE_OK, &rs[i]);
+	for (i = 0, wait = 0; i < n; i++)
+		if (rs[i].status != 0 && !ok(rs[i].status) && reg_wait_ms(c, CURLE_OK, &rs[i], 0) > wait)
+			wait = reg_wait_ms(c, CURLE_OK, &rs[i], 0);
 	if (wait > 0 && (st = reg_pause(c, wait, err)) != RP_OK)
 		goto out;
-	for (i = first; i < n && st == RP_OK; i++) {
+	for (i = 0; i < n && st == RP_OK; i++) {
 		if (rs[i].status != 0 && ok(rs[i].status) && !rs[i].too_big)
 			continue;
 		batch_what(what, sizeof(what), methods[i], lead, repo, refs, i);

@@ -620,7 +620,7 @@ tags_first_page(const char *repo)
 {
 	/* Quay sends at most 100 a page; distribution honours n. */
 	return rp_asprintf("/v2/%s/tags/list?n=%ld", repo,
-			   reg_env_long("REGPUSH_TAGS_PAGE", 1000, 1, 10000));
+			   rp_env_long("REGPUSH_TAGS_PAGE", 1000, 1, 10000));
 }
 
 /*
@@ -640,7 +640,7 @@ tags_list(struct reg_client *c, const char *repo, const char *first_path, struct
 	char *scope = reg_scope_for(repo, "pull", NULL), what[300], q[200];
 	json_t *seen = json_object(), *visited = json_object();
 	size_t pages = 0, n = 0, cap = 0, added;
-	long limit = reg_env_long("REGPUSH_TAGS_TIMEOUT", 300, 1, 86400);
+	long limit = rp_env_long("REGPUSH_TAGS_TIMEOUT", 300, 1, 86400);
 	double saved = c->deadline;
 	rp_status st = RP_OK;
 

@@ -111,6 +111,34 @@ import traceback
 import urllib.parse
 
 
+HOP = ("transfer-encoding", "content-length", "connection")
+ACCEPT = ("application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
+          "application/vnd.docker.distribution.manifest.list.v2+json, "
+          "application/vnd.docker.distribution.manifest.v2+json")
+
+
+def exchange(host, method, path, body=None, headers=None, timeout=60):
+    """One plain-HTTP request to host; returns (response, body bytes)."""
+    conn = http.client.HTTPConnection(host, timeout=timeout)
+    conn.request(method, path, body=body, headers=headers or {})
+    r = conn.getresponse()
+    rb = r.read()
+    conn.close()
+    return r, rb
+
+
+def relay(handler, upstream, path, body):
+    """The handler's request, as received, to upstream at path; returns
+    (status, response headers, body) without the hop-by-hop headers.
+    Repeated request headers (skopeo sends one Accept per media type) are
+    joined, not collapsed to the last one."""
+    hs = {k: ", ".join(handler.headers.get_all(k)) for k in set(handler.headers.keys())
+          if k.lower() not in HOP}
+    r, rb = exchange(upstream, handler.command, path, headers=hs,
+                     body=body if body or handler.command in ("PUT", "POST", "PATCH") else None)
+    return r.status, [(k, v) for k, v in r.getheaders() if k.lower() not in HOP], rb
+
+
 def b64url(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
@@ -245,21 +273,13 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         time.sleep(max(0.0, until - time.monotonic()))
 
     done = set()
-    ACCEPT = ("application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
-              "application/vnd.docker.distribution.manifest.list.v2+json, "
-              "application/vnd.docker.distribution.manifest.v2+json")
 
     def upstream(self, method, path, body=None, headers=None):
-        conn = http.client.HTTPConnection(self.server.args.upstream, timeout=60)
-        conn.request(method, path, body=body, headers=headers or {})
-        r = conn.getresponse()
-        rb = r.read()
-        conn.close()
-        return r, rb
+        return exchange(self.server.args.upstream, method, path, body, headers)
 
     def copy_seed(self, repo, tag):
         """What another run would do: put the repository's seed manifest on tag."""
-        r, rb = self.upstream("GET", "/v2/%s/manifests/seed" % repo, headers={"Accept": Proxy.ACCEPT})
+        r, rb = self.upstream("GET", "/v2/%s/manifests/seed" % repo, headers={"Accept": ACCEPT})
         self.upstream("PUT", "/v2/%s/manifests/%s" % (repo, tag), body=rb,
                       headers={"Content-Type": r.getheader("Content-Type")})
 
@@ -388,19 +408,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             path = path.split("?")[0]
             self.logpath = path
         if status is None:
-            conn = http.client.HTTPConnection(a.upstream, timeout=60)
-            # Repeated headers (skopeo sends one Accept per media type)
-            # are joined, not collapsed to the last one.
-            hs = {k: ", ".join(self.headers.get_all(k)) for k in set(self.headers.keys())
-                  if k.lower() not in ("transfer-encoding", "content-length", "connection")}
-            conn.request(self.command, path, body=body if body or self.command in ("PUT", "POST", "PATCH") else None,
-                         headers=hs)
-            r = conn.getresponse()
-            rb = r.read()
-            conn.close()
-            status = r.status
-            rh = [(k, v) for k, v in r.getheaders()
-                  if k.lower() not in ("transfer-encoding", "content-length", "connection")]
+            status, rh, rb = relay(self, a.upstream, path, body)
             time.sleep(a.delay_ms / 1000.0)
             steal = None
             if f == "f-steal" and self.command == "PUT" and "/manifests/v" in path and status == 201:
@@ -546,29 +554,20 @@ class Chaos(http.server.BaseHTTPRequestHandler):
             self.logline(code, fault)
             hs = [("Retry-After", "1")] if code == 429 else []
             return self.answer(code, hs + [("Content-Type", "application/json")], err(code))
-        conn = http.client.HTTPConnection(a.upstream, timeout=60)
-        hs = {k: ", ".join(self.headers.get_all(k)) for k in set(self.headers.keys())
-              if k.lower() not in ("transfer-encoding", "content-length", "connection")}
-        conn.request(self.command, self.path,
-                     body=body if body or self.command in ("PUT", "POST", "PATCH") else None, headers=hs)
-        r = conn.getresponse()
-        rb = r.read()
-        conn.close()
-        rh = [(k, v) for k, v in r.getheaders()
-              if k.lower() not in ("transfer-encoding", "content-length", "connection")]
-        self.logline(r.status, fault)
+        status, rh, rb = relay(self, a.upstream, self.path, body)
+        self.logline(status, fault)
         if kind is None:
-            return self.answer(r.status, rh, rb)
+            return self.answer(status, rh, rb)
         if kind == "stall":
             time.sleep(a.stall_s)
             return self.reset()
         if kind in ("reset", "trunc"):
             if kind == "trunc" and self.command != "HEAD" and rb:
-                self.answer(r.status, rh, rb, send=len(rb) // 2)
+                self.answer(status, rh, rb, send=len(rb) // 2)
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            self.answer(r.status, rh, rb, send=len(rb) // 2)
+            self.answer(status, rh, rb, send=len(rb) // 2)
             return self.reset()
         code = int(kind)
         return self.answer(code, [("Content-Type", "application/json")], err(code))

@@ -29,7 +29,6 @@ rerun without the fault converges.
 """
 import argparse
 import hashlib
-import http.client
 import json
 import os
 import re
@@ -40,12 +39,11 @@ import tempfile
 import time
 import traceback
 
+from fakes import ACCEPT, exchange
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHA = "0123456789abcdef0123456789abcdef01234567"
 SHA_OLD = "89abcdef0123456789abcdef0123456789abcdef"
-ACCEPT = ("application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
-          "application/vnd.docker.distribution.manifest.list.v2+json, "
-          "application/vnd.docker.distribution.manifest.v2+json")
 IMMUTABLE = re.compile(r"^(v\d+\.\d+\.\d+|staging-v.*)$")
 # Every exchange is bounded: a whole regpush run, and the retry budget
 # of a run under a permanent fault.
@@ -69,12 +67,7 @@ class Registry:
         self.host = host
 
     def call(self, method, path, body=None, headers=None):
-        c = http.client.HTTPConnection(self.host, timeout=30)
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        b = r.read()
-        c.close()
-        return r, b
+        return exchange(self.host, method, path, body, headers, timeout=30)
 
     def manifest(self, repo, ref):
         """(digest, bytes, media type), or None when absent."""
@@ -144,10 +137,8 @@ class Chaos:
             q.append("rate=%g" % rate)
         if always is not None:
             q.append("always=" + always)
-        c = http.client.HTTPConnection(self.host, timeout=10)
-        c.request("POST", "/-/chaos?" + "&".join(q))
-        expect(c.getresponse().status == 200, "chaos control")
-        c.close()
+        r, _ = exchange(self.host, "POST", "/-/chaos?" + "&".join(q), timeout=10)
+        expect(r.status == 200, "chaos control")
 
     def faults(self):
         with open(self.log) as f:
