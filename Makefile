@@ -9,7 +9,7 @@
 #   make faults   the full random fault matrix (tests/faults.py), 3 seeds
 #   make fuzz     libFuzzer targets, 60 s each (FUZZ_TIME)
 #   make static   build/static/regpush (fully static, musl)
-#   make image    the action image, localhost/regpush:latest (buildah, vfs)
+#   make image    the action image, build/image/regpush.tar (buildah, vfs)
 #   make demo     real pushes to a local registry
 #   make bench    benchmarks against peer tools
 
@@ -111,15 +111,19 @@ faults: deps-test static
 	bash tests/with-registries.sh python3 tests/faults.py --full --seeds $(FAULT_SEEDS) \
 	  --bin build/static/regpush
 
-# The action image, built with buildah (scripts/build-image.sh).
-image:
+# The action image (Debian trixie, skopeo, the static binary), built
+# with buildah (scripts/build-image.sh) into build/image/regpush.tar.
+image: static
 	bash scripts/build-image.sh
 
-# The image run as the runner runs it (tests/run-action.py through
-# buildah): plan, and a push of an oci-archive from the workspace.
+# What ships, as users get it (tests/test-image.sh): scripts/release.sh
+# --image against a local registry and a bare git repository, then the
+# released image pulled by digest into a real Docker Engine
+# (tests/with-docker.sh) and the action tests run through it as the
+# runner runs a container action (tests/run-action.py).
 test-image: image $(B)/tests
-	bash tests/with-registries.sh env REGPUSH_ACTION_IMAGE=localhost/regpush:latest \
-	  REGPUSH_BIN=$(CURDIR)/build/static/regpush $(B)/tests --jobs 1 --filter 'action/*'
+	bash tests/with-registries.sh bash tests/with-docker.sh \
+	  bash tests/test-image.sh $(CURDIR)/$(B)/tests
 
 # Criterion's runner keeps a few bytes of its own until exit.
 asan:

@@ -26,6 +26,9 @@ struct rp_opts {
 	int allow_revision_mismatch; /* promote; -1 until resolved */
 	int json;
 	int actions;      /* GITHUB_ACTIONS=true */
+	int container;    /* action mode: regpush is the container action's
+			   * entrypoint (no subcommand), inside the runner's
+			   * container: no CAP_SYS_ADMIN, only /github/ mounted */
 	int sha_flag;     /* --sha was given (it then beats the PR head SHA) */
 };
 

@@ -29,6 +29,8 @@ struct run_result {
 	const char *command;   /* "plan", "push", ... */
 	const char *digest;    /* "sha256:..." or NULL */
 	const char *source;    /* promote: the source, host/repo@digest; or NULL */
+	const char *source_ref;    /* push: --source as the engines read it, or NULL */
+	const char *source_format; /* push: its format ("oci-archive", ...), or NULL */
 	const enum tag_status *status; /* per plan tag; NULL: all planned */
 	int dry_run;
 	const char *error;     /* a failed run: why (JSON "error"), else NULL */

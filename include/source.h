@@ -26,15 +26,35 @@ struct source_info {
 rp_status source_inspect(const char *src, struct source_info *info,
 			 struct rp_err *err);
 
+/* A --source resolved into what the engines read. */
+struct source_ref {
+	char *ref;          /* transport reference ("oci-archive:image.tar"), owned */
+	char *host;         /* a docker:// source's registry host, or NULL; owned */
+	const char *format; /* static: "oci-archive", "oci", "docker-archive",
+			     * "docker-daemon", "containers-storage", "docker" */
+	int detected;       /* 1: a plain path, its format read from the content */
+};
+
 /*
- * Checks a --source before anything runs: a supported transport
- * (docker-daemon:, oci:, oci-archive:, docker-archive:,
- * containers-storage:, docker://), a docker:// reference that parses
- * (its registry host goes to *src_host, caller frees; NULL for other
- * transports), an existing path for the file transports. RP_EINPUT
- * otherwise, with a message naming the source.
+ * Checks a --source before anything runs and resolves it. A transport
+ * reference (docker-daemon:, oci:, oci-archive:, docker-archive:,
+ * containers-storage:, docker://) is kept as it is, after checking that a
+ * docker:// reference parses and that a file transport's path exists. Any
+ * other value is a path, relative to the working directory: a directory
+ * with index.json is an OCI layout, a tar with index.json an OCI archive
+ * (a `docker save` tar with both index.json and manifest.json too), a tar
+ * with manifest.json only a docker archive. With `actions` (the action
+ * container), containers-storage: is refused and a missing path outside
+ * /github/ gets a message on the runner's path translation. RP_EINPUT
+ * otherwise, with a message naming the source. Free *out with
+ * source_ref_free, also after a failure.
  */
-rp_status source_check(const char *src, char **src_host, struct rp_err *err);
+rp_status source_resolve(const char *src, int actions, struct source_ref *out,
+			 struct rp_err *err);
+void source_ref_free(struct source_ref *s);
+
+/* "OCI archive", "docker archive", ... for a source_ref format. */
+const char *source_format_name(const char *format);
 
 /*
  * Copies any source with skopeo into the private OCI layout

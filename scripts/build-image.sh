@@ -1,74 +1,62 @@
 #!/bin/bash
 # Builds the action image from the Dockerfile with buildah (no Docker
-# engine needed) and leaves it as localhost/regpush:latest in buildah's vfs
-# store (buildah --storage-driver vfs images).
+# engine needed) and writes it as an OCI archive, build/image/regpush.tar
+# (the form scripts/release.sh pushes); it also stays in buildah's vfs
+# store as localhost/regpush:latest.
 #
-#   1. the debian:bookworm-slim base, made locally: mmdebstrap --variant=
-#      minbase from this machine's own apt sources, imported into buildah
-#      under that name. The root file system tar is cached outside the
-#      clone (REGPUSH_CACHE, default /var/cache/regpush), keyed by the apt
-#      sources, mmdebstrap's version and this script;
-#   2. buildah bud --isolation chroot --pull-never --layers, with the cache
-#      directory mounted so the build stage's `make static` reuses the
-#      static libraries scripts/static-deps.sh built.
-# Prints the image size and the build time.
+#   1. the base: Debian trixie made locally with mmdebstrap (scripts/
+#      trixie.sh base, cached outside the clone), imported into buildah and
+#      passed as BASE (and BUILD_BASE: the build stage only copies the
+#      binary);
+#   2. the binary: build/static/regpush, which `make static` built (make
+#      image depends on it) and `make test-static` tests, in the context;
+#   3. skopeo and ca-certificates pinned to trixie's current versions
+#      (scripts/trixie.sh versions), which also label the image;
+#   4. buildah bud --isolation chroot --pull-never, the revision label
+#      from git.
+# Prints the image's compressed size (the sum of its layers in the
+# archive) and the build time.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-cache=${REGPUSH_CACHE:-/var/cache/regpush}
+out=${REGPUSH_IMAGE_ARCHIVE:-$here/build/image/regpush.tar}
 B=(buildah --storage-driver vfs)
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
 say() { echo "build-image: $*" >&2; }
 t0=$(date +%s)
 
-missing=""
-for p in mmdebstrap buildah; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  say "installing:$missing"
-  $sudo apt-get update -q >/dev/null || true
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing >/dev/null
-fi
+[ -x "$here/build/static/regpush" ] || { say "build/static/regpush is missing: run make static"; exit 1; }
+command -v buildah >/dev/null || { say "buildah is missing (sh scripts/deps.sh test)"; exit 1; }
 
-# The static libraries first (on the host: cached, and mounted into the
-# build stage, where the same script then finds them).
-bash "$here/scripts/static-deps.sh" >/dev/null
-
-sources=$(ls /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -v regpush-src || true)
-key=$( { cat $sources 2>/dev/null; dpkg-query -W -f='${Version}' mmdebstrap; sha256sum "$0" | cut -d' ' -f1; } |
-       sha256sum | cut -c1-16)
-base_tar=$cache/base-bookworm-$key.tar
-if [ ! -f "$base_tar" ]; then
-  say "making debian:bookworm-slim with mmdebstrap (key $key)"
-  $sudo mkdir -p "$cache"
-  tmp=$cache/base-partial-$$.tar
-  rm -f "$tmp"
-  # shellcheck disable=SC2086
-  mmdebstrap --quiet --variant=minbase --mode=root \
-    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
-    --dpkgopt='path-include=/usr/share/locale/locale.alias' \
-    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-    bookworm "$tmp" $sources
-  mv "$tmp" "$base_tar"
-fi
-if ! "${B[@]}" inspect --type image "localhost/regpush-base:$key" >/dev/null 2>&1; then
-  say "importing the base into buildah's vfs store"
+base_tar=$(bash "$here/scripts/trixie.sh" base | tail -1)
+key=$(basename "$base_tar" .tar)
+key=${key#trixie-base-}
+base=localhost/regpush-base:trixie-$key
+if ! "${B[@]}" inspect --type image "$base" >/dev/null 2>&1; then
+  say "importing the trixie base into buildah's vfs store"
   c=$("${B[@]}" from scratch)
   "${B[@]}" add "$c" "$base_tar" / >/dev/null
   "${B[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --cmd '["bash"]' "$c"
-  "${B[@]}" commit -q "$c" "localhost/regpush-base:$key" >/dev/null
+  "${B[@]}" commit -q "$c" "$base" >/dev/null
   "${B[@]}" rm "$c" >/dev/null
 fi
-"${B[@]}" tag "localhost/regpush-base:$key" docker.io/library/debian:bookworm-slim
 
-say "buildah bud"
-"${B[@]}" bud --quiet --layers --pull-never --isolation chroot \
-  --volume "$cache:/var/cache/regpush" \
+pins=$(bash "$here/scripts/trixie.sh" versions skopeo ca-certificates)
+skopeo_v=$(echo "$pins" | sed -n 's/^skopeo=//p')
+ca_v=$(echo "$pins" | sed -n 's/^ca-certificates=//p')
+rev=$(git -C "$here" rev-parse HEAD 2>/dev/null || echo unknown)
+version=$("$here/build/static/regpush" version | sed 's/^regpush //')
+
+say "buildah bud (base $base, skopeo $skopeo_v)"
+"${B[@]}" bud --quiet --pull-never --isolation chroot \
+  --build-arg "BASE=$base" --build-arg "BUILD_BASE=$base" \
+  --build-arg "SKOPEO_VERSION=$skopeo_v" --build-arg "CA_VERSION=$ca_v" \
+  --build-arg "REVISION=$rev" --build-arg "VERSION=$version" \
   -t localhost/regpush:latest -f "$here/Dockerfile" "$here" >/dev/null
-size=$("${B[@]}" images --format '{{.Size}}' localhost/regpush:latest | head -1)
-say "localhost/regpush:latest built in $(( $(date +%s) - t0 )) s, size $size"
+mkdir -p "$(dirname "$out")"
+rm -f "$out.partial"
+"${B[@]}" push -q localhost/regpush:latest "oci-archive:$out.partial:regpush" >/dev/null
+mv "$out.partial" "$out"
+size=$(skopeo inspect --raw "oci-archive:$out" |
+       python3 -c 'import json,sys; m=json.load(sys.stdin); print(sum(l["size"] for l in m["layers"]))')
+say "$out built in $(( $(date +%s) - t0 )) s: $(( size / 1000000 )) MB compressed ($size bytes)"

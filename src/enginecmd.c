@@ -98,6 +98,9 @@ ecmd_stage_argv(struct argv *a, const struct ecmd *e, const char *src,
 		av_add(a, "--preserve-digests");
 	if (src_host != NULL)
 		skopeo_access(a, e, "src-", src_host);
+	/* skopeo's docker-daemon: reads no DOCKER_HOST of its own. */
+	if (strncmp(src, "docker-daemon:", 14) == 0 && rp_getenv("DOCKER_HOST") != NULL)
+		av_addf(a, "--src-daemon-host=%s", rp_getenv("DOCKER_HOST"));
 	av_addf(a, "--digestfile=%s", dfile);
 	av_add(a, src);
 	av_add(a, layout);
@@ -211,6 +214,29 @@ scrub(char *s, const struct creds *cr)
 	}
 }
 
+/*
+ * The number after `key` in t (digits and dots, at most 15), into out;
+ * "?" when absent.
+ */
+static void
+version_after(const char *t, const char *key, char out[16])
+{
+	const char *p = strstr(t, key);
+	size_t n = 0;
+
+	if (p != NULL) {
+		p += strlen(key);
+		n = strspn(p, "0123456789.");
+		if (n > 15)
+			n = 15;
+		memcpy(out, p, n);
+	}
+	if (n == 0)
+		memcpy(out, "?", 2);
+	else
+		out[n] = '\0';
+}
+
 /* Turns a failed child into one message naming the engine and registry. */
 static rp_status
 child_failure(const struct ecmd *e, const char *name, const char *doing,
@@ -241,6 +267,19 @@ child_failure(const struct ecmd *e, const char *name, const char *doing,
 	    strstr(t, "certificate") != NULL)
 		return rp_fail(err, RP_EREGISTRY, "cannot reach registry %s while %s: %s",
 			       host, doing, last);
+	/* A Docker daemon (≥ 25 refuses below 1.24, 29 below 1.44) and a
+	 * skopeo that asks for a fixed old API (1.9.3 asks for 1.22). */
+	if (strstr(t, "is too old. Minimum supported API version is") != NULL) {
+		char have[16], need[16];
+		version_after(t, "client version ", have);
+		version_after(t, "Minimum supported API version is ", need);
+		return rp_fail(err, RP_EREGISTRY,
+			       "the Docker daemon refuses Docker API %s, which this %s asks for (it "
+			       "needs at least %s) while %s: use skopeo 1.13 or later, which "
+			       "negotiates the version (the regpush action image has 1.18), or push "
+			       "a saved archive (docker save -o image.tar IMAGE; source: image.tar)",
+			       have, name, need, doing);
+	}
 	return rp_fail(err, RP_EREGISTRY, "%s %s while %s: %s", name, how, doing, last);
 }
 

@@ -180,6 +180,14 @@ ghctx_resolve(struct rp_opts *o, struct rp_err *err)
 			       "engine must be skopeo or buildah, not '%s'",
 			       rp_quote(o->engine, 40, q, sizeof(q)));
 	}
+	/* buildah needs a user namespace (or CAP_SYS_ADMIN) for everything,
+	 * which Docker's default profile refuses; the image has no buildah. */
+	if (o->container && o->engine != NULL && strcmp(o->engine, "buildah") == 0)
+		return rp_fail(err, RP_EINPUT,
+			       "engine buildah cannot run in the action container (Docker's default "
+			       "capabilities allow no user namespace): leave engine unset (skopeo "
+			       "pushes every source form), or run regpush push --engine buildah on "
+			       "the runner itself");
 	return RP_OK;
 }
 

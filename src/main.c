@@ -283,6 +283,7 @@ main(int argc, char **argv)
 		}
 		return usage_error(m);
 	}
+	o.container = action_mode;
 	if ((rc = parse_flags(argc, argv, cmd, &o, &err)) >= 0) {
 		ghctx_opts_free(&o);
 		return rc;

@@ -49,7 +49,7 @@ struct push {
 	char *own_auth;           /* auth file we wrote (inside work) */
 	char *layout;             /* the image as the engine reads it */
 	char *host;               /* registry host[:port] */
-	char *src_host;           /* docker:// source host, or NULL */
+	struct source_ref source; /* --source resolved */
 	const char *repo;         /* repository path without the host */
 	struct source_info src;
 	struct reg_client *reg;
@@ -169,6 +169,7 @@ report(struct push *ps, struct rp_err *err)
 	struct run_result res = {
 		.command = "push", .digest = ps->src.digest[0] != '\0' ? ps->src.digest : NULL,
 		.status = ps->status, .dry_run = ps->o->dry_run,
+		.source_ref = ps->source.ref, .source_format = ps->source.format,
 	};
 
 	return run_report(ps->o, ps->plan, &res, err);
@@ -184,7 +185,7 @@ prepare(struct push *ps, struct policy **pol, struct rp_err *err)
 
 	if ((st = run_load_policy(o, pol, err)) != RP_OK ||
 	    (st = run_make_plan(o, *pol, &ps->plan, err)) != RP_OK ||
-	    (st = source_check(o->source, &ps->src_host, err)) != RP_OK ||
+	    (st = source_resolve(o->source, o->container, &ps->source, err)) != RP_OK ||
 	    (st = creds_load(ps->plan->credentials, &ps->creds, err)) != RP_OK)
 		return st;
 	if (imgref_parse_registry(ps->plan->registry, &r) != IMGREF_OK)
@@ -219,12 +220,13 @@ stage(struct push *ps, struct rp_err *err)
 			return st;
 		ps->e.auth = ps->own_auth;
 	}
-	if ((st = source_inspect(ps->o->source, &ps->src, err)) != RP_OK)
+	if ((st = source_inspect(ps->source.ref, &ps->src, err)) != RP_OK)
 		return st;
 	if (!ps->src.known)
-		return source_stage(&ps->e, ps->o->source, ps->src_host, &ps->src, &ps->layout, err);
+		return source_stage(&ps->e, ps->source.ref, ps->source.host, &ps->src, &ps->layout,
+				    err);
 	/* Uploaded straight from the source; its digest is in index.json. */
-	if ((ps->layout = rp_strdup(ps->o->source)) == NULL)
+	if ((ps->layout = rp_strdup(ps->source.ref)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	return RP_OK;
 }
@@ -274,7 +276,7 @@ out:
 	free(ps.work);
 	free(ps.layout);
 	free(ps.host);
-	free(ps.src_host);
+	source_ref_free(&ps.source);
 	plan_free(ps.plan);
 	policy_free(pol);
 	return st;

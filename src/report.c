@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ghactions.h"
+#include "source.h"
 
 static const char *
 kind_name(enum tag_kind k)
@@ -119,6 +120,10 @@ report_json(const struct plan *p, const struct run_result *r)
 		bad |= json_object_set_new(o, "digest", json_string(r->digest));
 	if (r != NULL && r->source != NULL)
 		bad |= json_object_set_new(o, "source", json_string(r->source));
+	if (r != NULL && r->source_ref != NULL && r->source_format != NULL) {
+		bad |= json_object_set_new(o, "source_reference", json_string(r->source_ref));
+		bad |= json_object_set_new(o, "source_format", json_string(r->source_format));
+	}
 	bad |= json_object_set_new(o, "dry_run",
 				   json_boolean(r != NULL && r->dry_run));
 	bad |= json_object_set_new(o, "results", res);
@@ -144,6 +149,11 @@ report_text(const struct plan *p, const struct run_result *r)
 	sbuf_printf(&sb, "credentials  %s\n", p->credentials);
 	sbuf_printf(&sb, "retention    %s\n",
 		    p->retention != NULL ? p->retention : "never");
+	if (r != NULL && r->source_ref != NULL && r->source_format != NULL) {
+		char q[300];
+		sbuf_printf(&sb, "source       %s (%s)\n", rp_quote(r->source_ref, 250, q, sizeof(q)),
+			    source_format_name(r->source_format));
+	}
 	if (r != NULL && r->digest != NULL)
 		sbuf_printf(&sb, "digest       %s\n", r->digest);
 	sbuf_puts(&sb, "tags\n");

@@ -21,27 +21,28 @@
 #define INDEX_MAX (4 * 1024 * 1024)
 
 /*
- * index.json of an OCI archive, extracted by tar (GNU tar seeks past the
- * blobs, so a 60 MB archive costs a few milliseconds). tar is started
- * like every other child, with an argv and no shell; it is used instead
- * of linking libarchive, whose dependencies (libxml2, ICU) would cost
- * every regpush start — plan included — about 6 ms.
+ * One member of a tar file (the first of `names` found), extracted by tar
+ * (GNU tar seeks past the blobs, so a 60 MB archive costs a few
+ * milliseconds). tar is started like every other child, with an argv and
+ * no shell; it is used instead of linking libarchive, whose dependencies
+ * (libxml2, ICU) would cost every regpush start — plan included — about
+ * 6 ms. *out is NULL (and RP_OK) when no such member is there or the file
+ * is not a tar; the caller frees it.
  */
 static rp_status
-read_archive_index(const char *path, char **out, size_t *len, struct rp_err *err)
+read_tar_member(const char *path, const char *const *names, char **out, size_t *len,
+		struct rp_err *err)
 {
-	static const char *const names[] = { "index.json", "./index.json" };
 	struct engine_log log = { .actions = 0, .quiet = 1 };
 	struct child c;
-	char *file, q[256];
+	char *file;
 	size_t i;
-	rp_status st;
+	rp_status st = RP_OK;
 
 	*out = NULL;
-	rp_quote(path, 200, q, sizeof(q));
 	if ((file = rp_asprintf("--file=%s", path)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	for (i = 0; i < 2; i++) {
+	for (i = 0; names[i] != NULL; i++) {
 		char *argv[] = { "tar", "--extract", "--to-stdout", file,
 				 (char *)names[i], NULL };
 		if ((st = engine_run(argv, 60, &log, &c, err)) != RP_OK)
@@ -56,8 +57,22 @@ read_archive_index(const char *path, char **out, size_t *len, struct rp_err *err
 		child_free(&c);
 	}
 	free(file);
+	return st;
+}
+
+static const char *const index_names[] = { "index.json", "./index.json", NULL };
+static const char *const docker_names[] = { "manifest.json", "./manifest.json", NULL };
+
+/* index.json of an OCI archive. */
+static rp_status
+read_archive_index(const char *path, char **out, size_t *len, struct rp_err *err)
+{
+	char q[256];
+	rp_status st = read_tar_member(path, index_names, out, len, err);
+
 	if (st == RP_OK && *out == NULL)
-		st = rp_fail(err, RP_EINPUT, "source %s is not an OCI archive (no index.json)", q);
+		st = rp_fail(err, RP_EINPUT, "source %s is not an OCI archive (no index.json)",
+			     rp_quote(path, 200, q, sizeof(q)));
 	return st;
 }
 
@@ -145,59 +160,177 @@ source_is_index_type(const char *mt)
 			      strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json") == 0);
 }
 
-static const char *const transports[] = {
-	"docker-daemon:", "oci:", "oci-archive:", "docker-archive:",
-	"containers-storage:", "docker://",
+/* The transports --source takes, each with the format name it reports. */
+static const struct {
+	const char *prefix, *format, *name;
+} transports[] = {
+	{ "docker-daemon:", "docker-daemon", "Docker daemon" },
+	{ "oci:", "oci", "OCI layout" },
+	{ "oci-archive:", "oci-archive", "OCI archive" },
+	{ "docker-archive:", "docker-archive", "docker archive" },
+	{ "containers-storage:", "containers-storage", "containers-storage" },
+	{ "docker://", "docker", "registry" },
 };
 
+/*
+ * A path that does not exist. In the action container the usual cause is
+ * a host path the runner did not translate: it maps a value into the
+ * container only when the value *starts* with a host path, so
+ * "oci-archive:${{ github.workspace }}/x.tar" arrives unchanged.
+ */
+static rp_status
+missing_path(const char *src, const char *path, int actions, struct rp_err *err)
+{
+	char q[300], qp[300];
+	int e = errno;
+
+	rp_quote(src, 200, q, sizeof(q));
+	rp_quote(path, 200, qp, sizeof(qp));
+	if (actions && e == ENOENT && path[0] == '/' && strncmp(path, "/github/", 8) != 0)
+		return rp_fail(err, RP_EINPUT,
+			       "source '%s': %s does not exist in the action container. The runner "
+			       "translates a host path only when an input's value starts with it: give "
+			       "the path alone (source: ${{ github.workspace }}/image.tar) or relative "
+			       "to the workspace (source: image.tar)", q, qp);
+	if (actions && e == ENOENT && path[0] != '/')
+		return rp_fail(err, RP_EINPUT,
+			       "source '%s': %s is not in the workspace (/github/workspace, where relative "
+			       "paths start): %s", q, qp, strerror(e));
+	return rp_fail(err, RP_EINPUT, "source '%s': %s", q, strerror(e));
+}
+
+/*
+ * A plain path: an OCI layout directory (index.json), an OCI archive (a
+ * tar with index.json; a `docker save` tar of Docker 25 or later also
+ * has manifest.json and is read as OCI) or a docker archive (a tar with
+ * manifest.json only).
+ */
+static rp_status
+detect_path(const char *src, int actions, struct source_ref *out, struct rp_err *err)
+{
+	struct stat sb;
+	char q[300], *text = NULL, *ip;
+	size_t len;
+	rp_status st;
+
+	rp_quote(src, 200, q, sizeof(q));
+	if (strchr(src, ':') != NULL)
+		return rp_fail(err, RP_EINPUT,
+			       "source '%s' is neither a transport reference (docker-daemon:, oci:, "
+			       "oci-archive:, docker-archive:, containers-storage:, docker://) nor a "
+			       "usable path (a path for --source cannot contain ':')", q);
+	if (stat(src, &sb) != 0)
+		return missing_path(src, src, actions, err);
+	if (S_ISDIR(sb.st_mode)) {
+		if ((ip = rp_asprintf("%s/index.json", src)) == NULL)
+			return rp_fail(err, RP_ENOMEM, "out of memory");
+		st = stat(ip, &sb) == 0 && S_ISREG(sb.st_mode) ? RP_OK :
+		    rp_fail(err, RP_EINPUT, "source '%s' is a directory but not an OCI layout "
+			    "(no index.json)", q);
+		free(ip);
+		if (st != RP_OK)
+			return st;
+		out->format = "oci";
+	} else if (S_ISREG(sb.st_mode)) {
+		if ((st = read_tar_member(src, index_names, &text, &len, err)) != RP_OK)
+			return st;
+		if (text != NULL) {
+			out->format = "oci-archive";
+		} else {
+			if ((st = read_tar_member(src, docker_names, &text, &len, err)) != RP_OK)
+				return st;
+			if (text == NULL)
+				return rp_fail(err, RP_EINPUT,
+					       "source '%s' is not an image: neither an OCI archive (a tar "
+					       "with index.json) nor a docker archive (a tar with "
+					       "manifest.json)", q);
+			out->format = "docker-archive";
+		}
+		free(text);
+	} else {
+		return rp_fail(err, RP_EINPUT, "source '%s' is neither a file nor a directory", q);
+	}
+	out->detected = 1;
+	if ((out->ref = rp_asprintf("%s:%s", out->format, src)) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	return RP_OK;
+}
+
 rp_status
-source_check(const char *src, char **src_host, struct rp_err *err)
+source_resolve(const char *src, int actions, struct source_ref *out, struct rp_err *err)
 {
 	char q[300];
-	size_t i, n;
+	size_t i, n = 0;
 
-	*src_host = NULL;
+	memset(out, 0, sizeof(*out));
 	if (src == NULL)
 		return rp_fail(err, RP_EINPUT,
 			       "no image to push: set --source (input source), e.g. "
-			       "oci-archive:image.tar or docker://host/repo:tag");
+			       "image.tar (an OCI or docker archive), an OCI layout directory, "
+			       "docker-daemon:IMAGE or docker://host/repo:tag");
+	rp_quote(src, 200, q, sizeof(q));
 	for (i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
-		n = strlen(transports[i]);
-		if (strncmp(src, transports[i], n) == 0 && src[n] != '\0')
+		n = strlen(transports[i].prefix);
+		if (strncmp(src, transports[i].prefix, n) == 0)
 			break;
 	}
 	if (i == sizeof(transports) / sizeof(transports[0]))
+		return detect_path(src, actions, out, err);
+	if (src[n] == '\0')
+		return rp_fail(err, RP_EINPUT, "source '%s' names no image after the transport", q);
+	out->format = transports[i].format;
+	if (actions && strcmp(out->format, "containers-storage") == 0)
 		return rp_fail(err, RP_EINPUT,
-			       "source '%s' is not a supported transport reference (expected "
-			       "docker-daemon:, oci:, oci-archive:, docker-archive:, "
-			       "containers-storage: or docker://)",
-			       rp_quote(src, 200, q, sizeof(q)));
-	if (strncmp(src, "docker://", 9) == 0) {
+			       "source '%s' cannot be read in the action container: the runner mounts "
+			       "no container storage and gives the container no CAP_SYS_ADMIN. Use "
+			       "docker-daemon:IMAGE (the runner's Docker, through its socket), or save "
+			       "the image into the workspace (buildah push IMAGE oci-archive:image.tar) "
+			       "and set source: image.tar", q);
+	if ((out->ref = rp_strdup(src)) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	if (strcmp(out->format, "docker") == 0) {
 		struct imgref r;
 		imgref_err e = imgref_parse(src + 9, &r);
 		if (e != IMGREF_OK)
-			return rp_fail(err, RP_EINPUT, "source '%s': %s",
-				       rp_quote(src, 200, q, sizeof(q)), imgref_strerror(e));
-		*src_host = rp_strdup(r.domain != NULL ? r.domain : "docker.io");
+			return rp_fail(err, RP_EINPUT, "source '%s': %s", q, imgref_strerror(e));
+		out->host = rp_strdup(r.domain != NULL ? r.domain : "docker.io");
 		imgref_free(&r);
-		if (*src_host == NULL)
+		if (out->host == NULL)
 			return rp_fail(err, RP_ENOMEM, "out of memory");
 	} else if (strncmp(src, "oci:", 4) == 0 || strncmp(src, "oci-archive:", 12) == 0 ||
 		   strncmp(src, "docker-archive:", 15) == 0) {
 		/* The path ends at the first ':' (an optional :tag follows). */
-		const char *p = strchr(src, ':') + 1;
+		const char *p = src + n;
 		char path[4097];
 		struct stat st;
-		n = strcspn(p, ":");
-		if (n >= sizeof(path))
+		size_t pn = strcspn(p, ":");
+		if (pn >= sizeof(path))
 			return rp_fail(err, RP_EINPUT, "source path too long");
-		memcpy(path, p, n);
-		path[n] = '\0';
+		memcpy(path, p, pn);
+		path[pn] = '\0';
 		if (stat(path, &st) != 0)
-			return rp_fail(err, RP_EINPUT, "source '%s': %s",
-				       rp_quote(src, 200, q, sizeof(q)), strerror(errno));
+			return missing_path(src, path, actions, err);
 	}
 	return RP_OK;
+}
+
+const char *
+source_format_name(const char *format)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(transports) / sizeof(transports[0]); i++)
+		if (strcmp(transports[i].format, format) == 0)
+			return transports[i].name;
+	return format;
+}
+
+void
+source_ref_free(struct source_ref *s)
+{
+	free(s->ref);
+	free(s->host);
+	memset(s, 0, sizeof(*s));
 }
 
 /* Is the staged manifest an index (or Docker manifest list)? */

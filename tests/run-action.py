@@ -22,11 +22,15 @@ What the runner does, and so this script:
     the image's ENTRYPOINT.
 --bin runs the binary directly, with those directories made under one temp
 root and the same names (GITHUB_WORKSPACE etc. then hold host paths, which
-is what the runner's path translation undoes). --image runs the built image
-with `buildah run --isolation chroot`, the directories bind-mounted at their
-/github paths; buildah's -e drops names with "-", so the entrypoint is
-started through `env NAME=VALUE ...` (test values only: they are visible in
-this machine's process list while it runs).
+is what the runner's path translation undoes). --image runs the image with
+a real Docker Engine (tests/with-docker.sh: `docker` on PATH) as the
+runner's DockerRun does: docker run --rm --workdir /github/workspace, the
+directories mounted at their /github paths, -v <engine socket>:/var/run/
+docker.sock (REGPUSH_DOCKER_SOCK), every variable as `-e NAME` with its
+value in docker's own environment (never on a command line), Docker's
+default capabilities, and --network host for the job network (the engine
+here has no bridge). An input whose value starts with the host workspace
+path is translated to /github/workspace, as the runner translates values.
 """
 import argparse
 import json
@@ -111,7 +115,6 @@ def main():
     ap.add_argument("--repository", default="acme/gateway")
     ap.add_argument("--action", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                      "..", "action.yml"))
-    ap.add_argument("--storage", default="", help="buildah global options, space-separated")
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
 
@@ -180,24 +183,33 @@ def main():
             base.update(env)
             p = subprocess.run(cmd, cwd=ws, env=base, capture_output=True, timeout=a.timeout)
         else:
-            bah = ["buildah"] + a.storage.split()
-            cfg = json.loads(subprocess.run(bah + ["inspect", "--type", "image", a.image],
-                                            check=True, capture_output=True).stdout)
-            entry = cfg.get("OCIv1", {}).get("config", {}).get("Entrypoint") or []
+            sock = os.environ.get("REGPUSH_DOCKER_SOCK")
+            if not sock:
+                sys.exit("run-action: --image needs the Docker Engine (tests/with-docker.sh sets "
+                         "REGPUSH_DOCKER_SOCK)")
+            cfg = json.loads(subprocess.run(["docker", "image", "inspect", a.image], check=True,
+                                            capture_output=True).stdout)[0]
+            entry = (cfg.get("Config") or {}).get("Entrypoint") or []
             if not entry:
                 sys.exit("run-action: image %s has no ENTRYPOINT" % a.image)
-            c = subprocess.run(bah + ["from", "--pull-never", "-q", a.image], check=True,
-                               capture_output=True, text=True).stdout.strip()
+            for k, v in list(env.items()):
+                if k.startswith("INPUT_") and (v == ws or v.startswith(ws + "/")):
+                    env[k] = "/github/workspace" + v[len(ws):]
+            name = "regpush-action-" + guid
+            cmd = ["docker", "run", "--rm", "--name", name, "--workdir", "/github/workspace",
+                   "--network", "host", "-v", "%s:/var/run/docker.sock" % sock]
+            for k in ("workspace", "home", "workflow", "file_commands", "runner_temp"):
+                cmd += ["-v", "%s:%s" % (ws if k == "workspace" else host[k], see[k])]
+            for k in env:
+                cmd += ["-e", k]
+            cmd += [a.image] + args
+            denv = dict(os.environ)
+            denv.update(env)
             try:
-                mounts = []
-                for k in ("workspace", "workflow", "file_commands", "home", "runner_temp"):
-                    src = ws if k == "workspace" else host[k]
-                    mounts += ["-v", "%s:%s" % (src, see[k])]
-                cmd = bah + ["run", "--isolation", "chroot", "--workingdir", "/github/workspace"] + \
-                    mounts + [c, "--", "env"] + ["%s=%s" % kv for kv in env.items()] + entry + args
-                p = subprocess.run(cmd, capture_output=True, timeout=a.timeout)
-            finally:
-                subprocess.run(bah + ["rm", c], capture_output=True)
+                p = subprocess.run(cmd, env=denv, capture_output=True, timeout=a.timeout)
+            except subprocess.TimeoutExpired:
+                subprocess.run(["docker", "kill", name], capture_output=True)
+                raise
         with open(os.path.join(host["file_commands"], names["output"])) as f:
             raw = f.read()
         with open(os.path.join(host["file_commands"], names["summary"])) as f:

@@ -791,8 +791,12 @@ Test(push, action_outputs_and_summary, .init = setup, .fini = teardown, .timeout
 Test(push, bad_sources_are_exit_2, .init = setup, .fini = teardown, .timeout = 60)
 {
 	static const struct { const char *src, *msg; } rows[] = {
-		{ "image.tar", "regpush: source 'image.tar' is not a supported transport reference (expected docker-daemon:, oci:, oci-archive:, docker-archive:, containers-storage: or docker://)\n" },
-		{ "dir:/tmp", "regpush: source 'dir:/tmp' is not a supported transport reference (expected docker-daemon:, oci:, oci-archive:, docker-archive:, containers-storage: or docker://)\n" },
+		{ "image.tar", "regpush: source 'image.tar': No such file or directory\n" },
+		{ "dir:/tmp", "regpush: source 'dir:/tmp' is neither a transport reference (docker-daemon:, oci:, oci-archive:, docker-archive:, containers-storage:, docker://) nor a usable path (a path for --source cannot contain ':')\n" },
+		{ "/tmp", "regpush: source '/tmp' is a directory but not an OCI layout (no index.json)\n" },
+		{ "/etc/passwd", "regpush: source '/etc/passwd' is not an image: neither an OCI archive (a tar with index.json) nor a docker archive (a tar with manifest.json)\n" },
+		{ "/dev/null", "regpush: source '/dev/null' is neither a file nor a directory\n" },
+		{ "docker-daemon:", "regpush: source 'docker-daemon:' names no image after the transport\n" },
 		{ "oci-archive:/nonexistent.tar", "regpush: source 'oci-archive:/nonexistent.tar': No such file or directory\n" },
 		{ "docker://Bad/Name", "regpush: source 'docker://Bad/Name': repository name must be lowercase\n" },
 	};
