@@ -83,7 +83,12 @@ planned=$(run_push "${push[@]}" --dry-run)
 rc=$?
 set -e
 [ "$rc" -eq 0 ] || die "$rc" "regpush push --dry-run refused or failed (exit $rc): nothing was pushed"
-field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# regpush's --json report (a dry run prints what it would do before it).
+report='import json, sys
+t = sys.stdin.read()
+j = json.loads(t if t.startswith("{") else t[t.index("\n{") + 1:])
+'
+field() { python3 -c "$report"'print(j[sys.argv[1]])' "$1"; }
 digest=$(echo "$planned" | field digest)
 repository=$(echo "$planned" | field repository)
 pinned=$repository@$digest
@@ -119,9 +124,7 @@ rc=$?
 set -e
 [ "$rc" -eq 0 ] || { echo "$pushed" >&2; die "$rc" "regpush push failed (exit $rc): nothing was pushed to $remote"; }
 status_of() { # the status of registry tag $1 in regpush's report
-  echo "$pushed" | python3 -c '
-import json, sys
-j = json.load(sys.stdin)
+  echo "$pushed" | python3 -c "$report"'
 print(next((r["status"] for r in j["results"] if r["tag"] == sys.argv[1]), "absent"))' "$1"
 }
 refs=("$commit:refs/tags/$version")

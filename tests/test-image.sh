@@ -46,8 +46,10 @@ git init -q --bare "$remote"
 R=(git --git-dir="$remote")
 refs() { "${R[@]}" for-each-ref --format='%(refname) %(objectname)' refs/tags | sort; }
 release() { # release LOGNAME ARGS... -> exit status in $rc, stdout in $out
+  local name=$1
+  shift
   set +e
-  out=$(bash "$rel" --registry "$org" --remote "$remote" --insecure-registry "$host" "$@" 2>"$tmp/$1.err")
+  out=$(bash "$rel" --registry "$org" --remote "$remote" --insecure-registry "$host" "$@" 2>"$tmp/$name.err")
   rc=$?
   set -e
 }
@@ -66,6 +68,7 @@ for t in v1.2.0 v1.2 v1 latest; do
   check "registry regpush:$t" "$(digest_of release/regpush "$t")" "$digest"
 done
 c120=$("${R[@]}" rev-parse -q --verify 'refs/tags/v1.2.0^{commit}' || echo none)
+[ "$c120" != none ] && ok "git v1.2.0 was pushed" || bad "git v1.2.0 was not pushed"
 check "the release commit's parent is HEAD" "$("${R[@]}" rev-parse "$c120^" 2>/dev/null || echo none)" "$head"
 check "the release commit changes action.yml only" \
   "$("${R[@]}" diff --name-only "$c120^" "$c120" 2>/dev/null | tr '\n' ' ')" "action.yml "
@@ -99,7 +102,7 @@ grep -q "v1 stays where it is" "$tmp/v1.1.0.err" && ok "the script says v1 stays
 # v1.3.0 exists in the registry with another image.
 "$here/build/static/regpush" push --source "oci-archive:$REGPUSH_TEST_IMAGES/one.tar" \
   --prod-registry "$org" --service regpush --ref refs/tags/v1.3.0 --sha "$head" --event push \
-  --insecure-registry "$host" >/dev/null
+  --insecure-registry "$host" >/dev/null 2>"$tmp/other.err" || bad "pushing another image as v1.3.0"
 other=$(digest_of release/regpush v1.3.0)
 before=$(refs)
 release v1.3.0 --image "$archive" v1.3.0
@@ -107,7 +110,7 @@ check "a v1.3.0 that exists with another digest is refused" "$rc" 3
 check "the refused release pushed nothing to the remote" "$(refs)" "$before"
 check "the refused release left the registry's v1.3.0" "$(digest_of release/regpush v1.3.0)" "$other"
 # v1.4.0 exists in git at another commit.
-"${R[@]}" update-ref refs/tags/v1.4.0 "$c110"
+git -C "$here" push -q "$remote" "$head:refs/tags/v1.4.0"
 before=$(refs)
 release v1.4.0 --image "$archive" v1.4.0
 check "a git v1.4.0 at another commit is refused" "$rc" 3

@@ -187,3 +187,12 @@ report_status(void *json, size_t i)
 	return json_string_value(json_object_get(json_array_get(json_object_get(json, "results"), i),
 						 "status"));
 }
+
+long
+treg_blob(struct treg r, const char *repo, const char *digest, char **body)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo, digest);
+	return get(r, path, 0, body, NULL);
+}

@@ -21,6 +21,10 @@ struct treg treg_tls(void);
 long treg_manifest(struct treg r, const char *repo, const char *ref,
 		  char **body, char digest[80]);
 
+/* GET /v2/<repo>/blobs/<digest>: the HTTP status, the body in *body
+ * (caller frees). */
+long treg_blob(struct treg r, const char *repo, const char *digest, char **body);
+
 /* The repository's tags, sorted, joined by spaces ("" when none or 404). */
 char *treg_tags(struct treg r, const char *repo);
 

@@ -81,9 +81,13 @@ fi
 
 # The client is the root's own docker (the engine's version), run in the
 # engine's namespace so that /tmp paths mean the same; absolute paths only.
+# Not a shell script: sh drops variables whose names are not shell names
+# (INPUT_DEV-REGISTRY), which docker run -e NAME must pass on.
 cat >"$run/bin/docker" <<EOF
-#!/bin/sh
-exec nsenter --target $pid --mount -- chroot $root /usr/bin/docker --host unix://$run/docker.sock "\$@"
+#!/usr/bin/python3
+import os, sys
+os.execv("/usr/bin/nsenter", ["nsenter", "--target", "$pid", "--mount", "--", "chroot", "$root",
+         "/usr/bin/docker", "--host", "unix://$run/docker.sock"] + sys.argv[1:])
 EOF
 chmod +x "$run/bin/docker"
 export PATH=$run/bin:$PATH
