@@ -154,7 +154,7 @@ demo: all
 	@sh scripts/deps.sh test
 	@bash tests/with-registries.sh sh examples/demo.sh $(CURDIR)/$(B)/regpush
 
-bench: all
+bench: all image
 	@sh scripts/deps.sh bench
 	sh bench/bench.sh $(CURDIR)/$(B)/regpush
 

@@ -5,7 +5,9 @@
 #   3. push (see bench/push.sh)
 #   4. promote (see bench/promote.sh)
 #   5. prune of 2,000 tags (see bench/prune.sh)
-#   6. one table of every goal: regpush, the peer measured in the same
+#   6. the action image: cold docker build against pull by digest + run,
+#      and its compressed size (see bench/image.sh)
+#   7. one table of every goal: regpush, the peer measured in the same
 #      run, the ratio, the goal (also written to build/bench-summary.md)
 set -eu
 bin=$1
@@ -66,6 +68,9 @@ bash "$root/tests/with-registries.sh" bash "$root/bench/promote.sh" "$bin"
 
 echo "== prune"
 bash "$root/tests/with-registries.sh" bash "$root/bench/prune.sh" "$bin"
+
+echo "== image: what a user pays before regpush runs (see bench/image.sh)"
+bash "$root/tests/with-registries.sh" bash "$root/tests/with-docker.sh" bash "$root/bench/image.sh"
 
 echo "== summary ($(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo))"
 {

@@ -25,7 +25,18 @@ say() { echo "build-image: $*" >&2; }
 t0=$(date +%s)
 
 [ -x "$here/build/static/regpush" ] || { say "build/static/regpush is missing: run make static"; exit 1; }
-command -v buildah >/dev/null || { say "buildah is missing (sh scripts/deps.sh test)"; exit 1; }
+missing=""
+for p in buildah skopeo python3 git; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  say "installing:$missing"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q >/dev/null || true
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing >/dev/null
+fi
 
 base_tar=$(bash "$here/scripts/trixie.sh" base | tail -1)
 key=$(basename "$base_tar" .tar)

@@ -8,9 +8,12 @@
 #
 #   scripts/trixie.sh versions PKG...   "PKG=VERSION" per line: what trixie
 #                                       serves today (a private apt index)
-#   scripts/trixie.sh base              a minbase root as a tar (no docs,
+#   scripts/trixie.sh base [bookworm]   a minbase root as a tar (no docs,
 #                                       man pages, locales, apt lists):
-#                                       the image's BASE; ~2 min cold
+#                                       the image's BASE; ~1 min cold.
+#                                       bookworm: the Dockerfile's build
+#                                       stage base (make bench), keyed by
+#                                       this machine's own apt index
 #   scripts/trixie.sh root NAME PKG...  a root directory with PKG... for
 #                                       chroot (dockerd); ~3 min cold
 set -euo pipefail
@@ -76,17 +79,25 @@ versions)
   ;;
 base)
   need mmdebstrap
+  suite=${2:-trixie}
   # The key follows the essential set through base-files, libc6 and dpkg.
-  key=$(key_of base-files libc6 dpkg apt)
-  out=$cache/trixie-base-$key.tar
+  case $suite in
+    trixie) key=$(key_of base-files libc6 dpkg apt) ;;
+    bookworm)
+      key=$( { for p in base-files libc6 dpkg apt; do apt-cache policy "$p" | sed -n 's/^ *Candidate: //p'; done
+               echo "$mirror"; dpkg-query -W -f='${Version}' mmdebstrap; sha256sum "$0" | cut -d' ' -f1; } |
+             sha256sum | cut -c1-16) ;;
+    *) echo "usage: $0 base [trixie|bookworm]" >&2; exit 2 ;;
+  esac
+  [ "$suite" = trixie ] && out=$cache/trixie-base-$key.tar || out=$cache/$suite-base-$key.tar
   if [ ! -f "$out" ]; then
-    say "making the trixie minbase root (key $key)"
+    say "making the $suite minbase root (key $key)"
     $sudo mkdir -p "$cache"
-    tmp=$cache/trixie-base-partial-$$.tar
+    tmp=$cache/$suite-base-partial-$$.tar
     rm -f "$tmp"
     mmdebstrap --quiet --variant=minbase --mode=root "${strip[@]}" \
       --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*' \
-      trixie "$tmp" "deb $mirror trixie main" >&2
+      "$suite" "$tmp" "deb $mirror $suite main" >&2
     mv "$tmp" "$out"
   fi
   echo "$out"
