@@ -39,7 +39,7 @@ for _ in $(seq "$runs"); do
   t1=$(date +%s.%N)
   times+=("$(echo "$t1 - $t0" | bc)")
 done
-pull=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
+pull=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p" | xargs printf '%.2f')
 echo "pull + run through the 20 ms link: median $pull s of ${times[*]}"
 
 # A
@@ -50,10 +50,10 @@ t0=$(date +%s.%N)
 docker build -q --no-cache --network host -t regpush-cold:bench "$work/src" >"$work/build.log" 2>&1 ||
   { tail -n 20 "$work/build.log"; echo "the cold docker build failed"; exit 1; }
 t1=$(date +%s.%N)
-build=$(echo "$t1 - $t0" | bc)
+build=$(echo "$t1 - $t0" | bc | xargs printf '%.0f')
 echo "cold docker build of the Dockerfile: $build s"
-ratio=$(echo "scale=3; $pull / $build" | bc)
+ratio=$(echo "scale=4; $pull / $build" | bc | xargs printf '%.3f')
 {
   echo "before regpush runs: pull by digest + docker run, 20 ms link|$pull s|cold docker build of the Dockerfile $build s|${ratio}x|<= 5 s and <= 0.05x"
-  echo "action image, compressed|$((size / 1000000)) MB|bookworm image of 2026-11 144 MB|$(echo "scale=2; $size / 144000000" | bc)x|<= 60 MB"
+  echo "action image, compressed|$((size / 1000000)) MB|bookworm image of 2026-11 144 MB|$(echo "scale=4; $size / 144000000" | bc | xargs printf '%.2f')x|<= 60 MB"
 } >>"$summary"

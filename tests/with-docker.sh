@@ -10,7 +10,10 @@
 # the tests and the engine (workspaces, build contexts, the socket). Every
 # mount lives in that namespace only and goes with its last process: none
 # is left on this machine, whatever way the engine ends. Its data root and
-# exec root are under a temp directory, removed at the end.
+# exec root are under a temp directory, removed at the end. Storage is
+# overlay2, as on GitHub's runners (vfs copies every image's whole tree
+# for each container: 4 s for a docker run of the action image), or vfs
+# where /tmp is itself an overlay (REGPUSH_DOCKER_STORAGE overrides).
 #
 # Where the engine cannot start, this fails and says why (the engine's
 # log); nothing falls back to running without it.
@@ -47,9 +50,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$run/bin" "$run/data" "$run/exec"
+driver=${REGPUSH_DOCKER_STORAGE:-}
+if [ -z "$driver" ]; then
+  case $(stat -f -c %T /tmp) in overlay*) driver=vfs ;; *) driver=overlay2 ;; esac
+fi
 unshare --mount --propagation private -- bash -c '
   set -e
-  root=$1 run=$2
+  root=$1 run=$2 driver=$3
   mount --bind "$root" "$root"
   mount --make-private "$root"
   mount -t proc proc "$root/proc"
@@ -60,9 +67,9 @@ unshare --mount --propagation private -- bash -c '
   mkdir -p "$root/tmp"
   mount --rbind /tmp "$root/tmp"
   exec chroot "$root" /usr/sbin/dockerd --bridge=none --iptables=false --ip6tables=false \
-    --storage-driver=vfs --data-root="$run/data" --exec-root="$run/exec" \
+    --storage-driver="$driver" --data-root="$run/data" --exec-root="$run/exec" \
     -H "unix://$run/docker.sock" --pidfile="$run/docker.pid" --log-level=warn
-' with-docker "$root" "$run" >"$run/log" 2>&1 &
+' with-docker "$root" "$run" "$driver" >"$run/log" 2>&1 &
 pid=$!
 
 ok=""
@@ -95,5 +102,5 @@ export DOCKER_HOST=unix://$run/docker.sock
 export REGPUSH_DOCKER_SOCK=$run/docker.sock
 export REGPUSH_DOCKER_ROOT=$root
 v=$(curl -s --unix-socket "$run/docker.sock" http://docker/version)
-echo "with-docker: Docker Engine $(echo "$v" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["Version"], "API", j["ApiVersion"], "min", j["MinAPIVersion"])') (pid $pid)" >&2
+echo "with-docker: Docker Engine $(echo "$v" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["Version"], "API", j["ApiVersion"], "min", j["MinAPIVersion"])') ($driver, pid $pid)" >&2
 "$@"
