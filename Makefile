@@ -10,6 +10,7 @@
 #   make fuzz     libFuzzer targets, 60 s each (FUZZ_TIME)
 #   make static   build/static/regpush (fully static, musl)
 #   make image    the action image, build/image/regpush.tar (buildah, vfs)
+#   make image-arm64  the same for arm64, under qemu-user (not in make test)
 #   make demo     real pushes to a local registry
 #   make bench    benchmarks against peer tools
 
@@ -33,7 +34,7 @@ TSRCS   := $(wildcard tests/*.c)
 TOBJS   := $(TSRCS:tests/%.c=$(B)/tobj/%.o)
 DEPS_OK := $(B)/.deps-build
 
-.PHONY: faults faults-short fuzz fuzz-build fuzz-short all static image test test-run test-static test-image asan valgrind failmalloc lint-action demo bench clean deps deps-test
+.PHONY: faults faults-short fuzz fuzz-build fuzz-short all static image image-arm64 test test-run test-static test-image asan valgrind failmalloc lint-action demo bench clean deps deps-test
 
 all: $(B)/regpush
 
@@ -115,6 +116,12 @@ faults: deps-test static
 # with buildah (scripts/build-image.sh) into build/image/regpush.tar.
 image: static
 	bash scripts/build-image.sh
+
+# arm64: the static binary built in an arm64 bookworm root and the image
+# on an arm64 trixie base, both under qemu-user (scripts/build-arm64.sh;
+# root, binfmt_misc; not part of make test).
+image-arm64: static
+	bash scripts/build-arm64.sh
 
 # What ships, as users get it (tests/test-image.sh): scripts/release.sh
 # --image against a local registry and a bare git repository, then the

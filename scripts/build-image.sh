@@ -19,12 +19,24 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-out=${REGPUSH_IMAGE_ARCHIVE:-$here/build/image/regpush.tar}
+# REGPUSH_ARCH=arm64 (make image-arm64): the arm64 binary that
+# scripts/build-arm64.sh built, an arm64 trixie base, RUN under qemu-user.
+arch=${REGPUSH_ARCH:-amd64}
+export REGPUSH_ARCH=$arch
+if [ "$arch" = amd64 ]; then
+  bin=$here/build/static/regpush
+  out=${REGPUSH_IMAGE_ARCHIVE:-$here/build/image/regpush.tar}
+  tag=localhost/regpush:latest
+else
+  bin=$here/build/$arch/regpush
+  out=${REGPUSH_IMAGE_ARCHIVE:-$here/build/image/regpush-$arch.tar}
+  tag=localhost/regpush:latest-$arch
+fi
 B=(buildah --storage-driver vfs)
 say() { echo "build-image: $*" >&2; }
 t0=$(date +%s)
 
-[ -x "$here/build/static/regpush" ] || { say "build/static/regpush is missing: run make static"; exit 1; }
+[ -x "$bin" ] || { say "$bin is missing: run make static (make image-arm64 for arm64)"; exit 1; }
 missing=""
 for p in buildah skopeo python3 git; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -48,6 +60,7 @@ if ! "${B[@]}" inspect --type image "$base" >/dev/null 2>&1; then
   "${B[@]}" add "$c" "$base_tar" / >/dev/null
   "${B[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --cmd '["bash"]' "$c"
+  "${B[@]}" config --arch "$arch" --os linux "$c"
   "${B[@]}" commit -q "$c" "$base" >/dev/null
   "${B[@]}" rm "$c" >/dev/null
 fi
@@ -57,16 +70,26 @@ skopeo_v=$(echo "$pins" | sed -n 's/^skopeo=//p')
 ca_v=$(echo "$pins" | sed -n 's/^ca-certificates=//p')
 rev=$(git -C "$here" rev-parse HEAD 2>/dev/null || echo unknown)
 version=$("$here/build/static/regpush" version | sed 's/^regpush //')
+# The context: the repository, or for another architecture a copy whose
+# build/static/regpush is that architecture's binary.
+ctx=$here
+if [ "$arch" != amd64 ]; then
+  ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' EXIT
+  cp -r "$here/Dockerfile" "$here/.dockerignore" "$here/docker" "$ctx/"
+  mkdir -p "$ctx/build/static"
+  cp "$bin" "$ctx/build/static/regpush"
+fi
 
 say "buildah bud (base $base, skopeo $skopeo_v)"
-"${B[@]}" bud --quiet --pull-never --isolation chroot \
+"${B[@]}" bud --quiet --pull-never --isolation chroot --arch "$arch" \
   --build-arg "BASE=$base" --build-arg "BUILD_BASE=$base" \
   --build-arg "SKOPEO_VERSION=$skopeo_v" --build-arg "CA_VERSION=$ca_v" \
   --build-arg "REVISION=$rev" --build-arg "VERSION=$version" \
-  -t localhost/regpush:latest -f "$here/Dockerfile" "$here" >/dev/null
+  -t "$tag" -f "$ctx/Dockerfile" "$ctx" >/dev/null
 mkdir -p "$(dirname "$out")"
 rm -f "$out.partial"
-"${B[@]}" push -q localhost/regpush:latest "oci-archive:$out.partial:regpush" >/dev/null
+"${B[@]}" push -q "$tag" "oci-archive:$out.partial:regpush" >/dev/null
 mv "$out.partial" "$out"
 size=$(skopeo inspect --raw "oci-archive:$out" |
        python3 -c 'import json,sys; m=json.load(sys.stdin); print(sum(l["size"] for l in m["layers"]))')

@@ -55,7 +55,15 @@ for s in $srcs; do
   [ -n "$v" ] || { say "no source package $s"; exit 1; }
   versions="$versions $s=[${v% }]"
 done
-key=$( { echo "$versions"; sha256sum "$0" | cut -d' ' -f1; musl-gcc --version | head -1;
+# The machine's architecture: x86-64, or arm64 (make image-arm64 runs
+# this in an arm64 root under qemu-user).
+case $(uname -m) in
+  x86_64) ossl_target=linux-x86_64 ;;
+  aarch64) ossl_target=linux-aarch64 ;;
+  *) say "unsupported architecture $(uname -m)"; exit 1 ;;
+esac
+multiarch=$(gcc -dumpmachine)
+key=$( { echo "$versions"; uname -m; sha256sum "$0" | cut -d' ' -f1; musl-gcc --version | head -1;
          dpkg-query -W -f='${Version}' musl-tools; } | sha256sum | cut -c1-16)
 if [ "${1:-}" = "--key" ]; then echo "$key"; exit 0; fi
 prefix=$cache/static-$key
@@ -75,7 +83,7 @@ export CC=musl-gcc PKG_CONFIG_LIBDIR=$stage/lib/pkgconfig PKG_CONFIG_PATH=
 # Kernel headers for OpenSSL (linux/mman.h), without glibc's own headers.
 mkdir -p "$work/kh"
 ln -s /usr/include/linux /usr/include/asm-generic "$work/kh/"
-ln -s /usr/include/x86_64-linux-gnu/asm "$work/kh/asm"
+ln -s "/usr/include/$multiarch/asm" "$work/kh/asm"
 fetch() {
   local v
   for v in $(apt-cache showsrc --only-source "$1" | sed -n 's/^Version: //p' | sort -rV); do
@@ -96,7 +104,7 @@ failed() { tail -40 "$log" >&2; say "building $1 failed (the log's end is above)
 
 d=$(fetch openssl)
 say "openssl: $(basename "$d")"
-(cd "$d" && ./Configure linux-x86_64 no-shared no-tests no-engine no-dso no-async \
+(cd "$d" && ./Configure "$ossl_target" no-shared no-tests no-engine no-dso no-async \
    --prefix="$stage" --libdir=lib --openssldir=/usr/lib/ssl -idirafter "$work/kh" >/dev/null &&
  make -j2 build_libs >/dev/null && make install_dev >/dev/null) 2>>"$log" || failed openssl
 

@@ -19,6 +19,9 @@
 set -euo pipefail
 
 cache=${REGPUSH_CACHE:-/var/cache/regpush}
+# REGPUSH_ARCH=arm64: versions and the base for arm64 (make image-arm64;
+# running its hooks needs qemu-user in binfmt_misc).
+arch=${REGPUSH_ARCH:-amd64}
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 say() { echo "trixie: $*" >&2; }
@@ -41,7 +44,7 @@ need() {
 }
 
 # A private apt directory for trixie: its own sources, lists and cache.
-apt_dir=$cache/trixie-apt
+apt_dir=$cache/trixie-apt-$arch
 apt_opts=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=/dev/null
           -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
           -o "Dir::State::status=$apt_dir/status" -o APT::Architecture=amd64 -o Debug::NoLocking=1)
@@ -64,7 +67,7 @@ versions() {
   done
 }
 key_of() { # key_of PKG... -> 16 hex digits
-  { versions "$@"; echo "$mirror"; dpkg-query -W -f='${Version}' mmdebstrap; sha256sum "$0" | cut -d' ' -f1; } |
+  { versions "$@"; echo "$arch $mirror"; dpkg-query -W -f='${Version}' mmdebstrap; sha256sum "$0" | cut -d' ' -f1; } |
     sha256sum | cut -c1-16
 }
 strip=(--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*'
@@ -89,13 +92,15 @@ base)
              sha256sum | cut -c1-16) ;;
     *) echo "usage: $0 base [trixie|bookworm]" >&2; exit 2 ;;
   esac
-  [ "$suite" = trixie ] && out=$cache/trixie-base-$key.tar || out=$cache/$suite-base-$key.tar
+  a=""
+  [ "$arch" = amd64 ] || a=$arch-
+  out=$cache/$suite-base-$a$key.tar
   if [ ! -f "$out" ]; then
     say "making the $suite minbase root (key $key)"
     $sudo mkdir -p "$cache"
     tmp=$cache/$suite-base-partial-$$.tar
     rm -f "$tmp"
-    mmdebstrap --quiet --variant=minbase --mode=root "${strip[@]}" \
+    mmdebstrap --quiet --variant=minbase --mode=root --arch="$arch" "${strip[@]}" \
       --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*' \
       "$suite" "$tmp" "deb $mirror $suite main" >&2
     mv "$tmp" "$out"

@@ -165,9 +165,10 @@ docker_ready(void)
 	return 0;
 }
 
-/* Runs the engine's own docker client; aborts the test when it fails. */
+/* Runs the engine's own docker client; aborts the test when it fails.
+ * Returns its whole stdout (caller frees). */
 static char *
-docker(const char *const *args)
+docker_all(const char *const *args)
 {
 	char path[4200];
 	const char *envp[] = { path, NULL };
@@ -180,6 +181,15 @@ docker(const char *const *args)
 	out = p.out;
 	p.out = NULL;
 	proc_free(&p);
+	return out;
+}
+
+/* The same, its first line only. */
+static char *
+docker(const char *const *args)
+{
+	char *out = docker_all(args);
+
 	out[strcspn(out, "\n")] = '\0';
 	return out;
 }
@@ -204,35 +214,6 @@ docker_build_app(const char *tag)
 	return id;
 }
 
-/*
- * The image's layers (rootfs.diff_ids) of repo:tag in the registry, as
- * compact JSON, with its revision label appended. skopeo converts
- * docker-daemon's config into OCI form (its digest changes); the layers
- * and labels are what must arrive.
- */
-static char *
-registry_layers(struct treg r, const char *repo, const char *tag)
-{
-	char *body = NULL, *cfg = NULL, d[80], *out;
-	json_t *m, *c;
-
-	cr_assert_eq(treg_manifest(r, repo, tag, &body, d), 200, "%s:%s", repo, tag);
-	m = json_loads(body, 0, NULL);
-	cr_assert_not_null(m, "%s", body);
-	cr_assert_eq(treg_blob(r, repo, json_string_value(json_object_get(json_object_get(m, "config"),
-			"digest")), &cfg), 200, "config of %s:%s", repo, tag);
-	c = json_loads(cfg, 0, NULL);
-	cr_assert_not_null(c, "%s", cfg);
-	out = json_dumps(json_object_get(json_object_get(c, "rootfs"), "diff_ids"), JSON_COMPACT);
-	cr_assert(asprintf(&out, "%s %s", out, json_string_value(json_object_get(json_object_get(
-		json_object_get(c, "config"), "Labels"), "org.opencontainers.image.revision"))) > 0);
-	json_decref(c);
-	json_decref(m);
-	free(cfg);
-	free(body);
-	return out;
-}
-
 /* The config digest of repo:tag in the registry. */
 static char *
 registry_config(struct treg r, const char *repo, const char *tag)
@@ -247,6 +228,31 @@ registry_config(struct treg r, const char *repo, const char *tag)
 	json_decref(m);
 	free(body);
 	return c;
+}
+
+/*
+ * The image's layers (rootfs.diff_ids) of repo:tag in the registry, as
+ * compact JSON, with its revision label appended. skopeo converts
+ * docker-daemon's config into OCI form (its digest changes); the layers
+ * and labels are what must arrive.
+ */
+static char *
+registry_layers(struct treg r, const char *repo, const char *tag)
+{
+	char *digest = registry_config(r, repo, tag), *cfg = NULL, *ids, *out;
+	json_t *c;
+
+	cr_assert_eq(treg_blob(r, repo, digest, &cfg), 200, "config of %s:%s", repo, tag);
+	c = json_loads(cfg, 0, NULL);
+	cr_assert_not_null(c, "%s", cfg);
+	ids = json_dumps(json_object_get(json_object_get(c, "rootfs"), "diff_ids"), JSON_COMPACT);
+	cr_assert(asprintf(&out, "%s %s", ids, json_string_value(json_object_get(json_object_get(
+		json_object_get(c, "config"), "Labels"), "org.opencontainers.image.revision"))) > 0);
+	json_decref(c);
+	free(ids);
+	free(cfg);
+	free(digest);
+	return out;
 }
 
 /* The same read from the engine: docker image inspect. */
@@ -283,6 +289,8 @@ Test(action, plain_paths_are_detected, .init = setup, .fini = teardown, .timeout
 		{ "layout", "layout", "layout", "oci", "(OCI layout)", "path-layout" },
 		{ "one-docker.tar", "docker.tar", "./docker.tar", "docker-archive", "(docker archive)",
 		  "path-docker" },
+		/* Not a path: a registry source, which the container reaches too. */
+		{ NULL, NULL, "docker://@REG@/sources/one:latest", "docker", "(registry)", "src-registry" },
 	};
 	struct treg plain = treg_plain();
 	char dev[300], ins[300], src[700], from[700], repo[200];
@@ -295,10 +303,14 @@ Test(action, plain_paths_are_detected, .init = setup, .fini = teardown, .timeout
 		const char *in[] = { "mode=push", srcin, svc, dev, ins, NULL };
 		json_t *j, *js;
 
-		snprintf(from, sizeof(from), "%s/%s", getenv("REGPUSH_TEST_IMAGES"), rows[i].file);
-		copy_into_ws(from, rows[i].name);
+		if (rows[i].file != NULL) {
+			snprintf(from, sizeof(from), "%s/%s", getenv("REGPUSH_TEST_IMAGES"), rows[i].file);
+			copy_into_ws(from, rows[i].name);
+		}
 		if (strncmp(rows[i].source, "@WS@", 4) == 0)
 			snprintf(src, sizeof(src), "%s%s", ws, rows[i].source + 4);
+		else if (strncmp(rows[i].source, "docker://@REG@", 14) == 0)
+			snprintf(src, sizeof(src), "docker://%s%s", plain.host, rows[i].source + 14);
 		else
 			snprintf(src, sizeof(src), "%s", rows[i].source);
 		snprintf(srcin, sizeof(srcin), "source=%s", src);
@@ -313,7 +325,7 @@ Test(action, plain_paths_are_detected, .init = setup, .fini = teardown, .timeout
 			  jget(j, "stdout", NULL));
 		snprintf(repo, sizeof(repo), "dev/%s", rows[i].service);
 		expect_tags_at(plain, repo, "dev-0123456", jget(j, "outputs", "digest"));
-		if (strcmp(rows[i].format, "docker-archive") != 0) {
+		if (rows[i].file != NULL && strcmp(rows[i].format, "docker-archive") != 0) {
 			/* OCI sources keep their digest exactly. */
 			char *want, ref[900];
 			snprintf(ref, sizeof(ref), "%s:%s/%s", rows[i].format, ws, rows[i].name);
@@ -522,17 +534,7 @@ Test(action, image_contents, .init = setup, .fini = teardown, .timeout = 300)
 	snprintf(label, sizeof(label), "{{index .Config.Labels \"dev.regpush.skopeo.version\"}}");
 	l = docker(lab);
 	cr_expect(strncmp(l, "1.18", 4) == 0, "label %s", l);
-	{
-		struct proc p;
-		char path[4200];
-		const char *envp[] = { path, NULL };
-		snprintf(path, sizeof(path), "PATH=%s", getenv("PATH"));
-		run_prog("docker", facts, envp, &p);
-		cr_assert_eq(p.status, 0, "%s", p.err);
-		f = p.out;
-		p.out = NULL;
-		proc_free(&p);
-	}
+	f = docker_all(facts);
 	snprintf(want_line, sizeof(want_line), "skopeo version 1.18.0\nskopeo=%s\nno-buildah\n0\n0\n", l);
 	cr_expect_str_eq(f, want_line);
 	/* The compressed size: the layers of the manifest in the registry
