@@ -30,17 +30,27 @@ ref=$REGPUSH_TEST_SLOW/bench/regpush@$digest
 echo "image: $((size / 1000000)) MB compressed ($size bytes), $digest"
 
 # B
-times=()
+times=() pulls=() starts=() direct=()
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p" | xargs printf '%.2f'; }
 for _ in $(seq "$runs"); do
   docker rmi -f "$ref" >/dev/null 2>&1 || true
   t0=$(date +%s.%N)
   docker pull -q "$ref" >/dev/null
-  docker run --rm --network host "$ref" version >/dev/null
   t1=$(date +%s.%N)
-  times+=("$(echo "$t1 - $t0" | bc)")
+  docker run --rm --network host "$ref" version >/dev/null
+  t2=$(date +%s.%N)
+  times+=("$(echo "$t2 - $t0" | bc)") pulls+=("$(echo "$t1 - $t0" | bc)") starts+=("$(echo "$t2 - $t1" | bc)")
+  # The same pull on loopback, without the link: what unpacking costs.
+  docker rmi -f "$REGPUSH_TEST_PLAIN/bench/regpush@$digest" >/dev/null 2>&1 || true
+  t0=$(date +%s.%N)
+  docker pull -q "$REGPUSH_TEST_PLAIN/bench/regpush@$digest" >/dev/null
+  t1=$(date +%s.%N)
+  direct+=("$(echo "$t1 - $t0" | bc)")
 done
-pull=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p" | xargs printf '%.2f')
+pull=$(median "${times[@]}")
 echo "pull + run through the 20 ms link: median $pull s of ${times[*]}"
+echo "  of which: pull $(median "${pulls[@]}") s, docker run $(median "${starts[@]}") s;" \
+  "the same pull on loopback $(median "${direct[@]}") s"
 
 # A
 docker import - debian:bookworm-slim <"$(bash "$root/scripts/trixie.sh" base bookworm | tail -1)" >/dev/null

@@ -43,13 +43,14 @@ struct source_ref {
  * other value is a path, relative to the working directory: a directory
  * with index.json is an OCI layout, a tar with index.json an OCI archive
  * (a `docker save` tar with both index.json and manifest.json too), a tar
- * with manifest.json only a docker archive. With `actions` (the action
- * container), containers-storage: is refused and a missing path outside
- * /github/ gets a message on the runner's path translation. RP_EINPUT
+ * with manifest.json only a docker archive. With `container` (action
+ * mode: regpush is the container action's entrypoint), containers-storage:
+ * is refused and a missing path outside /github/ gets a message on the
+ * runner's path translation. RP_EINPUT
  * otherwise, with a message naming the source. Free *out with
  * source_ref_free, also after a failure.
  */
-rp_status source_resolve(const char *src, int actions, struct source_ref *out,
+rp_status source_resolve(const char *src, int container, struct source_ref *out,
 			 struct rp_err *err);
 void source_ref_free(struct source_ref *s);
 

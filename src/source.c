@@ -179,20 +179,20 @@ static const struct {
  * "oci-archive:${{ github.workspace }}/x.tar" arrives unchanged.
  */
 static rp_status
-missing_path(const char *src, const char *path, int actions, struct rp_err *err)
+missing_path(const char *src, const char *path, int container, struct rp_err *err)
 {
 	char q[300], qp[300];
 	int e = errno;
 
 	rp_quote(src, 200, q, sizeof(q));
 	rp_quote(path, 200, qp, sizeof(qp));
-	if (actions && e == ENOENT && path[0] == '/' && strncmp(path, "/github/", 8) != 0)
+	if (container && e == ENOENT && path[0] == '/' && strncmp(path, "/github/", 8) != 0)
 		return rp_fail(err, RP_EINPUT,
 			       "source '%s': %s does not exist in the action container. The runner "
 			       "translates a host path only when an input's value starts with it: give "
 			       "the path alone (source: ${{ github.workspace }}/image.tar) or relative "
 			       "to the workspace (source: image.tar)", q, qp);
-	if (actions && e == ENOENT && path[0] != '/')
+	if (container && e == ENOENT && path[0] != '/')
 		return rp_fail(err, RP_EINPUT,
 			       "source '%s': %s is not in the workspace (/github/workspace, where relative "
 			       "paths start): %s", q, qp, strerror(e));
@@ -206,7 +206,7 @@ missing_path(const char *src, const char *path, int actions, struct rp_err *err)
  * manifest.json only).
  */
 static rp_status
-detect_path(const char *src, int actions, struct source_ref *out, struct rp_err *err)
+detect_path(const char *src, int container, struct source_ref *out, struct rp_err *err)
 {
 	struct stat sb;
 	char q[300], *text = NULL, *ip;
@@ -220,7 +220,7 @@ detect_path(const char *src, int actions, struct source_ref *out, struct rp_err 
 			       "oci-archive:, docker-archive:, containers-storage:, docker://) nor a "
 			       "usable path (a path for --source cannot contain ':')", q);
 	if (stat(src, &sb) != 0)
-		return missing_path(src, src, actions, err);
+		return missing_path(src, src, container, err);
 	if (S_ISDIR(sb.st_mode)) {
 		if ((ip = rp_asprintf("%s/index.json", src)) == NULL)
 			return rp_fail(err, RP_ENOMEM, "out of memory");
@@ -257,7 +257,7 @@ detect_path(const char *src, int actions, struct source_ref *out, struct rp_err 
 }
 
 rp_status
-source_resolve(const char *src, int actions, struct source_ref *out, struct rp_err *err)
+source_resolve(const char *src, int container, struct source_ref *out, struct rp_err *err)
 {
 	char q[300];
 	size_t i, n = 0;
@@ -275,11 +275,11 @@ source_resolve(const char *src, int actions, struct source_ref *out, struct rp_e
 			break;
 	}
 	if (i == sizeof(transports) / sizeof(transports[0]))
-		return detect_path(src, actions, out, err);
+		return detect_path(src, container, out, err);
 	if (src[n] == '\0')
 		return rp_fail(err, RP_EINPUT, "source '%s' names no image after the transport", q);
 	out->format = transports[i].format;
-	if (actions && strcmp(out->format, "containers-storage") == 0)
+	if (container && strcmp(out->format, "containers-storage") == 0)
 		return rp_fail(err, RP_EINPUT,
 			       "source '%s' cannot be read in the action container: the runner mounts "
 			       "no container storage and gives the container no CAP_SYS_ADMIN. Use "
@@ -309,7 +309,7 @@ source_resolve(const char *src, int actions, struct source_ref *out, struct rp_e
 		memcpy(path, p, pn);
 		path[pn] = '\0';
 		if (stat(path, &st) != 0)
-			return missing_path(src, path, actions, err);
+			return missing_path(src, path, container, err);
 	}
 	return RP_OK;
 }
