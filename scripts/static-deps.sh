@@ -100,7 +100,16 @@ fetch() {
 t0=$(date +%s)
 # The libraries' own compiler warnings go to a log, shown when a step fails.
 log=$work/build.log
-failed() { tail -40 "$log" >&2; say "building $1 failed (the log's end is above)"; exit 1; }
+failed() {
+  tail -40 "$log" >&2
+  # The whole log, and a configure step's config.log, outlive the work
+  # directory.
+  $sudo mkdir -p "$cache"
+  { cat "$log"; find "$work" -name config.log -newer "$stage" -exec cat {} + 2>/dev/null; } |
+    $sudo tee "$cache/static-$key-failed.log" >/dev/null || true
+  say "building $1 failed (the log's end is above; all of it in $cache/static-$key-failed.log)"
+  exit 1
+}
 
 d=$(fetch openssl)
 say "openssl: $(basename "$d")"
