@@ -64,7 +64,7 @@ static:
 	@prefix=$$(bash scripts/static-deps.sh) && \
 	$(MAKE) --no-print-directory build/static/regpush B=build/static CC=musl-gcc DEPS_OK= \
 	  PKG_CONFIG="env PKG_CONFIG_LIBDIR=$$prefix/lib/pkgconfig PKG_CONFIG_PATH= pkg-config --static" \
-	  LDFLAGS="-static -s"
+	  LDFLAGS="-static -s" EXTRA_CFLAGS="$$([ "$$(uname -m)" = aarch64 ] && echo -mno-outline-atomics)"
 	@if readelf -lW build/static/regpush | grep -q INTERP || \
 	    readelf -dW build/static/regpush | grep -q NEEDED; then \
 	  echo "build/static/regpush is not fully static" >&2; exit 1; fi

@@ -58,8 +58,10 @@ done
 # The machine's architecture: x86-64, or arm64 (make image-arm64 runs
 # this in an arm64 root under qemu-user).
 case $(uname -m) in
-  x86_64) ossl_target=linux-x86_64 ;;
-  aarch64) ossl_target=linux-aarch64 ;;
+  x86_64) ossl_target=linux-x86_64 arch_cflags="" ;;
+  # Debian's aarch64 gcc emits outline atomics, whose libgcc helper
+  # (lse-init.o) calls glibc's __getauxval, which musl lacks.
+  aarch64) ossl_target=linux-aarch64 arch_cflags=-mno-outline-atomics ;;
   *) say "unsupported architecture $(uname -m)"; exit 1 ;;
 esac
 multiarch=$(gcc -dumpmachine)
@@ -113,7 +115,7 @@ failed() {
 
 d=$(fetch openssl)
 say "openssl: $(basename "$d")"
-(cd "$d" && ./Configure "$ossl_target" no-shared no-tests no-engine no-dso no-async \
+(cd "$d" && ./Configure "$ossl_target" $arch_cflags no-shared no-tests no-engine no-dso no-async \
    --prefix="$stage" --libdir=lib --openssldir=/usr/lib/ssl -idirafter "$work/kh" >/dev/null &&
  make -j2 build_libs >/dev/null && make install_dev >/dev/null) 2>>"$log" || failed openssl
 
@@ -127,7 +129,7 @@ say "curl: $(basename "$d")"
    case $top in *90_gnutls*|*99_nss*) quilt pop -q >/dev/null ;; *) break ;; esac
  done &&
  autoreconf -fi >/dev/null 2>&1 &&
- ./configure -q --disable-shared --enable-static --prefix="$stage" --with-openssl="$stage" \
+ ./configure -q CFLAGS="-O2 $arch_cflags" --disable-shared --enable-static --prefix="$stage" --with-openssl="$stage" \
    --without-zlib --without-brotli --without-zstd --without-libpsl --without-libidn2 \
    --without-nghttp2 --without-ngtcp2 --without-nghttp3 --without-librtmp --without-libssh2 \
    --without-libssh --without-libgsasl --without-hyper --disable-ldap --disable-ldaps \
@@ -144,7 +146,7 @@ for s in jansson libyaml; do
   d=$(fetch "$s")
   say "$s: $(basename "$d")"
   (cd "$d" && autoreconf -fi >/dev/null 2>&1 &&
-   ./configure -q --disable-shared --enable-static --prefix="$stage" >/dev/null &&
+   ./configure -q CFLAGS="-O2 $arch_cflags" --disable-shared --enable-static --prefix="$stage" >/dev/null &&
    make -j2 >/dev/null && make install >/dev/null) 2>>"$log" || failed "$s"
 done
 
