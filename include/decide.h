@@ -21,7 +21,9 @@ enum tag_action {
 struct decision {
 	enum tag_action *act; /* per plan tag (owned) */
 	const char **blocker; /* per plan tag: for ACT_KEEP, the newer release
-			       * in `existing` that keeps it (borrowed) */
+			       * in `existing` that keeps it; for ACT_WRITE
+			       * with `backwards`, the newer release it
+			       * moves back from (borrowed) */
 	int upload;           /* the image is not in the repository and some
 			       * tag is to be written: upload it first */
 	size_t writes;        /* tags with ACT_WRITE */
@@ -36,13 +38,15 @@ struct reg_view {
 };
 
 /*
- * Decides. Returns RP_OK and fills *d (decision_free), or RP_EREFUSED
+ * Decides. With `backwards` (a deliberate rollback, --allow-backwards), a
+ * floating tag that a newer release would keep is written instead (its
+ * blocker says from what); immutable tags are unaffected. Returns RP_OK and fills *d (decision_free), or RP_EREFUSED
  * when an immutable tag already holds another digest — err names the
  * image, both digests, and that no tag was written — or RP_ENOMEM.
  * Reads nothing but its arguments; keeps pointers into v->existing.
  */
-rp_status decide(const struct plan *p, const char *digest,
-		 const struct reg_view *v, struct decision *d, struct rp_err *err);
+rp_status decide(const struct plan *p, const char *digest, const struct reg_view *v,
+		 int backwards, struct decision *d, struct rp_err *err);
 
 /* Frees what decide allocated; accepts a zeroed struct. */
 void decision_free(struct decision *d);

@@ -20,6 +20,11 @@ char *gha_escape_prop(const char *s);
  * cmd is one of error, warning, notice, add-mask, group, endgroup, debug.
  * Returns 0, or -1 when the write failed. */
 int gha_command(FILE *f, const char *cmd, const char *title, const char *msg);
+/* The same with file, line and col properties (an annotation on a file
+ * of the repository; an absolute path under $GITHUB_WORKSPACE is made
+ * relative to it). */
+int gha_command_at(FILE *f, const char *cmd, const char *title, const char *file,
+		   unsigned line, unsigned col, const char *msg);
 
 /* Outputs accumulated in memory, then appended to a file in one write. */
 struct gha_out;
@@ -32,12 +37,23 @@ struct gha_out *gha_out_new(void);
 int gha_out_set(struct gha_out *o, const char *name, const char *value);
 /* Adds raw text (for the step summary). */
 int gha_out_raw(struct gha_out *o, const char *text);
+/* Adds formatted text (at most about 2.5 KiB per call). */
+int gha_out_printf(struct gha_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The records as one string (caller frees); NULL when a set failed. */
+char *gha_out_take(struct gha_out *o);
 /* Appends everything to path (`what` names it in messages). On failure
  * the file is truncated back to its size before the call, so no partial
  * record is left, and err holds status 1 (the run could not complete). */
 rp_status gha_out_write(struct gha_out *o, const char *path, const char *what,
 			struct rp_err *err);
 void gha_out_free(struct gha_out *o);
+
+/* Appends len bytes of buf to path in as few writes as it takes; on a
+ * failure the file is cut back to its old length (no half record). Makes
+ * no allocation, so it also serves when memory has run out. */
+rp_status gha_append(const char *path, const char *buf, size_t len, const char *what,
+		     struct rp_err *err);
 
 /* Fills buf with "ghadelimiter_" and 32 random hex digits. */
 int gha_delimiter(char *buf, size_t size);

@@ -18,12 +18,16 @@ struct rp_opts {
 	const char *ref, *sha, *event, *service, *source, *engine, *policy;
 	const char *dev_registry, *prod_registry, *test_name, *from, *now;
 	const char *authfile, *cert_dir, *mode, *dry_run_text, *allow_mismatch_text;
+	const char *allow_backwards_text, *services_text;
 	/* Environment only. */
 	const char *event_path, *repository, *server_url, *workflow_ref;
 	char **insecure;  /* owned vector of hosts; NULL when none */
 	char **repositories; /* prune --repository (owned vector); NULL when none */
 	int dry_run;      /* -1 until resolved */
 	int allow_revision_mismatch; /* promote; -1 until resolved */
+	int allow_backwards; /* push, promote: rollback; -1 until resolved */
+	char **services;  /* prune: --service given twice or more, or input
+			   * services (owned vector); NULL otherwise */
 	int json;
 	int actions;      /* GITHUB_ACTIONS=true */
 	int container;    /* action mode: regpush is the container action's

@@ -37,6 +37,10 @@ struct publish {
 	int actions;              /* notices as ::notice:: */
 	int quiet;                /* no notices */
 	enum tag_status *status;  /* per plan tag, filled by the stages */
+	char (*why)[RP_WHY_MAX];  /* per plan tag: why kept or moved back, or
+				   * NULL (then not recorded) */
+	int backwards;            /* --allow-backwards: floating tags may move
+				   * to an older release */
 	double read_s;            /* how long the last read of the tags took */
 };
 

@@ -24,6 +24,10 @@ enum tag_status {
 /* "planned", "pushed", "unchanged", "kept", "not-written", "unknown". */
 const char *tag_status_name(enum tag_status s);
 
+/* Room for why a tag was kept or moved back ("kept: v1.3.0 is a newer
+ * release"). */
+#define RP_WHY_MAX 200
+
 /* What happened to each tag of a plan; NULL for a bare plan. */
 struct run_result {
 	const char *command;   /* "plan", "push", ... */
@@ -32,9 +36,12 @@ struct run_result {
 	const char *source_ref;    /* push: --source as the engines read it, or NULL */
 	const char *source_format; /* push: its format ("oci-archive", ...), or NULL */
 	const enum tag_status *status; /* per plan tag; NULL: all planned */
+	const char (*why)[RP_WHY_MAX]; /* per plan tag: why kept or moved
+				* back ("" for none); or NULL */
 	int dry_run;
 	const char *error;     /* a failed run: why (JSON "error"), else NULL */
 	int attempted;         /* a failed run: some tag write went out */
+	rp_status failure;     /* a failed run: how it failed */
 };
 
 /* The JSON object (new reference; NULL when out of memory). */
@@ -44,9 +51,44 @@ json_t *report_json(const struct plan *p, const struct run_result *r);
  * frees; NULL when out of memory. */
 char *report_text(const struct plan *p, const struct run_result *r);
 
-/* Appends the action outputs to $GITHUB_OUTPUT and a Markdown table to
- * $GITHUB_STEP_SUMMARY, each when its variable is set. */
-rp_status report_actions(const struct plan *p, const struct run_result *r,
-			 struct rp_err *err);
+/*
+ * The action outputs and the step summary (CONTRACT §5) are written once
+ * per run, at its very end, whatever the exit: report_finish adds
+ * `result` and `error` to what the command staged. A command stages as
+ * soon as it knows something worth reading (its plan; each tag's status
+ * on a failure), and again when it knows more; the last stage wins.
+ * There is one run per process, so the stage is the process's.
+ */
+
+/* Stages the outputs and summary of a plan and what happened to it
+ * (push, promote, plan). Returns RP_OK or RP_ENOMEM (nothing staged). */
+rp_status report_stage(const struct plan *p, const struct run_result *r);
+
+/* Stages prepared text: `outputs` (file-command records, without result
+ * and error), `summary` (Markdown, after the heading) and the result a
+ * successful run reports. Takes ownership of both strings. */
+void report_stage_text(char *outputs, char *summary, const char *ok_result);
+
+/*
+ * In Actions: appends the staged outputs plus `result` (from the command
+ * and the exit status, CONTRACT §5) and `error` (when st is not RP_OK) to
+ * $GITHUB_OUTPUT, and the summary under a "### regpush CMD: RESULT"
+ * heading (with the error) to $GITHUB_STEP_SUMMARY. Both are whole or
+ * absent: when memory runs out, a short record (result, error) made
+ * without allocating is written instead; when the summary cannot be
+ * written, the outputs are taken back. Returns st, or the failure to
+ * write (err set) when st was RP_OK.
+ */
+rp_status report_finish(int actions, const char *command, rp_status st,
+			struct rp_err *err);
+
+/* The step summary is cut to fit GitHub's 1 MiB (the rows that fit, then
+ * a count), the `json` output at REPORT_JSON_MAX bytes. */
+#define REPORT_SUMMARY_MAX (1000 * 1024)
+#define REPORT_JSON_MAX (256 * 1024)
+
+/* Escapes Markdown table-cell text: `|` and backquotes, and cuts it at
+ * `max` bytes. Writes into buf and returns it. */
+const char *report_md_cell(const char *s, size_t max, char *buf, size_t size);
 
 #endif

@@ -38,7 +38,8 @@ rp_status run_open_registry(const struct rp_opts *o, const char *host, const cha
 /* Writes s to stdout and checks that it got there. */
 rp_status run_print(const char *s, struct rp_err *err);
 
-/* A run that failed (exit 1) after its plan was made: with --json the
+/* A run that failed after its plan was made: in Actions the report
+ * staged for the outputs and summary; with --json the
  * report on stdout, each tag's status and the "error"; and, when some tag
  * write had gone out (res->attempted), one stderr line per outcome
  * ("regpush: written: ...", "regpush: not written: ..."). Best effort:
@@ -46,7 +47,13 @@ rp_status run_print(const char *s, struct rp_err *err);
 void run_report_failure(const struct rp_opts *o, const struct plan *plan,
 			const struct run_result *res);
 
-/* Reports err on stderr, or as ::error:: when in Actions. */
+/* The annotation title of an error: "regpush: input" (exit 2),
+ * "regpush: policy" (a policy file's, with its position), "regpush:
+ * refused" (3), "regpush: registry" (1). */
+const char *run_error_title(const struct rp_err *err);
+
+/* Reports err on stderr, or as ::error:: when in Actions (a policy
+ * file's error with file, line and col). */
 void run_report_error(const struct rp_opts *o, const struct rp_err *err);
 
 #endif

@@ -31,12 +31,33 @@ typedef enum rp_status {
 struct rp_err {
 	rp_status status;
 	char msg[RP_ERRMAX];
+	/* Where a policy-file error is (line 0: not a file error); rp_fail
+	 * clears it, rp_fail_at sets it. */
+	char file[256];
+	unsigned line, col;
 };
 
 /* Records status and a printf-style message in err (err may be NULL);
  * returns status so callers can write `return rp_fail(err, ...)`. */
 rp_status rp_fail(struct rp_err *err, rp_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* As rp_fail, and records the file position (1-based) of the error, so
+ * that the runner's annotation points at it. */
+rp_status rp_fail_at(struct rp_err *err, rp_status status, const char *file,
+		     unsigned line, unsigned col, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/*
+ * How a message names an option: "--allow-backwards" on the command line,
+ * "allow-backwards: true" (a boolean) or "input from" (a value) in action
+ * mode, where the user writes inputs, not flags. rp_names_inputs(1) once
+ * in main selects the second form. Each call returns one of a few static
+ * buffers (at most four names per message).
+ */
+void rp_names_inputs(int on);
+const char *rp_flag(const char *name);      /* a value option */
+const char *rp_flag_on(const char *name);   /* a boolean option, set */
 
 /* Room for "sha256:" + 64 hex digits (or a longer algorithm's) + NUL. */
 #define RP_DIGEST_MAX 80
@@ -55,7 +76,7 @@ struct sbuf {
 	size_t len;
 	size_t cap;
 	size_t max;  /* the content never exceeds this many bytes */
-	int failed;
+	int failed;  /* 1: out of memory; 2: over max */
 };
 
 void sbuf_init(struct sbuf *sb, size_t max);

@@ -11,7 +11,7 @@
 #include "floating.h"
 
 rp_status
-decide(const struct plan *p, const char *digest, const struct reg_view *v,
+decide(const struct plan *p, const char *digest, const struct reg_view *v, int backwards,
        struct decision *d, struct rp_err *err)
 {
 	size_t i;
@@ -31,7 +31,7 @@ decide(const struct plan *p, const char *digest, const struct reg_view *v,
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < p->ntags; i++) {
-		if (!floating_moves(p, &p->tags[i], v->existing, &d->blocker[i]))
+		if (!floating_moves(p, &p->tags[i], v->existing, &d->blocker[i]) && !backwards)
 			d->act[i] = ACT_KEEP;
 		else if (strcmp(v->current[i], digest) == 0)
 			d->act[i] = ACT_UNCHANGED;

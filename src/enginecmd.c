@@ -326,7 +326,7 @@ ecmd_run_upload(const struct ecmd *e, struct argv *a, const char *doing,
 		snprintf(msg, sizeof(msg), "%s %s while %s (%s); trying again in %ld ms "
 			 "(attempt %ld of %ld)", a->v[0], how, doing, last, wait_ms, k + 1, attempts);
 		if (e->actions)
-			gha_command(stdout, "warning", "regpush", msg);
+			gha_command(stdout, "warning", "regpush: registry", msg);
 		else
 			fprintf(stderr, "regpush: %s\n", msg);
 		child_free(&c);

@@ -9,6 +9,7 @@
 #include "ghactions.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,35 @@ gha_command(FILE *f, const char *cmd, const char *title, const char *msg)
 	return 0;
 }
 
+int
+gha_command_at(FILE *f, const char *cmd, const char *title, const char *file,
+	       unsigned line, unsigned col, const char *msg)
+{
+	const char *ws = getenv("GITHUB_WORKSPACE");
+	size_t n = ws != NULL ? strlen(ws) : 0;
+	char *m, *t, *p;
+	int rc;
+
+	if (n > 0 && strncmp(file, ws, n) == 0 && file[n] == '/')
+		file += n + 1;
+	m = gha_escape_data(msg != NULL ? msg : "");
+	t = gha_escape_prop(title);
+	p = gha_escape_prop(file);
+	if (m == NULL || t == NULL || p == NULL) {
+		free(m);
+		free(t);
+		free(p);
+		return -1;
+	}
+	rc = fprintf(f, "::%s title=%s,file=%s,line=%u,col=%u::%s\n", cmd, t, p, line, col, m);
+	free(m);
+	free(t);
+	free(p);
+	if (rc < 0 || fflush(f) != 0)
+		return -1;
+	return 0;
+}
+
 struct gha_out {
 	struct sbuf sb;
 };
@@ -151,9 +181,30 @@ gha_out_raw(struct gha_out *o, const char *text)
 	return sbuf_puts(&o->sb, text);
 }
 
+int
+gha_out_printf(struct gha_out *o, const char *fmt, ...)
+{
+	char buf[RP_ERRMAX + 512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	return sbuf_puts(&o->sb, buf);
+}
+
+char *
+gha_out_take(struct gha_out *o)
+{
+	return o->sb.failed ? NULL : sbuf_take(&o->sb);
+}
+
 rp_status
-gha_out_write(struct gha_out *o, const char *path, const char *what,
-	      struct rp_err *err)
+gha_append(const char *path, const char *buf, size_t len, const char *what,
+	   struct rp_err *err)
 {
 	struct stat st;
 	size_t off = 0;
@@ -162,9 +213,6 @@ gha_out_write(struct gha_out *o, const char *path, const char *what,
 	char q[256];
 
 	rp_quote(path, 200, q, sizeof(q));
-	if (o->sb.failed)
-		return rp_fail(err, RP_EREGISTRY, "%s: output too large or out of memory",
-			       what);
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return rp_fail(err, RP_EREGISTRY, "cannot open %s %s: %s", what, q,
 			       strerror(errno));
@@ -174,8 +222,8 @@ gha_out_write(struct gha_out *o, const char *path, const char *what,
 		return rp_fail(err, RP_EREGISTRY, "cannot stat %s %s: %s", what, q,
 			       strerror(e));
 	}
-	while (off < o->sb.len) {
-		n = write(fd, o->sb.buf + off, o->sb.len - off);
+	while (off < len) {
+		n = write(fd, buf + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -193,6 +241,18 @@ gha_out_write(struct gha_out *o, const char *path, const char *what,
 		return rp_fail(err, RP_EREGISTRY, "cannot write %s %s: %s", what, q,
 			       strerror(errno));
 	return RP_OK;
+}
+
+rp_status
+gha_out_write(struct gha_out *o, const char *path, const char *what,
+	      struct rp_err *err)
+{
+	if (o->sb.failed == 2)
+		return rp_fail(err, RP_EREGISTRY, "%s: more than %d bytes to write (GitHub's "
+			       "limit)", what, GHA_OUT_MAX);
+	if (o->sb.failed)
+		return rp_fail(err, RP_ENOMEM, "%s: out of memory", what);
+	return gha_append(path, o->sb.buf != NULL ? o->sb.buf : "", o->sb.len, what, err);
 }
 
 void

@@ -65,6 +65,8 @@ static const struct optdef optdefs[] = {
 	{ OFF(mode), "mode", "mode", NULL },
 	{ OFF(dry_run_text), "--dry-run", "dry-run", NULL },
 	{ OFF(allow_mismatch_text), "--allow-revision-mismatch", "allow-revision-mismatch", NULL },
+	{ OFF(allow_backwards_text), "--allow-backwards", "allow-backwards", NULL },
+	{ OFF(services_text), NULL, "services", NULL },
 	{ OFF(event_path), NULL, NULL, "GITHUB_EVENT_PATH" },
 	{ OFF(repository), NULL, NULL, "GITHUB_REPOSITORY" },
 	{ OFF(server_url), NULL, NULL, "GITHUB_SERVER_URL" },
@@ -103,6 +105,49 @@ split_insecure(struct rp_opts *o, const char *list, struct rp_err *err)
 			}
 			imgref_free(&r);
 			if (rp_strv_push(&o->insecure, host) != 0)
+				return rp_fail(err, RP_ENOMEM, "out of memory");
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return RP_OK;
+}
+
+/* Input services: one service per line (blank lines and surrounding
+ * blanks ignored), beside --service given more than once. */
+static rp_status
+split_services(struct rp_opts *o, struct rp_err *err)
+{
+	const char *p = o->services_text, *end;
+	char name[256], q[300];
+	size_t n;
+
+	if (p == NULL)
+		return RP_OK;
+	if (o->services != NULL || o->service != NULL)
+		return rp_fail(err, RP_EINPUT, "give either input service or input services, not both");
+	while (*p != '\0') {
+		end = strchr(p, '\n');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		while (n > 0 && isspace((unsigned char)*p)) {
+			p++;
+			n--;
+		}
+		while (n > 0 && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (n >= sizeof(name)) {
+			memcpy(name, p, 60);
+			name[60] = '\0';
+			return rp_fail(err, RP_EINPUT, "services: '%s...' is too long for a service name",
+				       rp_quote(name, 60, q, sizeof(q)));
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (n > 0) {
+			if (rp_strv_len(o->services) >= 64)
+				return rp_fail(err, RP_EINPUT, "services: at most 64 services in one run");
+			if (rp_strv_push(&o->services, name) != 0)
 				return rp_fail(err, RP_ENOMEM, "out of memory");
 		}
 		if (end == NULL)
@@ -171,7 +216,10 @@ ghctx_resolve(struct rp_opts *o, struct rp_err *err)
 	}
 	if ((st = boolean_input(&o->dry_run, o->dry_run_text, "dry-run", err)) != RP_OK ||
 	    (st = boolean_input(&o->allow_revision_mismatch, o->allow_mismatch_text,
-				"allow-revision-mismatch", err)) != RP_OK)
+				"allow-revision-mismatch", err)) != RP_OK ||
+	    (st = boolean_input(&o->allow_backwards, o->allow_backwards_text,
+				"allow-backwards", err)) != RP_OK ||
+	    (st = split_services(o, err)) != RP_OK)
 		return st;
 	if (o->engine != NULL && strcmp(o->engine, "skopeo") != 0 &&
 	    strcmp(o->engine, "buildah") != 0) {
@@ -420,6 +468,8 @@ ghctx_opts_free(struct rp_opts *o)
 		return;
 	rp_strv_free(o->insecure);
 	rp_strv_free(o->repositories);
+	rp_strv_free(o->services);
+	o->services = NULL;
 	o->insecure = NULL;
 	o->repositories = NULL;
 }

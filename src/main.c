@@ -16,6 +16,7 @@
 #include "prune.h"
 #include "push.h"
 #include "registry.h"
+#include "report.h"
 #include "sig.h"
 
 #ifndef RP_VERSION
@@ -74,6 +75,9 @@ static const char usage_push[] =
 "  --insecure-registry HOST[:PORT]  plain HTTP / no TLS verification for\n"
 "                         this host only (repeatable)\n"
 "  --dry-run              print the commands; write nothing\n"
+"  --allow-backwards      a deliberate rollback: floating tags (vX.Y, vX,\n"
+"                         latest, staging-latest) may move to this older\n"
+"                         release; immutable tags never move\n"
 "Credentials come from REGPUSH_{DEV,STAGING,RELEASE}_{USERNAME,PASSWORD}\n"
 "or the matching action inputs; never from the command line.\n\n";
 
@@ -93,6 +97,7 @@ static const char usage_promote[] =
 "  --insecure-registry HOST[:PORT]  plain HTTP / no TLS verification for\n"
 "                         this host only (repeatable)\n"
 "  --dry-run              read everything, print the writes; write nothing\n"
+"  --allow-backwards      a deliberate rollback (see regpush push --help)\n"
 "The source is read with the account of its environment (dev for the\n"
 "development registry, staging for the production one), the destination\n"
 "written with the plan's.\n\n";
@@ -106,6 +111,8 @@ static const char usage_prune[] =
 "staging-latest, a v* release or a tag matching no pattern, and never an\n"
 "image that a kept tag or a kept index still needs.\n"
 "\n"
+"  --service NAME         repeated: prune several services in one run\n"
+"                         (input services, one per line)\n"
 "  --repository HOST/PATH  prune this repository instead (repeatable)\n"
 "  --now TIME             measure ages against this RFC 3339 time\n"
 "  --dry-run              print the table; delete nothing\n"
@@ -117,7 +124,7 @@ enum {
 	OPT_REF = 256, OPT_SHA, OPT_EVENT, OPT_SERVICE, OPT_SOURCE, OPT_ENGINE,
 	OPT_POLICY, OPT_DEV_REGISTRY, OPT_PROD_REGISTRY, OPT_INSECURE,
 	OPT_TEST_NAME, OPT_FROM, OPT_DRY_RUN, OPT_NOW, OPT_JSON, OPT_AUTHFILE,
-	OPT_CERT_DIR, OPT_HELP, OPT_ALLOW_MISMATCH, OPT_REPOSITORY,
+	OPT_CERT_DIR, OPT_HELP, OPT_ALLOW_MISMATCH, OPT_REPOSITORY, OPT_ALLOW_BACKWARDS,
 };
 
 static const struct option longopts[] = {
@@ -141,6 +148,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "allow-revision-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH },
 	{ "repository", required_argument, NULL, OPT_REPOSITORY },
+	{ "allow-backwards", no_argument, NULL, OPT_ALLOW_BACKWARDS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -183,7 +191,25 @@ parse_flags(int argc, char **argv, const char *cmd, struct rp_opts *o,
 		case OPT_REF: o->ref = optarg; break;
 		case OPT_SHA: o->sha = optarg; break;
 		case OPT_EVENT: o->event = optarg; break;
-		case OPT_SERVICE: o->service = optarg; break;
+		case OPT_SERVICE:
+			/* Repeated: several services (prune). */
+			if (o->service != NULL && o->services == NULL &&
+			    rp_strv_push(&o->services, o->service) != 0) {
+				fprintf(stderr, "regpush: out of memory\n");
+				return RP_EREGISTRY;
+			}
+			if (o->services != NULL) {
+				if (rp_strv_len(o->services) >= 64) {
+					fprintf(stderr, "regpush: at most 64 --service\n");
+					return RP_EINPUT;
+				}
+				if (rp_strv_push(&o->services, optarg) != 0) {
+					fprintf(stderr, "regpush: out of memory\n");
+					return RP_EREGISTRY;
+				}
+			}
+			o->service = optarg;
+			break;
 		case OPT_SOURCE: o->source = optarg; break;
 		case OPT_ENGINE: o->engine = optarg; break;
 		case OPT_POLICY: o->policy = optarg; break;
@@ -199,6 +225,7 @@ parse_flags(int argc, char **argv, const char *cmd, struct rp_opts *o,
 		case OPT_FROM: o->from = optarg; break;
 		case OPT_DRY_RUN: o->dry_run = 1; break;
 		case OPT_ALLOW_MISMATCH: o->allow_revision_mismatch = 1; break;
+		case OPT_ALLOW_BACKWARDS: o->allow_backwards = 1; break;
 		case OPT_REPOSITORY:
 			if (rp_strv_len(o->repositories) >= 64) {
 				fprintf(stderr, "regpush: at most 64 --repository\n");
@@ -249,6 +276,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.dry_run = -1;
 	o.allow_revision_mismatch = -1;
+	o.allow_backwards = -1;
 	if (argc > 1 && argv[1][0] != '-') {
 		cmd = argv[1];
 		argc--;
@@ -279,17 +307,23 @@ main(int argc, char **argv)
 			o.actions = 1;
 			rp_fail(&err, RP_EINPUT, "%s", m);
 			run_report_error(&o, &err);
-			return RP_EINPUT;
+			return (int)report_finish(1, "regpush", RP_EINPUT, &err);
 		}
 		return usage_error(m);
 	}
 	o.container = action_mode;
+	rp_names_inputs(action_mode);
 	if ((rc = parse_flags(argc, argv, cmd, &o, &err)) >= 0) {
 		ghctx_opts_free(&o);
 		return rc;
 	}
 	if ((st = ghctx_resolve(&o, &err)) != RP_OK)
 		goto out;
+	if (o.services != NULL && strcmp(cmd, "prune") != 0) {
+		st = rp_fail(&err, RP_EINPUT, "several services are for prune; %s takes one %s",
+			     cmd, rp_flag("service"));
+		goto out;
+	}
 	sig_install();
 	if (strcmp(cmd, "plan") == 0)
 		st = run_plan(&o, &err);
@@ -309,6 +343,11 @@ out:
 		rp_fail(&err, RP_EREGISTRY, "interrupted by SIG%s", sig_name(sig_caught));
 	if (st != RP_OK)
 		run_report_error(&o, &err);
+	/* Every run's outputs and summary, refused and failed ones too. */
+	if ((rc = report_finish(o.actions, cmd, st, &err)) != RP_OK && st == RP_OK) {
+		run_report_error(&o, &err);
+		st = (rp_status)rc;
+	}
 	ghctx_opts_free(&o);
 	reg_global_cleanup();
 	/* After cleaning up (the private directory is gone): die of the

@@ -214,8 +214,8 @@ classify_release(struct plan *p, const struct plan_input *in,
 			       rp_quote(in->ref, 100, q + 60, sizeof(q) - 60));
 	if (rp_given(in->test_name))
 		return rp_fail(err, RP_EREFUSED,
-			       "refused: --test-name makes a test image, which is never "
-			       "pushed from a tag ref ('%s')",
+			       "refused: %s makes a test image, which is never "
+			       "pushed from a tag ref ('%s')", rp_flag("test-name"),
 			       rp_quote(in->ref, 150, q, sizeof(q)));
 	if ((se = semver_parse(name, 1, &p->semver)) == SEMVER_NOMEM)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
@@ -440,7 +440,7 @@ plan_make(const struct plan_input *in, const struct policy *pol,
 			       "(git uses it for a deleted ref)", rp_quote(in->sha, 80, q, sizeof(q)));
 	if (!rp_given(in->service))
 		return rp_fail(err, RP_EINPUT,
-			       "no service: set --service (input service) or GITHUB_REPOSITORY");
+			       "no service: set %s or GITHUB_REPOSITORY", rp_flag("service"));
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	if ((p->ref = rp_strdup(ref)) == NULL ||

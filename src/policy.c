@@ -66,9 +66,9 @@ yp_fail_at(struct yp *y, yaml_mark_t m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return rp_fail(y->err, RP_EINPUT, "%s:%zu:%zu: %s",
-		       rp_quote(y->name, 200, qn, sizeof(qn)), m.line + 1,
-		       m.column + 1, msg);
+	return rp_fail_at(y->err, RP_EINPUT, y->name, (unsigned)m.line + 1,
+			  (unsigned)m.column + 1, "%s:%zu:%zu: %s",
+			  rp_quote(y->name, 200, qn, sizeof(qn)), m.line + 1, m.column + 1, msg);
 }
 
 /* Running out of memory is exit 1, not a policy error. */

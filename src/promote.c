@@ -62,6 +62,7 @@ struct promote {
 	size_t nkids;
 	char *work, *own_auth;
 	enum tag_status *status;
+	char (*why)[RP_WHY_MAX];
 };
 
 /* host and path of a registry location "host[/org]" joined with service. */
@@ -145,8 +146,9 @@ resolve_from(struct promote *pm, struct rp_err *err)
 	rp_status st;
 
 	if (!rp_given(o->from))
-		return rp_fail(err, RP_EINPUT, "nothing to promote: set --from (input from) to an image "
-			       "reference (host/repo:tag or host/repo@sha256:...), development or staging");
+		return rp_fail(err, RP_EINPUT, "nothing to promote: set %s to an image "
+			       "reference (host/repo:tag or host/repo@sha256:...), development or staging",
+			       rp_flag("from"));
 	if (strcmp(o->from, "development") == 0) {
 		size_t n = (size_t)pm->pol->sha_length, i;
 		char sha7[65];
@@ -161,9 +163,9 @@ resolve_from(struct promote *pm, struct rp_err *err)
 		profile = "dev";
 	} else if (strcmp(o->from, "staging") == 0) {
 		if (pm->plan->env != RP_ENV_PRODUCTION)
-			return rp_fail(err, RP_EINPUT, "--from staging promotes a release candidate to its "
+			return rp_fail(err, RP_EINPUT, "%s staging promotes a release candidate to its "
 				       "release: it needs a release ref refs/tags/vX.Y.Z, not '%s'",
-				       rp_quote(pm->plan->ref, 150, q, sizeof(q)));
+				       rp_flag("from"), rp_quote(pm->plan->ref, 150, q, sizeof(q)));
 		if ((st = locate(prodreg, pm->plan->service, &pm->src.host, &pm->src.repo, err)) != RP_OK)
 			return st;
 		profile = "staging";
@@ -172,9 +174,9 @@ resolve_from(struct promote *pm, struct rp_err *err)
 		imgref_err e = imgref_parse(o->from, &r);
 		if (e != IMGREF_OK || r.domain == NULL || (r.tag == NULL && r.digest == NULL)) {
 			imgref_free(&r);
-			return rp_fail(err, RP_EINPUT, "--from '%s' is not development, staging or an image "
+			return rp_fail(err, RP_EINPUT, "%s '%s' is not development, staging or an image "
 				       "reference host/repo:tag or host/repo@sha256:... (%s)",
-				       rp_quote(o->from, 200, q, sizeof(q)),
+				       rp_flag("from"), rp_quote(o->from, 200, q, sizeof(q)),
 				       e != IMGREF_OK ? imgref_strerror(e) : "a registry host, and a tag or digest, are needed");
 		}
 		pm->src.host = r.domain;
@@ -298,14 +300,14 @@ check_labels(struct promote *pm, const char *text, size_t len, struct rp_err *er
 	rev = json_string_value(json_object_get(labels, "org.opencontainers.image.revision"));
 	if (!pm->o->allow_revision_mismatch && rev == NULL)
 		st = rp_fail(err, RP_EREFUSED, "refused: %s has no org.opencontainers.image.revision "
-			     "label, so it cannot be shown to be this release's commit %s (pass "
-			     "--allow-revision-mismatch to promote it anyway). Nothing was written.",
-			     pm->source, pm->plan->sha);
+			     "label, so it cannot be shown to be this release's commit %s (use "
+			     "%s to promote it anyway). Nothing was written.",
+			     pm->source, pm->plan->sha, rp_flag_on("allow-revision-mismatch"));
 	else if (!pm->o->allow_revision_mismatch && strcasecmp(rev, pm->plan->sha) != 0)
 		st = rp_fail(err, RP_EREFUSED, "refused: %s was built from revision %s, not this "
-			     "release's commit %s (pass --allow-revision-mismatch to promote it "
+			     "release's commit %s (use %s to promote it "
 			     "anyway). Nothing was written.", pm->source, rp_quote(rev, 80, q, sizeof(q)),
-			     pm->plan->sha);
+			     pm->plan->sha, rp_flag_on("allow-revision-mismatch"));
 	else if (pm->plan->env == RP_ENV_PRODUCTION && json_object_get(labels, "quay.expires-after") != NULL)
 		st = rp_fail(err, RP_EREFUSED,
 			     "refused: %s carries the label quay.expires-after, so the release would "
@@ -543,7 +545,8 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	if ((st = run_load_policy(o, &pm.pol, err)) != RP_OK ||
 	    (st = run_make_plan(o, pm.pol, &pm.plan, err)) != RP_OK)
 		goto out;
-	if ((pm.status = calloc(pm.plan->ntags + 1, sizeof(*pm.status))) == NULL) {
+	if ((pm.status = calloc(pm.plan->ntags + 1, sizeof(*pm.status))) == NULL ||
+	    (pm.why = calloc(pm.plan->ntags + 1, sizeof(*pm.why))) == NULL) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -558,7 +561,7 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	reg_adopt_discovery(pm.dst.reg, pm.src.reg);
 	pb = (struct publish){ .reg = pm.dst.reg, .repo = pm.dst.repo, .plan = pm.plan,
 			       .digest = pm.digest, .manifest = &pm.top, .actions = o->actions,
-			       .status = pm.status };
+			       .status = pm.status, .why = pm.why, .backwards = o->allow_backwards };
 	if ((st = publish_decide(&pb, &d, err)) != RP_OK)
 		goto out;
 	if (o->dry_run)
@@ -572,12 +575,13 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	res.digest = pm.digest;
 	res.source = pm.source;
 	res.status = pm.status;
+	res.why = (const char (*)[RP_WHY_MAX])pm.why;
 	res.dry_run = o->dry_run;
 	st = run_report(o, pm.plan, &res, err);
 out:
-	if (st == RP_EREGISTRY && !o->dry_run) {
+	if (st != RP_OK) {
 		pb = (struct publish){ .reg = pm.dst.reg, .repo = pm.dst.repo, .plan = pm.plan,
-				       .digest = pm.digest, .status = pm.status };
+				       .digest = pm.digest, .status = pm.status, .why = pm.why };
 		publish_report_failure(&pb, o, "promote", pm.source, err);
 	}
 	if (pm.work != NULL)
@@ -594,6 +598,7 @@ out:
 	free(pm.own_auth);
 	free(pm.work);
 	free(pm.status);
+	free(pm.why);
 	plan_free(pm.plan);
 	policy_free(pm.pol);
 	return st;

@@ -31,11 +31,13 @@
 #include "imgref.h"
 #include "policy.h"
 #include "registry.h"
+#include "report.h"
 #include "run.h"
 
 #define CONFIG_MAX (4 * 1024 * 1024)
 #define Y2000 946684800L
 #define AGE_PLACEHOLDER (-2L) /* the config is reg_untag's own */
+#define MAX_REPOS 128           /* 64 services, two repositories each */
 
 enum prune_action {
 	KEEP = 0,
@@ -432,89 +434,206 @@ action_name(enum prune_action a)
 	return a == KEEP ? "keep" : "delete";
 }
 
-/* The table: text, or JSON with --json; and the step summary. */
-static rp_status
-report(const struct rp_opts *o, struct repo *rs, size_t nr, struct rp_err *err)
+/* A row's reason with its detail ("expired; kept by latest"), and the
+ * failure when its delete failed. */
+static void
+row_reason(const struct row *w, char *buf, size_t size)
 {
-	struct sbuf sb, md;
-	json_t *arr = json_array(), *root = NULL;
-	char *text = NULL, *sum = NULL, age[32];
-	size_t i, k, ndel = 0, nkeep = 0, nfail = 0;
-	rp_status st = RP_OK;
-	int bad = arr == NULL;
+	snprintf(buf, size, "%s%s%s%s%s", w->reason, w->detail != NULL ? " " : "",
+		 w->detail != NULL ? w->detail : "", w->error != NULL ? "; FAILED: " : "",
+		 w->error != NULL ? w->error : "");
+}
 
-	sbuf_init(&sb, 64 << 20);
-	sbuf_init(&md, 16 << 20);
-	if (o->dry_run)
-		sbuf_puts(&sb, "dry run: nothing is deleted; a real run would do:\n");
-	sbuf_printf(&sb, "%-40s %-40s %-19s %5s %-6s %s\n", "REPOSITORY", "TAG", "DIGEST", "AGE",
-		    "ACTION", "REASON");
+static json_t *
+row_json(const char *repo, const struct row *w)
+{
+	return json_pack("{s:s,s:s,s:s?,s:o,s:s,s:s,s:s?,s:s?}", "repository", repo, "tag", w->tag,
+			 "digest", w->digest[0] != '\0' ? w->digest : NULL,
+			 "age_days", w->age >= 0 ? json_integer(w->age) : json_null(),
+			 "action", action_name(w->act), "reason", w->reason, "detail", w->detail,
+			 "error", w->error);
+}
+
+struct counts {
+	size_t del, keep, fail;
+};
+
+/* The report object; with `cap`, only the rows that fit in about cap
+ * bytes, then "omitted": how many did not. NULL when out of memory. */
+static json_t *
+report_object(const struct rp_opts *o, struct repo *rs, size_t nr, const struct counts *c,
+	      size_t cap)
+{
+	json_t *arr = json_array(), *root;
+	size_t i, k, used = 0, omitted = 0;
+	int bad = arr == NULL;
+	char repo[600];
+
+	for (k = 0; !bad && k < nr; k++) {
+		snprintf(repo, sizeof(repo), "%s/%s", rs[k].host, rs[k].path);
+		for (i = 0; !bad && i < rs[k].n; i++) {
+			json_t *row = row_json(repo, &rs[k].rows[i]);
+			if (row != NULL && cap > 0 && omitted == 0) {
+				char *t = rp_json_dumps(row, JSON_COMPACT);
+				bad |= t == NULL;
+				used += t != NULL ? strlen(t) + 1 : 0;
+				free(t);
+			}
+			if (row != NULL && cap > 0 && (omitted > 0 || used > cap)) {
+				omitted++;
+				json_decref(row);
+				continue;
+			}
+			bad |= json_array_append_new(arr, row);
+		}
+	}
+	if (bad) {
+		json_decref(arr);
+		return NULL;
+	}
+	root = json_pack("{s:s,s:b,s:o,s:I,s:I,s:I}", "command", "prune", "dry_run", o->dry_run,
+			 "tags", arr, "deleted", (json_int_t)(o->dry_run ? 0 : c->del - c->fail),
+			 "kept", (json_int_t)c->keep, "failed", (json_int_t)c->fail);
+	if (root != NULL && omitted > 0 &&
+	    json_object_set_new(root, "omitted", json_integer((json_int_t)omitted)) != 0) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* The step summary's body: the rows that fit under GitHub's 1 MiB, then
+ * how many more the log has. NULL when out of memory. */
+static char *
+summary_body(const struct rp_opts *o, struct repo *rs, size_t nr, const struct counts *c)
+{
+	struct sbuf md;
+	size_t i, k, more = 0;
+	char age[32], reason[900], cell[1000], line[2600];
+
+	sbuf_init(&md, REPORT_SUMMARY_MAX);
+	sbuf_printf(&md, "%zu tags %s, %zu kept, %zu failed\n\n", c->del - c->fail,
+		    o->dry_run ? "to delete" : "deleted", c->keep, c->fail);
 	sbuf_puts(&md, "| Repository | Tag | Age | Action | Reason |\n|---|---|---|---|---|\n");
 	for (k = 0; k < nr; k++) {
 		for (i = 0; i < rs[k].n; i++) {
 			const struct row *w = &rs[k].rows[i];
-			char repo[600], reason[400];
+			int n;
+			if (w->act == KEEP)
+				continue;
+			if (more > 0) {
+				more++;
+				continue;
+			}
+			if (w->age >= 0)
+				snprintf(age, sizeof(age), "%ldd", w->age);
+			else
+				snprintf(age, sizeof(age), "-");
+			row_reason(w, reason, sizeof(reason));
+			n = snprintf(line, sizeof(line), "| `%s/%s` | `%s` | %s | %s | %s |\n",
+				     rs[k].host, rs[k].path, w->tag, age,
+				     w->error != NULL ? "**failed**" :
+				     o->dry_run ? "delete (dry run)" : "deleted",
+				     report_md_cell(reason, 800, cell, sizeof(cell)));
+			/* Room left for the "and N more" line. */
+			if (n < 0 || md.len + (size_t)n + 200 > REPORT_SUMMARY_MAX) {
+				more = 1;
+				continue;
+			}
+			sbuf_puts(&md, line);
+		}
+	}
+	if (more > 0)
+		sbuf_printf(&md, "\nand %zu more, see the log\n", more);
+	return sbuf_take(&md);
+}
+
+/* Stages the outputs and summary (report_finish writes them). */
+static rp_status
+stage_report(const struct rp_opts *o, struct repo *rs, size_t nr, const struct counts *c,
+	     struct rp_err *err)
+{
+	struct gha_out *g = gha_out_new();
+	json_t *j = report_object(o, rs, nr, c, REPORT_JSON_MAX);
+	char *js = j != NULL ? rp_json_dumps(j, JSON_COMPACT) : NULL, num[3][32];
+	char *outs = NULL, *sum = summary_body(o, rs, nr, c);
+	int bad = g == NULL || js == NULL || sum == NULL;
+
+	snprintf(num[0], sizeof(num[0]), "%zu", o->dry_run ? 0 : c->del - c->fail);
+	snprintf(num[1], sizeof(num[1]), "%zu", c->keep);
+	snprintf(num[2], sizeof(num[2]), "%zu", c->fail);
+	if (!bad)
+		bad = gha_out_set(g, "deleted", num[0]) != 0 || gha_out_set(g, "kept", num[1]) != 0 ||
+		      gha_out_set(g, "failed", num[2]) != 0 || gha_out_set(g, "json", js) != 0 ||
+		      (outs = gha_out_take(g)) == NULL;
+	gha_out_free(g);
+	json_decref(j);
+	free(js);
+	if (bad) {
+		free(outs);
+		free(sum);
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	report_stage_text(outs, sum, o->dry_run ? "planned" : c->del - c->fail > 0 ? "pruned" :
+			  "unchanged");
+	return RP_OK;
+}
+
+/* The table: text, or JSON with --json; and, in Actions, the outputs and
+ * step summary staged. */
+static rp_status
+report(const struct rp_opts *o, struct repo *rs, size_t nr, struct rp_err *err)
+{
+	struct sbuf sb;
+	json_t *root = NULL;
+	char *text = NULL, age[32], reason[900];
+	struct counts c = { 0, 0, 0 };
+	size_t i, k;
+	rp_status st = RP_OK;
+
+	for (k = 0; k < nr; k++)
+		for (i = 0; i < rs[k].n; i++) {
+			c.del += rs[k].rows[i].act != KEEP;
+			c.keep += rs[k].rows[i].act == KEEP;
+			c.fail += rs[k].rows[i].error != NULL;
+		}
+	if (o->actions && (st = stage_report(o, rs, nr, &c, err)) != RP_OK)
+		return st;
+	if (o->json) {
+		if ((root = report_object(o, rs, nr, &c, 0)) == NULL ||
+		    (text = rp_json_dumps(root, JSON_INDENT(2))) == NULL)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		else if ((st = run_print(text, err)) == RP_OK)
+			st = run_print("\n", err);
+		free(text);
+		json_decref(root);
+		return st;
+	}
+	sbuf_init(&sb, 64 << 20);
+	if (o->dry_run)
+		sbuf_puts(&sb, "dry run: nothing is deleted; a real run would do:\n");
+	sbuf_printf(&sb, "%-40s %-40s %-19s %5s %-6s %s\n", "REPOSITORY", "TAG", "DIGEST", "AGE",
+		    "ACTION", "REASON");
+	for (k = 0; k < nr; k++) {
+		for (i = 0; i < rs[k].n; i++) {
+			const struct row *w = &rs[k].rows[i];
+			char repo[600];
 			snprintf(repo, sizeof(repo), "%s/%s", rs[k].host, rs[k].path);
 			if (w->age >= 0)
 				snprintf(age, sizeof(age), "%ldd", w->age);
 			else
 				snprintf(age, sizeof(age), "-");
-			snprintf(reason, sizeof(reason), "%s%s%s%s%s", w->reason,
-				 w->detail != NULL ? " " : "", w->detail != NULL ? w->detail : "",
-				 w->error != NULL ? "; FAILED: " : "", w->error != NULL ? w->error : "");
+			row_reason(w, reason, sizeof(reason));
 			sbuf_printf(&sb, "%-40s %-40s %-19.19s %5s %-6s %s\n", repo, w->tag,
 				    w->digest[0] != '\0' ? w->digest : "-", age, action_name(w->act), reason);
-			if (w->act != KEEP) {
-				ndel++;
-				sbuf_printf(&md, "| `%s` | `%s` | %s | %s | %s |\n", repo, w->tag, age,
-					    w->error != NULL ? "**failed**" : o->dry_run ? "delete (dry run)" : "deleted",
-					    w->reason);
-			} else {
-				nkeep++;
-			}
-			nfail += w->error != NULL;
-			bad |= json_array_append_new(arr, json_pack("{s:s,s:s,s:s?,s:o,s:s,s:s,s:s?,s:s?}",
-				"repository", repo, "tag", w->tag,
-				"digest", w->digest[0] != '\0' ? w->digest : NULL,
-				"age_days", w->age >= 0 ? json_integer(w->age) : json_null(),
-				"action", action_name(w->act), "reason", w->reason,
-				"detail", w->detail, "error", w->error));
 		}
 	}
-	sbuf_printf(&sb, "%zu to delete, %zu kept%s\n", ndel, nkeep, nfail > 0 ? "" : "");
-	if (o->json) {
-		if (bad || (root = json_pack("{s:s,s:b,s:O,s:i,s:i,s:i}", "command", "prune",
-					     "dry_run", o->dry_run, "tags", arr, "deleted",
-					     (json_int_t)(o->dry_run ? 0 : ndel - nfail), "kept",
-					     (json_int_t)nkeep, "failed", (json_int_t)nfail)) == NULL ||
-		    (text = rp_json_dumps(root, JSON_INDENT(2))) == NULL)
-			st = rp_fail(err, RP_ENOMEM, "out of memory");
-		else if ((st = run_print(text, err)) == RP_OK)
-			st = run_print("\n", err);
-	} else if ((text = sbuf_take(&sb)) == NULL) {
+	sbuf_printf(&sb, "%zu to delete, %zu kept\n", c.del, c.keep);
+	if ((text = sbuf_take(&sb)) == NULL)
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
-	} else {
+	else
 		st = run_print(text, err);
-	}
-	if (st == RP_OK && o->actions && rp_given(getenv("GITHUB_STEP_SUMMARY"))) {
-		struct gha_out *g = gha_out_new();
-		char head[300];
-		snprintf(head, sizeof(head), "### regpush prune%s\n\n%zu tags %s, %zu kept, %zu failed\n\n",
-			 o->dry_run ? " (dry run)" : "", ndel - nfail, o->dry_run ? "to delete" : "deleted",
-			 nkeep, nfail);
-		if ((sum = sbuf_take(&md)) == NULL || g == NULL || gha_out_raw(g, head) != 0 ||
-		    gha_out_raw(g, sum) != 0)
-			st = rp_fail(err, RP_ENOMEM, "out of memory");
-		else
-			st = gha_out_write(g, getenv("GITHUB_STEP_SUMMARY"), "GITHUB_STEP_SUMMARY", err);
-		gha_out_free(g);
-	}
-	sbuf_free(&sb);
-	sbuf_free(&md);
 	free(text);
-	free(sum);
-	json_decref(arr);
-	json_decref(root);
 	return st;
 }
 
@@ -550,14 +669,39 @@ split_repo(const char *s, struct repo *r, struct rp_err *err)
 	return RP_OK;
 }
 
+/* The repository of a service under a registry, checked as plan checks
+ * it (lowercase path components, no tag or digest). */
+static rp_status
+service_repo(const char *reg, const char *svc, struct repo *r, struct rp_err *err)
+{
+	char *full = rp_asprintf("%s/%s", reg, svc), q[200];
+	struct imgref ir;
+	imgref_err e;
+	rp_status st;
+
+	if (full == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	e = imgref_parse(full, &ir);
+	if (e == IMGREF_NOMEM)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	else if (e != IMGREF_OK || ir.tag != NULL || ir.digest != NULL || ir.domain == NULL)
+		st = rp_fail(err, RP_EINPUT, "invalid service '%s': %s", rp_quote(svc, 150, q, sizeof(q)),
+			     e != IMGREF_OK ? imgref_strerror(e) : "a repository name, without tag or digest");
+	else
+		st = split_repo(full, r, err);
+	imgref_free(&ir);
+	free(full);
+	return st;
+}
+
 rp_status
 prune_run(struct rp_opts *o, struct rp_err *err)
 {
 	struct policy *pol = NULL;
 	struct ghctx_event ev;
 	struct plan_input in;
-	struct repo rs[64];
-	const char *profiles[64];
+	struct repo rs[MAX_REPOS];
+	const char *profiles[MAX_REPOS];
 	size_t nr = 0, i, k;
 	time_t now = time(NULL);
 	char q[100];
@@ -583,22 +727,26 @@ prune_run(struct rp_opts *o, struct rp_err *err)
 	} else {
 		const char *regs[2] = { o->dev_registry != NULL ? o->dev_registry : pol->registry[0],
 					o->prod_registry != NULL ? o->prod_registry : pol->registry[1] };
-		if ((st = ghctx_read_event(o->event_path, &ev, err)) != RP_OK ||
-		    (st = ghctx_plan_input(o, &ev, &in, err)) != RP_OK)
-			goto out;
-		if (!rp_given(in.service)) {
-			st = rp_fail(err, RP_EINPUT, "no service: set --service (input service), "
-				     "GITHUB_REPOSITORY or --repository");
-			goto out;
-		}
-		for (k = 0; k < 2; k++, nr++) {
-			char *full = rp_asprintf("%s/%s", regs[k], in.service);
-			st = full == NULL ? rp_fail(err, RP_ENOMEM, "out of memory") :
-			    split_repo(full, &rs[nr], err);
-			free(full);
-			if (st != RP_OK)
+		const char *one[2] = { NULL, NULL };
+		char *const *svc = o->services;
+		if (svc == NULL) {
+			if ((st = ghctx_read_event(o->event_path, &ev, err)) != RP_OK ||
+			    (st = ghctx_plan_input(o, &ev, &in, err)) != RP_OK)
 				goto out;
-			profiles[nr] = k == 0 ? "dev" : "release";
+			if (!rp_given(in.service)) {
+				st = rp_fail(err, RP_EINPUT, "no service: set %s, "
+					     "GITHUB_REPOSITORY or --repository", rp_flag("service"));
+				goto out;
+			}
+			one[0] = in.service;
+			svc = (char *const *)one;
+		}
+		for (i = 0; svc[i] != NULL && nr + 2 <= MAX_REPOS; i++) {
+			for (k = 0; k < 2; k++, nr++) {
+				if ((st = service_repo(regs[k], svc[i], &rs[nr], err)) != RP_OK)
+					goto out;
+				profiles[nr] = k == 0 ? "dev" : "release";
+			}
 		}
 	}
 	for (i = 0; i < nr; i++) {
@@ -613,7 +761,7 @@ prune_run(struct rp_opts *o, struct rp_err *err)
 		st = rp_fail(err, RP_EREGISTRY, "some deletes failed (see the table); a rerun "
 			     "deletes what is left");
 out:
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < MAX_REPOS; i++) {
 		for (k = 0; k < rs[i].n; k++) {
 			free(rs[i].rows[k].tag);
 			free(rs[i].rows[k].detail);

@@ -101,23 +101,38 @@ settle_ms(const struct publish *pb)
 }
 
 static void
-notice(const struct publish *pb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+notice(const struct publish *pb, size_t i, const char *title, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
+/* Records why tag i was kept or moved back, and says so once: a reason
+ * seen before (the decision is made twice) is not printed again. */
 static void
-notice(const struct publish *pb, const char *fmt, ...)
+notice(const struct publish *pb, size_t i, const char *title, const char *fmt, ...)
 {
-	char msg[600];
+	char msg[RP_WHY_MAX + 200];
 	va_list ap;
 
-	if (pb->quiet)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (pb->actions)
-		gha_command(stdout, "notice", "regpush", msg);
-	else
-		fprintf(stderr, "regpush: %s\n", msg);
+	if (pb->why != NULL) {
+		if (strncmp(pb->why[i], msg, RP_WHY_MAX - 1) == 0)
+			return;
+		size_t n = strlen(msg) < RP_WHY_MAX ? strlen(msg) : RP_WHY_MAX - 1;
+		memcpy(pb->why[i], msg, n);
+		pb->why[i][n] = '\0';
+	}
+	if (pb->quiet)
+		return;
+	{
+		char line[RP_WHY_MAX + 400];
+		snprintf(line, sizeof(line), "%s %s%s", pb->plan->tags[i].name,
+			 strcmp(title, "regpush: kept") == 0 ? "kept: " : "", msg);
+		if (pb->actions)
+			gha_command(stdout, "notice", title, line);
+		else
+			fprintf(stderr, "regpush: %s\n", line);
+	}
 }
 
 /* Decides from a fresh view; statuses of unchanged and kept tags set.
@@ -135,13 +150,15 @@ decide_now(struct publish *pb, struct decision *d, struct reg_manifest *m, struc
 	if ((st = read_view(pb, &w, m, err)) != RP_OK)
 		return st;
 	pb->read_s = mono_s() - t0;
-	if ((st = decide(p, pb->digest, &w.v, d, err)) == RP_OK) {
+	if ((st = decide(p, pb->digest, &w.v, pb->backwards, d, err)) == RP_OK) {
 		for (i = 0; i < p->ntags; i++) {
 			pb->status[i] = d->act[i] == ACT_UNCHANGED ? TS_UNCHANGED :
 			    d->act[i] == ACT_KEEP ? TS_KEPT : TS_PLANNED;
-			if (d->blocker[i] != NULL)
-				notice(pb, "%s kept: %s is a newer release", p->tags[i].name,
-				       d->blocker[i]);
+			if (d->blocker[i] != NULL && d->act[i] == ACT_KEEP)
+				notice(pb, i, "regpush: kept", "%s is a newer release", d->blocker[i]);
+			else if (d->blocker[i] != NULL)
+				notice(pb, i, "regpush: moved back", "moved back from %s, a newer "
+				       "release (%s)", d->blocker[i], rp_flag_on("allow-backwards"));
 			d->blocker[i] = NULL; /* pointed into the view */
 		}
 	}
@@ -223,13 +240,15 @@ settle_round(struct publish *pb, const struct view *w, int *fixes, struct rp_err
 		const char *newest;
 		if (p->tags[i].scope == SCOPE_NONE || pb->status[i] == TS_KEPT)
 			continue;
-		newest = floating_newest(p, &p->tags[i], w->v.existing);
+		/* A rollback puts the tag on this run's image, newer releases
+		 * or not. */
+		newest = pb->backwards ? NULL : floating_newest(p, &p->tags[i], w->v.existing);
 		if (newest != NULL) {
 			if ((st = reg_manifest_head(pb->reg, pb->repo, newest, d, err)) != RP_OK)
 				break;
 			pb->status[i] = TS_KEPT;
-			notice(pb, "%s kept: %s, a newer release, appeared during this run; "
-			       "%s is on it", p->tags[i].name, newest, p->tags[i].name);
+			notice(pb, i, "regpush: kept", "%s, a newer release, appeared during this "
+			       "run; %s is on it", newest, p->tags[i].name);
 			if (d[0] != '\0' && strcmp(w->cur[i], d) != 0) {
 				st = put_digest(pb, p->tags[i].name, d, err);
 				++*fixes;
@@ -402,10 +421,20 @@ publish_report_failure(struct publish *pb, const struct rp_opts *o, const char *
 	struct run_result res = {
 		.command = command, .source = source, .status = pb->status, .error = err->msg,
 		.digest = pb->digest != NULL && pb->digest[0] != '\0' ? pb->digest : NULL,
+		.why = (const char (*)[RP_WHY_MAX])pb->why, .dry_run = o->dry_run,
+		.failure = err->status,
 	};
+	size_t i;
 
 	if (pb->plan == NULL || pb->status == NULL)
 		return;
-	res.attempted = publish_failed(pb);
+	if (err->status == RP_EREGISTRY && !o->dry_run) {
+		res.attempted = publish_failed(pb);
+	} else {
+		/* Refused or invalid: nothing was written by this run. */
+		for (i = 0; i < pb->plan->ntags; i++)
+			if (pb->status[i] == TS_PLANNED)
+				pb->status[i] = TS_NOT_WRITTEN;
+	}
 	run_report_failure(o, pb->plan, &res);
 }

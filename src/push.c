@@ -55,6 +55,7 @@ struct push {
 	struct reg_client *reg;
 	struct ecmd e;
 	enum tag_status *status;  /* per plan tag */
+	char (*why)[RP_WHY_MAX];  /* per plan tag */
 };
 
 static int
@@ -170,6 +171,7 @@ report(struct push *ps, struct rp_err *err)
 		.command = "push", .digest = ps->src.digest[0] != '\0' ? ps->src.digest : NULL,
 		.status = ps->status, .dry_run = ps->o->dry_run,
 		.source_ref = ps->source.ref, .source_format = ps->source.format,
+		.why = (const char (*)[RP_WHY_MAX])ps->why,
 	};
 
 	return run_report(ps->o, ps->plan, &res, err);
@@ -184,8 +186,12 @@ prepare(struct push *ps, struct policy **pol, struct rp_err *err)
 	rp_status st;
 
 	if ((st = run_load_policy(o, pol, err)) != RP_OK ||
-	    (st = run_make_plan(o, *pol, &ps->plan, err)) != RP_OK ||
-	    (st = source_resolve(o->source, o->container, &ps->source, err)) != RP_OK ||
+	    (st = run_make_plan(o, *pol, &ps->plan, err)) != RP_OK)
+		return st;
+	if ((ps->status = calloc(ps->plan->ntags + 1, sizeof(*ps->status))) == NULL ||
+	    (ps->why = calloc(ps->plan->ntags + 1, sizeof(*ps->why))) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	if ((st = source_resolve(o->source, o->container, &ps->source, err)) != RP_OK ||
 	    (st = creds_load(ps->plan->credentials, &ps->creds, err)) != RP_OK)
 		return st;
 	if (imgref_parse_registry(ps->plan->registry, &r) != IMGREF_OK)
@@ -193,8 +199,6 @@ prepare(struct push *ps, struct policy **pol, struct rp_err *err)
 	ps->host = r.domain;
 	r.domain = NULL;
 	imgref_free(&r);
-	if ((ps->status = calloc(ps->plan->ntags + 1, sizeof(*ps->status))) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
 	ps->repo = ps->plan->repository + strlen(ps->host) + 1;
 	ps->e.engine = o->engine != NULL ? o->engine : "skopeo";
 	ps->e.auth = o->authfile;
@@ -250,7 +254,7 @@ push_run(struct rp_opts *o, struct rp_err *err)
 		goto out;
 	pb = (struct publish){ .reg = ps.reg, .repo = ps.repo, .plan = ps.plan,
 			       .digest = ps.src.digest, .actions = o->actions,
-			       .status = ps.status };
+			       .status = ps.status, .why = ps.why, .backwards = o->allow_backwards };
 	if ((st = publish_decide(&pb, &d, err)) != RP_OK)
 		goto out;
 	if (o->dry_run)
@@ -261,9 +265,9 @@ push_run(struct rp_opts *o, struct rp_err *err)
 		st = report(&ps, err);
 out:
 	/* A registry or engine failure: what happened to each tag. */
-	if (st == RP_EREGISTRY && !o->dry_run) {
+	if (st != RP_OK) {
 		pb = (struct publish){ .reg = ps.reg, .repo = ps.repo, .plan = ps.plan,
-				       .digest = ps.src.digest, .status = ps.status };
+				       .digest = ps.src.digest, .status = ps.status, .why = ps.why };
 		publish_report_failure(&pb, o, "push", NULL, err);
 	}
 	if (ps.work != NULL)
@@ -271,6 +275,7 @@ out:
 	decision_free(&d);
 	reg_free(ps.reg);
 	free(ps.status);
+	free(ps.why);
 	creds_free(&ps.creds);
 	free(ps.own_auth);
 	free(ps.work);

@@ -6,6 +6,7 @@
  */
 #include "report.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -192,106 +193,287 @@ labels_text(const struct plan *p)
 	return sbuf_take(&sb);
 }
 
-/* The outputs as one file-command record; NULL when out of memory. */
-static struct gha_out *
+const char *
+report_md_cell(const char *s, size_t max, char *buf, size_t size)
+{
+	size_t i = 0;
+
+	for (; *s != '\0' && i + 4 < size && i < max; s++) {
+		if (*s == '|') {
+			buf[i++] = '\\';
+			buf[i++] = '|';
+		} else if (*s == '`' || *s == '\r' || *s == '\n') {
+			buf[i++] = *s == '`' ? '\'' : ' ';
+		} else {
+			buf[i++] = *s;
+		}
+	}
+	if (*s != '\0' && i + 4 < size) {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+/* The JSON array of the plan's full references. */
+static char *
+paths_json(const struct plan *p)
+{
+	json_t *a = json_array();
+	char *s = NULL;
+	size_t i;
+	int bad = a == NULL;
+
+	for (i = 0; !bad && i < p->ntags; i++)
+		bad |= json_array_append_new(a, json_string(p->tags[i].image));
+	if (!bad)
+		s = rp_json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static int
+any_status(const struct run_result *r, size_t n, enum tag_status s)
+{
+	size_t i;
+
+	for (i = 0; r != NULL && r->status != NULL && i < n; i++)
+		if (r->status[i] == s)
+			return 1;
+	return 0;
+}
+
+/* The outputs as file-command records (without result and error); NULL
+ * when out of memory. */
+static char *
 build_outputs(const struct plan *p, const struct run_result *r)
 {
 	struct gha_out *o = gha_out_new();
 	char *tags = joined(p, 1), *names = joined(p, 0), *labels = labels_text(p);
+	char *paths = paths_json(p), *image = NULL, *js = NULL, *text = NULL;
 	json_t *j = report_json(p, r);
-	char *js = j != NULL ? rp_json_dumps(j, JSON_COMPACT) : NULL;
+	const char *digest = r != NULL && r->digest != NULL ? r->digest : "";
 	int bad;
 
+	if (digest[0] != '\0')
+		image = rp_asprintf("%s@%s", p->repository, digest);
+	if (j != NULL)
+		js = rp_json_dumps(j, JSON_COMPACT);
 	bad = o == NULL || tags == NULL || names == NULL || labels == NULL ||
-	      js == NULL;
+	      js == NULL || paths == NULL || (digest[0] != '\0' && image == NULL);
 	if (!bad) {
 		bad |= gha_out_set(o, "environment", rp_env_name(p->env));
 		bad |= gha_out_set(o, "registry", p->registry);
 		bad |= gha_out_set(o, "repository", p->repository);
 		bad |= gha_out_set(o, "tags", tags);
 		bad |= gha_out_set(o, "tag-names", names);
-		bad |= gha_out_set(o, "digest",
-				   r != NULL && r->digest != NULL ? r->digest : "");
+		bad |= gha_out_set(o, "digest", digest);
+		bad |= gha_out_set(o, "image", image != NULL ? image : "");
+		bad |= gha_out_set(o, "registry-paths", paths);
 		bad |= gha_out_set(o, "version", p->version != NULL ? p->version : "");
 		if (r != NULL && r->source != NULL)
 			bad |= gha_out_set(o, "source", r->source);
 		bad |= gha_out_set(o, "labels", labels);
+		bad |= gha_out_set(o, "annotations", labels);
 		bad |= gha_out_set(o, "json", js);
 	}
+	if (!bad)
+		text = gha_out_take(o);
+	gha_out_free(o);
 	free(tags);
 	free(names);
 	free(labels);
+	free(paths);
+	free(image);
 	free(js);
 	json_decref(j);
-	if (bad) {
-		gha_out_free(o);
-		return NULL;
-	}
-	return o;
+	return text;
 }
 
-/* The step summary (Markdown); NULL when out of memory. */
-static struct gha_out *
+/* The step summary's body (Markdown); NULL when out of memory. */
+static char *
 build_summary(const struct plan *p, const struct run_result *r)
 {
-	struct gha_out *o = gha_out_new();
 	struct sbuf sb;
-	char *md;
+	char cell[RP_WHY_MAX + 40], q[600];
+	const char *digest = r != NULL ? r->digest : NULL;
 	size_t i;
 
-	sbuf_init(&sb, 1 << 20);
-	sbuf_printf(&sb, "### regpush %s: %s%s\n\n",
-		    r != NULL ? r->command : "plan", rp_env_name(p->env),
-		    r != NULL && r->dry_run ? " (dry run)" : "");
+	sbuf_init(&sb, REPORT_SUMMARY_MAX);
 	sbuf_puts(&sb, "| Environment | Repository | Version | Digest |\n"
 		  "|---|---|---|---|\n");
 	sbuf_printf(&sb, "| %s | `%s` | %s | %s%s%s |\n\n", rp_env_name(p->env),
 		    p->repository, p->version != NULL ? p->version : "-",
-		    r != NULL && r->digest != NULL ? "`" : "",
-		    r != NULL && r->digest != NULL ? r->digest : "-",
-		    r != NULL && r->digest != NULL ? "`" : "");
+		    digest != NULL ? "`" : "", digest != NULL ? digest : "-",
+		    digest != NULL ? "`" : "");
+	if (r != NULL && r->source != NULL)
+		sbuf_printf(&sb, "Promoted from `%s`\n\n", r->source);
+	else if (r != NULL && r->source_ref != NULL && r->source_format != NULL)
+		sbuf_printf(&sb, "Source `%s` (%s)\n\n",
+			    report_md_cell(rp_quote(r->source_ref, 250, q, sizeof(q)), 300,
+					   cell, sizeof(cell)),
+			    source_format_name(r->source_format));
 	sbuf_puts(&sb, "| Tag | Kind | Result |\n|---|---|---|\n");
-	for (i = 0; i < p->ntags; i++)
-		sbuf_printf(&sb, "| `%s` | %s | %s |\n", p->tags[i].name,
-			    kind_name(p->tags[i].kind), tag_status(r, i));
-	md = sbuf_take(&sb);
-	if (o == NULL || md == NULL || gha_out_raw(o, md) != 0) {
-		gha_out_free(o);
-		o = NULL;
+	for (i = 0; i < p->ntags; i++) {
+		const char *why = r != NULL && r->why != NULL ? r->why[i] : "";
+		sbuf_printf(&sb, "| `%s` | %s | %s%s%s |\n", p->tags[i].name,
+			    kind_name(p->tags[i].kind), tag_status(r, i), why[0] != '\0' ? ": " : "",
+			    report_md_cell(why, RP_WHY_MAX, cell, sizeof(cell)));
 	}
-	free(md);
-	return o;
+	if (digest != NULL)
+		sbuf_printf(&sb, "\nPull by digest: `docker pull %s@%s`\n", p->repository, digest);
+	return sbuf_take(&sb);
+}
+
+/* The result word of a run that exits 0. */
+static const char *
+ok_result(const struct run_result *r, size_t ntags)
+{
+	if (r == NULL || r->dry_run || strcmp(r->command, "plan") == 0)
+		return "planned";
+	return any_status(r, ntags, TS_PUSHED) ? "pushed" : "unchanged";
+}
+
+/* What the run will report (see report.h). */
+static struct {
+	char *outputs;
+	char *summary;
+	const char *ok_result; /* static */
+} stage;
+
+void
+report_stage_text(char *outputs, char *summary, const char *okr)
+{
+	free(stage.outputs);
+	free(stage.summary);
+	stage.outputs = outputs;
+	stage.summary = summary;
+	stage.ok_result = okr;
 }
 
 rp_status
-report_actions(const struct plan *p, const struct run_result *r,
-	       struct rp_err *err)
+report_stage(const struct plan *p, const struct run_result *r)
 {
-	const char *out = getenv("GITHUB_OUTPUT");
-	const char *sum = getenv("GITHUB_STEP_SUMMARY");
-	struct gha_out *o = NULL, *m = NULL;
+	char *o = build_outputs(p, r), *m = build_summary(p, r);
+
+	if (o == NULL || m == NULL) {
+		free(o);
+		free(m);
+		report_stage_text(NULL, NULL, NULL);
+		return RP_ENOMEM;
+	}
+	report_stage_text(o, m, ok_result(r, p->ntags));
+	return RP_OK;
+}
+
+static const char *
+result_word(const char *command, rp_status st)
+{
+	int audit = strcmp(command, "audit") == 0;
+
+	switch (st) {
+	case RP_OK:
+		if (stage.ok_result != NULL)
+			return stage.ok_result;
+		return audit ? "clean" : strcmp(command, "prune") == 0 ? "unchanged" : "planned";
+	case RP_EINPUT: return "invalid";
+	case RP_EREFUSED: return audit ? "drift" : "refused";
+	default: return "failed";
+	}
+}
+
+/* The error as one line for an output value. */
+static void
+one_line(const char *msg, char *buf, size_t size)
+{
+	size_t i;
+
+	snprintf(buf, size, "%s", msg);
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] == '\r' || buf[i] == '\n')
+			buf[i] = ' ';
+}
+
+/* Memory ran out: a short record, made on the stack. */
+static rp_status
+finish_small(const char *out, const char *sum, const char *command, const char *result,
+	     const char *msg, struct rp_err *err)
+{
+	char buf[RP_ERRMAX + 200], line[RP_ERRMAX];
 	struct stat before;
-	int had = 0;
+	int n, had = 0;
 	rp_status st = RP_OK;
 
-	/* Everything is built before anything is written, and the outputs
-	 * are taken back if the summary then cannot be written: a failed
-	 * run leaves neither file changed. */
-	if ((rp_given(out) && (o = build_outputs(p, r)) == NULL) ||
-	    (rp_given(sum) && (m = build_summary(p, r)) == NULL)) {
-		st = rp_fail(err, RP_ENOMEM, "out of memory building the outputs");
-		goto out;
+	one_line(msg, line, sizeof(line));
+	if (rp_given(out)) {
+		n = snprintf(buf, sizeof(buf), "result=%s\nerror=%s\n", result, line);
+		had = stat(out, &before) == 0;
+		if ((st = gha_append(out, buf, (size_t)n, "GITHUB_OUTPUT", err)) != RP_OK)
+			return st;
+	}
+	if (rp_given(sum)) {
+		n = snprintf(buf, sizeof(buf), "### regpush %s: %s\n\n%s\n", command, result, line);
+		if ((st = gha_append(sum, buf, (size_t)n, "GITHUB_STEP_SUMMARY", err)) != RP_OK &&
+		    rp_given(out))
+			(void)truncate(out, had ? before.st_size : 0);
+	}
+	return st;
+}
+
+rp_status
+report_finish(int actions, const char *command, rp_status st, struct rp_err *err)
+{
+	const char *out = getenv("GITHUB_OUTPUT"), *sum = getenv("GITHUB_STEP_SUMMARY");
+	const char *result = result_word(command, st);
+	char line[RP_ERRMAX], cell[RP_ERRMAX + 64];
+	struct gha_out *o = NULL, *m = NULL;
+	struct stat before;
+	struct rp_err werr = { RP_OK, "", "", 0, 0 };
+	int had = 0, bad = 0;
+	rp_status wst = RP_OK;
+
+	if (!actions || (!rp_given(out) && !rp_given(sum)))
+		goto done;
+	one_line(st != RP_OK ? err->msg : "", line, sizeof(line));
+	if (rp_given(out)) {
+		bad |= (o = gha_out_new()) == NULL;
+		bad = bad || (stage.outputs != NULL && gha_out_raw(o, stage.outputs) != 0) ||
+		      gha_out_set(o, "result", result) != 0 ||
+		      (st != RP_OK && gha_out_set(o, "error", line) != 0);
+	}
+	if (!bad && rp_given(sum)) {
+		bad |= (m = gha_out_new()) == NULL;
+		bad = bad || gha_out_printf(m, "### regpush %s: %s\n\n", command, result) != 0 ||
+		      (st != RP_OK && gha_out_printf(m, "**%s**: %s\n\n",
+						     st == RP_EREFUSED ? "Refused" :
+						     st == RP_EINPUT ? "Invalid input" : "Failed",
+						     report_md_cell(line, RP_ERRMAX, cell, sizeof(cell))) != 0) ||
+		      (stage.summary != NULL && gha_out_raw(m, stage.summary) != 0);
+	}
+	if (bad) {
+		wst = finish_small(out, sum, command, st == RP_OK ? "failed" : result,
+				   st == RP_OK ? "out of memory writing the outputs" : err->msg, &werr);
+		if (st == RP_OK && wst == RP_OK)
+			wst = rp_fail(&werr, RP_ENOMEM, "out of memory writing the outputs");
+		goto done;
 	}
 	if (o != NULL) {
 		had = stat(out, &before) == 0;
-		if ((st = gha_out_write(o, out, "GITHUB_OUTPUT", err)) != RP_OK)
-			goto out;
+		wst = gha_out_write(o, out, "GITHUB_OUTPUT", &werr);
 	}
-	if (m != NULL && (st = gha_out_write(m, sum, "GITHUB_STEP_SUMMARY", err)) != RP_OK &&
-	    o != NULL)
+	if (wst == RP_OK && m != NULL &&
+	    (wst = gha_out_write(m, sum, "GITHUB_STEP_SUMMARY", &werr)) != RP_OK && o != NULL)
 		(void)truncate(out, had ? before.st_size : 0);
-out:
+done:
 	gha_out_free(o);
 	gha_out_free(m);
+	report_stage_text(NULL, NULL, NULL);
+	if (wst != RP_OK && st != RP_OK)
+		fprintf(stderr, "regpush: %s\n", werr.msg);
+	if (wst != RP_OK && st == RP_OK) {
+		*err = werr;
+		return wst;
+	}
 	return st;
 }

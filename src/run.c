@@ -23,12 +23,28 @@ run_print(const char *s, struct rp_err *err)
 	return RP_OK;
 }
 
+const char *
+run_error_title(const struct rp_err *err)
+{
+	if (err->line > 0)
+		return "regpush: policy";
+	switch (err->status) {
+	case RP_EINPUT: return "regpush: input";
+	case RP_EREFUSED: return "regpush: refused";
+	default: return "regpush: registry";
+	}
+}
+
 void
 run_report_error(const struct rp_opts *o, const struct rp_err *err)
 {
 	if (o != NULL && o->actions) {
 		fflush(stdout);
-		gha_command(stdout, "error", "regpush", err->msg);
+		if (err->line > 0)
+			gha_command_at(stdout, "error", run_error_title(err), err->file, err->line,
+				       err->col, err->msg);
+		else
+			gha_command(stdout, "error", run_error_title(err), err->msg);
 	} else {
 		fprintf(stderr, "regpush: %s\n", err->msg);
 	}
@@ -89,8 +105,8 @@ run_report(const struct rp_opts *o, const struct plan *plan,
 	} else {
 		st = run_print(text, err);
 	}
-	if (st == RP_OK && o->actions)
-		st = report_actions(plan, res, err);
+	if (st == RP_OK && o->actions && report_stage(plan, res) != RP_OK)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 	free(text);
 	json_decref(j);
 	return st;
@@ -132,9 +148,12 @@ run_report_failure(const struct rp_opts *o, const struct plan *plan,
 
 	if (plan == NULL || res->status == NULL)
 		return;
+	if (o->actions)
+		(void)report_stage(plan, res);
 	if (res->attempted)
 		failure_lines(plan, res);
-	if (o->json && (j = report_json(plan, res)) != NULL) {
+	if (o->json && res->failure == RP_EREGISTRY && !res->dry_run &&
+	    (j = report_json(plan, res)) != NULL) {
 		if ((text = rp_json_dumps(j, JSON_INDENT(2))) != NULL) {
 			fputs(text, stdout);
 			fputc('\n', stdout);

@@ -26,8 +26,64 @@ rp_fail(struct rp_err *err, rp_status status, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
+		err->file[0] = '\0';
+		err->line = err->col = 0;
 	}
 	return status;
+}
+
+rp_status
+rp_fail_at(struct rp_err *err, rp_status status, const char *file, unsigned line,
+	   unsigned col, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		err->status = status;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+		snprintf(err->file, sizeof(err->file), "%s", file);
+		err->line = line;
+		err->col = col;
+	}
+	return status;
+}
+
+static int names_inputs;
+
+void
+rp_names_inputs(int on)
+{
+	names_inputs = on;
+}
+
+static const char *
+name_form(const char *name, int boolean)
+{
+	static char bufs[4][96];
+	static unsigned next;
+	char *b = bufs[next++ % 4];
+
+	if (!names_inputs)
+		snprintf(b, sizeof(bufs[0]), "--%s", name);
+	else if (boolean)
+		snprintf(b, sizeof(bufs[0]), "%s: true", name);
+	else
+		snprintf(b, sizeof(bufs[0]), "input %s", name);
+	return b;
+}
+
+const char *
+rp_flag(const char *name)
+{
+	return name_form(name, 0);
+}
+
+const char *
+rp_flag_on(const char *name)
+{
+	return name_form(name, 1);
 }
 
 void
@@ -46,7 +102,7 @@ sbuf_add(struct sbuf *sb, const void *data, size_t len)
 	if (sb->failed)
 		return -1;
 	if (len > sb->max || sb->len > sb->max - len) {
-		sb->failed = 1;
+		sb->failed = 2; /* over the cap, not out of memory */
 		return -1;
 	}
 	need = sb->len + len + 1;

@@ -21,6 +21,8 @@ static const struct {
 	const char *acts;     /* per plan tag: w write, u unchanged, k keep */
 	int upload;
 	const char *msg;      /* for a refusal */
+	int backwards;        /* --allow-backwards */
+	const char *moved;    /* with backwards: the tags moved back, space separated */
 } rows[] = {
 	{ "first release", "refs/tags/v1.2.3", "----", 0, "", RP_OK, "wwww", 1, NULL },
 	{ "rerun: nothing to write, no upload", "refs/tags/v1.2.3", "AAAA", 1,
@@ -52,6 +54,16 @@ static const struct {
 	{ "development: no immutable tag, all written", "refs/heads/develop", "BB", 0,
 	  "", RP_OK, "ww", 1, NULL },
 	{ "development rerun", "refs/heads/develop", "AB", 1, "", RP_OK, "uw", 0, NULL },
+	{ "rollback: floating tags move back to v1.2.5", "refs/tags/v1.2.5", "ABBB", 1,
+	  "v1.2.5 v1.3.0 v1.3 v1 latest", RP_OK, "uwww", 0, NULL, 1, "v1 latest" },
+	{ "rollback on the newest release moves nothing back", "refs/tags/v1.3.0", "AAAA", 1,
+	  "v1.3.0", RP_OK, "uuuu", 0, NULL, 1, "" },
+	{ "rollback never touches an immutable tag", "refs/tags/v1.2.5", "BBBB", 1,
+	  "v1.2.5 v1.3.0", RP_EREFUSED, NULL, 0,
+	  "refused: reg.example/org/svc:v1.2.5 is immutable and already points at " DB
+	  "; this run's image is " DA ". Nothing was written.", 1, NULL },
+	{ "rollback of staging-latest", "refs/tags/v2.0.0-rc.2", "AB", 1,
+	  "staging-v2.0.0-rc.2 staging-v2.0.0-rc.3", RP_OK, "uw", 0, NULL, 1, "staging-latest" },
 };
 
 static char **
@@ -90,12 +102,21 @@ Test(decide, table)
 		v.current = cur;
 		v.present = rows[i].present;
 		v.existing = split(rows[i].existing);
-		st = decide(p, DA, &v, &d, &err);
+		st = decide(p, DA, &v, rows[i].backwards, &d, &err);
 		cr_expect_eq(st, rows[i].st, "%s: %s", rows[i].name, err.msg);
 		if (st == RP_OK) {
 			for (k = 0; k < p->ntags; k++) {
 				char got = d.act[k] == ACT_WRITE ? 'w' : d.act[k] == ACT_UNCHANGED ? 'u' : 'k';
 				cr_expect_eq(got, rows[i].acts[k], "%s: tag %s", rows[i].name, p->tags[k].name);
+				if (rows[i].backwards) {
+					char want[80];
+					snprintf(want, sizeof(want), " %s ", p->tags[k].name);
+					char have[200];
+					snprintf(have, sizeof(have), " %s ", rows[i].moved);
+					cr_expect_eq(d.blocker[k] != NULL, strstr(have, want) != NULL,
+						     "%s: tag %s moved back", rows[i].name, p->tags[k].name);
+					continue;
+				}
 				cr_expect_eq(d.blocker[k] != NULL, got == 'k', "%s: a kept tag names its blocker",
 					     rows[i].name);
 			}

@@ -88,8 +88,15 @@ static const char want_output[] =
 	"tags<<EOF\nquay.io/jordigilh/gateway:dev-0123456\nquay.io/jordigilh/gateway:feature-login-page\nEOF\n"
 	"tag-names<<EOF\ndev-0123456\nfeature-login-page\nEOF\n"
 	"digest=\n"
+	"image=\n"
+	"registry-paths=[\"quay.io/jordigilh/gateway:dev-0123456\",\"quay.io/jordigilh/gateway:feature-login-page\"]\n"
 	"version=\n"
 	"labels<<EOF\n"
+	"org.opencontainers.image.revision=" SHA40 "\n"
+	"org.opencontainers.image.source=https://github.com/acme/Gateway\n"
+	"org.opencontainers.image.version=dev-0123456\n"
+	"org.opencontainers.image.created=2027-01-15T08:00:00Z\nEOF\n"
+	"annotations<<EOF\n"
 	"org.opencontainers.image.revision=" SHA40 "\n"
 	"org.opencontainers.image.source=https://github.com/acme/Gateway\n"
 	"org.opencontainers.image.version=dev-0123456\n"
@@ -104,10 +111,11 @@ static const char want_output[] =
 	"\"org.opencontainers.image.version\":\"dev-0123456\",\"org.opencontainers.image.created\":\"2027-01-15T08:00:00Z\"},"
 	"\"dry_run\":false,\"results\":[{\"tag\":\"dev-0123456\",\"image\":\"quay.io/jordigilh/gateway:dev-0123456\","
 	"\"kind\":\"unique\",\"status\":\"planned\"},{\"tag\":\"feature-login-page\","
-	"\"image\":\"quay.io/jordigilh/gateway:feature-login-page\",\"kind\":\"floating\",\"status\":\"planned\"}]}\n";
+	"\"image\":\"quay.io/jordigilh/gateway:feature-login-page\",\"kind\":\"floating\",\"status\":\"planned\"}]}\n"
+	"result=planned\n";
 
 static const char want_summary[] =
-	"### regpush plan: development\n\n"
+	"### regpush plan: planned\n\n"
 	"| Environment | Repository | Version | Digest |\n|---|---|---|---|\n"
 	"| development | `quay.io/jordigilh/gateway` | - | - |\n\n"
 	"| Tag | Kind | Result |\n|---|---|---|\n"
@@ -130,7 +138,7 @@ Test(e2e_plan, action_mode_files_byte_for_byte, .init = setup, .fini = teardown)
 	cr_assert_eq(p.status, 0, "stdout: %s\nstderr: %s", p.out, p.err);
 	out = read_all(outp);
 	sum = read_all(sump);
-	cr_expect_eq(normalise_delimiters(out), 6);
+	cr_expect_eq(normalise_delimiters(out), 8);
 	cr_expect_str_eq(out, want_output);
 	cr_expect_str_eq(sum, want_summary);
 	free(out);
@@ -183,7 +191,7 @@ static const struct bad bad_rows[] = {
 	{ "GITHUB_SHA", "xyz\r\n::error::pwned", 2, "invalid commit SHA 'xyz\\x0d\\x0a::error::pwned': expected 40 or 64 hexadecimal digits" },
 	{ "GITHUB_EVENT_NAME", "\n::stop-commands::t", 0, NULL },
 	{ "GITHUB_REPOSITORY", "acme/\xc3(bad", 2, "invalid service '\\xc3(bad': invalid repository name (lowercase [a-z0-9] components separated by '/', '.', '_', '__' or '-')" },
-	{ "GITHUB_REPOSITORY", "", 2, "no service: set --service (input service) or GITHUB_REPOSITORY" },
+	{ "GITHUB_REPOSITORY", "", 2, "no service: set --service or GITHUB_REPOSITORY" },
 	{ "INPUT_SERVICE", "Gate\nway", 2, "invalid service 'Gate\\x0away': repository name must be lowercase" },
 	{ "INPUT_TEST-NAME", "\n\n", 2, "test name '\\x0a\\x0a' has no characters usable in a tag (letters, digits, '.', '_' or '-')" },
 	{ "INPUT_DEV-REGISTRY", "::error::x", 2, "invalid dev-registry '::error::x': invalid registry host (expected host[:port], e.g. quay.io or 127.0.0.1:5000)" },
@@ -359,15 +367,63 @@ Test(e2e_plan, refused_in_action_mode_is_an_error_annotation, .init = setup, .fi
 
 	run_regpush(argv, envp, &p);
 	cr_expect_eq(p.status, 3);
-	cr_expect_str_eq(p.out, "::error title=regpush::refused: staging and production are never "
+	/* The runner unescapes %3A in a property: the title reads "regpush: refused". */
+	cr_expect_str_eq(p.out, "::error title=regpush%3A refused::refused: staging and production are never "
 			 "reached from a pull_request event (event 'pull_request_target', ref 'refs/tags/v1.0.0')\n");
+	/* A refused run writes its outputs and summary too. */
 	out = read_all(outp);
-	cr_expect_str_eq(out, "");
+	cr_expect_str_eq(out, "result=refused\nerror=refused: staging and production are never "
+			 "reached from a pull_request event (event 'pull_request_target', ref 'refs/tags/v1.0.0')\n");
 	free(out);
 	out = read_all(sump);
-	cr_expect_str_eq(out, "");
+	cr_expect_str_eq(out, "### regpush plan: refused\n\n**Refused**: refused: staging and production are "
+			 "never reached from a pull_request event (event 'pull_request_target', ref "
+			 "'refs/tags/v1.0.0')\n\n");
 	free(out);
 	proc_free(&p);
+}
+
+/* Invalid input and a policy file's error: result invalid, the kind in the
+ * annotation's title, the policy error at its file, line and column. */
+Test(e2e_plan, invalid_and_policy_errors_in_action_mode, .init = setup, .fini = teardown)
+{
+	char *pol = write_file(dir, "bad.yaml", "version: 1\nsha-length: 99\n");
+	char env_pol[600];
+	const char *argv[] = { "regpush", NULL };
+	const char *envp[] = { "GITHUB_ACTIONS=true", "INPUT_MODE=plan",
+			       "GITHUB_REF=refs/heads/main", "GITHUB_SHA=" SHA40,
+			       "GITHUB_REPOSITORY=acme/gateway", env_out, env_sum, env_pol, NULL };
+	const char *envp2[] = { "GITHUB_ACTIONS=true", "INPUT_MODE=frobnicate",
+				env_out, env_sum, NULL };
+	struct proc p;
+	char *out;
+
+	snprintf(env_pol, sizeof(env_pol), "INPUT_POLICY=%s", pol);
+	run_regpush(argv, envp, &p);
+	cr_expect_eq(p.status, 2, "%s", p.out);
+	cr_expect(strncmp(p.out, "::error title=regpush%3A policy,file=", 37) == 0, "%s", p.out);
+	cr_expect(strstr(p.out, "bad.yaml,line=2,col=13::") != NULL, "%s", p.out);
+	out = read_all(outp);
+	cr_expect(strncmp(out, "result=invalid\nerror=", 21) == 0, "%s", out);
+	cr_expect(strstr(out, "bad.yaml:2:13: ") != NULL, "%s", out);
+	free(out);
+	proc_free(&p);
+	free(write_file(dir, "output", ""));
+	free(write_file(dir, "summary", ""));
+	run_regpush(argv, envp2, &p);
+	cr_expect_eq(p.status, 2);
+	cr_expect_str_eq(p.out, "::error title=regpush%3A input::unknown mode 'frobnicate' (expected plan, "
+			 "push, promote, prune, policy or version)\n");
+	out = read_all(outp);
+	cr_expect_str_eq(out, "result=invalid\nerror=unknown mode 'frobnicate' (expected plan, push, "
+			 "promote, prune, policy or version)\n");
+	free(out);
+	out = read_all(sump);
+	cr_expect(strncmp(out, "### regpush regpush: invalid\n\n**Invalid input**: unknown mode", 61) == 0,
+		  "%s", out);
+	free(out);
+	proc_free(&p);
+	free(pol);
 }
 
 Test(e2e_plan, usage_and_help)

@@ -196,7 +196,7 @@ Test(promote, refusals_write_nothing, .init = setup, .fini = teardown, .timeout 
 	cr_expect_eq(p.status, 3, "%s", p.err);
 	snprintf(want, sizeof(want), "regpush: refused: %s/dev/pr-other@%s was built from revision "
 		 "89abcdef0123456789abcdef0123456789abcdef, not this release's commit " SHA40
-		 " (pass --allow-revision-mismatch to promote it anyway). Nothing was written.\n",
+		 " (use --allow-revision-mismatch to promote it anyway). Nothing was written.\n",
 		 host, d_other);
 	cr_expect_str_eq(p.err, want);
 	proc_free(&p);
@@ -314,8 +314,11 @@ Test(promote, as_the_runner_starts_the_action, .init = setup, .fini = teardown, 
 	run_regpush(argv, envp, &p);
 	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
 	out = read_all(outp);
-	snprintf(want, sizeof(want), "digest=%s\nversion=4.0.0\nsource=%s/dev/pr-action@%s\n", d, host, d);
+	snprintf(want, sizeof(want), "digest=%s\nimage=%s/prod/pr-action@%s\n", d, host, d);
 	cr_expect(strstr(out, want) != NULL, "%s", out);
+	snprintf(want, sizeof(want), "version=4.0.0\nsource=%s/dev/pr-action@%s\n", host, d);
+	cr_expect(strstr(out, want) != NULL, "%s", out);
+	cr_expect(strstr(out, "\nresult=pushed\n") != NULL, "%s", out);
 	cr_expect(strstr(p.out, "::add-mask::rel-secret\n") != NULL);
 	free(out);
 	proc_free(&p);

@@ -403,7 +403,7 @@ Test(prune, as_the_runner_starts_the_action, .init = setup, .fini = teardown, .t
 	run_regpush(argv, envp, &p);
 	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
 	sum = read_all(sump);
-	cr_expect(strstr(sum, "### regpush prune\n\n0 tags deleted, 3 kept, 0 failed\n") != NULL, "%s", sum);
+	cr_expect(strstr(sum, "### regpush prune: unchanged\n\n0 tags deleted, 3 kept, 0 failed\n") != NULL, "%s", sum);
 	free(sum);
 	proc_free(&p);
 	tags = treg_tags(plain, "pa/dev/pr-act");

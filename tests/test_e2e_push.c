@@ -765,21 +765,27 @@ Test(push, action_outputs_and_summary, .init = setup, .fini = teardown, .timeout
 	cr_expect(strstr(p.out, "::group::skopeo copy") != NULL, "%s", p.out);
 	cr_expect(strstr(p.out, "::stop-commands::ghadelimiter_") != NULL, "%s", p.out);
 	out = read_all(outp);
-	cr_expect_eq(normalise_delimiters(out), 6);
+	cr_expect_eq(normalise_delimiters(out), 8);
 	snprintf(expect_out, sizeof(expect_out),
 		 "environment=staging\nregistry=%s/prod\nrepository=%s/prod/t-action\n"
 		 "tags<<EOF\n%s/prod/t-action:staging-v0.1.0-alpha\n%s/prod/t-action:staging-latest\nEOF\n"
 		 "tag-names<<EOF\nstaging-v0.1.0-alpha\nstaging-latest\nEOF\n"
-		 "digest=%s\nversion=0.1.0-alpha\n", r.host, r.host, r.host, r.host, want);
+		 "digest=%s\nimage=%s/prod/t-action@%s\n"
+		 "registry-paths=[\"%s/prod/t-action:staging-v0.1.0-alpha\",\"%s/prod/t-action:staging-latest\"]\n"
+		 "version=0.1.0-alpha\n", r.host, r.host, r.host, r.host, want, r.host, want, r.host, r.host);
 	cr_expect_eq(strncmp(out, expect_out, strlen(expect_out)), 0, "%s\n---\n%s", out, expect_out);
 	cr_expect(strstr(out, "\"status\":\"pushed\"") != NULL);
+	cr_expect(strstr(out, "\nresult=pushed\n") != NULL, "%s", out);
+	cr_expect(strstr(out, "\nerror=") == NULL, "no error output on success: %s", out);
 	sum = read_all(sump);
 	snprintf(expect_sum, sizeof(expect_sum),
-		 "### regpush push: staging\n\n| Environment | Repository | Version | Digest |\n|---|---|---|---|\n"
+		 "### regpush push: pushed\n\n| Environment | Repository | Version | Digest |\n|---|---|---|---|\n"
 		 "| staging | `%s/prod/t-action` | 0.1.0-alpha | `%s` |\n\n"
+		 "Source `%s` (OCI archive)\n\n"
 		 "| Tag | Kind | Result |\n|---|---|---|\n"
 		 "| `staging-v0.1.0-alpha` | immutable | pushed |\n"
-		 "| `staging-latest` | floating | pushed |\n", r.host, want);
+		 "| `staging-latest` | floating | pushed |\n\n"
+		 "Pull by digest: `docker pull %s/prod/t-action@%s`\n", r.host, want, src, r.host, want);
 	cr_expect_str_eq(sum, expect_sum);
 	free(out);
 	free(sum);
@@ -1123,7 +1129,9 @@ Test(push, as_the_runner_starts_the_action, .init = setup, .fini = teardown, .ti
 	cr_assert(asprintf(&want, "environment=staging\nregistry=%s/act\nrepository=%s/act/runner-svc\n"
 			   "tags<<EOF\n%s/act/runner-svc:staging-v8.1.0-rc.2\n%s/act/runner-svc:staging-latest\nEOF\n"
 			   "tag-names<<EOF\nstaging-v8.1.0-rc.2\nstaging-latest\nEOF\n"
-			   "digest=%s\nversion=8.1.0-rc.2\n", host, host, host, host, d) > 0);
+			   "digest=%s\nimage=%s/act/runner-svc@%s\nregistry-paths=[\"%s/act/runner-svc:"
+			   "staging-v8.1.0-rc.2\",\"%s/act/runner-svc:staging-latest\"]\n"
+			   "version=8.1.0-rc.2\n", host, host, host, host, d, host, d, host, host) > 0);
 	cr_expect_eq(strncmp(out, want, strlen(want)), 0, "%s\n---\n%s", out, want);
 	free(want);
 	free(out);

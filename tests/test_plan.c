@@ -215,7 +215,7 @@ Test(plan, registries_and_service, .init = setup, .fini = teardown)
 	cr_expect_str_eq(err.msg, "invalid service 'Bad_Service': repository name must be lowercase");
 	in.service = NULL;
 	cr_expect_eq(plan_make(&in, pol, &p, &err), RP_EINPUT);
-	cr_expect_str_eq(err.msg, "no service: set --service (input service) or GITHUB_REPOSITORY");
+	cr_expect_str_eq(err.msg, "no service: set --service or GITHUB_REPOSITORY");
 }
 
 Test(plan, long_names_are_cut_with_hash, .init = setup, .fini = teardown)
