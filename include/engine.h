@@ -1,8 +1,9 @@
 /*
  * engine.h — running skopeo and buildah: posix_spawnp with an argv, never
  * a shell; stdout and stderr captured; a timeout per child; the exit
- * status or the killing signal reported by name; the child's output
- * folded into a ::group:: (with workflow commands stopped) in Actions.
+ * status or the killing signal reported by name; in Actions the child's
+ * output shown as it comes, in a ::group:: with workflow commands
+ * stopped.
  */
 #ifndef RP_ENGINE_H
 #define RP_ENGINE_H
@@ -49,6 +50,11 @@ const char *engine_describe(const struct child *c, char *buf, size_t size);
 /* The last non-empty line of s, stripped of skopeo's time=... level=...
  * msg="..." wrapping, quoted for a log line. Writes into buf. */
 const char *engine_last_line(const char *s, char *buf, size_t size);
+
+/* The engine's own error lines (logrus level=error/fatal, "Error: ..."),
+ * up to three, cleaned as above and joined with "; "; else the last line.
+ * Writes into buf. */
+const char *engine_error_lines(const char *s, char *buf, size_t size);
 
 /* 1 when the child exited 0. */
 int child_ok(const struct child *c);

@@ -88,29 +88,12 @@ cmdline(char *const argv[])
 	return sbuf_take(&sb);
 }
 
-/* Prints captured output inside stop-commands, so a registry's message
- * cannot issue a workflow command. */
+/* On the command line, a failed child's stderr (in Actions its output
+ * was shown as it came). */
 static void
-print_folded(const struct engine_log *log, const char *title,
-	     const struct child *c)
+print_failed(const struct child *c)
 {
-	char tok[64];
-
-	if (log->actions) {
-		gha_command(stdout, "group", NULL, title);
-		if (gha_delimiter(tok, sizeof(tok)) == 0) {
-			printf("::stop-commands::%s\n", tok);
-			fputs(c->out, stdout);
-			fputs(c->err, stdout);
-			if (*c->err != '\0' && c->err[strlen(c->err) - 1] != '\n')
-				putchar('\n');
-			printf("::%s::\n", tok);
-		}
-		gha_command(stdout, "endgroup", NULL, "");
-		fflush(stdout);
-	} else {
-		fputs(c->err, stderr);
-	}
+	fputs(c->err, stderr);
 }
 
 rp_status
@@ -118,7 +101,8 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	   struct child *c, struct rp_err *err)
 {
 	posix_spawn_file_actions_t fa;
-	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, ws, rc, killed = 0;
+	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, ws, rc, killed = 0, stream = 0, nl = 1;
+	char tok[64];
 	struct sbuf out, errb;
 	char **env = NULL, *title = NULL, q[200];
 	double deadline, kill_at = 0;
@@ -136,6 +120,15 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	}
 	if (!log->quiet && !log->actions)
 		fprintf(stderr, "+ %s\n", title);
+	/* In Actions the engine's progress shows as it happens, in a group,
+	 * with workflow commands stopped so its lines cannot issue any. */
+	stream = log->actions && !log->quiet && gha_delimiter(tok, sizeof(tok)) == 0;
+	if (stream) {
+		fflush(stdout);
+		gha_command(stdout, "group", NULL, title);
+		printf("::stop-commands::%s\n", tok);
+		fflush(stdout);
+	}
 	if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
 		st = rp_fail(err, RP_EREGISTRY, "pipe: %s", strerror(errno));
 		goto out;
@@ -201,10 +194,19 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 				*fd = -1;
 				continue;
 			}
+			if (stream && fwrite(buf, 1, (size_t)n, stdout) == (size_t)n) {
+				fflush(stdout);
+				nl = buf[n - 1] == '\n';
+			}
 			/* Past the cap, keep draining but stop storing. */
 			if (!sb->failed)
 				sbuf_add(sb, buf, (size_t)n);
 		}
+	}
+	if (stream) {
+		printf("%s::%s::\n", nl ? "" : "\n", tok);
+		gha_command(stdout, "endgroup", NULL, "");
+		stream = 0;
 	}
 	while (waitpid(pid, &ws, 0) < 0) {
 		if (errno != EINTR) {
@@ -226,9 +228,13 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 			     sig_name(sig_caught),
 			     rp_quote(argv[0], 60, q, sizeof(q)));
 	/* Quiet children (reads) are explained by the caller's message. */
-	if (st == RP_OK && !log->quiet && (log->actions || !child_ok(c)))
-		print_folded(log, title, c);
+	if (st == RP_OK && !log->quiet && !log->actions && !child_ok(c))
+		print_failed(c);
 out:
+	if (stream) {
+		printf("%s::%s::\n", nl ? "" : "\n", tok);
+		gha_command(stdout, "endgroup", NULL, "");
+	}
 	if (pid > 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &ws, 0);
@@ -270,28 +276,17 @@ engine_describe(const struct child *c, char *buf, size_t size)
 	return buf;
 }
 
-const char *
-engine_last_line(const char *s, char *buf, size_t size)
+/* One line of engine output made readable: skopeo's and buildah's
+ * logrus wrapping (time="..." level=fatal msg="text") undone. */
+static void
+clean_line(const char *start, size_t n, char *line, size_t size)
 {
-	const char *end, *start, *msg;
-	char line[2048];
-	size_t n;
+	const char *msg;
 
-	buf[0] = '\0';
-	if (s == NULL)
-		return buf;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > s && start[-1] != '\n')
-		start--;
-	n = (size_t)(end - start);
-	if (n >= sizeof(line))
-		n = sizeof(line) - 1;
+	if (n >= size)
+		n = size - 1;
 	memcpy(line, start, n);
 	line[n] = '\0';
-	/* skopeo/buildah (logrus): time="..." level=fatal msg="text" */
 	if ((msg = strstr(line, "msg=\"")) != NULL) {
 		char *close;
 		msg += 5;
@@ -311,7 +306,67 @@ engine_last_line(const char *s, char *buf, size_t size)
 		while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == ';'))
 			line[--n] = '\0';
 	}
+}
+
+const char *
+engine_last_line(const char *s, char *buf, size_t size)
+{
+	const char *end, *start;
+	char line[2048];
+
+	buf[0] = '\0';
+	if (s == NULL)
+		return buf;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > s && start[-1] != '\n')
+		start--;
+	clean_line(start, (size_t)(end - start), line, sizeof(line));
 	return rp_quote(line, 600, buf, size);
+}
+
+/* An error-level line: logrus' level=error / level=fatal, or the
+ * "Error: " that buildah and skopeo's cobra front end print. */
+static int
+is_error_line(const char *s, size_t n)
+{
+	return (n >= 7 && strncmp(s, "Error: ", 7) == 0) || (n >= 6 && strncmp(s, "error ", 6) == 0) ||
+	       memmem(s, n, "level=error", 11) != NULL || memmem(s, n, "level=fatal", 11) != NULL;
+}
+
+const char *
+engine_error_lines(const char *s, char *buf, size_t size)
+{
+	const char *p, *nl;
+	char line[2048], q[700], joined[1400];
+	size_t used = 0, n;
+	int found = 0;
+
+	joined[0] = '\0';
+	for (p = s != NULL ? s : ""; *p != '\0' && found < 3; p = nl + (*nl != '\0')) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		n = (size_t)(nl - p);
+		if (!is_error_line(p, n))
+			continue;
+		clean_line(p, n, line, sizeof(line));
+		rp_quote(line, 400, q, sizeof(q));
+		/* The same error said twice (skopeo's retries) once. */
+		if (q[0] == '\0' || strstr(joined, q) != NULL)
+			continue;
+		n = (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%s", found ? "; " : "", q);
+		if (n >= sizeof(joined) - used)
+			break;
+		used += n;
+		found++;
+	}
+	if (found == 0)
+		return engine_last_line(s, buf, size);
+	snprintf(buf, size, "%s", joined);
+	return buf;
 }
 
 void

@@ -248,7 +248,7 @@ child_failure(const struct ecmd *e, const char *name, const char *doing,
 	scrub(c->err, e->creds);
 	t = c->err != NULL ? c->err : "";
 	engine_describe(c, how, sizeof(how));
-	engine_last_line(t, last, sizeof(last));
+	engine_error_lines(t, last, sizeof(last));
 	if (strstr(t, "unauthorized") != NULL || strstr(t, "authentication required") != NULL ||
 	    strstr(t, "401 Unauthorized") != NULL) {
 		if (e->creds != NULL && e->creds->username != NULL)
@@ -322,7 +322,7 @@ ecmd_run_upload(const struct ecmd *e, struct argv *a, const char *doing,
 		    strstr(err->msg, "credentials") != NULL)
 			break;
 		engine_describe(&c, how, sizeof(how));
-		engine_last_line(c.err != NULL ? c.err : "", last, sizeof(last));
+		engine_error_lines(c.err != NULL ? c.err : "", last, sizeof(last));
 		snprintf(msg, sizeof(msg), "%s %s while %s (%s); trying again in %ld ms "
 			 "(attempt %ld of %ld)", a->v[0], how, doing, last, wait_ms, k + 1, attempts);
 		if (e->actions)
