@@ -88,6 +88,7 @@ test-run: $(B)/regpush $(B)/tests
 	bash tests/with-registries.sh env REGPUSH_BIN=$(CURDIR)/$(B)/regpush $(B)/tests --jobs 2 $(TESTFLAGS)
 
 test: deps-test
+	$(MAKE) lint-action
 	$(MAKE) test-run B=build
 	$(MAKE) test-static
 	$(MAKE) faults-short
@@ -153,8 +154,7 @@ lint-action:
 	@mkdir -p build/npm
 	@cd build/npm && [ -x node_modules/.bin/action-validator ] || \
 	  npm i -q --no-audit --no-fund @action-validator/core@0.6.0 @action-validator/cli@0.6.0 >/dev/null
-	@for f in action.yml examples/dev-build.yml examples/release.yml examples/promote.yml \
-	  examples/prune.yml .github/workflows/ci.yml .github/workflows/release.yml; do \
+	@for f in action.yml $(wildcard examples/*.yml) $(wildcard .github/workflows/*.yml); do \
 	  build/npm/node_modules/.bin/action-validator $$f && echo "valid: $$f" || exit 1; done
 
 demo: all

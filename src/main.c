@@ -90,6 +90,8 @@ static const char usage_promote[] =
 "  --from SOURCE          host/repo:tag or host/repo@sha256:..., or\n"
 "                         development (dev-<sha7> of this commit) or\n"
 "                         staging (on vX.Y.Z: the newest staging-vX.Y.Z-*)\n"
+"                         or previous (development on vX.Y.Z-PRE, staging\n"
+"                         on vX.Y.Z: one step for every version tag)\n"
 "  --allow-revision-mismatch  accept a source whose revision label is\n"
 "                         missing or names another commit\n"
 "  --authfile FILE        containers-auth.json (REGISTRY_AUTH_FILE)\n"

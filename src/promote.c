@@ -141,15 +141,27 @@ resolve_from(struct promote *pm, struct rp_err *err)
 	struct rp_opts *o = pm->o;
 	const char *devreg = o->dev_registry != NULL ? o->dev_registry : pm->pol->registry[0];
 	const char *prodreg = o->prod_registry != NULL ? o->prod_registry : pm->pol->registry[1];
-	const char *profile = NULL;
+	const char *profile = NULL, *from = o->from;
 	char q[300];
 	rp_status st;
 
-	if (!rp_given(o->from))
+	if (!rp_given(from))
 		return rp_fail(err, RP_EINPUT, "nothing to promote: set %s to an image "
-			       "reference (host/repo:tag or host/repo@sha256:...), development or staging",
+			       "reference (host/repo:tag or host/repo@sha256:...), development, staging or previous",
 			       rp_flag("from"));
-	if (strcmp(o->from, "development") == 0) {
+	/* The stage before this ref's on DD-REGISTRY-001's path: a release
+	 * candidate comes from development, a release from staging. */
+	if (strcmp(from, "previous") == 0) {
+		if (pm->plan->env == RP_ENV_STAGING)
+			from = "development";
+		else if (pm->plan->env == RP_ENV_PRODUCTION)
+			from = "staging";
+		else
+			return rp_fail(err, RP_EINPUT, "%s previous promotes along development -> staging "
+				       "-> production: it needs a tag ref refs/tags/vX.Y.Z[-PRE], not '%s'",
+				       rp_flag("from"), rp_quote(pm->plan->ref, 150, q, sizeof(q)));
+	}
+	if (strcmp(from, "development") == 0) {
 		size_t n = (size_t)pm->pol->sha_length, i;
 		char sha7[65];
 		if ((st = locate(devreg, pm->plan->service, &pm->src.host, &pm->src.repo, err)) != RP_OK)
@@ -161,7 +173,7 @@ resolve_from(struct promote *pm, struct rp_err *err)
 		if ((pm->ref = rp_asprintf("dev-%s", sha7)) == NULL)
 			return rp_fail(err, RP_ENOMEM, "out of memory");
 		profile = "dev";
-	} else if (strcmp(o->from, "staging") == 0) {
+	} else if (strcmp(from, "staging") == 0) {
 		if (pm->plan->env != RP_ENV_PRODUCTION)
 			return rp_fail(err, RP_EINPUT, "%s staging promotes a release candidate to its "
 				       "release: it needs a release ref refs/tags/vX.Y.Z, not '%s'",
@@ -171,12 +183,12 @@ resolve_from(struct promote *pm, struct rp_err *err)
 		profile = "staging";
 	} else {
 		struct imgref r;
-		imgref_err e = imgref_parse(o->from, &r);
+		imgref_err e = imgref_parse(from, &r);
 		if (e != IMGREF_OK || r.domain == NULL || (r.tag == NULL && r.digest == NULL)) {
 			imgref_free(&r);
-			return rp_fail(err, RP_EINPUT, "%s '%s' is not development, staging or an image "
+			return rp_fail(err, RP_EINPUT, "%s '%s' is not development, staging, previous or an image "
 				       "reference host/repo:tag or host/repo@sha256:... (%s)",
-				       rp_flag("from"), rp_quote(o->from, 200, q, sizeof(q)),
+				       rp_flag("from"), rp_quote(from, 200, q, sizeof(q)),
 				       e != IMGREF_OK ? imgref_strerror(e) : "a registry host, and a tag or digest, are needed");
 		}
 		pm->src.host = r.domain;
@@ -195,7 +207,7 @@ resolve_from(struct promote *pm, struct rp_err *err)
 		return st;
 	if ((st = run_open_registry(o, pm->src.host, pm->src.repo, &pm->src.creds, &pm->src.reg, err)) != RP_OK)
 		return st;
-	if (strcmp(o->from, "staging") == 0 && (st = newest_candidate(pm, err)) != RP_OK)
+	if (strcmp(from, "staging") == 0 && (st = newest_candidate(pm, err)) != RP_OK)
 		return st;
 	return RP_OK;
 }

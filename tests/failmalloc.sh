@@ -9,7 +9,9 @@
 #     its lexer as a syntax error, and can even drop a character from a
 #     string, which regpush's validation then refuses), or succeeds with
 #     exactly the normal output,
-#   - never leaves a partial record in $GITHUB_OUTPUT or the summary.
+#   - never leaves a partial record in $GITHUB_OUTPUT or the summary, and
+#     (in action mode) always writes them: a failed run's outputs are
+#     whole records with its result, and its summary has its heading.
 # The push case (push --dry-run of a release: source, registry client,
 # token-less reads, decision, report) runs when the test registries are up
 # (tests/with-registries.sh); see norm() for what is normalised before
@@ -35,9 +37,20 @@ printf '{"pull_request":{"number":5,"head":{"sha":"%s"}}}' "$sha" >"$tmp/ev.json
 # is what matters, is compared as it is.
 norm() { sed -E 's/regpush\.[A-Za-z0-9]{6}/regpush.XXXXXX/g; s/ oci:[^ ]*layout:[a-z]+ / oci:LAYOUT /'; }
 
+# Whole file-command records: name=value lines, or name<<DELIM ... DELIM.
+records_ok() {
+  awk '
+    d != "" { if ($0 == d) d = ""; next }
+    /^[a-z][a-z0-9-]*<<ghadelimiter_[0-9a-f]{32}$/ { d = substr($0, index($0, "<<") + 2); next }
+    /^[a-z][a-z0-9-]*=/ { next }
+    { bad = 1 }
+    END { exit (bad || d != "") }' "$1"
+}
+
 run_case() { # run_case NAME -- command...
   local name=$1; shift; shift
-  local n total rc fails=0 ok=0 lexer=0
+  local n total rc fails=0 ok=0 lexer=0 actions=
+  case "$name" in *"action mode"*) actions=1;; esac
   : >"$tmp/out"; : >"$tmp/sum"
   "$@" 2>/dev/null | norm >"$tmp/good"
   sed -E 's/ghadelimiter_[0-9a-f]{32}/EOF/g' "$tmp/out" >"$tmp/good.out"
@@ -62,8 +75,15 @@ run_case() { # run_case NAME -- command...
       { [ "$rc" -eq 1 ] && grep -qi "out of memory" "$tmp/err" "$tmp/got"; } ||
       { [ "$rc" -eq 2 ] && [ "$(cat "$tmp/err" "$tmp/got" | wc -l)" -eq 1 ]; } ||
         { echo "failmalloc: $name: allocation $n: exit $rc: $(cat "$tmp/err")" >&2; exit 1; }
-      [ ! -s "$tmp/out" ] && [ ! -s "$tmp/sum" ] ||
-        { echo "failmalloc: $name: allocation $n: failed run wrote outputs" >&2; exit 1; }
+      # Every run reports, a failed one too: whole records, with result.
+      if [ -n "$actions" ]; then
+        records_ok "$tmp/out" ||
+          { echo "failmalloc: $name: allocation $n: GITHUB_OUTPUT is not whole records:" >&2; cat "$tmp/out" >&2; exit 1; }
+        grep -qE '^result=(failed|invalid)$' "$tmp/out" ||
+          { echo "failmalloc: $name: allocation $n: failed run wrote no result" >&2; cat "$tmp/out" >&2; exit 1; }
+        grep -q '^### regpush ' "$tmp/sum" ||
+          { echo "failmalloc: $name: allocation $n: failed run wrote no summary" >&2; exit 1; }
+      fi
       [ "$rc" -eq 2 ] && lexer=$((lexer + 1))
       fails=$((fails + 1))
     fi
@@ -79,8 +99,12 @@ run_case "plan --json (release candidate, user policy)" -- \
   "$bin" plan --json --ref refs/tags/v1.2.3-rc.1 --sha $sha --service gateway \
   --policy "$tmp/p.yaml" --now 2027-01-01T00:00:00Z
 # Not through env(1): the shim would count env's own allocations.
+# jansson's allocations are spared (as in promote and prune below): the
+# outputs are dumped and read back several times, and jansson 2.14's
+# lexer crashes (SIGSEGV in json_loads) when one of its own allocations
+# fails.
 action_mode() {
-  GITHUB_ACTIONS=true INPUT_MODE=plan GITHUB_REF=refs/pull/5/merge GITHUB_SHA=$sha \
+  FAILMALLOC_SPARE=libjansson GITHUB_ACTIONS=true INPUT_MODE=plan GITHUB_REF=refs/pull/5/merge GITHUB_SHA=$sha \
   GITHUB_EVENT_NAME=pull_request GITHUB_EVENT_PATH="$tmp/ev.json" GITHUB_REPOSITORY=acme/gw \
   GITHUB_OUTPUT="$tmp/out" GITHUB_STEP_SUMMARY="$tmp/sum" SOURCE_DATE_EPOCH=1800000000 "$bin"
 }
