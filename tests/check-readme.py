@@ -27,7 +27,7 @@ def table_after(heading, col):
 
 
 bad = []
-for what, heading, col in (("inputs", "### Inputs", 1), ("outputs", "gets:\n", 0)):
+for what, heading, col in (("inputs", "## Inputs\n", 1), ("outputs", "gets:\n", 0)):
     want = set(action.get(what) or {})
     have = table_after(heading, col)
     for n in sorted(want - have):
