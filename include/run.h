@@ -38,6 +38,10 @@ rp_status run_open_registry(const struct rp_opts *o, const char *host, const cha
 /* Writes s to stdout and checks that it got there. */
 rp_status run_print(const char *s, struct rp_err *err);
 
+/* Prose beside the report (a dry run's list of writes): stdout, or
+ * stderr with --json, so that stdout is the JSON alone. */
+rp_status run_print_note(const struct rp_opts *o, const char *s, struct rp_err *err);
+
 /* A run that failed after its plan was made: in Actions the report
  * staged for the outputs and summary; with --json the
  * report on stdout, each tag's status and the "error"; and, when some tag

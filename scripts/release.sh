@@ -83,10 +83,9 @@ planned=$(run_push "${push[@]}" --dry-run)
 rc=$?
 set -e
 [ "$rc" -eq 0 ] || die "$rc" "regpush push --dry-run refused or failed (exit $rc): nothing was pushed"
-# regpush's --json report (a dry run prints what it would do before it).
+# regpush's --json report.
 report='import json, sys
-t = sys.stdin.read()
-j = json.loads(t if t.startswith("{") else t[t.index("\n{") + 1:])
+j = json.load(sys.stdin)
 '
 field() { python3 -c "$report"'print(j[sys.argv[1]])' "$1"; }
 digest=$(echo "$planned" | field digest)

@@ -518,7 +518,7 @@ dry_run(struct promote *pm, const struct decision *d, struct rp_err *err)
 	publish_print_writes(&sb, p, d, pm->digest);
 	if ((text = sbuf_take(&sb)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = run_print(text, err);
+	st = run_print_note(pm->o, text, err);
 	free(text);
 	return st;
 }

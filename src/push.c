@@ -159,7 +159,7 @@ dry_run(struct push *ps, const struct decision *d, struct rp_err *err)
 	free(dfile);
 	if ((text = sbuf_take(&sb)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = run_print(text, err);
+	st = run_print_note(ps->o, text, err);
 	free(text);
 	return st;
 }

@@ -35,6 +35,15 @@ run_error_title(const struct rp_err *err)
 	}
 }
 
+rp_status
+run_print_note(const struct rp_opts *o, const char *s, struct rp_err *err)
+{
+	if (!o->json)
+		return run_print(s, err);
+	fputs(s, stderr);
+	return RP_OK;
+}
+
 void
 run_report_error(const struct rp_opts *o, const struct rp_err *err)
 {

@@ -278,7 +278,8 @@ Test(promote, dry_run_writes_nothing, .init = setup, .fini = teardown, .timeout 
 	snprintf(want, sizeof(want), "dry run: nothing is written to any registry; a real run would do:\n"
 		 "  copy %s/dev/pr-dry@%s to %s/prod/pr-dry@%s (cross-repository mounts, then the "
 		 "manifests' exact bytes)\n  PUT %s/prod/pr-dry:v1.0.0 (%s)\n", host, d, host, d, host, d);
-	cr_expect_eq(strncmp(p.out, want, strlen(want)), 0, "%s\n---\n%s", p.out, want);
+	cr_expect_eq(strncmp(p.err, want, strlen(want)), 0, "%s\n---\n%s", p.err, want);
+	cr_expect_eq(p.out[0], '{', "with --json, stdout is the JSON alone: %s", p.out);
 	tags = treg_tags(plain, "prod/pr-dry");
 	cr_expect_str_eq(tags, "");
 	free(tags);
@@ -408,4 +409,48 @@ Test(promote, between_two_registries, .init = setup, .fini = teardown, .timeout 
 	expect_dir_empty(tmpd);
 	free(src);
 	free(d);
+}
+
+/* A rollback by promotion: v1.3.0 is out, the tested v1.2.5 candidate is
+ * promoted again with --allow-backwards: v1 and latest move back to it,
+ * v1.3.0 and v1.3 stay. from: previous on a release ref is staging. */
+Test(promote, rollback_with_allow_backwards, .init = setup, .fini = teardown, .timeout = 180)
+{
+	const char *host = getenv("REGPUSH_TEST_PLAIN");
+	const char *prev[] = { "--from", "previous", NULL };
+	const char *back[] = { "--from", "previous", "--allow-backwards", NULL };
+	char *a_rev = archive("rev.tar"), *a_one = archive("one.tar");
+	char *d_rev = source_digest(a_rev), *d_one = source_digest(a_one);
+	struct treg r = treg_plain();
+	struct proc p;
+
+	/* v1.3.0 by a plain push of another image; the candidate of v1.2.5. */
+	push_source(host, "one.tar", "refs/tags/v1.3.0", "pr-rollback");
+	push_source(host, "rev.tar", "refs/heads/develop", "pr-rollback");
+	run(&p, host, "promote", "refs/tags/v1.2.5-rc.1", "pr-rollback", prev);
+	cr_assert_eq(p.status, 0, "from previous on a candidate is development: %s", p.err);
+	proc_free(&p);
+	run(&p, host, "promote", "refs/tags/v1.2.5", "pr-rollback", prev);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.err, "latest kept: v1.3.0 is a newer release") != NULL, "%s", p.err);
+	proc_free(&p);
+	expect_tags_at(r, "prod/pr-rollback", "v1.3.0 v1.3 v1 latest", d_one);
+	run(&p, host, "promote", "refs/tags/v1.2.5", "pr-rollback", back);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.err, "latest moved back from v1.3.0, a newer release (--allow-backwards)") != NULL,
+		  "%s", p.err);
+	proc_free(&p);
+	expect_tags_at(r, "prod/pr-rollback", "v1.2.5 v1.2 v1 latest", d_rev);
+	expect_tags_at(r, "prod/pr-rollback", "v1.3.0 v1.3", d_one);
+	/* previous on a branch: nothing to promote from. */
+	run(&p, host, "promote", "refs/heads/develop", "pr-rollback", prev);
+	cr_expect_eq(p.status, 2);
+	cr_expect(strstr(p.err, "regpush: --from previous promotes along development -> staging -> "
+			 "production: it needs a tag ref refs/tags/vX.Y.Z[-PRE], not 'refs/heads/develop'\n") != NULL,
+		  "%s", p.err);
+	proc_free(&p);
+	free(d_rev);
+	free(d_one);
+	free(a_rev);
+	free(a_one);
 }

@@ -358,12 +358,14 @@ Test(push, dry_run_writes_nothing, .init = setup, .fini = teardown, .timeout = 6
 	snprintf(src, sizeof(src), "oci-archive:%s", one);
 	push(&p, env, src, "refs/tags/v9.9.9", "t-dryrun", flags);
 	cr_assert_eq(p.status, 0, "%s", p.err);
+	/* With --json, stdout is the JSON alone; the writes go to stderr. */
+	cr_expect_eq(p.out[0], '{', "%s", p.out);
 	snprintf(want, sizeof(want), "dry run: nothing is written to any registry; a real run would do:\n"
 		 "  skopeo copy --authfile=");
-	cr_expect_eq(strncmp(p.out, want, strlen(want)), 0, "%s", p.out);
+	cr_expect_eq(strncmp(p.err, want, strlen(want)), 0, "%s", p.err);
 	snprintf(want, sizeof(want), " --retry-times=3 --all --preserve-digests --dest-tls-verify=false "
 		 "--digestfile=%s/regpush.", tmpd);
-	cr_expect(strstr(p.out, want) != NULL, "%s", p.out);
+	cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
 	{
 		char *d = source_digest(src);
 		/* Upload by digest (no tag), then every tag a PUT by regpush. */
@@ -371,12 +373,12 @@ Test(push, dry_run_writes_nothing, .init = setup, .fini = teardown, .timeout = 6
 			 "  PUT %s/prod/t-dryrun:v9.9.9 (%s)\n"
 			 "  PUT %s/prod/t-dryrun:v9.9 (%s)\n"
 			 "  PUT %s/prod/t-dryrun:v9 (%s)\n"
-			 "  PUT %s/prod/t-dryrun:latest (%s)\n{", src, r.host, d, r.host, d,
+			 "  PUT %s/prod/t-dryrun:latest (%s)\n", src, r.host, d, r.host, d,
 			 r.host, d, r.host, d, r.host, d);
-		cr_expect(strstr(p.out, want) != NULL, "%s\n---\n%s", p.out, want);
+		cr_expect(strstr(p.err, want) != NULL, "%s\n---\n%s", p.err, want);
 		free(d);
 	}
-	cr_expect(strstr(p.out, "hunter2") == NULL);
+	cr_expect(strstr(p.out, "hunter2") == NULL && strstr(p.err, "hunter2") == NULL);
 	cr_expect(strstr(p.out, "\"dry_run\": true") != NULL, "%s", p.out);
 	tags = treg_tags(r, "prod/t-dryrun");
 	cr_expect_str_eq(tags, "", "nothing in the registry");
