@@ -94,8 +94,8 @@ realm_check(const struct reg_client *c, int *verify, struct rp_err *err)
 	if (http && *verify)
 		return rp_fail(err, RP_EREGISTRY,
 			       "registry %s: token realm '%s' is not https (plain HTTP is used only "
-			       "for a host given with --insecure-registry, and only for a test registry)",
-			       c->host, rp_quote(c->realm, 200, q, sizeof(q)));
+			       "for a host given with %s, and only for a test registry)",
+			       c->host, rp_quote(c->realm, 200, q, sizeof(q)), rp_flag("insecure-registry"));
 	return RP_OK;
 }
 
@@ -302,10 +302,13 @@ reg_discover(struct reg_client *c, struct rp_err *err)
 		if (r.interrupted || r.past_deadline || r.too_big || cc == CURLE_OUT_OF_MEMORY)
 			st = reg_fail_exchange(c, cc, &r, "GET /v2/", attempts, REG_SMALL_MAX, err);
 		else
-			st = rp_fail(err, RP_EREGISTRY, "cannot reach registry %s: %s%s%s%s", c->host,
+			st = rp_fail(err, RP_EREGISTRY, "cannot reach registry %s: %s%s%s%s%s%s", c->host,
 				     r.errbuf[0] ? r.errbuf : curl_easy_strerror(cc),
 				     cc == CURLE_SSL_CONNECT_ERROR && !c->insecure ?
-				     " (a registry that serves plain HTTP is used only with --insecure-registry " : "",
+				     " (a registry that serves plain HTTP is used only with " : "",
+				     cc == CURLE_SSL_CONNECT_ERROR && !c->insecure ?
+				     rp_flag("insecure-registry") : "",
+				     cc == CURLE_SSL_CONNECT_ERROR && !c->insecure ? " " : "",
 				     cc == CURLE_SSL_CONNECT_ERROR && !c->insecure ? c->host : "",
 				     cc == CURLE_SSL_CONNECT_ERROR && !c->insecure ? ")" : "");
 		goto out;

@@ -75,7 +75,8 @@ reg_new(const struct reg_config *cfg, struct rp_err *err)
 	if (!c->insecure && missing[0] != '\0' &&
 	    (c->ca_blob == NULL || strncmp(missing, "SSL_CERT_FILE=", 14) == 0)) {
 		rp_fail(err, RP_EINPUT, "no CA certificates to verify registry %s: tried %s "
-			"(set SSL_CERT_FILE to a PEM bundle, or give --cert-dir)", cfg->host, missing);
+			"(set SSL_CERT_FILE to a PEM bundle, or give %s)", cfg->host, missing,
+			rp_flag("cert-dir"));
 		reg_free(c);
 		return NULL;
 	}

@@ -218,7 +218,7 @@ detect_path(const char *src, int container, struct source_ref *out, struct rp_er
 		return rp_fail(err, RP_EINPUT,
 			       "source '%s' is neither a transport reference (docker-daemon:, oci:, "
 			       "oci-archive:, docker-archive:, containers-storage:, docker://) nor a "
-			       "usable path (a path for --source cannot contain ':')", q);
+			       "usable path (a path for %s cannot contain ':')", q, rp_flag("source"));
 	if (stat(src, &sb) != 0)
 		return missing_path(src, src, container, err);
 	if (S_ISDIR(sb.st_mode)) {
@@ -265,9 +265,9 @@ source_resolve(const char *src, int container, struct source_ref *out, struct rp
 	memset(out, 0, sizeof(*out));
 	if (src == NULL)
 		return rp_fail(err, RP_EINPUT,
-			       "no image to push: set --source (input source), e.g. "
+			       "no image to push: set %s, e.g. "
 			       "image.tar (an OCI or docker archive), an OCI layout directory, "
-			       "docker-daemon:IMAGE or docker://host/repo:tag");
+			       "docker-daemon:IMAGE or docker://host/repo:tag", rp_flag("source"));
 	rp_quote(src, 200, q, sizeof(q));
 	for (i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
 		n = strlen(transports[i].prefix);

@@ -65,6 +65,9 @@ name_form(const char *name, int boolean)
 	static unsigned next;
 	char *b = bufs[next++ % 4];
 
+	/* The one option whose input is named otherwise. */
+	if (names_inputs && strcmp(name, "insecure-registry") == 0)
+		name = "insecure-registries";
 	if (!names_inputs)
 		snprintf(b, sizeof(bufs[0]), "--%s", name);
 	else if (boolean)

@@ -474,5 +474,17 @@ Test(report, action_mode_names_inputs, .init = setup, .fini = teardown, .timeout
 	cr_expect(strstr(out, "\nresult=refused\n") != NULL, "%s", out);
 	free(out);
 	proc_free(&p);
+	/* A push without a source: the input to set. */
+	envp[1] = "INPUT_MODE=push";
+	envp[2] = "INPUT_SERVICE=rep-names";
+	reset_files();
+	run_regpush(argv, envp, &p);
+	cr_expect_eq(p.status, 2, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "::error title=regpush%3A input::no image to push: set input source, e.g. ") != NULL,
+		  "%s", p.out);
+	out = outputs();
+	cr_expect(strstr(out, "\nresult=invalid\nerror=no image to push: set input source, e.g. ") != NULL, "%s", out);
+	free(out);
+	proc_free(&p);
 	free(one);
 }
