@@ -59,4 +59,8 @@ void creds_free(struct creds *c);
 char *workdir_create(struct rp_err *err);
 void workdir_remove(const char *path);
 
+/* Removes an auth file this run wrote and forgets its name (*path NULL
+ * afterwards; NULL accepted). */
+void creds_remove_file(char **path);
+
 #endif

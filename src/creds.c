@@ -422,3 +422,13 @@ workdir_remove(const char *path)
 	}
 	rm_at(AT_FDCWD, path, 0);
 }
+
+void
+creds_remove_file(char **path)
+{
+	if (path == NULL || *path == NULL)
+		return;
+	(void)unlink(*path);
+	free(*path);
+	*path = NULL;
+}

@@ -101,7 +101,11 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	   struct child *c, struct rp_err *err)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
+	sigset_t all, none;
 	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, ws, rc, killed = 0, stream = 0, nl = 1;
+	int exited = 0;
+	double drain_until = 0;
 	char tok[64];
 	struct sbuf out, errb;
 	char **env = NULL, *title = NULL, q[200];
@@ -137,7 +141,20 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, op[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env);
+	/* The engine starts with every signal at its default action and none
+	 * blocked (an inherited SIGPIPE ignore, or ours, is not its), in a
+	 * process group of its own, so that a stop reaches whatever it
+	 * started too. */
+	posix_spawnattr_init(&sa);
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(&sa, &all);
+	posix_spawnattr_setsigmask(&sa, &none);
+	posix_spawnattr_setpgroup(&sa, 0);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETPGROUP);
+	rc = posix_spawnp(&pid, argv[0], &fa, &sa, argv, env);
+	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
 	close(op[1]);
 	close(ep[1]);
@@ -152,20 +169,40 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	while (op[0] >= 0 || ep[0] >= 0) {
 		double now = now_s();
 		int wait_ms, i;
+		siginfo_t si;
 
-		if (!killed && (sig_caught || now >= deadline)) {
+		/* Exited (not reaped yet: its pid, and so its group's id,
+		 * cannot be reused while it is a zombie)? Then what it started
+		 * may still hold the pipes: read for a grace period, no more. */
+		if (!exited) {
+			int wr;
+			memset(&si, 0, sizeof(si));
+			wr = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+			if (wr == 0 && si.si_pid == pid) {
+				exited = 1;
+				drain_until = now + 2;
+			} else if (wr < 0 && errno == ECHILD) {
+				/* Reaped by someone else: never signal that pid. */
+				st = rp_fail(err, RP_EREGISTRY, "waitpid: %s", strerror(errno));
+				pid = -1;
+				break;
+			}
+		}
+		if (exited && now >= drain_until)
+			break;
+		if (!exited && !killed && (sig_caught || now >= deadline)) {
 			c->timed_out = !sig_caught;
-			kill(pid, SIGTERM);
+			kill(-pid, SIGTERM);
 			killed = 1;
 			kill_at = now + 2;
 		}
-		if (killed == 1 && now >= kill_at) {
-			kill(pid, SIGKILL);
+		if (!exited && killed == 1 && now >= kill_at) {
+			kill(-pid, SIGKILL);
 			killed = 2;
 		}
-		wait_ms = killed ? 100 : (int)((deadline - now) * 1000) + 1;
-		if (wait_ms > 1000)
-			wait_ms = 1000;
+		wait_ms = killed || exited ? 100 : (int)((deadline - now) * 1000) + 1;
+		if (wait_ms > 200)
+			wait_ms = 200;
 		pfd[0].fd = op[0];
 		pfd[0].events = POLLIN;
 		pfd[1].fd = ep[0];
@@ -175,7 +212,7 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 			continue;
 		if (rc < 0) {
 			st = rp_fail(err, RP_EREGISTRY, "poll: %s", strerror(errno));
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			break;
 		}
 		for (i = 0; i < 2; i++) {
@@ -208,9 +245,16 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 		gha_command(stdout, "endgroup", NULL, "");
 		stream = 0;
 	}
+	if (pid < 0)
+		goto out;
+	/* Stopped reading with the pipes still open: what the engine left
+	 * behind goes with its group (the leader is not reaped yet). */
+	if (op[0] >= 0 || ep[0] >= 0)
+		kill(-pid, SIGKILL);
 	while (waitpid(pid, &ws, 0) < 0) {
 		if (errno != EINTR) {
 			st = rp_fail(err, RP_EREGISTRY, "waitpid: %s", strerror(errno));
+			pid = -1;
 			goto out;
 		}
 	}
@@ -235,9 +279,11 @@ out:
 		printf("%s::%s::\n", nl ? "" : "\n", tok);
 		gha_command(stdout, "endgroup", NULL, "");
 	}
+	/* Still ours (not reaped): its group goes, then it is reaped. */
 	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &ws, 0);
+		kill(-pid, SIGKILL);
+		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+			;
 	}
 	for (int i = 0; i < 2; i++) {
 		if (op[i] >= 0)

@@ -275,6 +275,7 @@ main(int argc, char **argv)
 	int rc, action_mode = 0;
 	rp_status st;
 
+	sig_init();
 	memset(&o, 0, sizeof(o));
 	o.dry_run = -1;
 	o.allow_revision_mismatch = -1;

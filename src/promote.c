@@ -448,8 +448,11 @@ skopeo_copy(struct promote *pm, struct rp_err *err)
 	}
 	ecmd_copy_argv(&a, &e, pm->src.host, pm->source, pm->dst.host, dest, dfile);
 	snprintf(doing, sizeof(doing), "copying %s to %s/%s", pm->source, pm->dst.host, pm->dst.repo);
-	if ((st = ecmd_run_upload(&e, &a, doing, pm->dst.host, err)) == RP_OK &&
-	    (st = ecmd_read_digest(dfile, got, err)) == RP_OK && strcmp(got, pm->digest) != 0)
+	st = ecmd_run_upload(&e, &a, doing, pm->dst.host, err);
+	/* The last engine has run: the credentials go before any report. */
+	creds_remove_file(&pm->own_auth);
+	if (st == RP_OK && (st = ecmd_read_digest(dfile, got, err)) == RP_OK &&
+	    strcmp(got, pm->digest) != 0)
 		st = rp_fail(err, RP_EREGISTRY, "skopeo copied %s as %s, not as the same digest",
 			     pm->source, got);
 out:

@@ -259,7 +259,12 @@ push_run(struct rp_opts *o, struct rp_err *err)
 		goto out;
 	if (o->dry_run)
 		st = dry_run(&ps, &d, err);
-	else if (d.writes > 0 && (!d.upload || (st = upload(&ps, err)) == RP_OK))
+	else if (d.writes > 0 && d.upload)
+		st = upload(&ps, err);
+	/* The last engine has run: the credentials go before any report. */
+	creds_remove_file(&ps.own_auth);
+	ps.e.auth = o->authfile;
+	if (st == RP_OK && !o->dry_run && d.writes > 0)
 		st = publish_write(&pb, err);
 	if (st == RP_OK)
 		st = report(&ps, err);

@@ -15,6 +15,16 @@ on_signal(int sig)
 }
 
 void
+sig_init(void)
+{
+	/* A closed pipe is an EPIPE every write already reports, not a
+	 * death before the credentials are removed; an inherited SIGCHLD
+	 * ignore would make the kernel reap the engines (waitpid: ECHILD). */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+}
+
+void
 sig_install(void)
 {
 	struct sigaction sa;

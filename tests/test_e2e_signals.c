@@ -1,0 +1,238 @@
+/*
+ * End to end: signals and children (issue 17, findings 3, 4 and 14) — a
+ * closed stdout, an inherited SIGCHLD ignore, what an engine's children
+ * do to the pipes, and the dispositions an engine starts with.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "testreg.h"
+
+static char *dir, *tmpd;
+
+static void
+setup(void)
+{
+	dir = tmpdir_new();
+	cr_assert(asprintf(&tmpd, "%s/tmp", dir) > 0);
+	cr_assert_eq(mkdir(tmpd, 0700), 0);
+}
+
+static void
+teardown(void)
+{
+	rm_rf(dir);
+	free(dir);
+	free(tmpd);
+}
+
+/* A skopeo first on PATH that runs `prelude` (sh) before the real one
+ * when it is asked to copy to docker://; returns the PATH entry. */
+static char *
+spy(const char *prelude)
+{
+	char *d, *body, path[4200];
+
+	cr_assert(asprintf(&d, "%s/spybin", dir) > 0);
+	mkdir(d, 0755);
+	cr_assert(asprintf(&body, "#!/bin/sh\ncase \"$1:$*\" in\n  copy:*docker://*) %s;;\nesac\n"
+			   "exec /usr/bin/skopeo \"$@\"\n", prelude) > 0);
+	free(write_file(d, "skopeo", body));
+	snprintf(path, sizeof(path), "%s/skopeo", d);
+	chmod(path, 0755);
+	free(body);
+	return d;
+}
+
+/* Starts regpush push of one.tar to the plain registry as `service`
+ * (dev account set, so an auth file is written) with PATH starting at
+ * spydir (or the system's); stdout to out_fd; started with SIGCHLD (1)
+ * and/or SIGPIPE (2) ignored. Returns the pid. */
+static pid_t
+start_push(const char *service, const char *spydir, int out_fd, int ignore_chld)
+{
+	struct treg r = treg_plain();
+	char *img = archive("one.tar"), path[4300], tmpenv[600], dev[300];
+	char *argv[] = { "regpush", "push", "--json", "--source", img, "--ref", "refs/heads/main",
+			 "--sha", SHA40, "--service", (char *)service, "--dev-registry", dev,
+			 "--insecure-registry", (char *)r.host, NULL };
+	char *envp[] = { path, tmpenv, "HOME=/root", "REGPUSH_DEV_USERNAME=robot",
+			 "REGPUSH_DEV_PASSWORD=pipe-secret", NULL };
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "PATH=%s%s/usr/local/bin:/usr/bin:/bin",
+		 spydir != NULL ? spydir : "", spydir != NULL ? ":" : "");
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(dev, sizeof(dev), "%s/dev", r.host);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (ignore_chld & 1)
+			signal(SIGCHLD, SIG_IGN);
+		if (ignore_chld & 2)
+			signal(SIGPIPE, SIG_IGN);
+		dup2(out_fd >= 0 ? out_fd : null, 1);
+		dup2(null, 2);
+		execve(getenv("REGPUSH_BIN"), argv, envp);
+		_exit(127);
+	}
+	free(img);
+	return pid;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* How many processes run `sleep <secs>` (what a spy left behind). */
+static int
+sleepers(const char *secs)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char path[300], buf[200], want[64];
+	int n = 0;
+
+	snprintf(want, sizeof(want), "sleep%c%s", '\0', secs);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		FILE *f;
+		size_t len;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		len = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (len >= strlen(secs) + 6 && memcmp(buf, want, strlen(secs) + 6) == 0)
+			n++;
+	}
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+/* Finding 3: `regpush push --json | head -c0` — the reader gone before
+ * the report. regpush sees EPIPE (exit 1, said on stderr), is not killed
+ * by SIGPIPE, and leaves no credentials behind. */
+Test(signals, closed_stdout_is_epipe_not_death, .init = setup, .fini = teardown, .timeout = 120)
+{
+	int fds[2], ws;
+	pid_t pid;
+
+	cr_assert_eq(pipe(fds), 0);
+	close(fds[0]);
+	pid = start_push("sig-pipe", NULL, fds[1], 0);
+	close(fds[1]);
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	cr_expect(WIFEXITED(ws) && WEXITSTATUS(ws) == 1,
+		  "exit 1 (cannot write to standard output), not death by SIGPIPE: status %d", ws);
+	expect_dir_empty(tmpd);
+}
+
+/* Finding 3: the engine starts with default dispositions, whatever
+ * regpush ignores (SIGPIPE) or inherited. */
+Test(signals, engine_starts_with_default_dispositions, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char prelude[1200], *spyd, *got, logp[600];
+	unsigned long long ign = ~0ULL;
+	int ws;
+	pid_t pid;
+
+	snprintf(logp, sizeof(logp), "%s/sigign", dir);
+	snprintf(prelude, sizeof(prelude), "sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status > %s", logp);
+	spyd = spy(prelude);
+	/* Started with SIGPIPE ignored, as a parent may leave it. */
+	pid = start_push("sig-dispositions", spyd, -1, 2);
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	cr_expect(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "status %d", ws);
+	got = read_all(logp);
+	cr_assert_not_null(got, "the spy ran");
+	ign = strtoull(got, NULL, 16);
+	cr_expect_eq(ign & (1ULL << (SIGPIPE - 1)), 0, "SIGPIPE is not ignored in the engine: SigIgn %s", got);
+	free(got);
+	free(spyd);
+}
+
+/* Finding 4: started with SIGCHLD ignored (as some CI wrappers do), a
+ * push still works: the kernel does not reap the engine behind
+ * regpush's back. */
+Test(signals, inherited_sigchld_ignore, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg r = treg_plain();
+	char *tags;
+	int ws;
+	pid_t pid;
+
+	pid = start_push("sig-chld", NULL, -1, 1);
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	cr_expect(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "status %d", ws);
+	tags = treg_tags(r, "dev/sig-chld");
+	cr_expect_str_eq(tags, "dev-0123456");
+	free(tags);
+	expect_dir_empty(tmpd);
+}
+
+/* Finding 14: an engine whose own child keeps the pipes open. SIGTERM to
+ * regpush ends the run within seconds (the engine's process group is
+ * stopped), and nothing the engine started is left running. */
+Test(signals, sigterm_stops_the_engines_children, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char *spyd = spy("sleep 37 & exec sleep 38"), logp[600], *log = NULL;
+	double t0;
+	int ws, i;
+	pid_t pid;
+
+	(void)logp;
+	pid = start_push("sig-group", spyd, -1, 0);
+	for (i = 0; i < 300 && sleepers("38") == 0; i++)
+		usleep(100000);
+	cr_assert_lt(i, 300, "the engine started");
+	t0 = now_s();
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	cr_expect_lt(now_s() - t0, 8.0, "regpush ended within seconds of SIGTERM (%.1f s)", now_s() - t0);
+	cr_expect(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGTERM, "status %d", ws);
+	usleep(200000);
+	cr_expect_eq(sleepers("37"), 0, "the engine's child was stopped with it");
+	cr_expect_eq(sleepers("38"), 0);
+	expect_dir_empty(tmpd);
+	free(log);
+	free(spyd);
+}
+
+/* Finding 14: an engine that exits 0 but leaves a child holding the
+ * pipes: regpush reads on for a grace period, not until that child ends. */
+Test(signals, an_engine_that_leaves_a_child_behind, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg r = treg_plain();
+	char *spyd = spy("(sleep 39 &)"), *tags;
+	double t0 = now_s();
+	int ws;
+	pid_t pid;
+
+	pid = start_push("sig-leftover", spyd, -1, 0);
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	cr_expect(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "status %d", ws);
+	cr_expect_lt(now_s() - t0, 25.0, "done in %.1f s, not after the 39 s child", now_s() - t0);
+	tags = treg_tags(r, "dev/sig-leftover");
+	cr_expect_str_eq(tags, "dev-0123456");
+	free(tags);
+	cr_expect_eq(sleepers("39"), 0, "the child left behind was stopped");
+	free(spyd);
+}
