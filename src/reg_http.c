@@ -154,6 +154,9 @@ setup_handle(struct reg_client *c, CURL *h, const char *method, const char *url,
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
 	SET(CURLOPT_TIMEOUT_MS, ms);
+	/* HTTP/1.1 with every registry, in every build: the static curl has no
+	 * HTTP/2, so the tested (dynamic) build must not speak it either. */
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	SET(CURLOPT_USERAGENT, "regpush/" RP_VERSION);
 	SET(CURLOPT_ERRORBUFFER, r->errbuf);
 	SET(CURLOPT_WRITEFUNCTION, on_body);

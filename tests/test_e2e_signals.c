@@ -236,3 +236,47 @@ Test(signals, an_engine_that_leaves_a_child_behind, .init = setup, .fini = teard
 	cr_expect_eq(sleepers("39"), 0, "the child left behind was stopped");
 	free(spyd);
 }
+
+/* Finding 12: HTTP/1.1 with every registry, in every build (the static
+ * curl has no HTTP/2): a TLS server offering h2 and http/1.1 sees only
+ * http/1.1 negotiated. */
+Test(signals, http_1_1_in_every_build, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char *root = strdup(getenv("REGPUSH_TEST_CA_DIR")), cert[700], key[700], portf[700], logp[700];
+	char dev[300], cafile[700], tmpenv[700], *port = NULL, *log;
+	const char *srv[] = { "python3", "tests/alpn-server.py", cert, key, portf, logp, NULL };
+	const char *envp0[] = { NULL };
+	char *img = archive("one.tar");
+	const char *argv[] = { "regpush", "push", "--dry-run", "--source", img, "--ref", "refs/heads/main",
+			       "--sha", SHA40, "--service", "alpn", "--dev-registry", dev, NULL };
+	const char *envp[] = { cafile, tmpenv, "HOME=/root", NULL };
+	struct bg b;
+	struct proc p;
+	int i;
+
+	*strrchr(root, '/') = '\0';
+	snprintf(cert, sizeof(cert), "%s/certs/server.crt", root);
+	snprintf(key, sizeof(key), "%s/certs/server.key", root);
+	snprintf(portf, sizeof(portf), "%s/port", dir);
+	snprintf(logp, sizeof(logp), "%s/alpn.log", dir);
+	snprintf(cafile, sizeof(cafile), "SSL_CERT_FILE=%s/ca/ca.crt", root);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	start_prog("python3", srv, envp0, &b);
+	for (i = 0; i < 100 && (port = read_all(portf)) == NULL; i++)
+		usleep(100000);
+	cr_assert_not_null(port, "the TLS server started");
+	snprintf(dev, sizeof(dev), "127.0.0.1:%s/x", port);
+	run_regpush(argv, envp, &p);
+	cr_expect_neq(p.status, 0, "the server answers 404 to everything");
+	proc_free(&p);
+	kill(b.pid, SIGTERM);
+	wait_bg(&b, &p);
+	proc_free(&p);
+	log = read_all(logp);
+	cr_assert_not_null(log, "regpush connected");
+	cr_expect(strstr(log, "http/1.1\n") != NULL && strstr(log, "h2") == NULL, "negotiated: %s", log);
+	free(log);
+	free(port);
+	free(img);
+	free(root);
+}
