@@ -60,6 +60,9 @@ struct promote {
 	struct reg_manifest top;  /* the source's manifest */
 	struct reg_manifest *kids;/* an index's children */
 	size_t nkids;
+	char (*platform)[64];     /* per child: "linux/arm64/v8", ... */
+	unsigned char *attest;    /* per child: an attestation entry (buildx's
+				   * provenance: unknown/unknown), no image */
 	char *work, *own_auth;
 	enum tag_status *status;
 	char (*why)[RP_WHY_MAX];
@@ -100,8 +103,8 @@ static rp_status
 newest_candidate(struct promote *pm, struct rp_err *err)
 {
 	const struct semver *mine = &pm->plan->semver;
-	char **tags = NULL;
-	const char *best = NULL;
+	char **tags = NULL, d1[RP_DIGEST_MAX], d2[RP_DIGEST_MAX];
+	const char *best = NULL, *tie = NULL;
 	struct semver bv;
 	size_t i;
 	rp_status st;
@@ -110,20 +113,46 @@ newest_candidate(struct promote *pm, struct rp_err *err)
 		return st;
 	for (i = 0; tags[i] != NULL; i++) {
 		struct semver v;
+		int c;
 		if (floating_parse_tag(tags[i], 1, &v) != 0)
 			continue;
-		if (v.pre != NULL && v.major == mine->major && v.minor == mine->minor &&
-		    v.patch == mine->patch && (best == NULL || semver_cmp(&v, &bv) > 0)) {
+		if (v.pre == NULL || v.major != mine->major || v.minor != mine->minor ||
+		    v.patch != mine->patch) {
+			semver_free(&v);
+			continue;
+		}
+		c = best == NULL ? 1 : semver_cmp(&v, &bv);
+		if (c > 0) {
 			if (best != NULL)
 				semver_free(&bv);
 			bv = v;
 			best = tags[i];
+			tie = NULL;
 		} else {
+			/* Equal precedence: they differ in build metadata only. */
+			if (c == 0)
+				tie = tags[i];
 			semver_free(&v);
 		}
 	}
-	if (best != NULL) {
+	if (best != NULL)
 		semver_free(&bv);
+	/* Two candidates of equal precedence on different images: which one
+	 * was tested is not for regpush to guess. */
+	if (best != NULL && tie != NULL &&
+	    (st = reg_manifest_head(pm->src.reg, pm->src.repo, best, d1, err)) == RP_OK &&
+	    (st = reg_manifest_head(pm->src.reg, pm->src.repo, tie, d2, err)) == RP_OK &&
+	    strcmp(d1, d2) != 0)
+		st = rp_fail(err, RP_EREFUSED, "refused: %s and %s in %s/%s have the same precedence "
+			     "(they differ in build metadata only) but hold different images (%s, %s); "
+			     "promote the tested one by reference (%s %s/%s:TAG). Nothing was written.",
+			     best, tie, pm->src.host, pm->src.repo, d1, d2, rp_flag("from"),
+			     pm->src.host, pm->src.repo);
+	if (st != RP_OK) {
+		rp_strv_free(tags);
+		return st;
+	}
+	if (best != NULL) {
 		pm->ref = rp_strdup(best);
 		st = pm->ref != NULL ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
 	} else {
@@ -190,6 +219,14 @@ resolve_from(struct promote *pm, struct rp_err *err)
 				       "reference host/repo:tag or host/repo@sha256:... (%s)",
 				       rp_flag("from"), rp_quote(from, 200, q, sizeof(q)),
 				       e != IMGREF_OK ? imgref_strerror(e) : "a registry host, and a tag or digest, are needed");
+		}
+		/* Only a digest regpush can verify against the bytes served. */
+		if (r.digest != NULL && (strncmp(r.digest, "sha256:", 7) != 0 || strlen(r.digest) != 71)) {
+			imgref_free(&r);
+			return rp_fail(err, RP_EINPUT, "%s '%s': regpush verifies sha256 digests only "
+				       "(the bytes served are hashed and compared); give the image's "
+				       "sha256 digest or a tag", rp_flag("from"),
+				       rp_quote(from, 200, q, sizeof(q)));
 		}
 		pm->src.host = r.domain;
 		pm->src.repo = r.path;
@@ -260,12 +297,28 @@ read_source(struct promote *pm, struct rp_err *err)
 	if (json_is_array(json_object_get(j, "manifests"))) {
 		n = json_array_size(json_object_get(j, "manifests"));
 		if ((pm->kids = calloc(n + 1, sizeof(*pm->kids))) == NULL ||
+		    (pm->platform = calloc(n + 1, sizeof(*pm->platform))) == NULL ||
+		    (pm->attest = calloc(n + 1, sizeof(*pm->attest))) == NULL ||
 		    (refs = calloc(n + 1, sizeof(*refs))) == NULL) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
 		json_array_foreach(json_object_get(j, "manifests"), i, m) {
 			const char *d = json_string_value(json_object_get(m, "digest"));
+			json_t *pf = json_object_get(m, "platform");
+			const char *os = json_string_value(json_object_get(pf, "os"));
+			const char *arch = json_string_value(json_object_get(pf, "architecture"));
+			const char *var = json_string_value(json_object_get(pf, "variant"));
+			const char *rt = json_string_value(json_object_get(json_object_get(m, "annotations"),
+									   "vnd.docker.reference.type"));
+			char pq[3][20];
+			snprintf(pm->platform[i], sizeof(pm->platform[i]), "%s/%s%s%s",
+				 rp_quote(os != NULL ? os : "?", 16, pq[0], sizeof(pq[0])),
+				 rp_quote(arch != NULL ? arch : "?", 16, pq[1], sizeof(pq[1])),
+				 var != NULL ? "/" : "", var != NULL ? rp_quote(var, 16, pq[2], sizeof(pq[2])) : "");
+			pm->attest[i] = (rt != NULL && strcmp(rt, "attestation-manifest") == 0) ||
+					(os != NULL && arch != NULL && strcmp(os, "unknown") == 0 &&
+					 strcmp(arch, "unknown") == 0);
 			if (d == NULL || !imgref_digest_valid(d)) {
 				st = rp_fail(err, RP_EREGISTRY, "%s: an index entry has no valid digest",
 					     pm->source);
@@ -296,9 +349,11 @@ image_count(const struct promote *pm)
 	return pm->nkids == 0 ? 1 : pm->nkids;
 }
 
-/* Refuses a config whose labels do not allow the promotion. */
+/* Refuses a config whose labels do not allow the promotion; `what`
+ * names the image (the source, or an index entry of it). */
 static rp_status
-check_labels(struct promote *pm, const char *text, size_t len, struct rp_err *err)
+check_labels(struct promote *pm, const char *what, const char *text, size_t len,
+	     struct rp_err *err)
 {
 	json_t *cfg = load_json(pm, text, len, "image config", err), *labels;
 	const char *rev;
@@ -314,19 +369,45 @@ check_labels(struct promote *pm, const char *text, size_t len, struct rp_err *er
 		st = rp_fail(err, RP_EREFUSED, "refused: %s has no org.opencontainers.image.revision "
 			     "label, so it cannot be shown to be this release's commit %s (use "
 			     "%s to promote it anyway). Nothing was written.",
-			     pm->source, pm->plan->sha, rp_flag_on("allow-revision-mismatch"));
+			     what, pm->plan->sha, rp_flag_on("allow-revision-mismatch"));
 	else if (!pm->o->allow_revision_mismatch && strcasecmp(rev, pm->plan->sha) != 0)
 		st = rp_fail(err, RP_EREFUSED, "refused: %s was built from revision %s, not this "
 			     "release's commit %s (use %s to promote it "
-			     "anyway). Nothing was written.", pm->source, rp_quote(rev, 80, q, sizeof(q)),
+			     "anyway). Nothing was written.", what, rp_quote(rev, 80, q, sizeof(q)),
 			     pm->plan->sha, rp_flag_on("allow-revision-mismatch"));
 	else if (pm->plan->env == RP_ENV_PRODUCTION && json_object_get(labels, "quay.expires-after") != NULL)
 		st = rp_fail(err, RP_EREFUSED,
 			     "refused: %s carries the label quay.expires-after, so the release would "
 			     "expire in production; rebuild it without that label. Nothing was written.",
-			     pm->source);
+			     what);
 	json_decref(cfg);
 	return st;
+}
+
+/* The image i as a message names it: the source, or for an index's
+ * entry "host/repo@index (entry sha256:..., linux/arm64)". */
+static const char *
+entry_name(const struct promote *pm, size_t i, char *buf, size_t size)
+{
+	if (pm->nkids == 0)
+		snprintf(buf, size, "%s", pm->source);
+	else
+		snprintf(buf, size, "%s (entry %s, %s)", pm->source, pm->kids[i].digest,
+			 pm->platform[i]);
+	return buf;
+}
+
+/* A manifest whose annotations would make a release expire on Quay. */
+static rp_status
+check_expiry(const struct promote *pm, json_t *manifest, const char *what, struct rp_err *err)
+{
+	if (pm->plan->env == RP_ENV_PRODUCTION &&
+	    json_object_get(json_object_get(manifest, "annotations"), "quay.expires-after") != NULL)
+		return rp_fail(err, RP_EREFUSED, "refused: %s carries the annotation "
+			       "quay.expires-after, which Quay applies as a label, so the release "
+			       "would expire in production; rebuild it without it. Nothing was written.",
+			       what);
+	return RP_OK;
 }
 
 /* Every image's config, read concurrently, and its labels checked. */
@@ -336,6 +417,7 @@ check_configs(struct promote *pm, struct rp_err *err)
 	size_t n = image_count(pm), i, *lens = calloc(n + 1, sizeof(*lens));
 	char **digests = calloc(n + 1, sizeof(*digests)), **texts = calloc(n + 1, sizeof(*texts));
 	json_t **docs = calloc(n + 1, sizeof(*docs));
+	char what[RP_DIGEST_MAX + 700];
 	rp_status st = RP_OK;
 
 	if (lens == NULL || digests == NULL || texts == NULL || docs == NULL) {
@@ -356,8 +438,19 @@ check_configs(struct promote *pm, struct rp_err *err)
 	if (st == RP_OK)
 		st = reg_blob_get_many(pm->src.reg, pm->src.repo, digests, n, CONFIG_MAX, texts, lens,
 				       err);
+	/* Quay applies a manifest's annotations as labels too: none of the
+	 * manifests promoted (the index and each entry) may expire. */
 	for (i = 0; i < n && st == RP_OK; i++)
-		st = check_labels(pm, texts[i], lens[i], err);
+		st = check_expiry(pm, docs[i], entry_name(pm, i, what, sizeof(what)), err);
+	if (st == RP_OK && pm->nkids > 0) {
+		json_t *top = load_json(pm, pm->top.bytes, pm->top.len, "manifest", err);
+		st = top == NULL ? err->status : check_expiry(pm, top, pm->source, err);
+		json_decref(top);
+	}
+	/* An attestation entry is no image: copied, its labels not checked. */
+	for (i = 0; i < n && st == RP_OK; i++)
+		if (pm->nkids == 0 || !pm->attest[i])
+			st = check_labels(pm, entry_name(pm, i, what, sizeof(what)), texts[i], lens[i], err);
 out:
 	for (i = 0; i < n; i++) {
 		if (texts != NULL)
@@ -608,6 +701,8 @@ out:
 	for (i = 0; i < pm.nkids; i++)
 		reg_manifest_free(&pm.kids[i]);
 	free(pm.kids);
+	free(pm.platform);
+	free(pm.attest);
 	free(pm.ref);
 	free(pm.source);
 	free(pm.own_auth);

@@ -73,7 +73,9 @@ reg_manifest_from(struct reg_client *c, struct resp *r, const char *ref, const c
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	snprintf(m->digest, sizeof(m->digest), "sha256:%s", hex);
 	if ((r->digest[0] != '\0' && strcmp(r->digest, m->digest) != 0) ||
-	    (strncmp(ref, "sha256:", 7) == 0 && strcmp(ref, m->digest) != 0))
+	    /* A digest of any algorithm must be the sha256 of the bytes: a
+	     * digest regpush cannot compute is never taken on trust. */
+	    (strchr(ref, ':') != NULL && strcmp(ref, m->digest) != 0))
 		return rp_fail(err, RP_EREGISTRY,
 			       "registry %s (%s): the manifest's bytes hash to %s, not %s "
 			       "(truncated or altered answer)", c->host, what, m->digest,

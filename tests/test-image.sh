@@ -73,10 +73,10 @@ check "the release commit's parent is HEAD" "$("${R[@]}" rev-parse "$c120^" 2>/d
 check "the release commit changes action.yml only" \
   "$("${R[@]}" diff --name-only "$c120^" "$c120" 2>/dev/null | tr '\n' ' ')" "action.yml "
 check "action.yml in v1.2.0 runs the pinned image" \
-  "$("${R[@]}" show v1.2.0:action.yml 2>/dev/null | grep '^  image:')" "  image: docker://$pinned"
+  "$("${R[@]}" show v1.2.0:action.yml 2>/dev/null | grep '^  image: ')" "  image: docker://$pinned"
 check "action.yml in v1.2.0 is HEAD's but for that line" \
-  "$("${R[@]}" show v1.2.0:action.yml 2>/dev/null | grep -v '^  image:' | sha256sum)" \
-  "$(git -C "$here" show HEAD:action.yml | grep -v '^  image:' | sha256sum)"
+  "$("${R[@]}" show v1.2.0:action.yml 2>/dev/null | grep -v '^  image: ' | sha256sum)" \
+  "$(git -C "$here" show HEAD:action.yml | grep -v '^  image: ' | sha256sum)"
 for t in v1.2 v1; do
   check "git $t is the release commit" "$("${R[@]}" rev-parse -q --verify "refs/tags/$t^{commit}" || echo none)" "$c120"
 done

@@ -454,3 +454,135 @@ Test(promote, rollback_with_allow_backwards, .init = setup, .fini = teardown, .t
 	free(a_rev);
 	free(a_one);
 }
+
+/* Runs tests/forge.py; returns the digest it printed. */
+static char *
+forge(const char *const *args)
+{
+	const char *argv[12] = { "python3", "tests/forge.py" };
+	const char *envp[] = { NULL };
+	struct proc p;
+	char *d;
+	size_t i;
+
+	for (i = 0; args[i] != NULL && i < 9; i++)
+		argv[2 + i] = args[i];
+	argv[2 + i] = NULL;
+	run_prog("python3", argv, envp, &p);
+	cr_assert_eq(p.status, 0, "forge: %s", p.err);
+	p.out[strcspn(p.out, "\n")] = '\0';
+	d = strdup(p.out);
+	proc_free(&p);
+	return d;
+}
+
+/* Issue 17, finding 1: quay.expires-after as a manifest annotation (Quay
+ * applies annotations as labels) refuses a production promotion, as the
+ * label does. */
+Test(promote, expiry_as_an_annotation_is_refused, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *host = getenv("REGPUSH_TEST_PLAIN");
+	const char *from_dev[] = { "--from", "development", NULL };
+	const char *fargs[] = { "annotate", host, "dev/pr-annot", "seed", "dev-0123456",
+				"quay.expires-after=30d", NULL };
+	char want[900], *d, *tags;
+	struct proc p;
+
+	push_source(host, "rev.tar", "refs/heads/seed-annot", "pr-annot");
+	{
+		/* the seed push made dev-0123456; keep it under a second tag */
+		const char *a2[] = { "annotate", host, "dev/pr-annot", "dev-0123456", "seed",
+				     "org.example.note=seed", NULL };
+		free(forge(a2));
+	}
+	d = forge(fargs);
+	run(&p, host, "promote", "refs/tags/v1.0.0", "pr-annot", from_dev);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	snprintf(want, sizeof(want), "regpush: refused: %s/dev/pr-annot@%s carries the annotation "
+		 "quay.expires-after, which Quay applies as a label, so the release would expire in "
+		 "production; rebuild it without it. Nothing was written.\n", host, d);
+	cr_expect_str_eq(p.err, want);
+	proc_free(&p);
+	tags = treg_tags(treg_plain(), "prod/pr-annot");
+	cr_expect_str_eq(tags, "");
+	free(tags);
+	free(d);
+}
+
+/* Issue 17, finding 10: a buildx index (the image and its provenance
+ * attestation, platform unknown/unknown) promotes: the attestation entry
+ * is copied, its labels are not checked; the index keeps its digest. */
+Test(promote, buildx_attestation_entries, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *host = getenv("REGPUSH_TEST_PLAIN");
+	const char *from_dev[] = { "--from", "development", NULL };
+	const char *fargs[] = { "buildx", host, "dev/pr-buildx", "seed", "dev-0123456", NULL };
+	struct treg plain = treg_plain();
+	char *d;
+	struct proc p;
+
+	push_source(host, "rev.tar", "refs/heads/develop", "pr-buildx");
+	{
+		const char *a2[] = { "annotate", host, "dev/pr-buildx", "dev-0123456", "seed",
+				     "org.example.note=seed", NULL };
+		free(forge(a2));
+	}
+	d = forge(fargs);
+	run(&p, host, "promote", "refs/tags/v1.0.0", "pr-buildx", from_dev);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	expect_tags_at(plain, "prod/pr-buildx", "v1.0.0 v1.0 v1 latest", d);
+	free(d);
+}
+
+/* Issue 17, finding 8: a digest regpush cannot verify is refused before
+ * anything is read. */
+Test(promote, only_verifiable_digests, .init = setup, .fini = teardown, .timeout = 60)
+{
+	const char *host = getenv("REGPUSH_TEST_PLAIN");
+	char from[400], want[900];
+	const char *args[] = { "--from", from, "--allow-revision-mismatch", NULL };
+	struct proc p;
+
+	snprintf(from, sizeof(from), "%s/dev/x@sha512:%0128d", host, 0);
+	run(&p, host, "promote", "refs/tags/v1.0.0", "pr-sha512", args);
+	cr_expect_eq(p.status, 2, "%s", p.err);
+	snprintf(want, sizeof(want), "regpush: --from '%s': regpush verifies sha256 digests only (the "
+		 "bytes served are hashed and compared); give the image's sha256 digest or a tag\n", from);
+	cr_expect_str_eq(p.err, want);
+	proc_free(&p);
+}
+
+/* Issue 17, finding 9: two candidates of equal precedence (build metadata
+ * differs) on different images: refused, naming both. */
+Test(promote, tied_candidates_are_refused, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *host = getenv("REGPUSH_TEST_PLAIN");
+	const char *from_st[] = { "--from", "staging", NULL };
+	char *rev = archive("rev.tar"), *rc9 = archive("rc9.tar"), dst[400], *tags;
+	const char *cp[] = { "skopeo", "copy", "-q", "--dest-tls-verify=false", NULL, dst, NULL };
+	const char *envp0[] = { "HOME=/root", NULL };
+	struct proc p;
+
+	cp[4] = rev;
+	snprintf(dst, sizeof(dst), "docker://%s/prod/pr-tie:staging-v2.1.0-rc.1_build.1", host);
+	run_prog("skopeo", cp, envp0, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	cp[4] = rc9;
+	snprintf(dst, sizeof(dst), "docker://%s/prod/pr-tie:staging-v2.1.0-rc.1_build.2", host);
+	run_prog("skopeo", cp, envp0, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	run(&p, host, "promote", "refs/tags/v2.1.0", "pr-tie", from_st);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	cr_expect(strstr(p.err, "staging-v2.1.0-rc.1_build.1") != NULL &&
+		  strstr(p.err, "staging-v2.1.0-rc.1_build.2") != NULL &&
+		  strstr(p.err, "have the same precedence") != NULL, "%s", p.err);
+	proc_free(&p);
+	tags = treg_tags(treg_plain(), "prod/pr-tie");
+	cr_expect_str_eq(tags, "staging-v2.1.0-rc.1_build.1 staging-v2.1.0-rc.1_build.2");
+	free(tags);
+	free(rev);
+	free(rc9);
+}
