@@ -18,8 +18,11 @@ struct creds {
  * Both or neither must be given (else RP_EINPUT). */
 rp_status creds_load(const char *profile, struct creds *c, struct rp_err *err);
 
-/* Prints ::add-mask:: for the password (and its base64 form). */
-void creds_mask(const struct creds *c);
+/* Registers every form the password can take in another program's
+ * output (as given, Go-escaped, as a log line shows each, base64 of
+ * user:password and of the password) for rp_scrub, and in Actions
+ * prints ::add-mask:: for each. */
+void creds_mask(const struct creds *c, int actions);
 
 /* Writes dir/auth.json (mode 0600, created exclusively) holding the
  * account for `host`. *path is owned by the caller. */

@@ -59,6 +59,18 @@ void rp_names_inputs(int on);
 const char *rp_flag(const char *name);      /* a value option */
 const char *rp_flag_on(const char *name);   /* a boolean option, set */
 
+/*
+ * The run's secrets (passwords and the forms they take in other programs'
+ * output), kept so that every engine line is scrubbed before it is
+ * printed. rp_secret_add copies s (ignoring an empty or known one);
+ * rp_scrub replaces each occurrence in s, longest secret first, with
+ * "***" (or as many '*' as a shorter secret has), in place, scanning
+ * forward, so it ends whatever the secret is. rp_secrets_free wipes them.
+ */
+int rp_secret_add(const char *s);
+void rp_scrub(char *s);
+void rp_secrets_free(void);
+
 /* Room for "sha256:" + 64 hex digits (or a longer algorithm's) + NUL. */
 #define RP_DIGEST_MAX 80
 

@@ -93,19 +93,68 @@ auth_b64(const struct creds *c)
 	return out;
 }
 
-void
-creds_mask(const struct creds *c)
+/* s with Go's %q escaping of backslash and quote (how skopeo and
+ * buildah quote a value in an error); NULL when out of memory. */
+static char *
+go_escaped(const char *s)
 {
-	char *b;
+	char *out = malloc(2 * strlen(s) + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* One form of a secret: registered for scrubbing, masked in Actions. */
+static void
+secret_form(const char *s, int actions)
+{
+	if (s == NULL || *s == '\0')
+		return;
+	(void)rp_secret_add(s);
+	if (actions)
+		gha_command(stdout, "add-mask", NULL, s);
+}
+
+void
+creds_mask(const struct creds *c, int actions)
+{
+	char *forms[3] = { NULL, NULL, NULL }, q[3][1200];
+	unsigned char *raw;
+	size_t i, n;
 
 	if (c->password == NULL)
 		return;
-	gha_command(stdout, "add-mask", NULL, c->password);
-	if ((b = auth_b64(c)) != NULL) {
-		gha_command(stdout, "add-mask", NULL, b);
-		explicit_bzero(b, strlen(b));
-		free(b);
+	/* The password as given, as Go quotes it, and both as a log line
+	 * shows them (\x5c for a backslash); base64 of user:password (an
+	 * auth header) and of the password alone. */
+	forms[0] = go_escaped(c->password);
+	forms[1] = auth_b64(c);
+	n = strlen(c->password);
+	if ((raw = (unsigned char *)malloc(4 * ((n + 2) / 3) + 1)) != NULL) {
+		EVP_EncodeBlock(raw, (const unsigned char *)c->password, (int)n);
+		forms[2] = (char *)raw;
 	}
+	secret_form(c->password, actions);
+	secret_form(rp_quote(c->password, 1100, q[0], sizeof(q[0])), actions);
+	if (forms[0] != NULL) {
+		secret_form(forms[0], actions);
+		secret_form(rp_quote(forms[0], 1100, q[1], sizeof(q[1])), actions);
+	}
+	secret_form(forms[1], actions);
+	secret_form(forms[2], actions);
+	for (i = 0; i < 3; i++) {
+		if (forms[i] != NULL)
+			explicit_bzero(forms[i], strlen(forms[i]));
+		free(forms[i]);
+	}
+	explicit_bzero(q, sizeof(q));
 }
 
 void
@@ -114,13 +163,11 @@ creds_mask_all(int actions)
 	static const char *const profiles[] = { "dev", "staging", "release" };
 	size_t i;
 
-	if (!actions)
-		return;
 	for (i = 0; i < 3; i++) {
 		struct creds c;
 		struct rp_err ignored;
 		if (creds_load(profiles[i], &c, &ignored) == RP_OK)
-			creds_mask(&c);
+			creds_mask(&c, actions);
 		creds_free(&c);
 	}
 }

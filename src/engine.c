@@ -93,7 +93,44 @@ cmdline(char *const argv[])
 static void
 print_failed(const struct child *c)
 {
+	rp_scrub(c->err);
 	fputs(c->err, stderr);
+}
+
+/* Prints the complete lines of pend (scrubbed of the run's secrets) and
+ * keeps the rest; with `all`, the rest too. A line over 64 KiB is printed
+ * in pieces. Returns 1 when the last byte printed ended a line. */
+static int
+stream_lines(struct sbuf *pend, int all, int nl)
+{
+	char *start, *end;
+	size_t n;
+
+	if (pend->buf == NULL)
+		return nl;
+	start = pend->buf;
+	while ((end = memchr(start, '\n', pend->len - (size_t)(start - pend->buf))) != NULL ||
+	       (all && start < pend->buf + pend->len) ||
+	       pend->len - (size_t)(start - pend->buf) > 65536) {
+		char saved;
+		n = end != NULL ? (size_t)(end - start) + 1 : pend->len - (size_t)(start - pend->buf);
+		if (end == NULL && n > 65536)
+			n = 65536;
+		saved = start[n];
+		start[n] = '\0';
+		rp_scrub(start);
+		fputs(start, stdout);
+		if (start[0] != '\0')
+			nl = start[strlen(start) - 1] == '\n';
+		start[n] = saved;
+		start += n;
+	}
+	n = pend->len - (size_t)(start - pend->buf);
+	memmove(pend->buf, start, n);
+	pend->len = n;
+	pend->buf[n] = '\0';
+	fflush(stdout);
+	return nl;
 }
 
 rp_status
@@ -107,7 +144,7 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	int exited = 0;
 	double drain_until = 0;
 	char tok[64];
-	struct sbuf out, errb;
+	struct sbuf out, errb, pend;
 	char **env = NULL, *title = NULL, q[200];
 	double deadline, kill_at = 0;
 	struct pollfd pfd[2];
@@ -117,6 +154,7 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	memset(c, 0, sizeof(*c));
 	sbuf_init(&out, ENGINE_OUTPUT_MAX);
 	sbuf_init(&errb, ENGINE_OUTPUT_MAX);
+	sbuf_init(&pend, 1 << 20);
 	title = cmdline(argv);
 	if (title == NULL || (env = child_env()) == NULL) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
@@ -231,16 +269,16 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 				*fd = -1;
 				continue;
 			}
-			if (stream && fwrite(buf, 1, (size_t)n, stdout) == (size_t)n) {
-				fflush(stdout);
-				nl = buf[n - 1] == '\n';
-			}
+			/* Shown line by line, each scrubbed of the secrets. */
+			if (stream && sbuf_add(&pend, buf, (size_t)n) == 0)
+				nl = stream_lines(&pend, 0, nl);
 			/* Past the cap, keep draining but stop storing. */
 			if (!sb->failed)
 				sbuf_add(sb, buf, (size_t)n);
 		}
 	}
 	if (stream) {
+		nl = stream_lines(&pend, 1, nl);
 		printf("%s::%s::\n", nl ? "" : "\n", tok);
 		gha_command(stdout, "endgroup", NULL, "");
 		stream = 0;
@@ -276,6 +314,7 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 		print_failed(c);
 out:
 	if (stream) {
+		nl = stream_lines(&pend, 1, nl);
 		printf("%s::%s::\n", nl ? "" : "\n", tok);
 		gha_command(stdout, "endgroup", NULL, "");
 	}
@@ -293,6 +332,7 @@ out:
 	}
 	sbuf_free(&out);
 	sbuf_free(&errb);
+	sbuf_free(&pend);
 	free(env);
 	free(title);
 	if (st != RP_OK)

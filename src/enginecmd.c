@@ -197,23 +197,6 @@ ecmd_buildah_prepare(const struct ecmd *e, const char *layout, int is_index,
 	return *image_id != NULL ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
 }
 
-/* s with every occurrence of the password replaced by "***" (in place;
- * the replacement is never longer). */
-static void
-scrub(char *s, const struct creds *cr)
-{
-	size_t n;
-	char *hit;
-
-	if (s == NULL || cr == NULL || cr->password == NULL || (n = strlen(cr->password)) == 0)
-		return;
-	while ((hit = strstr(s, cr->password)) != NULL) {
-		size_t k = n < 3 ? n : 3;
-		memcpy(hit, "***", k);
-		memmove(hit + k, hit + n, strlen(hit + n) + 1);
-	}
-}
-
 /*
  * The number after `key` in t (digits and dots, at most 15), into out;
  * "?" when absent.
@@ -245,7 +228,7 @@ child_failure(const struct ecmd *e, const char *name, const char *doing,
 	char how[128], last[700], u[200];
 	const char *t;
 
-	scrub(c->err, e->creds);
+	rp_scrub(c->err);
 	t = c->err != NULL ? c->err : "";
 	engine_describe(c, how, sizeof(how));
 	engine_error_lines(t, last, sizeof(last));

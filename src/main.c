@@ -352,6 +352,7 @@ out:
 		st = (rp_status)rc;
 	}
 	ghctx_opts_free(&o);
+	rp_secrets_free();
 	reg_global_cleanup();
 	/* After cleaning up (the private directory is gone): die of the
 	 * signal, so the parent sees how the run ended. */

@@ -232,6 +232,7 @@ token_fetch(struct reg_client *c, const char *scope, struct rp_err *err)
 		goto out;
 	}
 	exp = json_object_get(j, "expires_in");
+	(void)rp_secret_add(value);
 	if (c->mask)
 		gha_command(stdout, "add-mask", NULL, value);
 	st = token_store(c, scope, value, json_is_integer(exp) ? json_integer_value(exp) : 0, err);

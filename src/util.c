@@ -412,3 +412,60 @@ rp_json_dumps(const void *j, unsigned long flags)
 	}
 	return text;
 }
+
+static char **secrets;
+static size_t nsecrets;
+
+int
+rp_secret_add(const char *s)
+{
+	char **nv, *c;
+	size_t i, k;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (i = 0; i < nsecrets; i++)
+		if (strcmp(secrets[i], s) == 0)
+			return 0;
+	if ((nv = realloc(secrets, (nsecrets + 2) * sizeof(*nv))) == NULL)
+		return -1;
+	secrets = nv;
+	if ((c = strdup(s)) == NULL)
+		return -1;
+	/* Longest first, so a secret inside a longer form goes with it. */
+	for (k = nsecrets; k > 0 && strlen(secrets[k - 1]) < strlen(c); k--)
+		secrets[k] = secrets[k - 1];
+	secrets[k] = c;
+	secrets[++nsecrets] = NULL;
+	return 0;
+}
+
+void
+rp_scrub(char *s)
+{
+	size_t i, n, k;
+	char *p, *hit;
+
+	for (i = 0; s != NULL && i < nsecrets; i++) {
+		n = strlen(secrets[i]);
+		k = n < 3 ? n : 3;
+		for (p = s; (hit = strstr(p, secrets[i])) != NULL; p = hit + k) {
+			memset(hit, '*', k);
+			memmove(hit + k, hit + n, strlen(hit + n) + 1);
+		}
+	}
+}
+
+void
+rp_secrets_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < nsecrets; i++) {
+		explicit_bzero(secrets[i], strlen(secrets[i]));
+		free(secrets[i]);
+	}
+	free(secrets);
+	secrets = NULL;
+	nsecrets = 0;
+}

@@ -280,3 +280,69 @@ Test(signals, http_1_1_in_every_build, .init = setup, .fini = teardown, .timeout
 	free(img);
 	free(root);
 }
+
+/* Issue 17, finding 11: an engine (standing in for a registry that
+ * reflects credentials into skopeo's error) prints the password as given,
+ * Go-escaped, and base64 of user:password and of the password. None of
+ * them reaches regpush's output, on the command line or in Actions (there
+ * only inside ::add-mask:: lines). */
+Test(signals, engine_output_is_scrubbed, .init = setup, .fini = teardown, .timeout = 120)
+{
+	static const char pw[] = "pa\\ss\"w0rd";
+	static const char *const forms[] = {
+		"pa\\ss\"w0rd", "pa\\\\ss\\\"w0rd", "cm9ib3Q6cGFcc3MidzByZA==", "cGFcc3MidzByZA==",
+	};
+	struct treg r = treg_plain();
+	char *spyd, *img = archive("one.tar"), path[4300], tmpenv[600], dev[300], pwenv[100];
+	char *argv[] = { "regpush", "push", "--source", img, "--ref", "refs/heads/main", "--sha", SHA40,
+			 "--service", "sig-scrub", "--dev-registry", dev, "--insecure-registry",
+			 (char *)r.host, NULL };
+	const char *envp[] = { path, tmpenv, "HOME=/root", "REGPUSH_DEV_USERNAME=robot", pwenv, NULL, NULL };
+	struct proc p;
+	size_t i, k;
+
+	{
+		/* The reflection, in a file of its own (no quoting through sh). */
+		char prelude[900], *py;
+		py = write_file(dir, "reflect.py",
+				"import base64, json, sys\n"
+				"a = [x for x in sys.argv[1:] if x.startswith('--authfile=')][0][11:]\n"
+				"au = list(json.load(open(a))['auths'].values())[0]['auth']\n"
+				"u, p = base64.b64decode(au).decode().split(':', 1)\n"
+				"q = p.replace('\\\\', '\\\\\\\\').replace('\"', '\\\\\"')\n"
+				"print('Copying blob for', p, file=sys.stderr)\n"
+				"print('time=\"x\" level=fatal msg=\"denied: ' + q + ' ' + au + ' ' +\n"
+				"      base64.b64encode(p.encode()).decode() + '\"', file=sys.stderr)\n"
+				"sys.exit(1)\n");
+		snprintf(prelude, sizeof(prelude), "python3 %s \"$@\"; exit 1", py);
+		spyd = spy(prelude);
+		free(py);
+	}
+	snprintf(path, sizeof(path), "PATH=%s:/usr/local/bin:/usr/bin:/bin", spyd);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(dev, sizeof(dev), "%s/dev", r.host);
+	snprintf(pwenv, sizeof(pwenv), "REGPUSH_DEV_PASSWORD=%s", pw);
+	for (k = 0; k < 2; k++) {
+		envp[5] = k == 1 ? "GITHUB_ACTIONS=true" : NULL;
+		run_regpush((const char *const *)argv, envp, &p);
+		cr_expect_eq(p.status, 1, "%s%s", p.out, p.err);
+		cr_expect(strstr(p.err, "Copying blob") != NULL || strstr(p.out, "Copying blob") != NULL,
+			  "the spy's lines were printed: %s%s", p.out, p.err);
+		for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+			char *line;
+			cr_expect(strstr(p.err, forms[i]) == NULL, "form %zu on stderr: %s", i, p.err);
+			for (line = p.out; line != NULL && *line != '\0'; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+				size_t n = strcspn(line, "\n");
+				char save = line[n];
+				line[n] = '\0';
+				if (strncmp(line, "::add-mask::", 12) != 0)
+					cr_expect(strstr(line, forms[i]) == NULL, "form %zu on stdout: %s", i, line);
+				line[n] = save;
+			}
+		}
+		proc_free(&p);
+	}
+	expect_dir_empty(tmpd);
+	free(spyd);
+	free(img);
+}

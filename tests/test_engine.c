@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "util.h"
 
 static const struct {
 	const char *stderr_text, *want;
@@ -32,4 +33,29 @@ Test(engine, error_lines)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		cr_expect_str_eq(engine_error_lines(rows[i].stderr_text, buf, sizeof(buf)), rows[i].want,
 				 "row %zu", i);
+}
+
+/* rp_scrub: every form registered goes, longest first, and it ends for a
+ * password of stars (the replacement contains the password). */
+Test(engine, scrub, .timeout = 5)
+{
+	char s1[] = "login as robot with pa\\\\ss\\\"w0rd failed: cGFcc3Mi (pa\\ss\"w0rd)";
+	char s2[] = "* ** *** ****";
+	char s3[] = "x";
+
+	cr_assert_eq(rp_secret_add("pa\\ss\"w0rd"), 0);
+	cr_assert_eq(rp_secret_add("pa\\\\ss\\\"w0rd"), 0);
+	cr_assert_eq(rp_secret_add("cGFcc3Mi"), 0);
+	cr_assert_eq(rp_secret_add("pa\\ss\"w0rd"), 0, "a second add is a no-op");
+	rp_scrub(s1);
+	cr_expect_str_eq(s1, "login as robot with *** failed: *** (***)");
+	rp_secrets_free();
+	cr_assert_eq(rp_secret_add("*"), 0);
+	cr_assert_eq(rp_secret_add("**"), 0);
+	cr_assert_eq(rp_secret_add("***"), 0);
+	rp_scrub(s2);
+	cr_expect_str_eq(s2, "* ** *** ****", "stars for stars: it ends");
+	rp_scrub(s3);
+	cr_expect_str_eq(s3, "x");
+	rp_secrets_free();
 }
