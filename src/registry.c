@@ -627,8 +627,9 @@ tags_first_page(const char *repo)
 
 /*
  * Every tag, following Link pagination. A registry cannot keep us here:
- * a page already read ends the listing with an error (a cycle), a page
- * that adds no new tag ends it quietly, at most TAGS_PAGES_MAX pages are
+ * a page already read ends the listing with an error (a cycle), so does a
+ * page that adds no new tag but links on (incomplete), one that adds none
+ * and links nowhere ends it, at most TAGS_PAGES_MAX pages are
  * read, and the whole listing has a deadline (REGPUSH_TAGS_TIMEOUT).
  * The listing from its first page's path; *first, when not NULL, is the
  * answer to that page already read (taken over and emptied).
@@ -695,9 +696,20 @@ tags_list(struct reg_client *c, const char *repo, const char *first_path, struct
 			break;
 		next = r.link[0] != '\0' ? reg_link_next(r.link) : NULL;
 		free(path);
-		path = added > 0 ? next : NULL;
-		if (added == 0)
+		path = NULL;
+		/* A page of tags already seen that still links on: what comes
+		 * after it cannot be known, so the listing is not complete (a
+		 * release past it would be missed: latest moved backwards, or
+		 * its image pruned). A page of repeats without a link ends it
+		 * (a registry that restarts the list past its end). */
+		if (added == 0 && next != NULL) {
 			free(next);
+			st = rp_fail(err, RP_EREGISTRY, "registry %s (%s): page %zu repeats tags already "
+				     "listed but links to another page, so the listing cannot be known "
+				     "complete", c->host, what, pages);
+			break;
+		}
+		path = next;
 	}
 out:
 	c->deadline = saved;
