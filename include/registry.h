@@ -88,6 +88,11 @@ rp_status reg_manifest_get(struct reg_client *c, const char *repo,
 rp_status reg_manifest_get_many(struct reg_client *c, const char *repo,
 				char *const *refs, size_t n, struct reg_manifest *ms,
 				struct rp_err *err);
+/* The same, where a 404 is an answer: that ms[i] stays empty (bytes
+ * NULL) — a manifest deleted meanwhile, or an index's missing entry. */
+rp_status reg_manifest_get_some(struct reg_client *c, const char *repo,
+				char *const *refs, size_t n, struct reg_manifest *ms,
+				struct rp_err *err);
 
 /* GET several small blobs at once, each checked against its digest;
  * out[i] (caller frees) and lens[i] for digests[i]. */

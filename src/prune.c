@@ -37,6 +37,7 @@
 #define CONFIG_MAX (4 * 1024 * 1024)
 #define Y2000 946684800L
 #define AGE_PLACEHOLDER (-2L) /* the config is reg_untag's own */
+#define AGE_DANGLING (-3L)    /* an index whose first entry is gone */
 #define MAX_REPOS 128           /* 64 services, two repositories each */
 
 enum prune_action {
@@ -61,6 +62,8 @@ struct repo {
 	struct reg_client *reg;
 	struct row *rows;
 	size_t n;
+	json_t *kids;             /* candidate index digest -> its entries */
+	char *blind;              /* a kept tag listed but not readable */
 };
 
 int
@@ -107,8 +110,14 @@ set_add(struct strset *s, const char *x)
 	if ((nv = realloc(s->v, (s->n + 2) * sizeof(*nv))) == NULL)
 		return -1;
 	s->v = nv;
-	if ((s->v[s->n] = rp_strdup(x)) == NULL || json_object_set_new(s->seen, x, json_true()) != 0)
+	s->v[s->n] = NULL; /* terminated whatever fails next */
+	if ((s->v[s->n] = rp_strdup(x)) == NULL)
 		return -1;
+	if (json_object_set_new(s->seen, x, json_true()) != 0) {
+		free(s->v[s->n]);
+		s->v[s->n] = NULL;
+		return -1;
+	}
 	s->v[++s->n] = NULL;
 	return 0;
 }
@@ -122,7 +131,7 @@ set_free(struct strset *s)
 }
 
 /* The manifests of `digests`, each as parsed JSON in out (a json object
- * keyed by digest). Fetched concurrently. */
+ * keyed by digest; one that is gone is absent). Fetched concurrently. */
 static rp_status
 fetch_manifests(struct repo *r, const struct strset *digests, json_t *out, struct rp_err *err)
 {
@@ -134,9 +143,12 @@ fetch_manifests(struct repo *r, const struct strset *digests, json_t *out, struc
 		return RP_OK;
 	if ((ms = calloc(digests->n, sizeof(*ms))) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = reg_manifest_get_many(r->reg, r->path, digests->v, digests->n, ms, err);
+	st = reg_manifest_get_some(r->reg, r->path, digests->v, digests->n, ms, err);
 	for (i = 0; i < digests->n && st == RP_OK; i++) {
-		json_t *j = json_loadb(ms[i].bytes, ms[i].len, 0, NULL);
+		json_t *j;
+		if (ms[i].bytes == NULL)
+			continue; /* gone: absent from out */
+		j = json_loadb(ms[i].bytes, ms[i].len, 0, NULL);
 		if (json_object_set_new(out, digests->v[i], j != NULL ? j : json_object()) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 	}
@@ -169,11 +181,22 @@ measure_ages(struct repo *r, const struct strset *cands, time_t now, json_t *age
 	if ((st = fetch_manifests(r, cands, mans, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < cands->n && st == RP_OK; i++) {
-		json_t *m = json_object_get(mans, cands->v[i]);
+		json_t *m = json_object_get(mans, cands->v[i]), *list = json_array(), *e;
 		const char *k = json_string_value(json_object_get(
 		    json_array_get(json_object_get(m, "manifests"), 0), "digest"));
+		size_t j;
 		if (k != NULL && imgref_digest_valid(k) && set_add(&kidset, k) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		/* An index's entries, for deleting it before them. */
+		json_array_foreach(json_object_get(m, "manifests"), j, e) {
+			const char *d = json_string_value(json_object_get(e, "digest"));
+			if (d != NULL && list != NULL && json_array_append_new(list, json_string(d)) != 0)
+				st = rp_fail(err, RP_ENOMEM, "out of memory");
+		}
+		if (list == NULL || (json_is_array(json_object_get(m, "manifests")) &&
+				     json_object_set(r->kids, cands->v[i], list) != 0))
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		json_decref(list);
 	}
 	if (st != RP_OK || (st = fetch_manifests(r, &kidset, kids, err)) != RP_OK)
 		goto out;
@@ -183,6 +206,12 @@ measure_ages(struct repo *r, const struct strset *cands, time_t now, json_t *age
 		const char *k = json_string_value(json_object_get(
 		    json_array_get(json_object_get(m, "manifests"), 0), "digest"));
 		const char *cd;
+		if (k != NULL && json_object_get(kids, k) == NULL) {
+			/* Its first entry is gone: a dangling index. */
+			if (json_object_set_new(ages, cands->v[i], json_string("dangling")) != 0)
+				st = rp_fail(err, RP_ENOMEM, "out of memory");
+			continue;
+		}
 		if (k != NULL)
 			m = json_object_get(kids, k);
 		cd = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
@@ -216,8 +245,11 @@ measure_ages(struct repo *r, const struct strset *cands, time_t now, json_t *age
 	}
 	/* ages: digest -> config digest, now -> age. */
 	for (i = 0; i < cands->n; i++) {
-		json_t *a = json_object_get(created, json_string_value(json_object_get(ages, cands->v[i])));
-		json_object_set_new(ages, cands->v[i], json_integer(a != NULL ? json_integer_value(a) : -1));
+		const char *cd = json_string_value(json_object_get(ages, cands->v[i]));
+		json_t *a = json_object_get(created, cd != NULL ? cd : "");
+		json_object_set_new(ages, cands->v[i], json_integer(
+		    cd != NULL && strcmp(cd, "dangling") == 0 ? AGE_DANGLING :
+		    a != NULL ? json_integer_value(a) : -1));
 	}
 out:
 	for (i = 0; blobs != NULL && i < cfgset.n; i++)
@@ -286,7 +318,7 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 	int *cls = NULL;
 	rp_status st;
 
-	if (kept == NULL || ages == NULL) {
+	if (kept == NULL || ages == NULL || (r->kids = json_object()) == NULL) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -309,7 +341,24 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 		memcpy(w->digest, d[i], sizeof(w->digest));
 		w->age = -1;
 		cls[i] = prune_class(w->tag);
-		if (w->digest[0] == '\0')
+		/* A kept tag (or one of no pattern) listed but not readable: a
+		 * replica lagging, a cache. Read once more; if it still cannot
+		 * be resolved, its image is unknown, so no image of this
+		 * repository is deleted by digest (see below). */
+		if (w->digest[0] == '\0' && (cls[i] < 0 || cls[i] == RP_ENV_PRODUCTION ||
+					     pol->retention[cls[i]] < 0)) {
+			struct rp_err again;
+			if (reg_manifest_head(r->reg, r->path, w->tag, w->digest, &again) != RP_OK)
+				w->digest[0] = '\0';
+			if (w->digest[0] == '\0' && r->blind == NULL && (r->blind = rp_strdup(w->tag)) == NULL) {
+				st = rp_fail(err, RP_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+		if (w->digest[0] == '\0' && (cls[i] < 0 || cls[i] == RP_ENV_PRODUCTION ||
+					     pol->retention[cls[i]] < 0))
+			w->reason = "listed but not readable (404 twice): nothing here is deleted by digest";
+		else if (w->digest[0] == '\0')
 			w->reason = "gone (deleted meanwhile)";
 		else if (cls[i] < 0)
 			w->reason = "matches no pattern";
@@ -332,6 +381,12 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 			w->age = -1;
 			w->act = DELETE_DIGEST;
 			w->reason = "on the placeholder of an untag cut short";
+		} else if (w->age == AGE_DANGLING) {
+			/* An index whose entry is gone (a delete cut short):
+			 * unpullable, and its tag's class expires — it goes. */
+			w->age = -1;
+			w->act = DELETE_DIGEST;
+			w->reason = "dangling index (an entry is gone)";
 		} else if (w->age < 0)
 			w->reason = "age unknown (no created time, or before 2000)";
 		else if ((int64_t)w->age * 86400 <= pol->retention[cls[i]])
@@ -367,6 +422,21 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 			goto out;
 		}
 	}
+	/* A kept tag could not be read: its image may be any of these, so
+	 * none is deleted by digest; the expired tags are only untagged. */
+	for (i = 0; r->blind != NULL && i < r->n; i++) {
+		struct row *w = &r->rows[i];
+		if (w->act != DELETE_DIGEST && w->act != WITH_DIGEST)
+			continue;
+		w->act = UNTAG;
+		w->reason = "expired; only untagged: the kept tag";
+		free(w->detail);
+		if ((w->detail = rp_asprintf("%s could not be read (its image may be this one)",
+					     r->blind)) == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 out:
 	rp_strv_free(tags);
 	set_free(&cands);
@@ -377,54 +447,111 @@ out:
 	return st;
 }
 
-/* Carries out one repository's deletions: the images whose tags all
- * expired, concurrently; then the tags that go alone. A failure is
- * recorded on its row (and on the rows deleted with it) and the rest go
- * on. Returns 1 when anything failed. */
+/* The DELETE_DIGEST rows in `which` (indexes or not), at once; a failure
+ * is recorded on its row and on the rows deleted with it. *failed_idx
+ * collects the digests of indexes whose delete failed. Returns 1 when
+ * any failed. */
 static int
-execute(struct repo *r)
+delete_rows(struct repo *r, int indexes, json_t *failed_idx)
 {
 	char **refs = calloc(r->n + 1, sizeof(*refs)), **errs = calloc(r->n + 1, sizeof(*errs));
-	size_t *which = calloc(r->n + 1, sizeof(*which));
-	size_t i, k, nd = 0;
+	size_t *which = calloc(r->n + 1, sizeof(*which)), i, k, nd = 0;
 	int failed = 0;
 
 	if (refs == NULL || errs == NULL || which == NULL) {
 		for (i = 0; i < r->n; i++)
-			if (r->rows[i].act != KEEP)
+			if (r->rows[i].act == DELETE_DIGEST && r->rows[i].error == NULL)
 				r->rows[i].error = rp_strdup("out of memory");
 		free(refs);
 		free(errs);
 		free(which);
 		return 1;
 	}
-	for (i = 0; i < r->n; i++)
-		if (r->rows[i].act == DELETE_DIGEST) {
-			which[nd] = i;
-			refs[nd++] = r->rows[i].digest;
+	for (i = 0; i < r->n; i++) {
+		struct row *w = &r->rows[i];
+		int is_index = json_object_get(r->kids, w->digest) != NULL;
+		if (w->act != DELETE_DIGEST || w->error != NULL || is_index != indexes)
+			continue;
+		/* An entry of an index whose delete failed stays: deleting
+		 * it would leave that index dangling. */
+		if (!indexes && json_object_get(failed_idx, w->digest) != NULL) {
+			static const char why[] = "not deleted: an index listing it could not be deleted";
+			w->error = rp_strdup(why);
+			for (k = 0; k < r->n; k++)
+				if (r->rows[k].act == WITH_DIGEST && strcmp(r->rows[k].digest, w->digest) == 0)
+					r->rows[k].error = rp_strdup(why);
+			failed = 1;
+			continue;
 		}
+		which[nd] = i;
+		refs[nd++] = w->digest;
+	}
 	if (nd > 0 && reg_manifest_delete_many(r->reg, r->path, refs, nd, errs) > 0) {
 		failed = 1;
 		for (i = 0; i < nd; i++) {
+			struct row *w = &r->rows[which[i]];
+			json_t *e;
 			if (errs[i] == NULL)
 				continue;
-			r->rows[which[i]].error = errs[i];
+			w->error = errs[i];
 			for (k = 0; k < r->n; k++)
-				if (r->rows[k].act == WITH_DIGEST &&
-				    strcmp(r->rows[k].digest, r->rows[which[i]].digest) == 0)
+				if (r->rows[k].act == WITH_DIGEST && strcmp(r->rows[k].digest, w->digest) == 0)
 					r->rows[k].error = rp_strdup(errs[i]);
-		}
-	}
-	for (i = 0; i < r->n; i++) {
-		struct rp_err e = { RP_OK, "" };
-		if (r->rows[i].act == UNTAG && reg_untag(r->reg, r->path, r->rows[i].tag, &e) != RP_OK) {
-			failed = 1;
-			r->rows[i].error = rp_strdup(e.msg);
+			json_array_foreach(json_object_get(r->kids, w->digest), k, e)
+				if (json_is_string(e))
+					(void)json_object_set_new(failed_idx, json_string_value(e), json_true());
 		}
 	}
 	free(refs);
 	free(errs);
 	free(which);
+	return failed;
+}
+
+/* Carries out one repository's decisions, a failure on one row never
+ * stopping the others: first the untags (each tag read again right
+ * before: one pushed again meanwhile is left alone), then the indexes to
+ * delete, then the other images — an index's entries only once the index
+ * is gone. Returns 1 when anything failed. */
+static int
+execute(struct repo *r)
+{
+	json_t *failed_idx = json_object();
+	size_t i;
+	int failed = 0;
+
+	for (i = 0; i < r->n; i++) {
+		struct row *w = &r->rows[i];
+		struct rp_err e = { RP_OK, "" };
+		char now[RP_DIGEST_MAX];
+		if (w->act != UNTAG)
+			continue;
+		if (reg_manifest_head(r->reg, r->path, w->tag, now, &e) != RP_OK) {
+			failed = 1;
+			w->error = rp_strdup(e.msg);
+			continue;
+		}
+		if (strcmp(now, w->digest) != 0) {
+			w->act = KEEP;
+			w->reason = now[0] != '\0' ? "kept: moved meanwhile" : "gone (deleted meanwhile)";
+			free(w->detail);
+			w->detail = NULL;
+			continue;
+		}
+		if (reg_untag(r->reg, r->path, w->tag, &e) != RP_OK) {
+			failed = 1;
+			w->error = rp_strdup(e.msg);
+		}
+	}
+	if (failed_idx == NULL) {
+		for (i = 0; i < r->n; i++)
+			if (r->rows[i].act == DELETE_DIGEST)
+				r->rows[i].error = rp_strdup("out of memory");
+		return 1;
+	}
+	failed |= delete_rows(r, 1, failed_idx);
+	failed |= delete_rows(r, 0, failed_idx);
+	json_decref(failed_idx);
 	return failed;
 }
 
@@ -768,6 +895,8 @@ out:
 			free(rs[i].rows[k].error);
 		}
 		free(rs[i].rows);
+		json_decref(rs[i].kids);
+		free(rs[i].blind);
 		reg_free(rs[i].reg);
 		free(rs[i].host);
 		free(rs[i].path);

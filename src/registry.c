@@ -136,9 +136,33 @@ get_ok(long status)
 	return status == 200;
 }
 
+static int
+get_or_gone(long status)
+{
+	return status == 200 || status == 404;
+}
+
+static rp_status
+manifests_get(struct reg_client *c, const char *repo, char *const *refs, size_t n,
+	      struct reg_manifest *ms, int gone_ok, struct rp_err *err);
+
 rp_status
 reg_manifest_get_many(struct reg_client *c, const char *repo, char *const *refs, size_t n,
 		      struct reg_manifest *ms, struct rp_err *err)
+{
+	return manifests_get(c, repo, refs, n, ms, 0, err);
+}
+
+rp_status
+reg_manifest_get_some(struct reg_client *c, const char *repo, char *const *refs, size_t n,
+		      struct reg_manifest *ms, struct rp_err *err)
+{
+	return manifests_get(c, repo, refs, n, ms, 1, err);
+}
+
+static rp_status
+manifests_get(struct reg_client *c, const char *repo, char *const *refs, size_t n,
+	      struct reg_manifest *ms, int gone_ok, struct rp_err *err)
 {
 	struct resp *rs;
 	char *scope = reg_scope_for(repo, "pull", NULL), what[300];
@@ -151,9 +175,11 @@ reg_manifest_get_many(struct reg_client *c, const char *repo, char *const *refs,
 		return n == 0 ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	st = reg_batch(c, "GET", repo, "manifests", refs, n, scope, REG_ACCEPT_MANIFESTS, NULL,
-		       NULL, 0, REG_MANIFEST_MAX, rs, get_ok, err);
+		       NULL, 0, REG_MANIFEST_MAX, rs, gone_ok ? get_or_gone : get_ok, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
 		reg_ref_what(what, sizeof(what), "GET", repo, refs[i]);
+		if (gone_ok && rs[i].status == 404)
+			continue; /* gone: ms[i] stays empty */
 		st = rs[i].status == 200 ? reg_manifest_from(c, &rs[i], refs[i], what, &ms[i], err) :
 		    reg_unexpected(c, &rs[i], what, err);
 	}

@@ -48,6 +48,11 @@
                    every later DELETE of it): 500, always
         f-delslow  DELETE: logs "BEGIN DELETE PATH", then 3 s before forwarding
         f-putlatest  every PUT of the tag `latest`: 500, always
+        f-repush   the first blob GET in a repository (prune reading a config
+                   while it decides): "another run" puts the repository's
+                   `seed` manifest on feature-x first
+        f-lag      tag list: `latest` added to the first page (a lagging replica:
+                   the list names it, its HEAD and GET answer 404)
         f-uploadfail every PUT of a manifest by digest: 500, always
         f-uploadonce the first PUT of a manifest by digest in a repository (the
                    end of the engine's upload, which it does not retry): 500
@@ -318,7 +323,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-lag", "f-repush", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -404,6 +409,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             repo = path[len("/v2/"):path.index("/manifests/")]
             if self.once(("race", repo)):
                 self.copy_seed(repo, "v1.2.4")
+        if status is None and f == "f-repush" and self.command == "GET" and "/blobs/sha256:" in path:
+            repo = path[len("/v2/"):path.index("/blobs/")]
+            if self.once(("repush", repo)):
+                self.copy_seed(repo, "feature-x")
         if status is None and f == "f-nomount" and self.command == "POST" and "mount=" in path:
             path = path.split("?")[0]
             self.logpath = path
@@ -439,6 +448,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             if f == "f-trunc" and self.command == "GET" and "/manifests/" in path and status == 200:
                 self.send(200, rh, rb[: len(rb) // 2], length=len(rb))
                 self.close_connection = True
+            elif f == "f-lag" and "/tags/list" in path and status == 200 and "last=" not in path:
+                doc = json.loads(rb)
+                doc["tags"] = sorted(set((doc.get("tags") or []) + ["latest"]))
+                self.send(200, [(k, v) for k, v in rh if k.lower() != "content-length"],
+                          json.dumps(doc).encode())
             elif f == "f-big" and "/tags/list" in path:
                 big = json.dumps({"name": "x", "tags": ["t%07d" % i for i in range(600000)]}).encode()
                 self.send(200, [("Content-Type", "application/json")], big)

@@ -412,3 +412,140 @@ Test(prune, as_the_runner_starts_the_action, .init = setup, .fini = teardown, .t
 	free(one);
 	free(two);
 }
+
+/* The digest of an index's first entry (the index read from plain). */
+static void
+first_entry(const char *repo, const char *tag, char out[RP_DIGEST_MAX])
+{
+	char *body = NULL, d[80];
+	json_t *j;
+
+	cr_assert_eq(treg_manifest(treg_plain(), repo, tag, &body, d), 200);
+	j = json_loads(body, 0, NULL);
+	cr_assert_not_null(j);
+	snprintf(out, RP_DIGEST_MAX, "%s",
+		 json_string_value(json_object_get(json_array_get(json_object_get(j, "manifests"), 0), "digest")));
+	json_decref(j);
+	free(body);
+}
+
+static void
+http_delete(const char *repo, const char *digest)
+{
+	char url[600];
+	const char *argv[] = { "curl", "-sf", "-X", "DELETE", url, NULL };
+	const char *envp[] = { NULL };
+	struct proc p;
+
+	snprintf(url, sizeof(url), "http://%s/v2/%s/manifests/%s", getenv("REGPUSH_TEST_PLAIN"), repo, digest);
+	run_prog("curl", argv, envp, &p);
+	cr_assert_eq(p.status, 0, "DELETE %s", url);
+	proc_free(&p);
+}
+
+/* Issue 17, finding 2: an index whose first entry is gone (a delete cut
+ * short) is a "dangling index" row that goes, not a failed run; the rest
+ * of the repository is pruned too. */
+Test(prune, a_dangling_index_blocks_nothing, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *multi = archive("multi.tar"), *one = archive("one.tar"), kid[RP_DIGEST_MAX], d[80], *tags;
+	struct proc p;
+
+	tag_image(multi, "pr-dangle/x", "test-multi");
+	tag_image(one, "pr-dangle/x", "dev-1111111");
+	first_entry("pr-dangle/x", "test-multi", kid);
+	http_delete("pr-dangle/x", kid);
+	prune_via(&p, getenv("REGPUSH_TEST_PLAIN"), "pr-dangle/x", NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.out, "\"reason\": \"dangling index (an entry is gone)\"") != NULL, "%s", p.out);
+	proc_free(&p);
+	tags = treg_tags(plain, "pr-dangle/x");
+	cr_expect_str_eq(tags, "");
+	free(tags);
+	cr_expect_eq(treg_manifest(plain, "pr-dangle/x", "test-multi", NULL, d), 404);
+	free(multi);
+	free(one);
+}
+
+/* Issue 17, finding 2: an index is deleted before its entries, and an
+ * entry only once its index is gone. f-delfail fails every DELETE of the
+ * first digest asked (now always the index): the tagged entry stays, so
+ * no index is left dangling; exit 1, and the rerun converges. */
+Test(prune, an_index_goes_before_its_entries, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *multi = archive("multi.tar"), kid[RP_DIGEST_MAX], d[80], *tags;
+	const char *put[] = { "python3", "tests/put-tags.py", getenv("REGPUSH_TEST_PLAIN"), "f-delfail/order",
+			      kid, "dev-", "1", NULL };
+	const char *envp0[] = { NULL };
+	struct proc p;
+
+	tag_image(multi, "f-delfail/order", "test-multi");
+	first_entry("f-delfail/order", "test-multi", kid);
+	/* The entry tagged on its own as well: dev-000000. */
+	run_prog("python3", put, envp0, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-delfail/order", NULL);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	cr_expect(strstr(p.out, "not deleted: an index listing it could not be deleted") != NULL, "%s", p.out);
+	proc_free(&p);
+	cr_expect_eq(treg_manifest(plain, "f-delfail/order", "test-multi", NULL, d), 200, "the index stays");
+	cr_expect_eq(treg_manifest(plain, "f-delfail/order", kid, NULL, d), 200, "and so does its entry");
+	/* The rerun, straight to the registry. */
+	prune_via(&p, getenv("REGPUSH_TEST_PLAIN"), "f-delfail/order", NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	tags = treg_tags(plain, "f-delfail/order");
+	cr_expect_str_eq(tags, "");
+	free(tags);
+	free(multi);
+}
+
+/* Issue 17, finding 5: `latest` listed but answering 404 (a lagging
+ * replica): it is read again, and while it cannot be resolved nothing in
+ * the repository is deleted by digest — the expired tag is only
+ * untagged, its image stays (it may be latest's). */
+Test(prune, an_unreadable_kept_tag_protects_everything, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *d1, d[80], *tags;
+	struct proc p;
+
+	d1 = source_digest(one);
+	tag_image(one, "f-lag/x", "dev-1111111");
+	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-lag/x", NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.out, "listed but not readable") != NULL, "%s", p.out);
+	cr_expect(strstr(p.out, "latest could not be read (its image may be this one)") != NULL, "%s", p.out);
+	proc_free(&p);
+	tags = treg_tags(plain, "f-lag/x");
+	cr_expect_str_eq(tags, "");
+	free(tags);
+	cr_expect_eq(treg_manifest(plain, "f-lag/x", d1, NULL, d), 200, "the image stays");
+	free(d1);
+	free(one);
+}
+
+/* Issue 17, finding 6: a tag pushed again while prune decides is read
+ * again right before its untag and left alone (kept: moved meanwhile). */
+Test(prune, a_tag_pushed_meanwhile_is_not_untagged, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *two = archive("two.tar"), *d2;
+	struct proc p;
+
+	d2 = source_digest(two);
+	tag_image(one, "f-repush/x", "feature-x");
+	tag_image(one, "f-repush/x", "dev-latest");
+	tag_image(two, "f-repush/x", "seed");
+	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-repush/x", NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.out, "\"reason\": \"kept: moved meanwhile\"") != NULL, "%s", p.out);
+	proc_free(&p);
+	expect_tags_at(plain, "f-repush/x", "feature-x seed", d2);
+	free(d2);
+	free(one);
+	free(two);
+}
