@@ -21,6 +21,8 @@ struct ecmd {
 	const char *cert_dir;    /* --cert-dir or NULL */
 	char *const *insecure;   /* --insecure-registry hosts, or NULL */
 	const struct creds *creds; /* the account in use (for messages) */
+	const struct creds *src_creds; /* a copy: the source's account, or NULL */
+	const char *src_host;    /* a copy: the source's host, or NULL */
 	int actions;             /* fold output into ::group:: */
 };
 

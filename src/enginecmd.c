@@ -220,6 +220,27 @@ version_after(const char *t, const char *key, char out[16])
 		out[n] = '\0';
 }
 
+/* Does an engine's failure t name the source side of a copy? */
+static int
+src_named(const char *t, const char *src_host, const char *dst_host)
+{
+	const char *s = strstr(t, "initializing source");
+	char key[300];
+
+	if (s != NULL)
+		return 1;
+	if (strstr(t, "initializing destination") != NULL)
+		return 0;
+	/* Another host named, and not the destination's. */
+	if (strcmp(src_host, dst_host) == 0)
+		return 0;
+	snprintf(key, sizeof(key), "docker://%s/", src_host);
+	if (strstr(t, key) == NULL)
+		return 0;
+	snprintf(key, sizeof(key), "docker://%s/", dst_host);
+	return strstr(t, key) == NULL;
+}
+
 /* Turns a failed child into one message naming the engine and registry. */
 static rp_status
 child_failure(const struct ecmd *e, const char *name, const char *doing,
@@ -234,6 +255,21 @@ child_failure(const struct ecmd *e, const char *name, const char *doing,
 	engine_error_lines(t, last, sizeof(last));
 	if (strstr(t, "unauthorized") != NULL || strstr(t, "authentication required") != NULL ||
 	    strstr(t, "401 Unauthorized") != NULL) {
+		/* A copy: the side the engine's message names (skopeo says
+		 * "initializing source docker://HOST/..." or "reading manifest
+		 * ... in HOST/..."). */
+		if (e->src_host != NULL && src_named(t, e->src_host, host)) {
+			const struct creds *sc = e->src_creds;
+			if (sc != NULL && sc->username != NULL)
+				return rp_fail(err, RP_EREGISTRY,
+					       "registry %s (the source) refused the credentials of the %s "
+					       "account '%s' while %s: %s", e->src_host, sc->profile,
+					       rp_quote(sc->username, 150, u, sizeof(u)), doing, last);
+			return rp_fail(err, RP_EREGISTRY,
+				       "registry %s (the source) requires credentials (no %s account, "
+				       "and none in the auth files) while %s: %s", e->src_host,
+				       sc != NULL ? sc->profile : "source", doing, last);
+		}
 		if (e->creds != NULL && e->creds->username != NULL)
 			return rp_fail(err, RP_EREGISTRY,
 				       "registry %s refused the credentials of the %s account '%s' "

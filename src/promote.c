@@ -508,17 +508,23 @@ out:
 	return st;
 }
 
-/* The copy by skopeo: both accounts in one auth file. */
+/* The copy by skopeo: both sides' accounts in one auth file — the robot
+ * of a side, or what the user's auth files hold for it (a side without a
+ * robot must not lose them because the other side has one). */
 static rp_status
 skopeo_copy(struct promote *pm, struct rp_err *err)
 {
+	struct creds files[2];
 	const struct creds *cs[2] = { &pm->src.creds, &pm->dst.creds };
 	char *keys[2] = { NULL, NULL }, *dfile = NULL, *dest = NULL, got[RP_DIGEST_MAX], doing[600];
 	struct ecmd e = { .engine = "skopeo", .cert_dir = pm->o->cert_dir, .insecure = pm->o->insecure,
-			  .creds = &pm->dst.creds, .actions = pm->o->actions };
+			  .creds = &pm->dst.creds, .src_creds = &pm->src.creds, .src_host = pm->src.host,
+			  .actions = pm->o->actions };
 	struct argv a = { 0 };
+	size_t k;
 	rp_status st;
 
+	memset(files, 0, sizeof(files));
 	if ((pm->work = workdir_create(err)) == NULL)
 		return err->status;
 	e.work = pm->work;
@@ -529,10 +535,21 @@ skopeo_copy(struct promote *pm, struct rp_err *err)
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((pm->src.creds.username != NULL || pm->dst.creds.username != NULL) &&
-	    (st = creds_write_authfile_n(cs, (const char *const *)keys, 2, pm->work, &pm->own_auth,
-					 err)) != RP_OK)
-		goto out;
+	if (pm->src.creds.username != NULL || pm->dst.creds.username != NULL) {
+		for (k = 0; k < 2; k++) {
+			struct side *sd = k == 0 ? &pm->src : &pm->dst;
+			if (sd->creds.username != NULL)
+				continue;
+			if ((st = creds_from_authfiles(pm->o->authfile, sd->host, sd->repo, &files[k],
+						       err)) != RP_OK)
+				goto out;
+			if (files[k].username != NULL)
+				cs[k] = &files[k];
+		}
+		if ((st = creds_write_authfile_n(cs, (const char *const *)keys, 2, pm->work,
+						 &pm->own_auth, err)) != RP_OK)
+			goto out;
+	}
 	if (pm->own_auth != NULL)
 		e.auth = pm->own_auth;
 	if ((dest = rp_asprintf("%s/%s@%s", pm->dst.host, pm->dst.repo, pm->digest)) == NULL) {
@@ -549,6 +566,8 @@ skopeo_copy(struct promote *pm, struct rp_err *err)
 		st = rp_fail(err, RP_EREGISTRY, "skopeo copied %s as %s, not as the same digest",
 			     pm->source, got);
 out:
+	creds_free(&files[0]);
+	creds_free(&files[1]);
 	rp_strv_free(a.v);
 	free(dest);
 	free(keys[0]);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include "helpers.h"
 #include "testreg.h"
 
@@ -585,4 +587,55 @@ Test(promote, tied_candidates_are_refused, .init = setup, .fini = teardown, .tim
 	free(tags);
 	free(rev);
 	free(rc9);
+}
+
+/* Issue 17, finding 13: across hosts, a source whose credentials are in
+ * the user's --authfile (no source robot) while the destination has its
+ * robot: skopeo gets both, so the copy works. */
+Test(promote, cross_host_keeps_the_users_authfile, .init = setup, .fini = teardown, .timeout = 120)
+{
+	const char *plain = getenv("REGPUSH_TEST_PLAIN");
+	struct treg tls = treg_tls();
+	char *src = archive("rev.tar"), *d = source_digest(src), from[400], prod[300], tmpenv[600];
+	char cert[700], dst[500], creds[400], authp[700], auth[600], b64[400];
+	const char *cp[] = { "skopeo", "copy", "-q", "--dest-cert-dir", cert, "--dest-creds", creds, src, dst, NULL };
+	const char *envp0[] = { "HOME=/root", NULL };
+	const char *argv[] = { "regpush", "promote", "--json", "--from", from, "--ref", "refs/tags/v7.2.0",
+			       "--sha", SHA40, "--service", "pt3", "--prod-registry", prod,
+			       "--insecure-registry", plain, "--cert-dir", cert, "--authfile", authp, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", "REGPUSH_RELEASE_USERNAME=robot+release",
+			       "REGPUSH_RELEASE_PASSWORD=rel-secret", NULL };
+	struct proc p;
+
+	snprintf(cert, sizeof(cert), "%s", getenv("REGPUSH_TEST_CA_DIR"));
+	snprintf(creds, sizeof(creds), "%s:%s", getenv("REGPUSH_TEST_USER"), getenv("REGPUSH_TEST_PASS"));
+	snprintf(dst, sizeof(dst), "docker://%s/dev/pt3:dev-0123456", tls.host);
+	run_prog("skopeo", cp, envp0, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)creds, (int)strlen(creds));
+	snprintf(auth, sizeof(auth), "{\"auths\":{\"%s\":{\"auth\":\"%s\"}}}", tls.host, b64);
+	free(write_file(dir, "auth.json", auth));
+	snprintf(authp, sizeof(authp), "%s/auth.json", dir);
+	snprintf(from, sizeof(from), "%s/dev/pt3:dev-0123456", tls.host);
+	snprintf(prod, sizeof(prod), "%s/prod", plain);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	run_regpush(argv, envp, &p);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.err, "skopeo copy") != NULL, "the copy ran: %s", p.err);
+	proc_free(&p);
+	expect_tags_at(treg_plain(), "prod/pt3", "v7.2.0 v7.2 v7 latest", d);
+	expect_dir_empty(tmpd);
+	/* Without the auth file the copy's 401 is the source's, and said so
+	 * (not blamed on the destination's release account). */
+	free(write_file(dir, "auth.json", "{\"auths\":{}}"));
+	argv[6] = "refs/tags/v7.3.0";
+	run_regpush(argv, envp, &p);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	cr_expect(strstr(p.err, "(the source) requires credentials") != NULL ||
+		  strstr(p.err, "401") != NULL, "%s", p.err);
+	cr_expect(strstr(p.err, "refused the credentials of the release account") == NULL, "%s", p.err);
+	proc_free(&p);
+	free(src);
+	free(d);
 }
