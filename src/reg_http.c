@@ -45,7 +45,8 @@ on_body(char *d, size_t sz, size_t n, void *u)
 	return sz * n;
 }
 
-static void
+/* The value of a header line, trimmed; -1 when it does not fit. */
+static int
 header_value(char *dst, size_t size, const char *v, size_t len)
 {
 	while (len > 0 && (*v == ' ' || *v == '\t')) {
@@ -55,9 +56,10 @@ header_value(char *dst, size_t size, const char *v, size_t len)
 	while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
 		len--;
 	if (len >= size)
-		len = size - 1;
+		return -1;
 	memcpy(dst, v, len);
 	dst[len] = '\0';
+	return 0;
 }
 
 static size_t
@@ -70,7 +72,6 @@ on_header(char *d, size_t sz, size_t n, void *u)
 		{ "docker-content-digest:", offsetof(struct resp, digest), sizeof(((struct resp *)0)->digest) },
 		{ "www-authenticate:", offsetof(struct resp, www), sizeof(((struct resp *)0)->www) },
 		{ "link:", offsetof(struct resp, link), sizeof(((struct resp *)0)->link) },
-		{ "location:", offsetof(struct resp, location), sizeof(((struct resp *)0)->location) },
 		{ "retry-after:", offsetof(struct resp, retry_after), sizeof(((struct resp *)0)->retry_after) },
 	};
 	size_t i, hl;
@@ -78,13 +79,35 @@ on_header(char *d, size_t sz, size_t n, void *u)
 	/* A new status line (after a redirect or 100) starts over. */
 	if (len > 5 && strncmp(d, "HTTP/", 5) == 0) {
 		r->ctype[0] = r->digest[0] = r->www[0] = r->link[0] = '\0';
-		r->location[0] = r->retry_after[0] = '\0';
+		r->retry_after[0] = '\0';
+		free(r->location);
+		r->location = NULL;
+		return len;
+	}
+	if (len > 9 && strncasecmp(d, "location:", 9) == 0) {
+		char *v = malloc(REG_LOCATION_MAX);
+		free(r->location);
+		r->location = NULL;
+		if (v == NULL) {
+			r->nomem = 1;
+			return 0;
+		}
+		if (header_value(v, REG_LOCATION_MAX, d + 9, len - 9) != 0) {
+			free(v);
+			r->long_header = "Location";
+			return 0; /* aborts the transfer */
+		}
+		r->location = v;
 		return len;
 	}
 	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
 		hl = strlen(hs[i].name);
 		if (len > hl && strncasecmp(d, hs[i].name, hl) == 0) {
-			header_value((char *)r + hs[i].off, hs[i].size, d + hl, len - hl);
+			/* Cut, a value would mean something else: refused. */
+			if (header_value((char *)r + hs[i].off, hs[i].size, d + hl, len - hl) != 0) {
+				r->long_header = hs[i].name;
+				return 0;
+			}
 			break;
 		}
 	}
@@ -109,6 +132,7 @@ void
 resp_reset(struct resp *r, size_t max)
 {
 	sbuf_free(&r->body);
+	free(r->location);
 	memset(r, 0, sizeof(*r));
 	sbuf_init(&r->body, max);
 }
@@ -117,6 +141,8 @@ void
 resp_free(struct resp *r)
 {
 	sbuf_free(&r->body);
+	free(r->location);
+	r->location = NULL;
 }
 
 /* Milliseconds a transfer may take: the per-request timeout, cut to what
@@ -306,7 +332,7 @@ reg_exchange(struct reg_client *c, const char *method, const char *url,
 			return cc;
 		cc = curl_easy_perform(c->curl);
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
-		if (r->interrupted || r->too_big || r->nomem)
+		if (r->interrupted || r->too_big || r->nomem || r->long_header != NULL)
 			return r->nomem ? CURLE_OUT_OF_MEMORY : cc;
 		if (c->deadline > 0 && cc == CURLE_OPERATION_TIMEDOUT && reg_now() >= c->deadline) {
 			r->past_deadline = 1;
@@ -336,6 +362,10 @@ reg_fail_exchange(const struct reg_client *c, CURLcode cc, const struct resp *r,
 		return rp_fail(err, RP_EREGISTRY,
 			       "registry %s: the answer to %s is larger than %zu bytes",
 			       c->host, what, max);
+	if (r->long_header != NULL)
+		return rp_fail(err, RP_EREGISTRY, "registry %s: the %.*s header of the answer to %s "
+			       "is too long to keep (an answer is refused, never cut)", c->host,
+			       (int)strcspn(r->long_header, ":"), r->long_header, what);
 	if (cc == CURLE_OUT_OF_MEMORY)
 		return rp_fail(err, RP_ENOMEM, "out of memory (%s on registry %s)", what, c->host);
 	return rp_fail(err, RP_EREGISTRY, "cannot reach registry %s (%s): %s%s", c->host, what,

@@ -63,10 +63,15 @@ struct resp {
 	char digest[80];
 	char www[2048];
 	char link[2048];
-	char location[2048];
+	char *location;        /* Location (heap, up to REG_LOCATION_MAX: a
+				* presigned blob URL is long), or NULL */
 	char retry_after[128];
+	const char *long_header; /* a header too long to keep (its name):
+				  * the answer is refused, never cut */
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+#define REG_LOCATION_MAX 16384
 
 /* The four manifest media types, for Accept and for checking answers. */
 extern const char *const reg_manifest_types[4];

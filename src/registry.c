@@ -373,8 +373,13 @@ reg_blob_get(struct reg_client *c, const char *repo, const char *digest, size_t 
 			   "/v2/%s/blobs/%s", repo, digest)) != RP_OK)
 		goto out;
 	if (r.status >= 300 && r.status < 400) {
-		char *loc = rp_strdup(r.location);
-		if (loc == NULL) {
+		char *loc;
+		if (r.location == NULL) {
+			st = rp_fail(err, RP_EREGISTRY, "registry %s (%s): a redirect (HTTP %ld) "
+				     "without a Location", c->host, what, r.status);
+			goto out;
+		}
+		if ((loc = rp_strdup(r.location)) == NULL) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -422,6 +427,8 @@ location_path(const char *loc)
 {
 	const char *p = loc;
 
+	if (p == NULL)
+		return NULL;
 	if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0)
 		p = strchr(strstr(p, "://") + 3, '/');
 	return p != NULL && strncmp(p, "/v2/", 4) == 0 ? p : NULL;

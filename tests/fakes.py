@@ -51,6 +51,9 @@
         f-repush   the first blob GET in a repository (prune reading a config
                    while it decides): "another run" puts the repository's
                    `seed` manifest on feature-x first
+        f-longloc  blob GET: 307 to the same blob through a 5,000-byte Location
+                   (http://HOST/pad/xxx.../v2/...: a presigned CDN URL's
+                   length); f-longloc-huge: a 20,000-byte one
         f-lag      tag list: `latest` added to the first page (a lagging replica:
                    the list names it, its HEAD and GET answer 404)
         f-uploadfail every PUT of a manifest by digest: 500, always
@@ -323,7 +326,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-lag", "f-repush", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -335,6 +338,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         body = self.read_body()
         self.link("up", len(body))
         path = self.logpath = self.path
+        if path.startswith("/pad/") and "/v2/" in path:
+            path = path[path.index("/v2/"):]  # the long redirect, followed
+        elif path.startswith("/pad/"):
+            path = "/v2/not-found/pad"         # a Location cut short
         f = self.fault(path)
         time.sleep(a.delay_ms / 1000.0)
         status = None
@@ -360,6 +367,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             status = 403
             self.send(403, [("Content-Type", "application/json")],
                       b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}')
+        elif f == "f-longloc" and self.command == "GET" and "/blobs/sha256:" in path \
+                and not self.path.startswith("/pad/"):
+            status = 307
+            pad = "x" * (20000 if "f-longloc-huge" in path else 5000)
+            self.send(307, [("Location", "http://%s/pad/%s%s" % (self.headers.get("Host"), pad, path))], b"")
         elif f == "f-slow":
             time.sleep(5)
         elif f == "f-tagsslow" and "/tags/list" in path:

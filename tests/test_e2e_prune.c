@@ -549,3 +549,33 @@ Test(prune, a_tag_pushed_meanwhile_is_not_untagged, .init = setup, .fini = teard
 	free(one);
 	free(two);
 }
+
+/* Issue 17 (from reading the code): a blob redirect through a long
+ * Location (a presigned CDN URL; 5,000 bytes here) is followed whole; one
+ * too long to keep (20,000) is an error naming the header, never a cut
+ * URL followed. */
+Test(prune, a_long_redirect_works_and_a_huge_one_is_refused, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *tags;
+	struct proc p;
+
+	tag_image(one, "f-longloc/x", "dev-1111111");
+	tag_image(one, "f-longloc-huge/x", "dev-1111111");
+	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-longloc/x", NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	tags = treg_tags(plain, "f-longloc/x");
+	cr_expect_str_eq(tags, "", "the config was read through the redirect, the tag expired");
+	free(tags);
+	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-longloc-huge/x", NULL);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	cr_expect(strstr(p.err, "the Location header of the answer to GET f-longloc-huge/x") != NULL &&
+		  strstr(p.err, "is too long to keep (an answer is refused, never cut)") != NULL, "%s", p.err);
+	proc_free(&p);
+	tags = treg_tags(plain, "f-longloc-huge/x");
+	cr_expect_str_eq(tags, "dev-1111111", "nothing deleted");
+	free(tags);
+	free(one);
+}
