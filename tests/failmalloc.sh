@@ -90,7 +90,8 @@ run_case() { # run_case NAME -- command...
       fails=$((fails + 1))
     fi
   done
-  echo "failmalloc: $name: $total allocations, each failed once: $fails clean exits" \
+  echo "failmalloc: $name: $total allocations, $([ "${FAILMALLOC_EVERY:-1}" -gt 1 ] &&
+        echo "every ${FAILMALLOC_EVERY}th" || echo each) failed once: $fails clean exits" \
     "($lexer of them exit 2, from jansson), $ok unaffected"
 }
 
