@@ -91,7 +91,7 @@ run_case() { # run_case NAME -- command...
     fi
   done
   echo "failmalloc: $name: $total allocations, $([ "${FAILMALLOC_EVERY:-1}" -gt 1 ] &&
-        echo "every ${FAILMALLOC_EVERY}th" || echo each) failed once: $fails clean exits" \
+        echo "one in ${FAILMALLOC_EVERY}" || echo each) failed once: $fails clean exits" \
     "($lexer of them exit 2, from jansson), $ok unaffected"
 }
 
@@ -193,7 +193,23 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
   # Each run seeds with python first: every third allocation, so that
   # make test stays within its time (FAILMALLOC_EVERY=1 for all).
   [ "${FAILMALLOC_ONLY:-prunewrites}" != prunewrites ] ||
-    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-3} run_case "prune (writes: re-read, untags, report; every ${FAILMALLOC_EVERY:-3}rd allocation)" -- prune_writes
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-3} run_case "prune (writes: re-read, untags, report; one allocation in ${FAILMALLOC_EVERY:-3})" -- prune_writes
+  # prune's deletes by digest: each run (outside the shim) forges a new
+  # image — the seed's manifest with an annotation of its own, so a new
+  # digest — as the expired dev-0000001, which the run then deletes. Its
+  # digest differs per run: normalised (outside the shim) before comparing.
+  prune_deletes() {
+    local i
+    read -r i <"$tmp/ctr"
+    echo $((i + 1)) >"$tmp/ctr"
+    LD_PRELOAD= FAILMALLOC_N= FAILMALLOC_REPORT= python3 "$here/forge.py" annotate "$reg" fmpw/x seed \
+      dev-0000001 "fm.run=$i" >/dev/null
+    FAILMALLOC_SPARE=libcrypto,libssl,ld-linux,libjansson TMPDIR="$tmp/w" HOME=/root \
+      "$bin" prune --json --repository "$reg/fmpw/x" --now 2035-01-01T00:00:00Z --insecure-registry "$reg" |
+      LD_PRELOAD= FAILMALLOC_N= FAILMALLOC_REPORT= sed -E 's/sha256:[0-9a-f]{64}/sha256:D/g'
+  }
+  [ "${FAILMALLOC_ONLY:-prunedeletes}" != prunedeletes ] ||
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-3} run_case "prune (deletes by digest, report; one allocation in ${FAILMALLOC_EVERY:-3})" -- prune_deletes
   also_ok=
   [ "${FAILMALLOC_ONLY:-promote}" != promote ] ||
     run_case "promote --dry-run (from development: source, labels, decision, report)" -- promote_dry_run
