@@ -71,6 +71,17 @@ int rp_secret_add(const char *s);
 void rp_scrub(char *s);
 void rp_secrets_free(void);
 
+/* A vector of distinct strings (a json object keeps them unique): v is
+ * NULL-terminated whatever fails. rp_strset_add returns 0 (added or
+ * already there) or -1 (out of memory: the set unchanged). */
+struct rp_strset {
+	void *seen; /* json_t */
+	char **v;
+	size_t n;
+};
+int rp_strset_add(struct rp_strset *s, const char *x);
+void rp_strset_free(struct rp_strset *s);
+
 /* Room for "sha256:" + 64 hex digits (or a longer algorithm's) + NUL. */
 #define RP_DIGEST_MAX 80
 

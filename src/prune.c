@@ -91,49 +91,10 @@ prune_class(const char *tag)
 	return -1;
 }
 
-/* A vector of distinct strings (a json object keeps them unique). */
-struct strset {
-	json_t *seen;
-	char **v;
-	size_t n;
-};
-
-static int
-set_add(struct strset *s, const char *x)
-{
-	char **nv;
-
-	if (s->seen == NULL && (s->seen = json_object()) == NULL)
-		return -1;
-	if (json_object_get(s->seen, x) != NULL)
-		return 0;
-	if ((nv = realloc(s->v, (s->n + 2) * sizeof(*nv))) == NULL)
-		return -1;
-	s->v = nv;
-	s->v[s->n] = NULL; /* terminated whatever fails next */
-	if ((s->v[s->n] = rp_strdup(x)) == NULL)
-		return -1;
-	if (json_object_set_new(s->seen, x, json_true()) != 0) {
-		free(s->v[s->n]);
-		s->v[s->n] = NULL;
-		return -1;
-	}
-	s->v[++s->n] = NULL;
-	return 0;
-}
-
-static void
-set_free(struct strset *s)
-{
-	rp_strv_free(s->v);
-	json_decref(s->seen);
-	memset(s, 0, sizeof(*s));
-}
-
 /* The manifests of `digests`, each as parsed JSON in out (a json object
  * keyed by digest; one that is gone is absent). Fetched concurrently. */
 static rp_status
-fetch_manifests(struct repo *r, const struct strset *digests, json_t *out, struct rp_err *err)
+fetch_manifests(struct repo *r, const struct rp_strset *digests, json_t *out, struct rp_err *err)
 {
 	struct reg_manifest *ms;
 	size_t i;
@@ -165,11 +126,11 @@ fetch_manifests(struct repo *r, const struct strset *digests, json_t *out, struc
  * the manifests, the first children of indexes, the configs.
  */
 static rp_status
-measure_ages(struct repo *r, const struct strset *cands, time_t now, json_t *ages,
+measure_ages(struct repo *r, const struct rp_strset *cands, time_t now, json_t *ages,
 	     struct rp_err *err)
 {
 	json_t *mans = json_object(), *kids = json_object(), *created = json_object();
-	struct strset kidset = { 0 }, cfgset = { 0 };
+	struct rp_strset kidset = { 0 }, cfgset = { 0 };
 	char **blobs = NULL;
 	size_t *lens = NULL, i;
 	rp_status st;
@@ -185,7 +146,7 @@ measure_ages(struct repo *r, const struct strset *cands, time_t now, json_t *age
 		const char *k = json_string_value(json_object_get(
 		    json_array_get(json_object_get(m, "manifests"), 0), "digest"));
 		size_t j;
-		if (k != NULL && imgref_digest_valid(k) && set_add(&kidset, k) != 0)
+		if (k != NULL && imgref_digest_valid(k) && rp_strset_add(&kidset, k) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 		/* An index's entries, for deleting it before them. */
 		json_array_foreach(json_object_get(m, "manifests"), j, e) {
@@ -215,7 +176,7 @@ measure_ages(struct repo *r, const struct strset *cands, time_t now, json_t *age
 		if (k != NULL)
 			m = json_object_get(kids, k);
 		cd = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
-		if (cd != NULL && imgref_digest_valid(cd) && set_add(&cfgset, cd) != 0)
+		if (cd != NULL && imgref_digest_valid(cd) && rp_strset_add(&cfgset, cd) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 		if (json_object_set_new(ages, cands->v[i], json_string(cd != NULL ? cd : "")) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
@@ -256,8 +217,8 @@ out:
 		free(blobs[i]);
 	free(blobs);
 	free(lens);
-	set_free(&kidset);
-	set_free(&cfgset);
+	rp_strset_free(&kidset);
+	rp_strset_free(&cfgset);
 	json_decref(mans);
 	json_decref(kids);
 	json_decref(created);
@@ -269,7 +230,7 @@ out:
 static rp_status
 protect(struct repo *r, json_t *kept, struct rp_err *err)
 {
-	struct strset keep = { 0 };
+	struct rp_strset keep = { 0 };
 	json_t *mans = json_object(), *m;
 	size_t i, k;
 	rp_status st = RP_OK;
@@ -281,7 +242,7 @@ protect(struct repo *r, json_t *kept, struct rp_err *err)
 		if (w->act != KEEP || w->digest[0] == '\0' || json_object_get(kept, w->digest) != NULL)
 			continue;
 		if (json_object_set_new(kept, w->digest, json_string(w->tag)) != 0 ||
-		    set_add(&keep, w->digest) != 0)
+		    rp_strset_add(&keep, w->digest) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	if (st == RP_OK)
@@ -295,7 +256,7 @@ protect(struct repo *r, json_t *kept, struct rp_err *err)
 				st = rp_fail(err, RP_ENOMEM, "out of memory");
 		}
 	}
-	set_free(&keep);
+	rp_strset_free(&keep);
 	json_decref(mans);
 	return st;
 }
@@ -313,7 +274,7 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 	char **tags = NULL;
 	char (*d)[RP_DIGEST_MAX] = NULL;
 	json_t *kept = json_object(), *ages = json_object();
-	struct strset cands = { 0 };
+	struct rp_strset cands = { 0 };
 	size_t i, k, n;
 	int *cls = NULL;
 	rp_status st;
@@ -364,7 +325,7 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 			w->reason = "matches no pattern";
 		else if (cls[i] == RP_ENV_PRODUCTION || pol->retention[cls[i]] < 0)
 			w->reason = "never pruned";
-		else if (set_add(&cands, w->digest) != 0) {
+		else if (rp_strset_add(&cands, w->digest) != 0) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -439,7 +400,7 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 	}
 out:
 	rp_strv_free(tags);
-	set_free(&cands);
+	rp_strset_free(&cands);
 	free(d);
 	free(cls);
 	json_decref(kept);

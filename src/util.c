@@ -469,3 +469,35 @@ rp_secrets_free(void)
 	secrets = NULL;
 	nsecrets = 0;
 }
+
+int
+rp_strset_add(struct rp_strset *s, const char *x)
+{
+	char **nv;
+
+	if (s->seen == NULL && (s->seen = json_object()) == NULL)
+		return -1;
+	if (json_object_get(s->seen, x) != NULL)
+		return 0;
+	if ((nv = realloc(s->v, (s->n + 2) * sizeof(*nv))) == NULL)
+		return -1;
+	s->v = nv;
+	s->v[s->n] = NULL; /* terminated whatever fails next */
+	if ((s->v[s->n] = rp_strdup(x)) == NULL)
+		return -1;
+	if (json_object_set_new(s->seen, x, json_true()) != 0) {
+		free(s->v[s->n]);
+		s->v[s->n] = NULL;
+		return -1;
+	}
+	s->v[++s->n] = NULL;
+	return 0;
+}
+
+void
+rp_strset_free(struct rp_strset *s)
+{
+	rp_strv_free(s->v);
+	json_decref(s->seen);
+	memset(s, 0, sizeof(*s));
+}
