@@ -208,6 +208,22 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
       "$bin" prune --json --repository "$reg/fmpw/x" --now 2035-01-01T00:00:00Z --insecure-registry "$reg" |
       LD_PRELOAD= FAILMALLOC_N= FAILMALLOC_REPORT= sed -E 's/sha256:[0-9a-f]{64}/sha256:D/g'
   }
+  # promote's writes: each run promotes the development image to a new
+  # release v1.0.<N> in a repository of its own (so the blobs are mounted
+  # and every tag written every time): the mounts, the manifest PUTs, the
+  # settling, the failure report. N is normalised (outside the shim).
+  promote_writes() {
+    local i
+    read -r i <"$tmp/ctr"
+    echo $((i + 1)) >"$tmp/ctr"
+    FAILMALLOC_SPARE=libcrypto,libssl,ld-linux,libjansson TMPDIR="$tmp/w" HOME=/root SOURCE_DATE_EPOCH=1800000000 \
+      "$bin" promote --json --from development --ref "refs/tags/v1.0.$i" --sha $sha \
+      --service failmalloc --dev-registry "$reg/fmdev" --prod-registry "$reg/fmpw-prod$i" \
+      --insecure-registry "$reg" |
+      LD_PRELOAD= FAILMALLOC_N= FAILMALLOC_REPORT= sed -E 's/v1\.0\.[0-9]+/v1.0.N/g; s/"1\.0\.[0-9]+"/"1.0.N"/g; s/fmpw-prod[0-9]+/fmpw-prodN/g'
+  }
+  [ "${FAILMALLOC_ONLY:-promotewrites}" != promotewrites ] ||
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-2} run_case "promote (writes: mounts, PUTs, settle, report; one allocation in ${FAILMALLOC_EVERY:-2})" -- promote_writes
   [ "${FAILMALLOC_ONLY:-prunedeletes}" != prunedeletes ] ||
     FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-3} run_case "prune (deletes by digest, report; one allocation in ${FAILMALLOC_EVERY:-3})" -- prune_deletes
   also_ok=
