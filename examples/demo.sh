@@ -1,28 +1,36 @@
 #!/bin/sh
-# make demo: real pushes to a local registry, as the dev-build and release
-# workflows would run regpush. Run through tests/with-registries.sh, which
-# starts the registry, builds the images offline, and stops it all after.
+# make demo: real pushes to a local registry, as the example workflows
+# run regpush: build once (dev-build.yml pushes the commit's image), then
+# promote that digest (release.yml: candidate to staging, release to
+# production). Run through tests/with-registries.sh, which starts the
+# registry, builds the images offline (rev.tar is labelled with the
+# demo's commit), and stops it all after.
 set -eu
 bin=$1
 reg=$REGPUSH_TEST_PLAIN
 img=$REGPUSH_TEST_IMAGES
-sha=$(printf 'regpush demo' | sha1sum | cut -c1-40)
+sha=0123456789abcdef0123456789abcdef01234567
 export GITHUB_SHA=$sha GITHUB_REPOSITORY=kubernaut/gateway GITHUB_EVENT_NAME=push
 common="--dev-registry $reg/jordigilh --prod-registry $reg/kubernaut --insecure-registry $reg"
 
-step() {
+step() { # step TITLE REF COMMAND ARGS...
   echo
   echo "==== $1"
-  shift
+  ref=$2
+  shift 2
   # shellcheck disable=SC2086
-  GITHUB_REF=$1 "$bin" push --source "$2" $common 2>&1 | grep -v '^+ ' || true
+  GITHUB_REF=$ref "$bin" "$@" $common 2>&1 | grep -v '^+ ' || true
 }
 
-step "dev-build workflow: push to feature/login-page" refs/heads/feature/login-page "oci-archive:$img/one.tar"
-step "dev-build workflow: push to develop" refs/heads/develop "oci-archive:$img/one.tar"
-step "release workflow: tag v1.0.0-rc1 (two-platform image)" refs/tags/v1.0.0-rc1 "oci-archive:$img/multi.tar"
-step "release workflow: tag v1.0.0" refs/tags/v1.0.0 "oci-archive:$img/multi.tar"
-step "release workflow: v1.0.0 again with another image (refused, exit 3)" refs/tags/v1.0.0 "oci-archive:$img/two.tar"
+step "dev-build workflow: push to feature/login-page" refs/heads/feature/login-page \
+  push --source "oci-archive:$img/rev.tar"
+step "dev-build workflow: push to develop" refs/heads/develop push --source "oci-archive:$img/rev.tar"
+step "release workflow: tag v1.0.0-rc1 (promotes dev-0123456 to staging, no rebuild)" \
+  refs/tags/v1.0.0-rc1 promote --from previous
+step "release workflow: tag v1.0.0 (promotes the candidate to production)" refs/tags/v1.0.0 \
+  promote --from previous
+step "a push of v1.0.0 with another image (refused, exit 3)" refs/tags/v1.0.0 \
+  push --source "oci-archive:$img/two.tar"
 
 echo
 echo "==== what the registry holds"
