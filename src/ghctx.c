@@ -73,23 +73,37 @@ static const struct optdef optdefs[] = {
 	{ OFF(workflow_ref), NULL, NULL, "GITHUB_WORKFLOW_REF" },
 };
 
+/* The next item of a list separated by sep, blanks around it trimmed:
+ * *item and *n, and *p moved past it. Returns 0 when the list is done. */
+static int
+next_item(const char **p, int sep, const char **item, size_t *n)
+{
+	const char *end;
+
+	if (*p == NULL || **p == '\0')
+		return 0;
+	end = strchr(*p, sep);
+	*item = *p;
+	*n = end != NULL ? (size_t)(end - *p) : strlen(*p);
+	*p = end != NULL ? end + 1 : NULL;
+	while (*n > 0 && isspace((unsigned char)**item)) {
+		++*item;
+		--*n;
+	}
+	while (*n > 0 && isspace((unsigned char)(*item)[*n - 1]))
+		--*n;
+	return 1;
+}
+
 static rp_status
 split_insecure(struct rp_opts *o, const char *list, struct rp_err *err)
 {
-	const char *p = list, *end;
+	const char *rest = list, *p;
 	char host[300], q[320];
 	struct imgref r;
 	size_t n;
 
-	while (*p != '\0') {
-		end = strchr(p, ',');
-		n = end != NULL ? (size_t)(end - p) : strlen(p);
-		while (n > 0 && isspace((unsigned char)*p)) {
-			p++;
-			n--;
-		}
-		while (n > 0 && isspace((unsigned char)p[n - 1]))
-			n--;
+	while (next_item(&rest, ',', &p, &n)) {
 		if (n >= sizeof(host))
 			return rp_fail(err, RP_EINPUT,
 				       "insecure-registries: host name too long");
@@ -107,9 +121,6 @@ split_insecure(struct rp_opts *o, const char *list, struct rp_err *err)
 			if (rp_strv_push(&o->insecure, host) != 0)
 				return rp_fail(err, RP_ENOMEM, "out of memory");
 		}
-		if (end == NULL)
-			break;
-		p = end + 1;
 	}
 	return RP_OK;
 }
@@ -119,23 +130,15 @@ split_insecure(struct rp_opts *o, const char *list, struct rp_err *err)
 static rp_status
 split_services(struct rp_opts *o, struct rp_err *err)
 {
-	const char *p = o->services_text, *end;
+	const char *rest = o->services_text, *p;
 	char name[256], q[300];
 	size_t n;
 
-	if (p == NULL)
+	if (rest == NULL)
 		return RP_OK;
 	if (o->services != NULL || o->service != NULL)
 		return rp_fail(err, RP_EINPUT, "give either input service or input services, not both");
-	while (*p != '\0') {
-		end = strchr(p, '\n');
-		n = end != NULL ? (size_t)(end - p) : strlen(p);
-		while (n > 0 && isspace((unsigned char)*p)) {
-			p++;
-			n--;
-		}
-		while (n > 0 && isspace((unsigned char)p[n - 1]))
-			n--;
+	while (next_item(&rest, '\n', &p, &n)) {
 		if (n >= sizeof(name)) {
 			memcpy(name, p, 60);
 			name[60] = '\0';
@@ -150,9 +153,6 @@ split_services(struct rp_opts *o, struct rp_err *err)
 			if (rp_strv_push(&o->services, name) != 0)
 				return rp_fail(err, RP_ENOMEM, "out of memory");
 		}
-		if (end == NULL)
-			break;
-		p = end + 1;
 	}
 	return RP_OK;
 }

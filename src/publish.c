@@ -127,7 +127,7 @@ notice(const struct publish *pb, size_t i, const char *title, const char *fmt, .
 	{
 		char line[RP_WHY_MAX + 400];
 		snprintf(line, sizeof(line), "%s %s%s", pb->plan->tags[i].name,
-			 strcmp(title, "regpush: kept") == 0 ? "kept: " : "", msg);
+			 pb->status[i] == TS_KEPT ? "kept: " : "", msg);
 		if (pb->actions)
 			gha_command(stdout, "notice", title, line);
 		else
