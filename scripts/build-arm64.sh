@@ -28,8 +28,8 @@ say() { echo "build-arm64: $*" >&2; }
 for p in qemu-user-static mmdebstrap file; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
     say "installing $p"
-    apt-get update -q >/dev/null || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$p" >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null || true
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "$p" >/dev/null
   }
 done
 

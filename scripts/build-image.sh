@@ -45,9 +45,9 @@ if [ -n "$missing" ]; then
   say "installing:$missing"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -q >/dev/null || true
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null || true
   # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing >/dev/null
 fi
 
 base_tar=$(bash "$here/scripts/trixie.sh" base | tail -1)

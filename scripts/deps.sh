@@ -31,6 +31,6 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 # The package index may be stale or absent on a fresh machine.
-$sudo apt-get update -q >/dev/null || true
+$sudo apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null || true
 # shellcheck disable=SC2086
-$sudo apt-get install -y -q $missing >/dev/null
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing >/dev/null

@@ -27,9 +27,9 @@ for p in $tools; do
 done
 if [ -n "$missing" ]; then
   say "installing:$missing"
-  $sudo apt-get update -q >/dev/null || true
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null || true
   # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing >/dev/null
 fi
 
 # Source packages need deb-src lines: made from the machine's own sources.
@@ -43,7 +43,7 @@ if ! apt-cache showsrc --only-source curl 2>/dev/null | grep '^Version:' >/dev/n
   if [ -f /etc/apt/sources.list ]; then
     sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | $sudo tee /etc/apt/sources.list.d/regpush-src.list >/dev/null
   fi
-  $sudo apt-get update -q >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
 fi
 
 # Every version of each source package the apt sources list, newest first:

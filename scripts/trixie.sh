@@ -38,9 +38,9 @@ need() {
   done
   [ -z "$missing" ] && return
   say "installing:$missing"
-  $sudo apt-get update -q >/dev/null || true
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null || true
   # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing >/dev/null
 }
 
 # A private apt directory for trixie: its own sources, lists and cache.

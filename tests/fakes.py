@@ -98,7 +98,6 @@
 Signing uses the openssl command line (no third-party Python modules).
 """
 import argparse
-import atexit
 import faulthandler
 import hashlib
 import base64
@@ -115,7 +114,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 import urllib.parse
 
 
@@ -332,10 +330,26 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 return f
         return None
 
+    def reset(self):
+        """POST /-/reset?repo=R forgets every fault's memory of repository R
+        (every repository without ?repo=): its first requests are first
+        again. Faults remember per repository; nothing else forgets."""
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        repo = q.get("repo", [None])[0]
+        def mine(x):  # a repository name, "/v2/NAME" or "/v2/NAME/..."
+            return repo is None or x in (repo, "/v2/" + repo) or x.startswith("/v2/%s/" % repo)
+        with Proxy.lock:
+            Proxy.firsts = {k for k in Proxy.firsts if not mine(k[1])}
+            Proxy.done = {k for k in Proxy.done if not mine(k[1])}
+            Proxy.doom = {k: v for k, v in Proxy.doom.items() if not mine(k)}
+        self.send(200, [("Content-Type", "text/plain")], b"reset\n")
+
     def handle_any(self):
         a = self.server.args
         self.t0 = time.time()
         body = self.read_body()
+        if self.command == "POST" and self.path.startswith("/-/reset"):
+            return self.reset()
         self.link("up", len(body))
         path = self.logpath = self.path
         if path.startswith("/pad/") and "/v2/" in path:
@@ -662,28 +676,15 @@ def main():
         t = threading.Timer(a.max_seconds, srv.stop, ("after %g s" % a.max_seconds,))
         t.daemon = True
         t.start()
-    # A stray signal that would end the process is logged, not obeyed:
-    # these fakes vanished mid-suite a few times (2026-11-29) and only a
-    # signal explains it; with-registries.sh stops them with SIGKILL and
-    # shows this output when one is gone before the end. A fault in the
-    # interpreter prints its stack (faulthandler); a normal exit says so.
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM,
-                signal.SIGQUIT, signal.SIGXCPU, signal.SIGXFSZ, signal.SIGVTALRM, signal.SIGPROF):
-        signal.signal(sig, lambda n, _f: print("fakes: signal %d ignored" % n, flush=True))
+    # The supervisor (tests/peers.py) stops this process with SIGTERM and
+    # reports it if it ends any other way; a fault in the interpreter
+    # prints its stack (faulthandler) to the log the supervisor shows.
     faulthandler.enable()
-    atexit.register(lambda: print("fakes: exiting", flush=True))
     print("ready %d" % srv.server_address[1], flush=True)
-    # Whatever goes wrong in the accept loop is printed (with-registries.sh
-    # shows it if this process is gone before the end) and the loop goes on.
-    while True:
-        try:
-            srv.serve_forever()
-        except KeyboardInterrupt:
-            raise
-        except BaseException:
-            traceback.print_exc()
-            sys.stdout.flush()
-            time.sleep(0.1)
+    # The ready line went to the supervisor's pipe; the rest goes where
+    # stderr goes (its log), so a pipe nobody reads cannot fill up.
+    os.dup2(2, 1)
+    srv.serve_forever()
 
 
 if __name__ == "__main__":

@@ -1,99 +1,34 @@
 #!/bin/bash
 # Starts what the end-to-end tests need, runs "$@", and stops it all again
 # (also when the tests fail or are interrupted):
-#   - a plain-HTTP distribution registry with deletes enabled;
-#   - a TLS registry with htpasswd auth (CA and certificate made here);
+#   - TLS material (a CA and a server certificate) and an htpasswd file;
 #   - test images built offline with buildah (vfs): oci-archive, OCI
 #     layout, docker-archive, containers-storage, a second image, and a
-#     two-platform OCI index.
+#     two-platform OCI index;
+#   - the peers, under one supervisor (tests/peers.py): a plain-HTTP
+#     distribution registry with deletes enabled, a TLS one with htpasswd,
+#     a token server and a registry using it, fault proxies, and
+#     go-containerregistry's registry (scripts/crane.sh, cached). The
+#     supervisor holds every peer as its child and fails the run naming
+#     any peer that ends early; nothing is restarted.
 # Everything lives under one temp directory, removed on exit.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
+# The second phase, run by the supervisor with the peers up: a source
+# image in each registry implementation, for docker://, then the command.
+if [ "${1:-}" = --inside ]; then
+  shift
+  for r in "$REGPUSH_TEST_PLAIN" "$REGPUSH_TEST_GGCR"; do
+    skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/one.tar" \
+      "docker://$r/sources/one:latest"
+  done
+  exec "$@"
+fi
+
+crane=$(bash "$here/../scripts/crane.sh" | tail -1)
 root=$(mktemp -d /tmp/regpush-e2e.XXXXXX)
-cleanup() {
-  # start_registry and start_fake run in subshells, so pids are in files.
-  local f p d kids
-  touch "$root/stopping"
-  for f in "$root"/*/pid; do
-    [ -f "$f" ] || continue
-    p=$(cat "$f")
-    d=$(dirname "$f")
-    if [ -f "$d/out" ]; then
-      # A fake runs under a loop that restarts it (start_fake): a fake
-      # that ended before the end explains the failures it caused.
-      if grep -q "^with-registries: .* ended with status" "$d/out"; then
-        echo "with-registries: $(basename "$d") ended before the end (and was restarted):" >&2
-        tail -n 30 "$d/out" >&2 || true
-      fi
-      grep "signal .* ignored" "$d/out" >&2 || true
-      kids=$(pgrep -P "$p" || true)
-      # shellcheck disable=SC2086
-      kill -9 "$p" $kids 2>/dev/null || true
-      continue
-    fi
-    # A registry that died before the end explains the failures it caused
-    # (and its pid is not signalled: PIDs wrap at 32768 here, so it may
-    # already be another process's).
-    if ! kill -0 "$p" 2>/dev/null; then
-      echo "with-registries: $(basename "$d") (pid $p) had exited before the end:" >&2
-      tail -n 20 "$d/log" >&2 || true
-      continue
-    fi
-    kill "$p" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$p" 2>/dev/null; then kill -9 "$p" 2>/dev/null || true; fi
-  done
-  rm -rf "$root"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port" >&2; return 1
-}
-
-# start_registry NAME EXTRA_YAML -> prints the port
-start_registry() {
-  local name=$1 extra=$2 port scheme=http
-  for _ in 1 2 3 4 5; do
-    port=$(free_port)
-    mkdir -p "$root/$name"
-    cat >"$root/$name/config.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $root/$name/data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$port
-$extra
-YML
-    docker-registry serve "$root/$name/config.yml" >"$root/$name/log" 2>&1 &
-    local pid=$!
-    case $extra in *tls*) scheme=https ;; esac
-    for _ in $(seq 100); do
-      if curl -s -o /dev/null --max-time 1 --cacert "$root/ca/ca.crt" "$scheme://127.0.0.1:$port/v2/"; then
-        echo "$pid" >"$root/$name/pid"; echo "$port"; return 0
-      fi
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    # Only a registry still running is stopped: a dead one's pid may
-    # already belong to another process.
-    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
-  done
-  echo "registry $name did not start:" >&2; cat "$root/$name/log" >&2; return 1
-}
+trap 'rm -rf "$root"' EXIT
 
 # --- TLS material and htpasswd -------------------------------------------
 mkdir -p "$root/ca" "$root/certs"
@@ -112,66 +47,9 @@ htpasswd -Bbn "$user" "$pass" >"$root/htpasswd" 2>/dev/null
 mkdir -p "$root/cacerts"
 cp "$root/ca/ca.crt" "$root/cacerts/ca.crt"
 
-plain_port=$(start_registry plain "")
-tls_port=$(start_registry tls "  tls:
-    certificate: $root/certs/server.crt
-    key: $root/certs/server.key
-auth:
-  htpasswd:
-    realm: regpush-test
-    path: $root/htpasswd")
-
-# --- token auth: a token server (tests/fakes.py) and a registry using it ---
-here=$(cd "$(dirname "$0")" && pwd)
+# --- the token server's signing key ---
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=regpush token signer" \
   -keyout "$root/token.key" -out "$root/token.crt" 2>/dev/null
-
-# start_fake NAME ARGS... -> prints the port. The fake (tests/fakes.py)
-# runs under a loop that writes how each run of it ended ("ended with
-# status N": 128+N is a signal) to its out file and starts it again on
-# the same port: a few times a fake vanished mid-suite without a trace
-# (2026-11-29), failing every later test that needed it.
-start_fake() {
-  local name=$1 port kids; shift
-  for _ in 1 2 3 4 5; do
-    port=$(free_port)
-    mkdir -p "$root/$name"
-    : >"$root/$name/out"
-    (
-      set +e
-      trap '' HUP
-      while :; do
-        python3 "$here/fakes.py" "$@" --port "$port" --log "$root/$name/requests.log"
-        echo "with-registries: $name ended with status $? at $(date +%T.%N)"
-        [ -e "$root/stopping" ] && exit 0
-        sleep 0.2
-      done
-    ) >>"$root/$name/out" 2>&1 &
-    local pid=$!
-    for _ in $(seq 100); do
-      if grep -q ready "$root/$name/out" 2>/dev/null; then
-        echo "$pid" >"$root/$name/pid"; echo "$port"; return 0
-      fi
-      sleep 0.05
-    done
-    kids=$(pgrep -P "$pid" || true)
-    # shellcheck disable=SC2086
-    kill -9 "$pid" $kids 2>/dev/null || true
-  done
-  echo "$name did not start:" >&2; cat "$root/$name/out" >&2; return 1
-}
-token_port=$(start_fake tokensrv token --key "$root/token.key" --cert "$root/token.crt" \
-  --user "$user" --password "$pass")
-tokreg_port=$(start_registry tokenreg "auth:
-  token:
-    realm: http://127.0.0.1:$token_port/token
-    service: regpush-test
-    issuer: regpush-test-issuer
-    rootcertbundle: $root/token.crt")
-# A fault-injecting proxy in front of the plain registry, and one that
-# emulates a 20 ms RTT, 400 Mbit/s link (for the benchmark).
-fault_port=$(start_fake faultproxy proxy --upstream "127.0.0.1:$plain_port")
-slow_port=$(start_fake slowproxy proxy --upstream "127.0.0.1:$plain_port" --delay-ms 10 --mbit 400)
 
 # --- images ---------------------------------------------------------------
 img=$root/images
@@ -221,25 +99,24 @@ done
 "${B[@]}" manifest add regpush-revmulti containers-storage:localhost/regpush-test:rev >/dev/null
 "${B[@]}" manifest add regpush-revmulti containers-storage:localhost/regpush-test:revarm >/dev/null
 "${B[@]}" manifest push -q --all --format oci regpush-revmulti "oci-archive:$img/revmulti.tar:revmulti"
-# A source image in a registry, for docker://.
-skopeo copy -q --dest-tls-verify=false "oci-archive:$img/one.tar" \
-  "docker://127.0.0.1:$plain_port/sources/one:latest"
-
-export REGPUSH_TEST_PLAIN=127.0.0.1:$plain_port
-export REGPUSH_TEST_TLS=127.0.0.1:$tls_port
 export REGPUSH_TEST_CA_DIR=$root/cacerts
 export REGPUSH_TEST_USER=$user
 export REGPUSH_TEST_PASS=$pass
 export REGPUSH_TEST_IMAGES=$img
 export REGPUSH_TEST_STORAGE="vfs@$root/storage+$root/run"
-export REGPUSH_TEST_TOKENREG=127.0.0.1:$tokreg_port
-export REGPUSH_TEST_TOKENSRV=127.0.0.1:$token_port
-export REGPUSH_TEST_TOKEN_LOG=$root/tokensrv/requests.log
-export REGPUSH_TEST_FAULT=127.0.0.1:$fault_port
-export REGPUSH_TEST_FAULT_LOG=$root/faultproxy/requests.log
-export REGPUSH_TEST_SLOW=127.0.0.1:$slow_port
-export REGPUSH_TEST_SLOW_LOG=$root/slowproxy/requests.log
-export REGPUSH_TEST_PLAIN_LOG=$root/plain/log
-echo "test registries: plain $REGPUSH_TEST_PLAIN, tls+htpasswd $REGPUSH_TEST_TLS," \
-  "token $REGPUSH_TEST_TOKENREG, fault proxy $REGPUSH_TEST_FAULT, +20ms proxy $REGPUSH_TEST_SLOW" >&2
-"$@"
+export REGPUSH_TEST_CRANE=$crane
+# The supervisor runs in the background so that a TERM or INT sent to
+# this script reaches it (it stops the command and the peers, then exits).
+# Debian's interpreter (deps.sh installs it): a version manager's shim would
+# change the environment the tests inherit (PATH, PYENV_*).
+/usr/bin/python3 "$here/peers.py" --root "$root" --crane "$crane" -- bash "$here/with-registries.sh" --inside "$@" &
+sup=$!
+trap 'kill -TERM "$sup" 2>/dev/null || true' INT TERM HUP
+rc=0
+while :; do
+  wait "$sup" && rc=0 || rc=$?
+  # wait returns early when a trapped signal arrives; the supervisor is
+  # still ours until it has been waited for.
+  kill -0 "$sup" 2>/dev/null || break
+done
+exit "$rc"
