@@ -144,9 +144,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{
 			json_t *seen = json_object();
 			char **out = calloc(1, sizeof(*out));
-			size_t n = 0, cap = 1, added = 0, i;
+			struct reg_page pg;
+			size_t n = 0, cap = 1, i;
 			if (seen != NULL && out != NULL &&
-			    reg_page_tags(&c, &r, seen, &out, &n, &cap, &added, "list tags", &err) == RP_OK) {
+			    reg_page_tags(&c, &r, seen, &out, &n, &cap, &pg, "list tags", &err) == RP_OK) {
+				if (pg.added > pg.listed || strlen(pg.last) > RP_TAG_MAX)
+					abort();
 				for (i = 0; i < n; i++)
 					if (out[i] == NULL)
 						abort(); /* n tags, each a string */

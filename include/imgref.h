@@ -6,6 +6,8 @@
 #ifndef RP_IMGREF_H
 #define RP_IMGREF_H
 
+#define RP_TAG_MAX 128 /* characters in a tag (the distribution grammar) */
+
 typedef enum imgref_err {
 	IMGREF_OK = 0,
 	IMGREF_EMPTY,

@@ -126,6 +126,20 @@ rp_status reg_manifest_put_many(struct reg_client *c, const char *repo,
 rp_status reg_manifest_delete(struct reg_client *c, const char *repo,
 			      const char *ref, struct rp_err *err);
 
+/* DELETE of a tag by name. *done is 1 when the tag is gone (or was),
+ * 0 when this registry does not delete tags (400/405: distribution 2.x);
+ * the answer is remembered (reg_deletes_tags: 1 yes, -1 no, 0 unknown). */
+rp_status reg_tag_delete(struct reg_client *c, const char *repo, const char *tag, int *done,
+			 struct rp_err *err);
+int reg_deletes_tags(const struct reg_client *c);
+void reg_learn_tag_delete(struct reg_client *c, long status);
+
+/* reg_untag of each tag: concurrently where the registry deletes tags
+ * (the first answer says), else one by one. Returns how many failed;
+ * errors[i] (caller frees) says why. */
+size_t reg_untag_many(struct reg_client *c, const char *repo, char *const *tags, size_t n,
+		      char **errors);
+
 /* Removes tag and nothing else: DELETE of the tag where the registry
  * supports it; else the tag is moved onto a tiny manifest of its own,
  * which is then deleted by digest. An absent tag is RP_OK. */

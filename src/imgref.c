@@ -143,7 +143,7 @@ imgref_tag_valid(const char *t)
 {
 	size_t i, n = strlen(t);
 
-	if (n == 0 || n > 128 || !(is_alnum(t[0]) || t[0] == '_'))
+	if (n == 0 || n > RP_TAG_MAX || !(is_alnum(t[0]) || t[0] == '_'))
 		return 0;
 	for (i = 1; i < n; i++)
 		if (!is_alnum(t[i]) && t[i] != '_' && t[i] != '.' && t[i] != '-')

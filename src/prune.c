@@ -119,6 +119,53 @@ fetch_manifests(struct repo *r, const struct rp_strset *digests, json_t *out, st
 	return st;
 }
 
+/* Candidates whose manifest by digest is gone while a tag still resolves
+ * to it (go-containerregistry keeps tags on a digest delete: a delete cut
+ * short, or another tool's): read through a tag instead, the bytes
+ * checked against the digest, into mans. */
+static rp_status
+fetch_by_tag(struct repo *r, const struct rp_strset *cands, json_t *mans, struct rp_err *err)
+{
+	char **refs = calloc(cands->n + 1, sizeof(*refs));
+	struct reg_manifest *ms = calloc(cands->n + 1, sizeof(*ms));
+	const char **want = calloc(cands->n + 1, sizeof(*want));
+	size_t i, k, n = 0;
+	rp_status st = RP_OK;
+
+	if (refs == NULL || ms == NULL || want == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < cands->n; i++) {
+		if (json_object_get(mans, cands->v[i]) != NULL)
+			continue;
+		for (k = 0; k < r->n; k++)
+			if (strcmp(r->rows[k].digest, cands->v[i]) == 0)
+				break;
+		if (k < r->n) {
+			want[n] = cands->v[i];
+			refs[n++] = r->rows[k].tag;
+		}
+	}
+	if (n > 0)
+		st = reg_manifest_get_some(r->reg, r->path, refs, n, ms, err);
+	for (i = 0; i < n && st == RP_OK; i++) {
+		json_t *j;
+		if (ms[i].bytes == NULL || strcmp(ms[i].digest, want[i]) != 0)
+			continue; /* gone, or moved meanwhile: age unknown */
+		j = json_loadb(ms[i].bytes, ms[i].len, 0, NULL);
+		if (json_object_set_new(mans, want[i], j != NULL ? j : json_object()) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	for (i = 0; ms != NULL && i < n; i++)
+		reg_manifest_free(&ms[i]);
+out:
+	free(refs);
+	free(ms);
+	free(want);
+	return st;
+}
+
 /*
  * The age in days of each image in `cands` (json object digest -> age,
  * -1 when it cannot be known): its config's created; an index's first
@@ -139,7 +186,8 @@ measure_ages(struct repo *r, const struct rp_strset *cands, time_t now, json_t *
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((st = fetch_manifests(r, cands, mans, err)) != RP_OK)
+	if ((st = fetch_manifests(r, cands, mans, err)) != RP_OK ||
+	    (st = fetch_by_tag(r, cands, mans, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < cands->n && st == RP_OK; i++) {
 		json_t *m = json_object_get(mans, cands->v[i]), *list = json_array(), *e;
@@ -469,50 +517,157 @@ delete_rows(struct repo *r, int indexes, json_t *failed_idx)
 	return failed;
 }
 
+/* The rows whose act is one of acts (a mask of 1 << act) and that have
+ * no error yet: their indexes into r->rows, and their tags. */
+static size_t
+pick_rows(struct repo *r, unsigned acts, size_t *which, char **tags)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		if ((acts & (1u << r->rows[i].act)) != 0 && r->rows[i].error == NULL) {
+			which[n] = i;
+			tags[n++] = r->rows[i].tag;
+		}
+	return n;
+}
+
+/* Marks the DELETE_DIGEST row of digest `d` failed because its tag `tag`
+ * could not be removed: the image stays while a tag may still name it. */
+static void
+hold_digest(struct repo *r, const char *d, const char *tag)
+{
+	size_t k;
+
+	for (k = 0; k < r->n; k++)
+		if (r->rows[k].act == DELETE_DIGEST && r->rows[k].error == NULL &&
+		    strcmp(r->rows[k].digest, d) == 0)
+			r->rows[k].error = rp_asprintf("not deleted: its tag %s could not be deleted", tag);
+}
+
+/* The digests the tags of which[0..n) resolve to now ("" when gone), or
+ * NULL — a failed read is then the error of every row. */
+static char (*reread(struct repo *r, const size_t *which, char **tags, size_t n))[RP_DIGEST_MAX]
+{
+	char (*now)[RP_DIGEST_MAX] = calloc(n + 1, sizeof(*now));
+	struct rp_err e = { RP_OK, "" };
+	size_t i;
+
+	if (n > 0 && (now == NULL || reg_manifest_head_many(r->reg, r->path, tags, n, now, &e) != RP_OK)) {
+		for (i = 0; i < n; i++)
+			r->rows[which[i]].error = rp_strdup(now == NULL ? "out of memory" : e.msg);
+		free(now);
+		return NULL;
+	}
+	return now;
+}
+
+/* A row whose tag was found elsewhere than where this run left it. */
+static void
+moved(struct row *w, const char *now, const char *why)
+{
+	w->act = KEEP;
+	w->reason = now[0] != '\0' ? why : "gone (deleted meanwhile)";
+	free(w->detail);
+	w->detail = NULL;
+}
+
+/* reg_untag of the tags in which[0..n): a failed one holds its image
+ * back (the DELETE_DIGEST row of its digest). */
+static void
+delete_tags(struct repo *r, const size_t *which, char **tags, size_t n)
+{
+	char **errs = n > 0 ? calloc(n, sizeof(*errs)) : NULL;
+	size_t i;
+
+	if (n == 0)
+		return;
+	if (errs != NULL)
+		(void)reg_untag_many(r->reg, r->path, tags, n, errs);
+	for (i = 0; i < n; i++) {
+		struct row *w = &r->rows[which[i]];
+		if (errs != NULL && errs[i] == NULL)
+			continue;
+		w->error = errs != NULL ? errs[i] : rp_strdup("out of memory");
+		if (w->act == WITH_DIGEST)
+			hold_digest(r, w->digest, w->tag);
+	}
+	free(errs);
+}
+
 /* Carries out one repository's decisions, a failure on one row never
  * stopping the others: first the untags (each tag read again right
  * before: one pushed again meanwhile is left alone), then the indexes to
  * delete, then the other images — an index's entries only once the index
- * is gone. Returns 1 when anything failed. */
+ * is gone. Then every tag said to go is read again: gone means gone. A
+ * tag still on its deleted image (go-containerregistry keeps tags on a
+ * digest delete) is deleted by name where the registry deletes tags, and
+ * checked once more; one still there is a failed row. Returns 1 when
+ * anything failed. */
 static int
 execute(struct repo *r)
 {
 	json_t *failed_idx = json_object();
-	size_t i;
-	int failed = 0;
+	size_t *which = calloc(r->n + 1, sizeof(*which)), *left = calloc(r->n + 1, sizeof(*left));
+	char **tags = calloc(r->n + 1, sizeof(*tags)), **ltags = calloc(r->n + 1, sizeof(*ltags));
+	char (*now)[RP_DIGEST_MAX] = NULL;
+	const unsigned gone = 1u << UNTAG | 1u << DELETE_DIGEST | 1u << WITH_DIGEST;
+	size_t i, n, nl = 0;
+	int failed = 0, round;
 
-	for (i = 0; i < r->n; i++) {
-		struct row *w = &r->rows[i];
-		struct rp_err e = { RP_OK, "" };
-		char now[RP_DIGEST_MAX];
-		if (w->act != UNTAG)
-			continue;
-		if (reg_manifest_head(r->reg, r->path, w->tag, now, &e) != RP_OK) {
-			failed = 1;
-			w->error = rp_strdup(e.msg);
-			continue;
-		}
-		if (strcmp(now, w->digest) != 0) {
-			w->act = KEEP;
-			w->reason = now[0] != '\0' ? "kept: moved meanwhile" : "gone (deleted meanwhile)";
-			free(w->detail);
-			w->detail = NULL;
-			continue;
-		}
-		if (reg_untag(r->reg, r->path, w->tag, &e) != RP_OK) {
-			failed = 1;
-			w->error = rp_strdup(e.msg);
-		}
-	}
-	if (failed_idx == NULL) {
+	if (failed_idx == NULL || which == NULL || left == NULL || tags == NULL || ltags == NULL) {
 		for (i = 0; i < r->n; i++)
-			if (r->rows[i].act == DELETE_DIGEST)
+			if (r->rows[i].act != KEEP && r->rows[i].error == NULL)
 				r->rows[i].error = rp_strdup("out of memory");
-		return 1;
+		failed = 1;
+		goto out;
 	}
-	failed |= delete_rows(r, 1, failed_idx);
-	failed |= delete_rows(r, 0, failed_idx);
+	n = pick_rows(r, 1u << UNTAG, which, tags);
+	if ((now = reread(r, which, tags, n)) != NULL)
+		for (i = 0; i < n; i++)
+			if (strcmp(now[i], r->rows[which[i]].digest) != 0)
+				moved(&r->rows[which[i]], now[i], "kept: moved meanwhile");
+	free(now);
+	n = pick_rows(r, 1u << UNTAG, which, tags);
+	delete_tags(r, which, tags, n);
+	(void)delete_rows(r, 1, failed_idx);
+	(void)delete_rows(r, 0, failed_idx);
+	/* Gone means gone: twice, the second time after deleting by name
+	 * what a digest delete left. */
+	for (round = 0; round < 2; round++) {
+		n = round == 0 ? pick_rows(r, gone, which, tags) : nl;
+		if (round == 1) {
+			memcpy(which, left, nl * sizeof(*which));
+			memcpy(tags, ltags, nl * sizeof(*tags));
+		}
+		if (n == 0 || (now = reread(r, which, tags, n)) == NULL)
+			break;
+		for (i = 0, nl = 0; i < n; i++) {
+			struct row *w = &r->rows[which[i]];
+			if (now[i][0] == '\0' || w->error != NULL)
+				continue;
+			if (strcmp(now[i], w->digest) != 0)
+				moved(w, now[i], "kept: pushed again meanwhile");
+			else if (round == 0 && w->act != UNTAG && reg_deletes_tags(r->reg) >= 0) {
+				left[nl] = which[i];
+				ltags[nl++] = w->tag;
+			} else
+				w->error = rp_strdup("still there after its delete (the registry kept the tag)");
+		}
+		free(now);
+		now = NULL;
+		if (round == 0)
+			delete_tags(r, left, ltags, nl);
+	}
+	for (i = 0; i < r->n; i++)
+		if (r->rows[i].error != NULL)
+			failed = 1;
+out:
 	json_decref(failed_idx);
+	free(which);
+	free(left);
+	free(tags);
+	free(ltags);
 	return failed;
 }
 

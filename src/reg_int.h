@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <time.h>
 
+#include "imgref.h"
 #include "registry.h"
 
 enum auth_scheme { AUTH_UNKNOWN = 0, AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
@@ -50,6 +51,7 @@ struct reg_client {
 	long retry_base_ms;
 	int max_attempts;
 	double deadline;       /* CLOCK_MONOTONIC seconds; 0: none */
+	int tag_delete;        /* DELETE of a tag: 1 works, -1 refused, 0 unknown */
 };
 
 struct resp {
@@ -190,10 +192,17 @@ char *reg_base64(const void *data, size_t n);
 rp_status reg_manifest_from(struct reg_client *c, struct resp *r, const char *ref,
 			    const char *what, struct reg_manifest *m, struct rp_err *err);
 
+/* One tag-list page as read: how many tags it added (not in seen), how
+ * many it listed, and its last tag (for a `last=` continuation). */
+struct reg_page {
+	size_t added, listed;
+	char last[RP_TAG_MAX + 1];
+};
+
 /* Appends the tags of one tag-list page r that are not in seen to *out
- * (*n of *cap used); *added counts them. */
+ * (*n of *cap used); *pg says what the page held. */
 rp_status reg_page_tags(struct reg_client *c, const struct resp *r, json_t *seen,
-			char ***out, size_t *n, size_t *cap, size_t *added,
+			char ***out, size_t *n, size_t *cap, struct reg_page *pg,
 			const char *what, struct rp_err *err);
 
 /* --- reg_request.c ----------------------------------------------------- */

@@ -289,7 +289,8 @@ reg_manifest_put(struct reg_client *c, const char *repo, const char *ref,
 }
 
 
-/* DELETE /manifests/<ref>; *status gets the registry's answer. */
+/* DELETE /manifests/<ref>; *status gets the registry's answer. The answer
+ * to a tag's DELETE says whether this registry deletes tags. */
 static rp_status
 delete_ref(struct reg_client *c, const char *repo, const char *ref, long *status,
 	   struct resp *r, struct rp_err *err)
@@ -301,6 +302,42 @@ delete_ref(struct reg_client *c, const char *repo, const char *ref, long *status
 	st = reg_call(c, "DELETE", repo, is_quay(c) ? "*" : "delete", NULL, NULL, NULL, NULL, 0,
 		  REG_SMALL_MAX, r, what, err, "/v2/%s/manifests/%s", repo, ref);
 	*status = r->status;
+	if (st == RP_OK && !imgref_digest_valid(ref))
+		reg_learn_tag_delete(c, r->status);
+	return st;
+}
+
+void
+reg_learn_tag_delete(struct reg_client *c, long status)
+{
+	if (status == 200 || status == 202 || status == 204)
+		c->tag_delete = 1;
+	else if (status == 400 || status == 405)
+		c->tag_delete = -1; /* distribution 2.x: DIGEST_INVALID; Quay < 3.13 */
+}
+
+int
+reg_deletes_tags(const struct reg_client *c)
+{
+	return c->tag_delete;
+}
+
+rp_status
+reg_tag_delete(struct reg_client *c, const char *repo, const char *tag, int *done,
+	       struct rp_err *err)
+{
+	struct resp r;
+	long status = 0;
+	rp_status st;
+
+	*done = 0;
+	memset(&r, 0, sizeof(r));
+	st = delete_ref(c, repo, tag, &status, &r, err);
+	if (st == RP_OK && (status == 202 || status == 200 || status == 204 || status == 404))
+		*done = 1;
+	else if (st == RP_OK && status != 400 && status != 405)
+		st = reg_unexpected(c, &r, "DELETE of a tag", err);
+	resp_free(&r);
 	return st;
 }
 
@@ -557,23 +594,18 @@ out:
 rp_status
 reg_untag(struct reg_client *c, const char *repo, const char *tag, struct rp_err *err)
 {
-	struct resp r;
 	struct reg_manifest m;
 	unsigned char nonce[16];
 	char hexn[33], cfgd[RP_DIGEST_MAX], *cfg = NULL, hex[65];
-	long status = 0;
+	int done = 0;
 	size_t i;
 	rp_status st;
 
-	memset(&r, 0, sizeof(r));
 	memset(&m, 0, sizeof(m));
-	st = delete_ref(c, repo, tag, &status, &r, err);
-	resp_free(&r);
-	if (st != RP_OK || status == 202 || status == 200 || status == 204 || status == 404)
-		return st;
-	if (status != 400 && status != 405)
-		return rp_fail(err, RP_EREGISTRY, "registry %s (DELETE %s:%s): HTTP %ld", c->host,
-			       repo, tag, status);
+	if (c->tag_delete >= 0) {
+		if ((st = reg_tag_delete(c, repo, tag, &done, err)) != RP_OK || done)
+			return st;
+	}
 	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
 		return rp_fail(err, RP_EREGISTRY, "no random bytes for untagging %s", tag);
 	for (i = 0; i < sizeof(nonce); i++)
@@ -600,10 +632,34 @@ out:
 	return st;
 }
 
+size_t
+reg_untag_many(struct reg_client *c, const char *repo, char *const *tags, size_t n, char **errors)
+{
+	struct rp_err e = { RP_OK, "" };
+	size_t i = 0, failed = 0;
+
+	memset(errors, 0, n * sizeof(*errors));
+	/* The first answer says whether this registry deletes tags. */
+	for (; i < n && c->tag_delete == 0; i++)
+		if (reg_untag(c, repo, tags[i], &e) != RP_OK) {
+			errors[i] = rp_strdup(e.msg[0] != '\0' ? e.msg : "out of memory");
+			failed++;
+		}
+	if (i < n && c->tag_delete > 0)
+		return failed + reg_manifest_delete_many(c, repo, tags + i, n - i, errors + i);
+	/* One at a time: each moves its tag to a placeholder of its own. */
+	for (; i < n; i++)
+		if (reg_untag(c, repo, tags[i], &e) != RP_OK) {
+			errors[i] = rp_strdup(e.msg[0] != '\0' ? e.msg : "out of memory");
+			failed++;
+		}
+	return failed;
+}
+
 /* Appends the tags of one page that are new; *added counts them. */
 rp_status
 reg_page_tags(struct reg_client *c, const struct resp *r, json_t *seen, char ***out,
-	  size_t *n, size_t *cap, size_t *added, const char *what, struct rp_err *err)
+	  size_t *n, size_t *cap, struct reg_page *pg, const char *what, struct rp_err *err)
 {
 	json_error_t je;
 	json_t *j = json_loadb(r->body.buf != NULL ? r->body.buf : "", r->body.len, 0, &je);
@@ -611,7 +667,7 @@ reg_page_tags(struct reg_client *c, const struct resp *r, json_t *seen, char ***
 	size_t i;
 	rp_status st = RP_OK;
 
-	*added = 0;
+	memset(pg, 0, sizeof(*pg));
 	if (j == NULL && json_error_code(&je) == json_error_out_of_memory)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	if (j == NULL || !(json_is_array(t) || json_is_null(t))) {
@@ -620,7 +676,11 @@ reg_page_tags(struct reg_client *c, const struct resp *r, json_t *seen, char ***
 	}
 	for (i = 0; i < json_array_size(t) && st == RP_OK; i++) {
 		const char *s = json_string_value(json_array_get(t, i));
-		if (s == NULL || !imgref_tag_valid(s) || json_object_get(seen, s) != NULL)
+		pg->listed++;
+		if (s == NULL || !imgref_tag_valid(s))
+			continue;
+		snprintf(pg->last, sizeof(pg->last), "%s", s);
+		if (json_object_get(seen, s) != NULL)
 			continue;
 		if (*n >= REG_TAGS_MAX) {
 			st = rp_fail(err, RP_EREGISTRY, "registry %s (%s): more than %d tags",
@@ -644,26 +704,33 @@ reg_page_tags(struct reg_client *c, const struct resp *r, json_t *seen, char ***
 			break;
 		}
 		(*out)[++*n] = NULL;
-		++*added;
+		pg->added++;
 	}
 	json_decref(j);
 	return st;
 }
 
+static long
+tags_page_n(void)
+{
+	return rp_env_long("REGPUSH_TAGS_PAGE", 1000, 1, 10000);
+}
+
 static char *
 tags_first_page(const char *repo)
 {
-	/* Quay sends at most 100 a page; distribution honours n. */
-	return rp_asprintf("/v2/%s/tags/list?n=%ld", repo,
-			   rp_env_long("REGPUSH_TAGS_PAGE", 1000, 1, 10000));
+	/* Quay sends at most 100 a page and links; distribution 2.8 ignores
+	 * n; go-containerregistry honours n and never links. */
+	return rp_asprintf("/v2/%s/tags/list?n=%ld", repo, tags_page_n());
 }
 
 /*
- * Every tag, following Link pagination. A registry cannot keep us here:
- * a page already read ends the listing with an error (a cycle), so does a
- * page that adds no new tag but links on (incomplete), one that adds none
- * and links nowhere ends it, at most TAGS_PAGES_MAX pages are
- * read, and the whole listing has a deadline (REGPUSH_TAGS_TIMEOUT).
+ * Every tag, following Link pagination, and `last=` after a full page
+ * that has no Link. A registry cannot keep us here: a page already read
+ * ends the listing with an error (a cycle), so does a page that adds no
+ * new tag but links on (incomplete); one that adds none and does not link
+ * ends it, at most TAGS_PAGES_MAX pages are read, and the whole listing
+ * has a deadline (REGPUSH_TAGS_TIMEOUT).
  * The listing from its first page's path; *first, when not NULL, is the
  * answer to that page already read (taken over and emptied).
  */
@@ -675,8 +742,10 @@ tags_list(struct reg_client *c, const char *repo, const char *first_path, struct
 	char *path = rp_strdup(first_path), *next;
 	char *scope = reg_scope_for(repo, "pull", NULL), what[300], q[200];
 	json_t *seen = json_object(), *visited = json_object();
-	size_t pages = 0, n = 0, cap = 0, added;
+	struct reg_page pg;
+	size_t pages = 0, n = 0, cap = 0;
 	long limit = rp_env_long("REGPUSH_TAGS_TIMEOUT", 300, 1, 86400);
+	long page_n = tags_page_n();
 	double saved = c->deadline;
 	rp_status st = RP_OK;
 
@@ -725,9 +794,19 @@ tags_list(struct reg_client *c, const char *repo, const char *first_path, struct
 			st = reg_unexpected(c, &r, what, err);
 			break;
 		}
-		if ((st = reg_page_tags(c, &r, seen, out, &n, &cap, &added, what, err)) != RP_OK)
+		if ((st = reg_page_tags(c, &r, seen, out, &n, &cap, &pg, what, err)) != RP_OK)
 			break;
 		next = r.link[0] != '\0' ? reg_link_next(r.link) : NULL;
+		/* A full page (as many tags as asked for) without a Link: the
+		 * registry pages with n but does not link (go-containerregistry),
+		 * so ask for what follows its last tag. Such a registry past
+		 * the end restarts the list: a page of repeats, which ends it
+		 * below. */
+		if (next == NULL && pg.added > 0 && pg.listed >= (size_t)page_n && pg.last[0] != '\0' &&
+		    (next = rp_asprintf("/v2/%s/tags/list?n=%ld&last=%s", repo, page_n, pg.last)) == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			break;
+		}
 		free(path);
 		path = NULL;
 		/* A page of tags already seen that still links on: what comes
@@ -735,12 +814,16 @@ tags_list(struct reg_client *c, const char *repo, const char *first_path, struct
 		 * release past it would be missed: latest moved backwards, or
 		 * its image pruned). A page of repeats without a link ends it
 		 * (a registry that restarts the list past its end). */
-		if (added == 0 && next != NULL) {
+		if (pg.added == 0 && next != NULL && r.link[0] != '\0') {
 			free(next);
 			st = rp_fail(err, RP_EREGISTRY, "registry %s (%s): page %zu repeats tags already "
 				     "listed but links to another page, so the listing cannot be known "
 				     "complete", c->host, what, pages);
 			break;
+		}
+		if (pg.added == 0) {
+			free(next);
+			next = NULL;
 		}
 		path = next;
 	}

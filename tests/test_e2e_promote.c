@@ -333,6 +333,7 @@ Test(promote, as_the_runner_starts_the_action, .init = setup, .fini = teardown, 
  * source repository and push on the destination. */
 Test(promote, with_token_auth, .init = setup, .fini = teardown, .timeout = 120)
 {
+	TREG_DISTRIBUTION_PEERS_ONLY();
 	const char *host = getenv("REGPUSH_TEST_TOKENREG"), *srv = getenv("REGPUSH_TEST_TOKENSRV");
 	char *src = archive("rev.tar"), *d = source_digest(src), dev[300], prod[300], tmpenv[600];
 	char du[200], dp[200], ru[200], rp[200], want[400];
@@ -380,6 +381,7 @@ Test(promote, with_token_auth, .init = setup, .fini = teardown, .timeout = 120)
  * digest is kept. */
 Test(promote, between_two_registries, .init = setup, .fini = teardown, .timeout = 120)
 {
+	TREG_DISTRIBUTION_PEERS_ONLY();
 	const char *plain = getenv("REGPUSH_TEST_PLAIN");
 	struct treg tls = treg_tls();
 	char *src = archive("rev.tar"), *d = source_digest(src), from[400], prod[300], tmpenv[600];

@@ -416,6 +416,7 @@ spy(const char *mode)
 
 Test(push, secrets_never_in_argv_and_auth_file_removed, .init = setup, .fini = teardown, .timeout = 120)
 {
+	TREG_DISTRIBUTION_PEERS_ONLY();
 	struct treg r = treg_tls();
 	char *one = img("one.tar"), src[700], path[4096], pw[300], user[300], dev[300], cert[700], *log, *content;
 	char *spydir = spy("pass");
@@ -1009,8 +1010,13 @@ Test(push, one_upload_then_server_side_retags, .init = setup, .fini = teardown, 
 	free(log);
 	/* Each blob was uploaded once; the manifests went by digest (the
 	 * index and its two children), and every tag is one PUT by regpush. */
-	cr_expect_eq(proxy_count("/one-upload/svc/blobs/uploads/", "POST", mark), 4,
-		     "two platforms: two configs and two layers");
+	/* go-containerregistry's blobs are visible from every repository:
+	 * the engine finds the ones earlier tests uploaded and skips them. */
+	if (treg_ggcr())
+		cr_expect_leq(proxy_count("/one-upload/svc/blobs/uploads/", "POST", mark), 4);
+	else
+		cr_expect_eq(proxy_count("/one-upload/svc/blobs/uploads/", "POST", mark), 4,
+			     "two platforms: two configs and two layers");
 	cr_expect_eq(proxy_count("/one-upload/svc/manifests/sha256:", "PUT", mark), 3);
 	cr_expect_eq(proxy_count("/one-upload/svc/manifests/v4.0.0 ", "PUT", mark), 1);
 	cr_expect_eq(proxy_count("/one-upload/svc/manifests/v4.0 ", "PUT", mark), 1);
@@ -1037,6 +1043,7 @@ Test(push, one_upload_then_server_side_retags, .init = setup, .fini = teardown, 
  * first push, rerun (no writes), and a refused different image. */
 Test(push, token_auth_release_rerun_and_conflict, .init = setup, .fini = teardown, .timeout = 120)
 {
+	TREG_DISTRIBUTION_PEERS_ONLY();
 	const char *host = getenv("REGPUSH_TEST_TOKENREG");
 	char *one = img("one.tar"), *two = img("two.tar"), s1[700], s2[700], prod[300], tmpenv[600];
 	char user[300], pw[300], *d1, *d2, want[900];
@@ -1141,4 +1148,51 @@ Test(push, as_the_runner_starts_the_action, .init = setup, .fini = teardown, .ti
 	expect_dir_empty(tmpd);
 	free(d);
 	free(one);
+}
+
+/*
+ * Issue 18: exactly 2,000 tags listed 1,000 a page, a newer release on
+ * the second page. go-containerregistry honours n and sends no Link: a
+ * full page without a Link is followed with last=, and the page past the
+ * end (that registry restarts the list) repeats what was seen, which ends
+ * the listing. Seeing only the first page, a push of an older release
+ * would move latest backwards. distribution ignores n: one page.
+ */
+Test(push, a_newer_release_on_the_second_page_holds_latest, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+	struct treg r = treg_plain();
+	char *two = archive("two.tar"), *one = archive("one.tar"), *d2 = source_digest(two), *tags;
+	const char *put[] = { "python3", "tests/put-tags.py", r.host, "prod/pages", "v2.0.0", "a-", "1996", NULL };
+	const char *envp0[] = { NULL };
+	const char *env[] = { "REGPUSH_TAGS_PAGE=1000", NULL };
+	struct proc p;
+	json_t *j;
+	size_t n = 0;
+	char *s;
+
+	push(&p, env, two, "refs/tags/v2.0.0", "pages", NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	run_prog("python3", put, envp0, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	tags = treg_tags(r, "prod/pages");
+	for (s = tags; *s != '\0'; s++)
+		n += *s == ' ';
+	cr_assert_eq(n + 1, 2000, "2,000 tags, v2.0.0's four last in order: %zu", n + 1);
+	free(tags);
+	push(&p, env, one, "refs/tags/v1.0.0", "pages", NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = result(&p, NULL);
+	json_decref(j);
+	proc_free(&p);
+	expect_tags_at(r, "prod/pages", "latest v2 v2.0 v2.0.0", d2);
+	if (treg_ggcr())
+		cr_expect_geq(count_lines(getenv("REGPUSH_TEST_PLAIN_LOG"),
+					  "/v2/prod/pages/tags/list?n=1000&last=a-000999"), 1,
+			      "the second page asked for with last=");
+	free(two);
+	free(one);
+	free(d2);
 }

@@ -14,6 +14,21 @@ struct treg {
 struct treg treg_plain(void);
 struct treg treg_tls(void);
 
+/* 1 when "plain" is go-containerregistry's registry (tests/on-registry.sh
+ * ggcr), 0 for distribution 2.8: for the behaviours the two
+ * implementations legitimately differ in (tag DELETE, tags kept on a
+ * digest delete, blobs visible from every repository, n honoured). */
+int treg_ggcr(void);
+
+/* For tests whose registries are the TLS, htpasswd and token peers
+ * (distribution 2.8, one set for the whole run): the ggcr pass would
+ * find the distribution pass's writes there, so it skips them. */
+#define TREG_DISTRIBUTION_PEERS_ONLY()                                                   \
+	do {                                                                             \
+		if (treg_ggcr())                                                         \
+			cr_skip_test("writes to the distribution-only TLS/token peers"); \
+	} while (0)
+
 /* GET /v2/<repo>/manifests/<ref> with the four manifest media types.
  * Returns the HTTP status; on 200 fills *body (caller frees, may be NULL)
  * and digest (the Docker-Content-Digest header, checked against the
