@@ -85,7 +85,8 @@ deps-test:
 # One test run against the binary of build dir $(B).
 test-run: $(B)/regpush $(B)/tests
 	python3 tests/check-readme.py
-	bash tests/with-registries.sh env REGPUSH_BIN=$(CURDIR)/$(B)/regpush $(B)/tests --jobs 2 $(TESTFLAGS)
+	bash tests/with-registries.sh env REGPUSH_BIN=$(CURDIR)/$(B)/regpush \
+	  bash tests/both-registries.sh $(B)/tests $(TESTFLAGS)
 
 test: deps-test
 	$(MAKE) lint-action
@@ -101,13 +102,14 @@ test: deps-test
 # The whole suite again, against the shipped static binary.
 test-static: static $(B)/tests
 	bash tests/with-registries.sh env REGPUSH_BIN=$(CURDIR)/build/static/regpush \
-	  $(B)/tests --jobs 2 $(TESTFLAGS)
+	  bash tests/both-registries.sh $(B)/tests $(TESTFLAGS)
 
 # The random fault matrix (tests/faults.py) against the shipped static
 # binary: one seed per cell in make test, FAULT_SEEDS (3) in make faults.
 FAULT_SEEDS ?= 3
 faults-short: static
-	bash tests/with-registries.sh python3 tests/faults.py --short --bin build/static/regpush
+	bash tests/with-registries.sh sh -c 'python3 tests/faults.py --short --bin build/static/regpush && \
+	  bash tests/on-registry.sh ggcr python3 tests/faults.py --short --bin build/static/regpush'
 
 faults: deps-test static
 	bash tests/with-registries.sh python3 tests/faults.py --full --seeds $(FAULT_SEEDS) \

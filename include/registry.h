@@ -35,6 +35,7 @@ struct reg_config {
 #define REG_TAGS_PAGE_MAX (4 * 1024 * 1024)
 #define REG_SMALL_MAX (64 * 1024)
 #define REG_TAGS_MAX 100000 /* tags in one repository */
+#define REG_WINDOW 256      /* requests of one batch alive at once (HEADs, DELETEs) */
 
 /* Creates a client; copies what it needs from cfg. Never touches the
  * network. Returns NULL (err set) when out of memory. reg_free accepts

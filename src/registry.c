@@ -254,13 +254,18 @@ reg_manifest_delete_many(struct reg_client *c, const char *repo, char *const *re
 		free(scope);
 		return 0;
 	}
-	if (scope != NULL && (rs = calloc(n, sizeof(*rs))) != NULL) {
-		st = reg_batch(c, "DELETE", repo, "manifests", refs, n, scope, NULL, NULL, NULL, 0,
-			       REG_SMALL_MAX, rs, delete_ok, &e);
-		for (i = 0; i < n; i++) {
-			if (st == RP_OK && !delete_ok(rs[i].status))
-				st = RP_EREGISTRY;
-			resp_free(&rs[i]);
+	if (scope != NULL && (rs = calloc(REG_WINDOW, sizeof(*rs))) != NULL) {
+		size_t off, w;
+		st = RP_OK;
+		for (off = 0; off < n && st == RP_OK; off += w) {
+			w = n - off < REG_WINDOW ? n - off : REG_WINDOW;
+			st = reg_batch(c, "DELETE", repo, "manifests", refs + off, w, scope, NULL, NULL,
+				       NULL, 0, REG_SMALL_MAX, rs, delete_ok, &e);
+			for (i = 0; i < w; i++) {
+				if (st == RP_OK && !delete_ok(rs[i].status))
+					st = RP_EREGISTRY;
+				resp_free(&rs[i]);
+			}
 		}
 		free(rs);
 	}
@@ -885,12 +890,41 @@ head_digests(struct reg_client *c, const char *repo, char *const *refs, size_t n
 	return st;
 }
 
+/*
+ * HEADs in windows of REG_WINDOW: the answers (about 5 KB each, with
+ * their header buffers) and the transfer handles of one window are alive
+ * at a time, and reused, so a 20,000-tag repository costs what 256 tags
+ * do. The requests within a window go at once (the connections are
+ * bounded by reg_multi).
+ */
 rp_status
 reg_manifest_head_many(struct reg_client *c, const char *repo,
 		       char *const *refs, size_t n, char (*digests)[RP_DIGEST_MAX],
 		       struct rp_err *err)
 {
-	return reg_view(c, repo, refs, n, digests, NULL, NULL, err);
+	struct resp *rs;
+	char *scope;
+	size_t off, i, w;
+	rp_status st = RP_OK;
+
+	if (n <= REG_WINDOW)
+		return reg_view(c, repo, refs, n, digests, NULL, NULL, err);
+	if ((scope = reg_scope_for(repo, "pull", NULL)) == NULL ||
+	    (rs = calloc(REG_WINDOW, sizeof(*rs))) == NULL) {
+		free(scope);
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	for (off = 0; off < n && st == RP_OK; off += w) {
+		w = n - off < REG_WINDOW ? n - off : REG_WINDOW;
+		st = reg_batch_heads(c, NULL, 0, repo, refs + off, w, scope, REG_TAGS_PAGE_MAX, rs, err);
+		if (st == RP_OK)
+			st = head_digests(c, repo, refs + off, w, rs, digests + off, err);
+		for (i = 0; i < w; i++)
+			resp_free(&rs[i]);
+	}
+	free(rs);
+	free(scope);
+	return st;
 }
 
 rp_status
