@@ -4,7 +4,9 @@
 #   2. one whole `regpush plan` process: wall time (hyperfine) and peak RSS
 #   3. push (see bench/push.sh)
 #   4. promote (see bench/promote.sh)
-#   5. prune of 2,000 tags (see bench/prune.sh)
+#   5. prune of 2,000 tags (see bench/prune.sh), against distribution's
+#      own floor, and on go-containerregistry against crane, with a
+#      20,000-tag dry run's peak RSS (bench/prune-ggcr.sh)
 #   6. the action image: cold docker build against pull by digest + run,
 #      and its compressed size (see bench/image.sh)
 #   7. one table of every goal: regpush, the peer measured in the same
@@ -68,6 +70,8 @@ bash "$root/tests/with-registries.sh" bash "$root/bench/promote.sh" "$bin"
 
 echo "== prune"
 bash "$root/tests/with-registries.sh" bash "$root/bench/prune.sh" "$bin"
+echo "== prune on go-containerregistry's registry, and at 20,000 tags"
+bash "$root/tests/with-registries.sh" bash "$root/bench/prune-ggcr.sh" "$bin"
 
 echo "== image: what a user pays before regpush runs (see bench/image.sh)"
 bash "$root/tests/with-registries.sh" bash "$root/tests/with-docker.sh" bash "$root/bench/image.sh"
