@@ -52,14 +52,24 @@ for mb in 60 300; do
       "docker://$reg/bdev/$svc@sha256:$d" "docker://$reg/$p/$svc:v1.0.0" >/dev/null
     t1=$(date +%s.%N); echo "$t0 $t1" >"$work/last"; echo "$t1 - $t0" | bc
   }
+  time_crane() {
+    local t0 t1 p; p=bcrane$(fresh)
+    t0=$(date +%s.%N)
+    "$REGPUSH_TEST_CRANE" copy --insecure "$reg/bdev/$svc@sha256:$d" "$reg/$p/$svc:v1.0.0" >/dev/null 2>&1
+    t1=$(date +%s.%N); echo "$t0 $t1" >"$work/last"; echo "$t1 - $t0" | bc
+  }
   A=$(for _ in $(seq "$runs"); do time_promote; done | median)
   NA=$(python3 "$here/timeline.py" "$REGPUSH_TEST_SLOW_LOG" $(cat "$work/last"))
   [ "$mb" = 60 ] && python3 "$here/timeline.py" "$REGPUSH_TEST_SLOW_LOG" $(cat "$work/last") --show \
     >"$work/timeline"
   C=$(for _ in $(seq "$runs"); do time_copy; done | median)
   NC=$(python3 "$here/timeline.py" "$REGPUSH_TEST_SLOW_LOG" $(cat "$work/last"))
-  printf '%4d MB: regpush promote %6.2f s (%s), skopeo copy (cold) %6.2f s (%s): %.2fx\n' "$mb" "$A" \
-    "$NA" "$C" "$NC" "$(echo "$A / $C" | bc -l)"
+  K=$(for _ in $(seq "$runs"); do time_crane; done | median)
+  NK=$(python3 "$here/timeline.py" "$REGPUSH_TEST_SLOW_LOG" $(cat "$work/last"))
+  printf '%4d MB: regpush promote %6.2f s (%s), skopeo copy (cold) %6.2f s (%s): %.2fx; crane copy %6.2f s (%s): %.2fx\n' "$mb" "$A" \
+    "$NA" "$C" "$NC" "$(echo "$A / $C" | bc -l)" "$K" "$NK" "$(echo "$A / $K" | bc -l)"
+  printf 'promote %d MB, same host, against crane copy|%.2f s|crane copy %.2f s|%.2fx|-\n' \
+    "$mb" "$A" "$K" "$(echo "$A / $K" | bc -l)" >>"$summary"
   printf 'promote %d MB, same host, 20 ms/400 Mbit|%.2f s|skopeo copy (cold) %.2f s|%.2fx|<= 0.2x\n' \
     "$mb" "$A" "$C" "$(echo "$A / $C" | bc -l)" >>"$summary"
   [ "$mb" = 60 ] && printf 'promote requests / round trips|%s|%s|-|-\n' \

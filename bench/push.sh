@@ -6,6 +6,8 @@
 #   C. a loop of 4 buildah push calls, one per tag (what
 #      redhat-actions/push-to-registry does)
 #   D. one single-tag skopeo copy
+#   E. crane push + 3 x crane tag (go-containerregistry's crane, built
+#      from Debian's sources by scripts/crane.sh)
 # on loopback and through the proxy emulating a 20 ms RTT, 400 Mbit/s
 # link. Median of N runs each, wall time; prints ratios, the requests and
 # round trips of one run of each from the proxy's log, and regpush's
@@ -31,6 +33,8 @@ mkimage() { # mkimage MB -> localhost/bench:MB in $work/storage, and $work/MB.ta
 }
 mkimage 60
 src=oci-archive:$work/60.tar
+"${B[@]}" push -q localhost/bench:60 "oci:$work/layout60"
+crane=$REGPUSH_TEST_CRANE
 sha=0123456789abcdef0123456789abcdef01234567
 echo "image: $(du -h "$work/60.tar" | cut -f1) oci-archive, registry $reg, $runs runs each"
 
@@ -67,6 +71,15 @@ time_buildah_loop() {
   done
   t1=$(date +%s.%N); echo "$t0 $t1" >"$work/last"; echo "$t1 - $t0" | bc
 }
+time_crane() {
+  local n t0 t1 t; n=$(fresh)
+  t0=$(now)
+  "$crane" push --insecure "$work/layout60" "$1/bench/e$n:v1.2.3" >/dev/null 2>&1
+  for t in v1.2 v1 latest; do
+    "$crane" tag --insecure "$1/bench/e$n:v1.2.3" "$t" >/dev/null 2>&1
+  done
+  t1=$(date +%s.%N); echo "$t0 $t1" >"$work/last"; echo "$t1 - $t0" | bc
+}
 time_single() {
   local n t0 t1; n=$(fresh)
   t0=$(now)
@@ -85,14 +98,15 @@ declare -A T
 measure() { # measure LABEL REGISTRY KEY
   local f k
   echo "-- $1"
-  for f in regpush skopeo_loop buildah_loop single; do
+  for f in regpush skopeo_loop buildah_loop crane single; do
     T[$3.$f]=$(for _ in $(seq "$runs"); do "time_$f" "$2"; done | median)
     T[$3.$f.n]=$(counts "$2" | head -1)
     T[$3.$f.b]=$(counts "$2" --brief)
     [ "$f" = regpush ] && counts "$2" --show >"$work/timeline-$3"
   done
-  for f in regpush skopeo_loop buildah_loop single; do
+  for f in regpush skopeo_loop buildah_loop crane single; do
     case $f in
+      crane) k="crane push + 3 x crane tag" ;;
       regpush) k="regpush push, 4-tag release" ;; skopeo_loop) k="4 x skopeo copy (one per tag)" ;;
       buildah_loop) k="4 x buildah push (one per tag)" ;; single) k="1 x skopeo copy (single tag)" ;;
     esac
@@ -112,6 +126,8 @@ r() { echo "${T[$1]} / ${T[$2]}" | bc -l; }
     "${T[wan.regpush]}" "${T[wan.skopeo_loop]}" "$(r wan.regpush wan.skopeo_loop)"
   printf 'push, same, against a per-tag buildah push loop|%.2f s|%.2f s|%.2fx|-\n' \
     "${T[wan.regpush]}" "${T[wan.buildah_loop]}" "$(r wan.regpush wan.buildah_loop)"
+  printf 'push, same, against crane push + 3 x crane tag|%.2f s|%.2f s|%.2fx|-\n' \
+    "${T[wan.regpush]}" "${T[wan.crane]}" "$(r wan.regpush wan.crane)"
   printf 'push 60 MB 4-tag release, loopback|%.2f s|1 skopeo copy %.2f s|%.2fx|-\n' \
     "${T[lo.regpush]}" "${T[lo.single]}" "$(r lo.regpush lo.single)"
   printf 'push requests / round trips (20 ms link)|%s|1 skopeo copy: %s; buildah loop: %s|-|-\n' \

@@ -101,6 +101,13 @@ rp_status reg_blob_get_many(struct reg_client *c, const char *repo,
 			    char *const *digests, size_t n, size_t max, char **out,
 			    size_t *lens, struct rp_err *err);
 
+/* reg_manifest_head_many, also saying from each answer's Content-Type
+ * whether it is an index (kinds[i]: 1), an image manifest (0) or cannot
+ * be told (-1). HEADs go in windows of REG_WINDOW. */
+rp_status reg_manifest_head_kinds(struct reg_client *c, const char *repo, char *const *refs,
+				  size_t n, char (*digests)[RP_DIGEST_MAX], signed char *kinds,
+				  struct rp_err *err);
+
 /* DELETE several manifests at once; a reference already gone counts as
  * deleted. Returns how many failed; errors[i] (caller frees) says why. */
 size_t reg_manifest_delete_many(struct reg_client *c, const char *repo,

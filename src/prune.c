@@ -51,6 +51,7 @@ struct row {
 	char *tag;
 	char digest[RP_DIGEST_MAX];
 	long age;                 /* days; -1 unknown or not measured */
+	signed char kind;         /* from the HEAD: 1 index, 0 image, -1 unknown */
 	enum prune_action act;
 	const char *reason;       /* static */
 	char *detail;             /* e.g. the kept tag sharing the image */
@@ -289,7 +290,14 @@ protect(struct repo *r, json_t *kept, struct rp_err *err)
 		const struct row *w = &r->rows[i];
 		if (w->act != KEEP || w->digest[0] == '\0' || json_object_get(kept, w->digest) != NULL)
 			continue;
-		if (json_object_set_new(kept, w->digest, json_string(w->tag)) != 0 ||
+		if (json_object_set_new(kept, w->digest, json_string(w->tag)) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	/* Only an index has children to protect: the kept digests whose HEAD
+	 * said index, or could not tell, are read. */
+	for (i = 0; i < r->n && st == RP_OK; i++) {
+		const struct row *w = &r->rows[i];
+		if (w->act == KEEP && w->digest[0] != '\0' && w->kind != 0 &&
 		    rp_strset_add(&keep, w->digest) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 	}
@@ -325,6 +333,7 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 	struct rp_strset cands = { 0 };
 	size_t i, k, n;
 	int *cls = NULL;
+	signed char *kinds = NULL;
 	rp_status st;
 
 	if (kept == NULL || ages == NULL || (r->kids = json_object()) == NULL) {
@@ -341,13 +350,18 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (n > 0 && (st = reg_manifest_head_many(r->reg, r->path, tags, n, d, err)) != RP_OK)
+	if ((kinds = calloc(n + 1, sizeof(*kinds))) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (n > 0 && (st = reg_manifest_head_kinds(r->reg, r->path, tags, n, d, kinds, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct row *w = &r->rows[r->n++];
 		w->tag = tags[i];
 		tags[i] = NULL;
 		memcpy(w->digest, d[i], sizeof(w->digest));
+		w->kind = kinds[i];
 		w->age = -1;
 		cls[i] = prune_class(w->tag);
 		/* A kept tag (or one of no pattern) listed but not readable: a
@@ -451,6 +465,7 @@ out:
 	rp_strset_free(&cands);
 	free(d);
 	free(cls);
+	free(kinds);
 	json_decref(kept);
 	json_decref(ages);
 	return st;

@@ -113,6 +113,9 @@ int reg_url_host(const char *url, char *out, size_t size);
 /* 1 when mt (parameters after ';' ignored) is one of the four manifest
  * media types. */
 int reg_is_manifest_type(const char *mt);
+/* 1: an index (OCI index, Docker manifest list); 0: an image manifest;
+ * -1: not a manifest type (a missing or odd Content-Type). */
+int reg_manifest_kind(const char *mt);
 
 /* --- reg_http.c -------------------------------------------------------- */
 

@@ -185,19 +185,34 @@ reg_url_host(const char *url, char *out, size_t size)
 	return 0;
 }
 
-int
-reg_is_manifest_type(const char *mt)
+/* Which of reg_manifest_types mt is (parameters and case ignored), or -1. */
+static int
+manifest_type_index(const char *mt)
 {
 	size_t i, n;
 
 	if (mt == NULL)
-		return 0;
+		return -1;
 	n = strcspn(mt, ";");
 	while (n > 0 && (mt[n - 1] == ' ' || mt[n - 1] == '\t'))
 		n--;
 	for (i = 0; i < 4; i++)
 		if (strlen(reg_manifest_types[i]) == n &&
 		    strncasecmp(mt, reg_manifest_types[i], n) == 0)
-			return 1;
-	return 0;
+			return (int)i;
+	return -1;
+}
+
+int
+reg_is_manifest_type(const char *mt)
+{
+	return manifest_type_index(mt) >= 0;
+}
+
+int
+reg_manifest_kind(const char *mt)
+{
+	int i = manifest_type_index(mt);
+
+	return i < 0 ? -1 : i == 0 || i == 2;
 }

@@ -864,7 +864,8 @@ reg_tags(struct reg_client *c, const char *repo, char ***out, struct rp_err *err
 /* The digests from the answers to HEADs of refs (404: ""). */
 static rp_status
 head_digests(struct reg_client *c, const char *repo, char *const *refs, size_t n,
-	     const struct resp *rs, char (*digests)[RP_DIGEST_MAX], struct rp_err *err)
+	     const struct resp *rs, char (*digests)[RP_DIGEST_MAX], signed char *kinds,
+	     struct rp_err *err)
 {
 	char what[300];
 	size_t i;
@@ -872,6 +873,8 @@ head_digests(struct reg_client *c, const char *repo, char *const *refs, size_t n
 
 	for (i = 0; i < n && st == RP_OK; i++) {
 		digests[i][0] = '\0';
+		if (kinds != NULL)
+			kinds[i] = (signed char)reg_manifest_kind(rs[i].ctype);
 		reg_ref_what(what, sizeof(what), "HEAD", repo, refs[i]);
 		if (rs[i].status == 404)
 			continue;
@@ -898,17 +901,16 @@ head_digests(struct reg_client *c, const char *repo, char *const *refs, size_t n
  * bounded by reg_multi).
  */
 rp_status
-reg_manifest_head_many(struct reg_client *c, const char *repo,
-		       char *const *refs, size_t n, char (*digests)[RP_DIGEST_MAX],
-		       struct rp_err *err)
+reg_manifest_head_kinds(struct reg_client *c, const char *repo, char *const *refs, size_t n,
+			char (*digests)[RP_DIGEST_MAX], signed char *kinds, struct rp_err *err)
 {
 	struct resp *rs;
 	char *scope;
 	size_t off, i, w;
 	rp_status st = RP_OK;
 
-	if (n <= REG_WINDOW)
-		return reg_view(c, repo, refs, n, digests, NULL, NULL, err);
+	if (n == 0)
+		return RP_OK;
 	if ((scope = reg_scope_for(repo, "pull", NULL)) == NULL ||
 	    (rs = calloc(REG_WINDOW, sizeof(*rs))) == NULL) {
 		free(scope);
@@ -918,13 +920,22 @@ reg_manifest_head_many(struct reg_client *c, const char *repo,
 		w = n - off < REG_WINDOW ? n - off : REG_WINDOW;
 		st = reg_batch_heads(c, NULL, 0, repo, refs + off, w, scope, REG_TAGS_PAGE_MAX, rs, err);
 		if (st == RP_OK)
-			st = head_digests(c, repo, refs + off, w, rs, digests + off, err);
+			st = head_digests(c, repo, refs + off, w, rs, digests + off,
+					  kinds != NULL ? kinds + off : NULL, err);
 		for (i = 0; i < w; i++)
 			resp_free(&rs[i]);
 	}
 	free(rs);
 	free(scope);
 	return st;
+}
+
+rp_status
+reg_manifest_head_many(struct reg_client *c, const char *repo,
+		       char *const *refs, size_t n, char (*digests)[RP_DIGEST_MAX],
+		       struct rp_err *err)
+{
+	return reg_manifest_head_kinds(c, repo, refs, n, digests, NULL, err);
 }
 
 rp_status
@@ -961,7 +972,7 @@ reg_view(struct reg_client *c, const char *repo, char *const *refs, size_t n,
 		st = reg_manifest_from(c, &rs[k], refs[0], what, first, err);
 	}
 	if (st == RP_OK)
-		st = head_digests(c, repo, refs, n, rs + k, digests, err);
+		st = head_digests(c, repo, refs, n, rs + k, digests, NULL, err);
 	if (st != RP_OK && tags != NULL) {
 		rp_strv_free(*tags);
 		*tags = NULL;

@@ -665,3 +665,37 @@ Test(prune, a_long_redirect_works_and_a_huge_one_is_refused, .init = setup, .fin
 	free(tags);
 	free(one);
 }
+
+/* Issue 18: only a kept index has children to protect, so only kept
+ * digests whose HEAD says index (or cannot tell) are read: a kept image
+ * manifest costs its HEAD and nothing more. The kept index is read (its
+ * children stay), the expired image goes. */
+Test(prune, only_kept_indexes_are_read, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	const char *log = getenv("REGPUSH_TEST_FAULT_LOG");
+	char *one = archive("one.tar"), *two = archive("two.tar"), *multi = archive("multi.tar");
+	char *d1 = source_digest(one), *dm = source_digest(multi), needle[300], *tags;
+	struct proc p;
+
+	tag_image(one, "pr-kinds/x", "dev-latest");
+	tag_image(multi, "pr-kinds/x", "staging-latest");
+	tag_image(two, "pr-kinds/x", "dev-2222222");
+	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "pr-kinds/x", NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	snprintf(needle, sizeof(needle), "GET /v2/pr-kinds/x/manifests/%s ", d1);
+	cr_expect_eq(count_lines(log, needle), 0, "the kept image manifest is not read");
+	snprintf(needle, sizeof(needle), "GET /v2/pr-kinds/x/manifests/%s ", dm);
+	cr_expect_geq(count_lines(log, needle), 1, "the kept index is read");
+	tags = treg_tags(plain, "pr-kinds/x");
+	cr_expect_str_eq(tags, "dev-latest staging-latest");
+	free(tags);
+	expect_tags_at(plain, "pr-kinds/x", "dev-latest", d1);
+	expect_tags_at(plain, "pr-kinds/x", "staging-latest", dm);
+	free(one);
+	free(two);
+	free(multi);
+	free(d1);
+	free(dm);
+}
