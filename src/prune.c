@@ -547,19 +547,6 @@ pick_rows(struct repo *r, unsigned acts, size_t *which, char **tags)
 	return n;
 }
 
-/* Marks the DELETE_DIGEST row of digest `d` failed because its tag `tag`
- * could not be removed: the image stays while a tag may still name it. */
-static void
-hold_digest(struct repo *r, const char *d, const char *tag)
-{
-	size_t k;
-
-	for (k = 0; k < r->n; k++)
-		if (r->rows[k].act == DELETE_DIGEST && r->rows[k].error == NULL &&
-		    strcmp(r->rows[k].digest, d) == 0)
-			r->rows[k].error = rp_asprintf("not deleted: its tag %s could not be deleted", tag);
-}
-
 /* The digests the tags of which[0..n) resolve to now ("" when gone), or
  * NULL — a failed read is then the error of every row. */
 static char (*reread(struct repo *r, const size_t *which, char **tags, size_t n))[RP_DIGEST_MAX]
@@ -587,8 +574,7 @@ moved(struct row *w, const char *now, const char *why)
 	w->detail = NULL;
 }
 
-/* reg_untag of the tags in which[0..n): a failed one holds its image
- * back (the DELETE_DIGEST row of its digest). */
+/* reg_untag of the tags in which[0..n); a failure is its row's error. */
 static void
 delete_tags(struct repo *r, const size_t *which, char **tags, size_t n)
 {
@@ -604,8 +590,6 @@ delete_tags(struct repo *r, const size_t *which, char **tags, size_t n)
 		if (errs != NULL && errs[i] == NULL)
 			continue;
 		w->error = errs != NULL ? errs[i] : rp_strdup("out of memory");
-		if (w->act == WITH_DIGEST)
-			hold_digest(r, w->digest, w->tag);
 	}
 	free(errs);
 }
@@ -614,11 +598,12 @@ delete_tags(struct repo *r, const size_t *which, char **tags, size_t n)
  * stopping the others: first the untags (each tag read again right
  * before: one pushed again meanwhile is left alone), then the indexes to
  * delete, then the other images — an index's entries only once the index
- * is gone. Then every tag said to go is read again: gone means gone. A
- * tag still on its deleted image (go-containerregistry keeps tags on a
- * digest delete) is deleted by name where the registry deletes tags, and
- * checked once more; one still there is a failed row. Returns 1 when
- * anything failed. */
+ * is gone. Where the registry deletes tags (go-containerregistry keeps
+ * them on a digest delete), the deleted images' tags are then deleted by
+ * name. Last, every tag said to go is read again: gone means gone. One
+ * still on its image is deleted by name where that may work and checked
+ * once more; one still there is a failed row. Returns 1 when anything
+ * failed. */
 static int
 execute(struct repo *r)
 {
@@ -647,6 +632,18 @@ execute(struct repo *r)
 	delete_tags(r, which, tags, n);
 	(void)delete_rows(r, 1, failed_idx);
 	(void)delete_rows(r, 0, failed_idx);
+	/* A registry that deletes tags may keep them on a digest delete
+	 * (go-containerregistry): their tags are deleted by name at once,
+	 * without reading them first. The first asks whether it can. */
+	n = pick_rows(r, 1u << DELETE_DIGEST | 1u << WITH_DIGEST, which, tags);
+	if (n > 0 && reg_deletes_tags(r->reg) == 0) {
+		struct rp_err e = { RP_OK, "" };
+		int done = 0;
+		if (reg_tag_delete(r->reg, r->path, tags[0], &done, &e) != RP_OK)
+			r->rows[which[0]].error = rp_strdup(e.msg);
+	}
+	if (n > 0 && reg_deletes_tags(r->reg) > 0)
+		delete_tags(r, which, tags, pick_rows(r, 1u << DELETE_DIGEST | 1u << WITH_DIGEST, which, tags));
 	/* Gone means gone: twice, the second time after deleting by name
 	 * what a digest delete left. */
 	for (round = 0; round < 2; round++) {
