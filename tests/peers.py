@@ -174,12 +174,22 @@ def main():
             pe.stop()
 
     def on_signal(n, _f):
+        # The command runs in a process group of its own: the signal goes
+        # to all of it (a shell in it does not pass signals on to the test
+        # binary it waits for), then SIGKILL to what is left.
         if child is not None and child.poll() is None:
-            child.send_signal(n)
             try:
+                os.killpg(child.pid, n)
                 child.wait(10)
             except subprocess.TimeoutExpired:
-                child.kill()
+                pass
+            except ProcessLookupError:
+                pass
+        if child is not None:
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         stop_all()
         sys.exit(128 + n)
 
@@ -254,7 +264,7 @@ def main():
         })
         say("plain %d, tls+htpasswd %d, token %d (server %d), fault proxy %d, +20ms proxy %d, "
             "go-containerregistry %d (fault proxy %d)" % (plain, tls, tokreg, token, fault, slow, gg, ggfault))
-        child = subprocess.Popen(cmd, env=env)
+        child = subprocess.Popen(cmd, env=env, process_group=0)
         while True:
             try:
                 rc = child.wait(0.5)
