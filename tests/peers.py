@@ -169,6 +169,15 @@ def main():
     child = None
     ended = []
 
+    def note_ended():
+        """Names each peer found ended, once; the run fails at the end."""
+        for pe in peers:
+            if not pe.alive() and not pe.reported:
+                pe.reported = True
+                ended.append(pe)
+                say("%s (pid %d) ended before the end: %s; its log ends:\n%s" %
+                    (pe.name, pe.proc.pid, pe.how_ended(), pe.tail()))
+
     def stop_all():
         for pe in reversed(peers):
             pe.stop()
@@ -271,18 +280,8 @@ def main():
                 break
             except subprocess.TimeoutExpired:
                 pass
-            for pe in peers:
-                if not pe.alive() and not pe.reported:
-                    pe.reported = True
-                    ended.append(pe)
-                    say("%s (pid %d) ended before the end: %s; its log ends:\n%s" %
-                        (pe.name, pe.proc.pid, pe.how_ended(), pe.tail()))
-        for pe in peers:
-            if not pe.alive() and not pe.reported:
-                pe.reported = True
-                ended.append(pe)
-                say("%s (pid %d) ended before the end: %s; its log ends:\n%s" %
-                    (pe.name, pe.proc.pid, pe.how_ended(), pe.tail()))
+            note_ended()
+        note_ended()
     finally:
         stop_all()
     if ended:
