@@ -11,7 +11,9 @@
  * that a kept tag points at, and every child of a kept index, is
  * protected: an expired tag on such a digest is only untagged
  * (reg_untag). A digest whose tags all expire, and that no kept index
- * lists, is deleted by digest, once, which removes those tags together.
+ * lists, is deleted by digest, once, which removes those tags together
+ * on distribution; a registry that keeps them (go-containerregistry) has
+ * them deleted by name after. Every tag said to go is read back.
  * --dry-run prints the same table and deletes nothing; a failure on one
  * row is reported and the rest go on (exit 1 at the end).
  */
