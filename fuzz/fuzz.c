@@ -19,6 +19,7 @@
 #include "reg_int.h"
 #include "semver.h"
 #include "source.h"
+#include "tagscheme.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -78,7 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 #elif defined(FUZZ_SLUG)
 	{
-		char *slug = plan_slug(s);
+		char *slug = tagscheme_slug(s);
 		/* A slug is empty or within [a-z0-9._-]. */
 		if (slug != NULL && slug[strspn(slug, "abcdefghijklmnopqrstuvwxyz0123456789._-")] != '\0')
 			abort();

@@ -22,14 +22,10 @@ int floating_moves(const struct plan *p, const struct plan_tag *t,
 /*
  * The release in `existing` with the highest precedence among those in
  * t's scope that are higher than the plan's version — where t belongs
- * instead when it may not move — or NULL when there is none.
+ * instead when it may not move — or NULL when there is none. Out of
+ * memory returns t's own name (it stays: never backwards by accident).
  */
 const char *floating_newest(const struct plan *p, const struct plan_tag *t,
 			    char *const *existing);
-
-/* Parses a release tag as written by regpush: "v" + SemVer with build
- * metadata's '+' written as '_' (or, with staging set, "staging-v...").
- * Returns 0 and fills *v (semver_free it), or -1. */
-int floating_parse_tag(const char *tag, int staging, struct semver *v);
 
 #endif

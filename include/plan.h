@@ -68,21 +68,6 @@ rp_status plan_make(const struct plan_input *in, const struct policy *pol,
 
 void plan_free(struct plan *p);
 
-/*
- * The slug of CONTRACT §3: lowercase; each run of characters outside
- * [a-z0-9._-] becomes one '-'; runs of '-' collapse; leading and trailing
- * '-' and '.' are removed. Returns a new string (possibly empty) or NULL
- * when out of memory.
- */
-char *plan_slug(const char *s);
-
-/*
- * Fits a tag into 128 characters: a longer one is cut to 119 characters
- * (trailing '-' and '.' removed) followed by '-' and the first 8 hex digits
- * of the SHA-256 of the whole tag. Returns a new string or NULL.
- */
-char *plan_fit_tag(const char *tag);
-
 /* Validates a commit SHA: 40 or 64 hex digits. */
 int plan_sha_valid(const char *sha);
 

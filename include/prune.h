@@ -6,15 +6,16 @@
 #define RP_PRUNE_H
 
 #include "ghctx.h"
+#include "policy.h"
 #include "util.h"
 
 rp_status prune_run(struct rp_opts *o, struct rp_err *err);
 
-/* The class of a tag under the built-in patterns: RP_ENV_DEVELOPMENT
- * (dev-<hex>, feature-*), RP_ENV_TEST (test-*), RP_ENV_STAGING
- * (staging-v*), RP_ENV_PRODUCTION for what is never pruned (latest,
- * dev-latest, staging-latest, v* releases), or -1 for a tag that matches
- * no pattern (kept). */
-int prune_class(const char *tag);
+/* The class of a tag as tagscheme reads it under pol: RP_ENV_DEVELOPMENT
+ * (dev-<sha>, feature-<slug>), RP_ENV_TEST (test-<slug>), RP_ENV_STAGING
+ * (staging-vX.Y.Z-PRE), RP_ENV_PRODUCTION for what is never pruned
+ * (latest, dev-latest, staging-latest, vX.Y.Z, vX.Y, vX), -1 for a tag
+ * that matches no pattern (kept), -2 when out of memory. */
+int prune_class(const struct policy *pol, const char *tag);
 
 #endif

@@ -11,14 +11,12 @@
 #include "plan.h"
 
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "imgref.h"
-
-#define TAG_MAX 128
+#include "tagscheme.h"
 
 int
 plan_sha_valid(const char *sha)
@@ -37,57 +35,6 @@ plan_sha_valid(const char *sha)
 			return 0;
 	}
 	return 1;
-}
-
-char *
-plan_slug(const char *s)
-{
-	size_t i, o = 0, n = strlen(s);
-	char *out, c;
-	int pending_dash = 0;
-
-	if ((out = malloc(n + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		c = s[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '.' || c == '_') {
-			if (pending_dash && o > 0)
-				out[o++] = '-';
-			pending_dash = 0;
-			out[o++] = c;
-		} else {
-			/* '-' and every other character: one '-' per run. */
-			pending_dash = 1;
-		}
-	}
-	out[o] = '\0';
-	/* Leading '-' never gets written; trim leading '.', and trailing
-	 * '.' and '-' (a trailing dash is still pending, so only dots). */
-	while (o > 0 && (out[o - 1] == '.' || out[o - 1] == '-'))
-		out[--o] = '\0';
-	i = strspn(out, ".-");
-	if (i > 0)
-		memmove(out, out + i, o - i + 1);
-	return out;
-}
-
-char *
-plan_fit_tag(const char *tag)
-{
-	char hex[65];
-	size_t keep, n = strlen(tag);
-
-	if (n <= TAG_MAX)
-		return rp_strdup(tag);
-	if (rp_sha256_hex(tag, n, hex) != 0)
-		return NULL;
-	keep = TAG_MAX - 9;
-	while (keep > 1 && (tag[keep - 1] == '-' || tag[keep - 1] == '.'))
-		keep--;
-	return rp_asprintf("%.*s-%.8s", (int)keep, tag, hex);
 }
 
 static int
@@ -114,7 +61,7 @@ add_tag(struct plan *p, const char *name, enum tag_kind kind, int scope,
 	struct plan_tag *nt;
 	char *fit, q[160];
 
-	if ((fit = plan_fit_tag(name)) == NULL)
+	if ((fit = tagscheme_fit(name)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	if (!imgref_tag_valid(fit)) {
 		rp_fail(err, RP_EINPUT, "computed tag '%s' is not a valid tag",
@@ -148,7 +95,7 @@ slug_tag(struct plan *p, const char *prefix, const char *text,
 	char *slug, *tag, q[160];
 	rp_status st;
 
-	if ((slug = plan_slug(text)) == NULL)
+	if ((slug = tagscheme_slug(text)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	if (*slug == '\0') {
 		free(slug);
@@ -231,63 +178,31 @@ classify_release(struct plan *p, const struct plan_input *in,
 	return check_workflow(in, pol, p->env, err);
 }
 
-/* Adds a tag built from a printf format. */
-static rp_status
-add_tagf(struct plan *p, enum tag_kind kind, int scope, struct rp_err *err,
-	 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static rp_status
-add_tagf(struct plan *p, enum tag_kind kind, int scope, struct rp_err *err,
-	 const char *fmt, ...)
-{
-	char tag[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tag, sizeof(tag), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tag)) {
-		/* Longer than any tag can be before fitting: hash it whole. */
-		char *big;
-		rp_status st;
-		if (n < 0 || (big = malloc((size_t)n + 1)) == NULL)
-			return rp_fail(err, RP_ENOMEM, "out of memory");
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		st = add_tag(p, big, kind, scope, err);
-		free(big);
-		return st;
-	}
-	return add_tag(p, tag, kind, scope, err);
-}
-
-/* Release tags (CONTRACT §3): vX.Y.Z, vX.Y, vX, latest; or the staging
- * pair. Build metadata is kept with '+' written as '_'. */
+/* Release tags: vX.Y.Z, vX.Y, vX, latest; or the staging pair. Build
+ * metadata is kept with '+' written as '_'. */
 static rp_status
 release_tags(struct plan *p, struct rp_err *err)
 {
-	const struct semver *v = &p->semver;
-	uintmax_t x = v->major, y = v->minor, z = v->patch;
-	const char *us = v->build != NULL ? "_" : "";
-	const char *b = v->build != NULL ? v->build : "";
-	rp_status st;
+	static const struct { enum tn_kind name; enum tag_kind kind; int scope; } prod[] = {
+		{ TN_RELEASE, TAG_IMMUTABLE, SCOPE_NONE }, { TN_MINOR, TAG_FLOATING, SCOPE_MINOR },
+		{ TN_MAJOR, TAG_FLOATING, SCOPE_MAJOR }, { TN_LATEST, TAG_FLOATING, SCOPE_ALL_STABLE },
+	}, staging[] = {
+		{ TN_CANDIDATE, TAG_IMMUTABLE, SCOPE_NONE },
+		{ TN_STAGING_LATEST, TAG_FLOATING, SCOPE_STAGING },
+	};
+	int stg = p->env == RP_ENV_STAGING;
+	size_t i, n = stg ? sizeof(staging) / sizeof(staging[0]) : sizeof(prod) / sizeof(prod[0]);
+	rp_status st = RP_OK;
 
-	if (p->env == RP_ENV_STAGING) {
-		if ((st = add_tagf(p, TAG_IMMUTABLE, SCOPE_NONE, err,
-				   "staging-v%ju.%ju.%ju-%s%s%s", x, y, z,
-				   v->pre, us, b)) != RP_OK)
-			return st;
-		return add_tag(p, "staging-latest", TAG_FLOATING, SCOPE_STAGING, err);
+	for (i = 0; i < n && st == RP_OK; i++) {
+		char *tag = tagscheme_version(stg ? staging[i].name : prod[i].name, &p->semver);
+		if (tag == NULL)
+			return rp_fail(err, RP_ENOMEM, "out of memory");
+		st = add_tag(p, tag, stg ? staging[i].kind : prod[i].kind,
+			     stg ? staging[i].scope : prod[i].scope, err);
+		free(tag);
 	}
-	if ((st = add_tagf(p, TAG_IMMUTABLE, SCOPE_NONE, err, "v%ju.%ju.%ju%s%s",
-			   x, y, z, us, b)) != RP_OK ||
-	    (st = add_tagf(p, TAG_FLOATING, SCOPE_MINOR, err, "v%ju.%ju", x,
-			   y)) != RP_OK ||
-	    (st = add_tagf(p, TAG_FLOATING, SCOPE_MAJOR, err, "v%ju", x)) != RP_OK)
-		return st;
-	return add_tag(p, "latest", TAG_FLOATING, SCOPE_ALL_STABLE, err);
+	return st;
 }
 
 /* The PR number from refs/pull/<n>/merge or refs/pull/<n>/head. */
@@ -313,21 +228,12 @@ static rp_status
 branch_tags(struct plan *p, const struct policy *pol, const char *branch,
 	    struct rp_err *err)
 {
-	char *tag, *sha7;
-	size_t i, n;
+	char *tag;
+	size_t i;
 	int moves_latest = 0;
 	rp_status st;
 
-	n = (size_t)pol->sha_length < strlen(p->sha) ?
-	    (size_t)pol->sha_length : strlen(p->sha);
-	if ((sha7 = rp_strndup(p->sha, n)) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	for (i = 0; i < n; i++)
-		if (sha7[i] >= 'A' && sha7[i] <= 'F')
-			sha7[i] = (char)(sha7[i] - 'A' + 'a');
-	tag = rp_asprintf("dev-%s", sha7);
-	free(sha7);
-	if (tag == NULL)
+	if ((tag = tagscheme_dev(pol, p->sha)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	st = add_tag(p, tag, TAG_PLAIN, SCOPE_NONE, err);
 	free(tag);
@@ -337,11 +243,12 @@ branch_tags(struct plan *p, const struct policy *pol, const char *branch,
 		if (strcmp(pol->dev_latest[i], branch) == 0)
 			moves_latest = 1;
 	if (moves_latest &&
-	    (st = add_tag(p, "dev-latest", TAG_FLOATING, SCOPE_NONE, err)) != RP_OK)
+	    (st = add_tag(p, tagscheme_info(TN_DEV_LATEST)->prefix, TAG_FLOATING, SCOPE_NONE,
+			  err)) != RP_OK)
 		return st;
 	if (starts_with(branch, pol->feature_prefix) &&
 	    branch[strlen(pol->feature_prefix)] != '\0')
-		return slug_tag(p, "feature-", branch + strlen(pol->feature_prefix),
+		return slug_tag(p, tagscheme_info(TN_FEATURE)->prefix, branch + strlen(pol->feature_prefix),
 				"feature branch name", err);
 	return RP_OK;
 }
@@ -481,10 +388,12 @@ plan_make(const struct plan_input *in, const struct policy *pol,
 	if (p->env == RP_ENV_STAGING || p->env == RP_ENV_PRODUCTION) {
 		st = release_tags(p, err);
 	} else if (rp_given(in->test_name)) {
-		st = slug_tag(p, "test-", in->test_name, "test name", err);
+		st = slug_tag(p, tagscheme_info(TN_TEST)->prefix, in->test_name, "test name", err);
 	} else if (p->env == RP_ENV_TEST) {
-		st = add_tagf(p, TAG_FLOATING, SCOPE_NONE, err, "test-pr-%ld",
-			      p->pr_number);
+		char *tag = rp_asprintf("%spr-%ld", tagscheme_info(TN_TEST)->prefix, p->pr_number);
+		st = tag != NULL ? add_tag(p, tag, TAG_FLOATING, SCOPE_NONE, err) :
+		    rp_fail(err, RP_ENOMEM, "out of memory");
+		free(tag);
 	} else {
 		st = branch_tags(p, pol, ref + 11, err);
 	}

@@ -31,7 +31,6 @@
 #include "creds.h"
 #include "decide.h"
 #include "enginecmd.h"
-#include "floating.h"
 #include "imgref.h"
 #include "plan.h"
 #include "policy.h"
@@ -39,6 +38,7 @@
 #include "registry.h"
 #include "report.h"
 #include "run.h"
+#include "tagscheme.h"
 
 #define CONFIG_MAX (4 * 1024 * 1024)
 
@@ -98,45 +98,29 @@ under(const char *host, const char *repo, const char *registry)
 	return strncmp(repo, registry + h + 1, n) == 0 && repo[n] == '/';
 }
 
+/* A candidate of the plan's release: the same X.Y.Z, and a prerelease. */
+static int
+same_release(const struct semver *v, const void *ctx)
+{
+	const struct semver *mine = ctx;
+
+	return v->pre != NULL && v->major == mine->major && v->minor == mine->minor && v->patch == mine->patch;
+}
+
 /* staging-vX.Y.Z-* of this release with the highest precedence. */
 static rp_status
 newest_candidate(struct promote *pm, struct rp_err *err)
 {
-	const struct semver *mine = &pm->plan->semver;
 	char **tags = NULL, d1[RP_DIGEST_MAX], d2[RP_DIGEST_MAX];
 	const char *best = NULL, *tie = NULL;
-	struct semver bv;
-	size_t i;
 	rp_status st;
 
 	if ((st = reg_tags(pm->src.reg, pm->src.repo, &tags, err)) != RP_OK)
 		return st;
-	for (i = 0; tags[i] != NULL; i++) {
-		struct semver v;
-		int c;
-		if (floating_parse_tag(tags[i], 1, &v) != 0)
-			continue;
-		if (v.pre == NULL || v.major != mine->major || v.minor != mine->minor ||
-		    v.patch != mine->patch) {
-			semver_free(&v);
-			continue;
-		}
-		c = best == NULL ? 1 : semver_cmp(&v, &bv);
-		if (c > 0) {
-			if (best != NULL)
-				semver_free(&bv);
-			bv = v;
-			best = tags[i];
-			tie = NULL;
-		} else {
-			/* Equal precedence: they differ in build metadata only. */
-			if (c == 0)
-				tie = tags[i];
-			semver_free(&v);
-		}
+	if (tagscheme_newest(tags, TN_CANDIDATE, same_release, &pm->plan->semver, &best, &tie) != 0) {
+		rp_strv_free(tags);
+		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
-	if (best != NULL)
-		semver_free(&bv);
 	/* Two candidates of equal precedence on different images: which one
 	 * was tested is not for regpush to guess. */
 	if (best != NULL && tie != NULL &&
@@ -191,15 +175,9 @@ resolve_from(struct promote *pm, struct rp_err *err)
 				       rp_flag("from"), rp_quote(pm->plan->ref, 150, q, sizeof(q)));
 	}
 	if (strcmp(from, "development") == 0) {
-		size_t n = (size_t)pm->pol->sha_length, i;
-		char sha7[65];
 		if ((st = locate(devreg, pm->plan->service, &pm->src.host, &pm->src.repo, err)) != RP_OK)
 			return st;
-		for (i = 0; i < n && pm->plan->sha[i] != '\0' && i < sizeof(sha7) - 1; i++)
-			sha7[i] = (char)(pm->plan->sha[i] >= 'A' && pm->plan->sha[i] <= 'F' ?
-					 pm->plan->sha[i] + 32 : pm->plan->sha[i]);
-		sha7[i] = '\0';
-		if ((pm->ref = rp_asprintf("dev-%s", sha7)) == NULL)
+		if ((pm->ref = tagscheme_dev(pm->pol, pm->plan->sha)) == NULL)
 			return rp_fail(err, RP_ENOMEM, "out of memory");
 		profile = "dev";
 	} else if (strcmp(from, "staging") == 0) {

@@ -3,7 +3,7 @@
  *
  * For each repository (the service's development and production ones, or
  * every --repository): list the tags, read each tag's digest, classify the
- * tag (prune_class), and measure the age of the candidates from their
+ * tag (prune_class, by tagscheme under the policy's sha-length), and measure the age of the candidates from their
  * image config's `created` (an index: its first platform's). A tag whose
  * age cannot be known (no `created`, unparsable, before 2000) is kept.
  *
@@ -19,7 +19,6 @@
  */
 #include "prune.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +34,7 @@
 #include "registry.h"
 #include "report.h"
 #include "run.h"
+#include "tagscheme.h"
 
 #define CONFIG_MAX (4 * 1024 * 1024)
 #define Y2000 946684800L
@@ -70,28 +70,17 @@ struct repo {
 };
 
 int
-prune_class(const char *tag)
+prune_class(const struct policy *pol, const char *tag)
 {
-	size_t i;
+	int k = tagscheme_read(pol, tag, NULL);
+	const struct tn_info *t;
 
-	if (strcmp(tag, "latest") == 0 || strcmp(tag, "dev-latest") == 0 ||
-	    strcmp(tag, "staging-latest") == 0)
-		return RP_ENV_PRODUCTION;
-	if (tag[0] == 'v' && isdigit((unsigned char)tag[1]))
-		return RP_ENV_PRODUCTION;
-	if (strncmp(tag, "staging-v", 9) == 0)
-		return RP_ENV_STAGING;
-	if (strncmp(tag, "test-", 5) == 0 && tag[5] != '\0')
-		return RP_ENV_TEST;
-	if (strncmp(tag, "feature-", 8) == 0 && tag[8] != '\0')
-		return RP_ENV_DEVELOPMENT;
-	if (strncmp(tag, "dev-", 4) == 0 && tag[4] != '\0') {
-		for (i = 4; tag[i] != '\0'; i++)
-			if (!isxdigit((unsigned char)tag[i]) || isupper((unsigned char)tag[i]))
-				return -1;
-		return RP_ENV_DEVELOPMENT;
-	}
-	return -1;
+	if (k < 0)
+		return -2;
+	if (k == TN_OTHER)
+		return -1;
+	t = tagscheme_info((enum tn_kind)k);
+	return t->forever ? RP_ENV_PRODUCTION : (int)t->env;
 }
 
 /* The manifests of `digests`, each as parsed JSON in out (a json object
@@ -365,7 +354,10 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 		memcpy(w->digest, d[i], sizeof(w->digest));
 		w->kind = kinds[i];
 		w->age = -1;
-		cls[i] = prune_class(w->tag);
+		if ((cls[i] = prune_class(pol, w->tag)) == -2) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
+		}
 		/* A kept tag (or one of no pattern) listed but not readable: a
 		 * replica lagging, a cache. Read once more; if it still cannot
 		 * be resolved, its image is unknown, so no image of this

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """The README's inputs and outputs tables against action.yml: every input
 and output of action.yml is in its table, and the tables name nothing
-action.yml lacks. Exit 1 naming the differences."""
+action.yml lacks; and docs/internals.md's layout table against src/: every
+source file is in it, and it names none that is gone. Exit 1 naming the
+differences."""
+import glob
+import os
 import re
 import sys
 
@@ -34,6 +38,13 @@ for what, heading, col in (("inputs", "## Inputs\n", 1), ("outputs", "gets:\n", 
         bad.append("README: %s table lacks %s" % (what, n))
     for n in sorted(have - want):
         bad.append("README: %s table names %s, which action.yml lacks" % (what, n))
+layout = open(root + "/docs/internals.md").read().split("## Layout\n", 1)[1].split("\n## ", 1)[0]
+listed = set(re.findall(r"^\| `(src/[a-z_]+\.[ch])`", layout, re.M))
+present = set(os.path.relpath(f, root) for f in glob.glob(root + "/src/*.[ch]"))
+for n in sorted(present - listed):
+    bad.append("docs/internals.md: the layout table lacks %s" % n)
+for n in sorted(listed - present):
+    bad.append("docs/internals.md: the layout table names %s, which is gone" % n)
 for b in bad:
     print(b, file=sys.stderr)
 sys.exit(1 if bad else 0)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes many tags fast, for tests at scale: the manifest of REPO:FROM is
-PUT under PREFIX + a zero-padded number, COUNT times, eight at a time,
+PUT under PREFIX + a number of seven digits, COUNT times, eight at a time,
 each tag padded with 'x' to LENGTH characters (at most 128).
 Usage: put-tags.py HOST REPO FROM PREFIX COUNT [LENGTH]"""
 import concurrent.futures
@@ -37,7 +37,7 @@ def main():
 
     names = []
     for i in range(count):
-        t = "%s%06d" % (prefix, i)
+        t = "%s%07d" % (prefix, i)
         if len(t) < length:
             t += "x" * (length - len(t))
         names.append(t[:128])

@@ -34,22 +34,6 @@ teardown(void)
 	free(tmpd);
 }
 
-Test(prune, classes)
-{
-	static const struct { const char *tag; int cls; } rows[] = {
-		{ "dev-0123abc", RP_ENV_DEVELOPMENT }, { "dev-0123ABC", -1 }, { "dev-latest", RP_ENV_PRODUCTION },
-		{ "dev-", -1 }, { "dev-xyz", -1 }, { "feature-login", RP_ENV_DEVELOPMENT },
-		{ "test-pr-5", RP_ENV_TEST }, { "test-", -1 }, { "staging-v1.2.3-rc.1", RP_ENV_STAGING },
-		{ "staging-latest", RP_ENV_PRODUCTION }, { "latest", RP_ENV_PRODUCTION },
-		{ "v1.2.3", RP_ENV_PRODUCTION }, { "v1", RP_ENV_PRODUCTION }, { "vnext", -1 },
-		{ "nightly", -1 }, { "stable", -1 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		cr_expect_eq(prune_class(rows[i].tag), rows[i].cls, "%s", rows[i].tag);
-}
-
 /* Copies src (a transport reference) to repo:tag in the plain registry. */
 static void
 tag_image(const char *src, const char *repo, const char *tag)
@@ -168,6 +152,78 @@ Test(prune, development_repository, .init = setup, .fini = teardown, .timeout = 
 	free(d1);
 	free(d2);
 	free(dm);
+	expect_dir_empty(tmpd);
+}
+
+/* The JSON row of tag `tag`: "action|reason". */
+static char *
+row_of(const char *out, const char *tag)
+{
+	json_t *j = json_loads(out, 0, NULL), *t;
+	size_t i;
+	char *s = NULL;
+
+	cr_assert_not_null(j, "%s", out);
+	json_array_foreach(json_object_get(j, "tags"), i, t)
+		if (strcmp(json_string_value(json_object_get(t, "tag")), tag) == 0)
+			cr_assert(asprintf(&s, "%s|%s", json_string_value(json_object_get(t, "action")),
+					   json_string_value(json_object_get(t, "reason"))) > 0);
+	json_decref(j);
+	cr_assert_not_null(s, "no row for %s in %s", tag, out);
+	return s;
+}
+
+/*
+ * Prune reads dev-<sha> with the policy's sha-length, as push writes it: a
+ * dev- tag of another length is no tag of regpush's and stays. Without
+ * the fix, dev-22222222 went under sha-length 7 (any hex length was
+ * taken for a development tag).
+ */
+Test(prune, follows_the_policys_sha_length, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *two = archive("two.tar"), *tags, *row, pol[600], r[400],
+	     tmpenv[600];
+	const char *argv[] = { "regpush", "prune", "--json", "--repository", r, "--now",
+			       "2035-01-01T00:00:00Z", "--insecure-registry", getenv("REGPUSH_TEST_PLAIN"),
+			       "--policy", pol, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", NULL };
+	struct proc p;
+	FILE *f;
+
+	tag_image(one, "pr/shalen", "dev-1111111");
+	tag_image(two, "pr/shalen", "dev-22222222");
+	/* The built-in sha-length, 7. */
+	prune(&p, "pr/shalen", "2035-01-01T00:00:00Z", 1);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	row = row_of(p.out, "dev-22222222");
+	cr_expect_str_eq(row, "keep|matches no pattern");
+	free(row);
+	row = row_of(p.out, "dev-1111111");
+	cr_expect_str_eq(row, "delete|expired");
+	free(row);
+	proc_free(&p);
+	/* sha-length 8: the other way round, for real. */
+	snprintf(pol, sizeof(pol), "%s/policy.yaml", dir);
+	cr_assert_not_null(f = fopen(pol, "w"));
+	fputs("version: 1\nsha-length: 8\n", f);
+	cr_assert_eq(fclose(f), 0);
+	snprintf(r, sizeof(r), "%s/pr/shalen", getenv("REGPUSH_TEST_PLAIN"));
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	run_regpush(argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	row = row_of(p.out, "dev-1111111");
+	cr_expect_str_eq(row, "keep|matches no pattern");
+	free(row);
+	row = row_of(p.out, "dev-22222222");
+	cr_expect_str_eq(row, "delete|expired");
+	free(row);
+	proc_free(&p);
+	tags = treg_tags(plain, "pr/shalen");
+	cr_expect_str_eq(tags, "dev-1111111");
+	free(tags);
+	free(one);
+	free(two);
 	expect_dir_empty(tmpd);
 }
 
@@ -569,7 +625,7 @@ Test(prune, an_index_goes_before_its_entries, .init = setup, .fini = teardown, .
 
 	tag_image(multi, "f-delfail/order", "test-multi");
 	first_entry("f-delfail/order", "test-multi", kid);
-	/* The entry tagged on its own as well: dev-000000. */
+	/* The entry tagged on its own as well: dev-0000000. */
 	run_prog("python3", put, envp0, &p);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);

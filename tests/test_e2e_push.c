@@ -1190,7 +1190,7 @@ Test(push, a_newer_release_on_the_second_page_holds_latest, .init = setup, .fini
 	expect_tags_at(r, "prod/pages", "latest v2 v2.0 v2.0.0", d2);
 	if (treg_ggcr())
 		cr_expect_geq(count_lines(getenv("REGPUSH_TEST_PLAIN_LOG"),
-					  "/v2/prod/pages/tags/list?n=1000&last=a-000999"), 1,
+					  "/v2/prod/pages/tags/list?n=1000&last=a-0000999"), 1,
 			      "the second page asked for with last=");
 	free(two);
 	free(one);

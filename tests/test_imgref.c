@@ -5,6 +5,7 @@
 
 #include "imgref.h"
 #include "plan.h"
+#include "tagscheme.h"
 #include "util.h"
 
 #define F64 "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
@@ -136,73 +137,6 @@ Test(imgref, tags_and_digests)
 	cr_expect(!imgref_digest_valid("sha256:xyz"));
 	cr_expect(!imgref_digest_valid(F64));
 	cr_expect(imgref_digest_valid("multihash+base58:ffffffffffffffffffffffffffffffff"));
-}
-
-static const struct { const char *in, *want; } slug_rows[] = {
-	{ "auth", "auth" },
-	{ "Auth_Flow", "auth_flow" },
-	{ "JIRA-123/new thing!", "jira-123-new-thing" },
-	{ "--a--b--", "a-b" },
-	{ "..x..", "x" },
-	{ ".-.x.-.", "x" },
-	{ "a///b", "a-b" },
-	{ "a.-b", "a.-b" },
-	{ "caf\xc3\xa9 au lait", "caf-au-lait" },
-	{ "x\n::set-output name=a::b", "x-set-output-name-a-b" },
-	{ "v1.2.3", "v1.2.3" },
-	{ "___", "___" },
-	{ "!!!", "" },
-	{ "", "" },
-	{ "-", "" },
-	{ "...", "" },
-};
-
-Test(slug, table)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(slug_rows) / sizeof(slug_rows[0]); i++) {
-		char *s = plan_slug(slug_rows[i].in);
-		cr_assert_not_null(s);
-		cr_expect_str_eq(s, slug_rows[i].want, "slug('%s')", slug_rows[i].in);
-		free(s);
-	}
-}
-
-Test(slug, fit_long_tags)
-{
-	char name[400], hex[65], want[140];
-	char *a, *b;
-
-	memset(name, 'a', 300);
-	strcpy(name + 300, "");
-	a = plan_fit_tag(name);
-	cr_assert_not_null(a);
-	cr_expect_eq(strlen(a), 128);
-	cr_assert_eq(rp_sha256_hex(name, 300, hex), 0);
-	snprintf(want, sizeof(want), "%.119s-%.8s", name, hex);
-	cr_expect_str_eq(a, want);
-	cr_expect(imgref_tag_valid(a));
-	/* Same first 119 characters, different names: different tags. */
-	name[299] = 'b';
-	b = plan_fit_tag(name);
-	cr_expect_str_neq(a, b);
-	free(a);
-	free(b);
-	/* Exactly 128 is kept whole. */
-	name[128] = '\0';
-	a = plan_fit_tag(name);
-	cr_expect_str_eq(a, name);
-	free(a);
-	/* A cut that ends in '-' drops it before the hash suffix. */
-	memset(name, 'a', 300);
-	name[118] = '-';
-	name[300] = '\0';
-	a = plan_fit_tag(name);
-	cr_expect_eq(strlen(a), 127);
-	cr_expect_eq(a[117], 'a');
-	cr_expect_eq(a[118], '-');
-	free(a);
 }
 
 Test(util, sha256_known_vector)
