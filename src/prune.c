@@ -18,6 +18,7 @@
  * row is reported and the rest go on (exit 1 at the end).
  */
 #include "prune.h"
+#include "prune_decide.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,24 +39,13 @@
 
 #define CONFIG_MAX (4 * 1024 * 1024)
 #define Y2000 946684800L
-#define AGE_PLACEHOLDER (-2L) /* the config is reg_untag's own */
-#define AGE_DANGLING (-3L)    /* an index whose first entry is gone */
 #define MAX_REPOS 128           /* 64 services, two repositories each */
 
-enum prune_action {
-	KEEP = 0,
-	UNTAG,          /* the tag alone goes; its image stays for a kept tag */
-	DELETE_DIGEST,  /* the image goes, and every (expired) tag on it */
-	WITH_DIGEST,    /* goes with another row's DELETE_DIGEST */
-};
-
 struct row {
+	struct prune_row d;       /* d.tag and d.digest point at the two below */
 	char *tag;
 	char digest[RP_DIGEST_MAX];
-	long age;                 /* days; -1 unknown or not measured */
 	signed char kind;         /* from the HEAD: 1 index, 0 image, -1 unknown */
-	enum prune_action act;
-	const char *reason;       /* static */
 	char *detail;             /* e.g. the kept tag sharing the image */
 	char *error;              /* when the delete failed */
 };
@@ -240,7 +230,7 @@ measure_ages(struct repo *r, const struct rp_strset *cands, time_t now, json_t *
 			age = when >= now ? 0 : (long)((now - when) / 86400);
 		/* reg_untag's own manifest, left by an untag cut short. */
 		if (json_is_string(json_object_get(c, "regpush.untag")))
-			age = AGE_PLACEHOLDER;
+			age = PRUNE_AGE_PLACEHOLDER;
 		json_object_set_new(created, cfgset.v[i], json_integer(age));
 		json_decref(c);
 	}
@@ -249,7 +239,7 @@ measure_ages(struct repo *r, const struct rp_strset *cands, time_t now, json_t *
 		const char *cd = json_string_value(json_object_get(ages, cands->v[i]));
 		json_t *a = json_object_get(created, cd != NULL ? cd : "");
 		json_object_set_new(ages, cands->v[i], json_integer(
-		    cd != NULL && strcmp(cd, "dangling") == 0 ? AGE_DANGLING :
+		    cd != NULL && strcmp(cd, "dangling") == 0 ? PRUNE_AGE_DANGLING :
 		    a != NULL ? json_integer_value(a) : -1));
 	}
 out:
@@ -279,7 +269,7 @@ protect(struct repo *r, json_t *kept, struct rp_err *err)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	for (i = 0; i < r->n && st == RP_OK; i++) {
 		const struct row *w = &r->rows[i];
-		if (w->act != KEEP || w->digest[0] == '\0' || json_object_get(kept, w->digest) != NULL)
+		if (w->d.act != PRUNE_KEEP || w->digest[0] == '\0' || json_object_get(kept, w->digest) != NULL)
 			continue;
 		if (json_object_set_new(kept, w->digest, json_string(w->tag)) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
@@ -288,7 +278,7 @@ protect(struct repo *r, json_t *kept, struct rp_err *err)
 	 * said index, or could not tell, are read. */
 	for (i = 0; i < r->n && st == RP_OK; i++) {
 		const struct row *w = &r->rows[i];
-		if (w->act == KEEP && w->digest[0] != '\0' && w->kind != 0 &&
+		if (w->d.act == PRUNE_KEEP && w->digest[0] != '\0' && w->kind != 0 &&
 		    rp_strset_add(&keep, w->digest) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 	}
@@ -314,7 +304,14 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Classifies, measures and decides every tag of one repository. */
+static const char *
+kept_by(void *ctx, const char *digest)
+{
+	return json_string_value(json_object_get(ctx, digest));
+}
+
+/* Gathers every tag of one repository (digest, class, age, the digests
+ * kept tags need) and decides it (prune_retain, prune_protect). */
 static rp_status
 decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err *err)
 {
@@ -322,8 +319,8 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 	char (*d)[RP_DIGEST_MAX] = NULL;
 	json_t *kept = json_object(), *ages = json_object();
 	struct rp_strset cands = { 0 };
-	size_t i, k, n;
-	int *cls = NULL;
+	struct prune_row *dr = NULL;
+	size_t i, n;
 	signed char *kinds = NULL;
 	rp_status st;
 
@@ -337,11 +334,8 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 	/* The table in tag order, whatever order the registry lists. */
 	qsort(tags, n, sizeof(*tags), cmp_str);
 	if ((r->rows = calloc(n + 1, sizeof(*r->rows))) == NULL ||
-	    (d = calloc(n + 1, sizeof(*d))) == NULL || (cls = calloc(n + 1, sizeof(*cls))) == NULL) {
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((kinds = calloc(n + 1, sizeof(*kinds))) == NULL) {
+	    (d = calloc(n + 1, sizeof(*d))) == NULL || (kinds = calloc(n + 1, sizeof(*kinds))) == NULL ||
+	    (dr = calloc(n + 1, sizeof(*dr))) == NULL) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -353,17 +347,18 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 		tags[i] = NULL;
 		memcpy(w->digest, d[i], sizeof(w->digest));
 		w->kind = kinds[i];
-		w->age = -1;
-		if ((cls[i] = prune_class(pol, w->tag)) == -2) {
+		w->d.tag = w->tag;
+		w->d.digest = w->digest;
+		w->d.age = PRUNE_AGE_UNKNOWN;
+		if ((w->d.cls = prune_class(pol, w->tag)) == -2) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
 		/* A kept tag (or one of no pattern) listed but not readable: a
 		 * replica lagging, a cache. Read once more; if it still cannot
 		 * be resolved, its image is unknown, so no image of this
-		 * repository is deleted by digest (see below). */
-		if (w->digest[0] == '\0' && (cls[i] < 0 || cls[i] == RP_ENV_PRODUCTION ||
-					     pol->retention[cls[i]] < 0)) {
+		 * repository is deleted by digest (prune_protect's blind). */
+		if (w->digest[0] == '\0' && prune_kept_class(pol, w->d.cls)) {
 			struct rp_err again;
 			if (reg_manifest_head(r->reg, r->path, w->tag, w->digest, &again) != RP_OK)
 				w->digest[0] = '\0';
@@ -372,16 +367,7 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 				goto out;
 			}
 		}
-		if (w->digest[0] == '\0' && (cls[i] < 0 || cls[i] == RP_ENV_PRODUCTION ||
-					     pol->retention[cls[i]] < 0))
-			w->reason = "listed but not readable (404 twice): nothing here is deleted by digest";
-		else if (w->digest[0] == '\0')
-			w->reason = "gone (deleted meanwhile)";
-		else if (cls[i] < 0)
-			w->reason = "matches no pattern";
-		else if (cls[i] == RP_ENV_PRODUCTION || pol->retention[cls[i]] < 0)
-			w->reason = "never pruned";
-		else if (rp_strset_add(&cands, w->digest) != 0) {
+		if (prune_measured(pol, &w->d) && rp_strset_add(&cands, w->digest) != 0) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -390,82 +376,43 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 		goto out;
 	for (i = 0; i < r->n; i++) {
 		struct row *w = &r->rows[i];
-		if (w->reason != NULL)
-			continue;
-		w->age = (long)json_integer_value(json_object_get(ages, w->digest));
-		if (w->age == AGE_PLACEHOLDER) {
-			/* The tag was being untagged when a run stopped: finish. */
-			w->age = -1;
-			w->act = DELETE_DIGEST;
-			w->reason = "on the placeholder of an untag cut short";
-		} else if (w->age == AGE_DANGLING) {
-			/* An index whose entry is gone (a delete cut short):
-			 * unpullable, and its tag's class expires — it goes. */
-			w->age = -1;
-			w->act = DELETE_DIGEST;
-			w->reason = "dangling index (an entry is gone)";
-		} else if (w->age < 0)
-			w->reason = "age unknown (no created time, or before 2000)";
-		else if ((int64_t)w->age * 86400 <= pol->retention[cls[i]])
-			w->reason = "within retention";
-		else {
-			w->act = DELETE_DIGEST;
-			w->reason = "expired";
-		}
+		if (prune_measured(pol, &w->d))
+			w->d.age = (long)json_integer_value(json_object_get(ages, w->digest));
+		dr[i] = w->d;
 	}
+	prune_retain(pol, dr, r->n);
+	for (i = 0; i < r->n; i++)
+		r->rows[i].d = dr[i];
 	if ((st = protect(r, kept, err)) != RP_OK)
 		goto out;
+	prune_protect(dr, r->n, kept_by, kept, r->blind);
 	for (i = 0; i < r->n; i++) {
 		struct row *w = &r->rows[i];
-		const char *by;
-		if (w->act != DELETE_DIGEST)
-			continue;
-		if ((by = json_string_value(json_object_get(kept, w->digest))) != NULL) {
-			w->act = UNTAG;
-			w->reason = "expired; the image stays, kept by";
-		} else {
-			/* The first row of a digest deletes it; the others go with it. */
-			for (k = 0; k < i; k++)
-				if (r->rows[k].act == DELETE_DIGEST && strcmp(r->rows[k].digest, w->digest) == 0)
-					break;
-			if (k == i)
-				continue;
-			w->act = WITH_DIGEST;
-			w->reason = "expired; deleted with the image of";
-			by = r->rows[k].tag;
-		}
-		if ((w->detail = rp_strdup(by)) == NULL) {
+		w->d = dr[i];
+		/* Only days are shown: a placeholder or a dangling index has
+		 * no age of its own. */
+		if (w->d.age < 0)
+			w->d.age = PRUNE_AGE_UNKNOWN;
+		if (w->d.by != NULL &&
+		    (w->detail = rp_asprintf("%s%s", w->d.by, w->d.by_note)) == NULL) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
-	}
-	/* A kept tag could not be read: its image may be any of these, so
-	 * none is deleted by digest; the expired tags are only untagged. */
-	for (i = 0; r->blind != NULL && i < r->n; i++) {
-		struct row *w = &r->rows[i];
-		if (w->act != DELETE_DIGEST && w->act != WITH_DIGEST)
-			continue;
-		w->act = UNTAG;
-		w->reason = "expired; only untagged: the kept tag";
-		free(w->detail);
-		if ((w->detail = rp_asprintf("%s could not be read (its image may be this one)",
-					     r->blind)) == NULL) {
-			st = rp_fail(err, RP_ENOMEM, "out of memory");
-			goto out;
-		}
+		/* by pointed into the rows or the kept set: no longer needed. */
+		w->d.by = NULL;
 	}
 out:
 	rp_strv_free(tags);
 	rp_strset_free(&cands);
 	free(d);
-	free(cls);
 	free(kinds);
+	free(dr);
 	json_decref(kept);
 	json_decref(ages);
 	return st;
 }
 
-/* The DELETE_DIGEST rows in `which` (indexes or not), at once; a failure
+/* The PRUNE_DELETE rows in `which` (indexes or not), at once; a failure
  * is recorded on its row and on the rows deleted with it. *failed_idx
  * collects the digests of indexes whose delete failed. Returns 1 when
  * any failed. */
@@ -478,7 +425,7 @@ delete_rows(struct repo *r, int indexes, json_t *failed_idx)
 
 	if (refs == NULL || errs == NULL || which == NULL) {
 		for (i = 0; i < r->n; i++)
-			if (r->rows[i].act == DELETE_DIGEST && r->rows[i].error == NULL)
+			if (r->rows[i].d.act == PRUNE_DELETE && r->rows[i].error == NULL)
 				r->rows[i].error = rp_strdup("out of memory");
 		free(refs);
 		free(errs);
@@ -488,7 +435,7 @@ delete_rows(struct repo *r, int indexes, json_t *failed_idx)
 	for (i = 0; i < r->n; i++) {
 		struct row *w = &r->rows[i];
 		int is_index = json_object_get(r->kids, w->digest) != NULL;
-		if (w->act != DELETE_DIGEST || w->error != NULL || is_index != indexes)
+		if (w->d.act != PRUNE_DELETE || w->error != NULL || is_index != indexes)
 			continue;
 		/* An entry of an index whose delete failed stays: deleting
 		 * it would leave that index dangling. */
@@ -496,7 +443,7 @@ delete_rows(struct repo *r, int indexes, json_t *failed_idx)
 			static const char why[] = "not deleted: an index listing it could not be deleted";
 			w->error = rp_strdup(why);
 			for (k = 0; k < r->n; k++)
-				if (r->rows[k].act == WITH_DIGEST && strcmp(r->rows[k].digest, w->digest) == 0)
+				if (r->rows[k].d.act == PRUNE_WITH && strcmp(r->rows[k].digest, w->digest) == 0)
 					r->rows[k].error = rp_strdup(why);
 			failed = 1;
 			continue;
@@ -513,7 +460,7 @@ delete_rows(struct repo *r, int indexes, json_t *failed_idx)
 				continue;
 			w->error = errs[i];
 			for (k = 0; k < r->n; k++)
-				if (r->rows[k].act == WITH_DIGEST && strcmp(r->rows[k].digest, w->digest) == 0)
+				if (r->rows[k].d.act == PRUNE_WITH && strcmp(r->rows[k].digest, w->digest) == 0)
 					r->rows[k].error = rp_strdup(errs[i]);
 			json_array_foreach(json_object_get(r->kids, w->digest), k, e)
 				if (json_is_string(e))
@@ -534,7 +481,7 @@ pick_rows(struct repo *r, unsigned acts, size_t *which, char **tags)
 	size_t i, n = 0;
 
 	for (i = 0; i < r->n; i++)
-		if ((acts & (1u << r->rows[i].act)) != 0 && r->rows[i].error == NULL) {
+		if ((acts & (1u << r->rows[i].d.act)) != 0 && r->rows[i].error == NULL) {
 			which[n] = i;
 			tags[n++] = r->rows[i].tag;
 		}
@@ -562,8 +509,8 @@ static char (*reread(struct repo *r, const size_t *which, char **tags, size_t n)
 static void
 moved(struct row *w, const char *now, const char *why)
 {
-	w->act = KEEP;
-	w->reason = now[0] != '\0' ? why : "gone (deleted meanwhile)";
+	w->d.act = PRUNE_KEEP;
+	w->d.reason = now[0] != '\0' ? why : "gone (deleted meanwhile)";
 	free(w->detail);
 	w->detail = NULL;
 }
@@ -605,31 +552,31 @@ execute(struct repo *r)
 	size_t *which = calloc(r->n + 1, sizeof(*which)), *left = calloc(r->n + 1, sizeof(*left));
 	char **tags = calloc(r->n + 1, sizeof(*tags)), **ltags = calloc(r->n + 1, sizeof(*ltags));
 	char (*now)[RP_DIGEST_MAX] = NULL;
-	const unsigned gone = 1u << UNTAG | 1u << DELETE_DIGEST | 1u << WITH_DIGEST;
+	const unsigned gone = 1u << PRUNE_UNTAG | 1u << PRUNE_DELETE | 1u << PRUNE_WITH;
 	size_t i, n, nl = 0;
 	int failed = 0, round;
 
 	if (failed_idx == NULL || which == NULL || left == NULL || tags == NULL || ltags == NULL) {
 		for (i = 0; i < r->n; i++)
-			if (r->rows[i].act != KEEP && r->rows[i].error == NULL)
+			if (r->rows[i].d.act != PRUNE_KEEP && r->rows[i].error == NULL)
 				r->rows[i].error = rp_strdup("out of memory");
 		failed = 1;
 		goto out;
 	}
-	n = pick_rows(r, 1u << UNTAG, which, tags);
+	n = pick_rows(r, 1u << PRUNE_UNTAG, which, tags);
 	if ((now = reread(r, which, tags, n)) != NULL)
 		for (i = 0; i < n; i++)
 			if (strcmp(now[i], r->rows[which[i]].digest) != 0)
 				moved(&r->rows[which[i]], now[i], "kept: moved meanwhile");
 	free(now);
-	n = pick_rows(r, 1u << UNTAG, which, tags);
+	n = pick_rows(r, 1u << PRUNE_UNTAG, which, tags);
 	delete_tags(r, which, tags, n);
 	(void)delete_rows(r, 1, failed_idx);
 	(void)delete_rows(r, 0, failed_idx);
 	/* A registry that deletes tags may keep them on a digest delete
 	 * (go-containerregistry): their tags are deleted by name at once,
 	 * without reading them first. The first asks whether it can. */
-	n = pick_rows(r, 1u << DELETE_DIGEST | 1u << WITH_DIGEST, which, tags);
+	n = pick_rows(r, 1u << PRUNE_DELETE | 1u << PRUNE_WITH, which, tags);
 	if (n > 0 && reg_deletes_tags(r->reg) == 0) {
 		struct rp_err e = { RP_OK, "" };
 		int done = 0;
@@ -637,7 +584,7 @@ execute(struct repo *r)
 			r->rows[which[0]].error = rp_strdup(e.msg);
 	}
 	if (n > 0 && reg_deletes_tags(r->reg) > 0)
-		delete_tags(r, which, tags, pick_rows(r, 1u << DELETE_DIGEST | 1u << WITH_DIGEST, which, tags));
+		delete_tags(r, which, tags, pick_rows(r, 1u << PRUNE_DELETE | 1u << PRUNE_WITH, which, tags));
 	/* Gone means gone: twice, the second time after deleting by name
 	 * what a digest delete left. */
 	for (round = 0; round < 2; round++) {
@@ -654,7 +601,7 @@ execute(struct repo *r)
 				continue;
 			if (strcmp(now[i], w->digest) != 0)
 				moved(w, now[i], "kept: pushed again meanwhile");
-			else if (round == 0 && w->act != UNTAG && reg_deletes_tags(r->reg) >= 0) {
+			else if (round == 0 && w->d.act != PRUNE_UNTAG && reg_deletes_tags(r->reg) >= 0) {
 				left[nl] = which[i];
 				ltags[nl++] = w->tag;
 			} else
@@ -680,7 +627,7 @@ out:
 static const char *
 action_name(enum prune_action a)
 {
-	return a == KEEP ? "keep" : "delete";
+	return a == PRUNE_KEEP ? "keep" : "delete";
 }
 
 /* A row's reason with its detail ("expired; kept by latest"), and the
@@ -688,7 +635,7 @@ action_name(enum prune_action a)
 static void
 row_reason(const struct row *w, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s%s%s%s%s", w->reason, w->detail != NULL ? " " : "",
+	snprintf(buf, size, "%s%s%s%s%s", w->d.reason, w->detail != NULL ? " " : "",
 		 w->detail != NULL ? w->detail : "", w->error != NULL ? "; FAILED: " : "",
 		 w->error != NULL ? w->error : "");
 }
@@ -698,8 +645,8 @@ row_json(const char *repo, const struct row *w)
 {
 	return json_pack("{s:s,s:s,s:s?,s:o,s:s,s:s,s:s?,s:s?}", "repository", repo, "tag", w->tag,
 			 "digest", w->digest[0] != '\0' ? w->digest : NULL,
-			 "age_days", w->age >= 0 ? json_integer(w->age) : json_null(),
-			 "action", action_name(w->act), "reason", w->reason, "detail", w->detail,
+			 "age_days", w->d.age >= 0 ? json_integer(w->d.age) : json_null(),
+			 "action", action_name(w->d.act), "reason", w->d.reason, "detail", w->detail,
 			 "error", w->error);
 }
 
@@ -768,14 +715,14 @@ summary_body(const struct rp_opts *o, struct repo *rs, size_t nr, const struct c
 		for (i = 0; i < rs[k].n; i++) {
 			const struct row *w = &rs[k].rows[i];
 			int n;
-			if (w->act == KEEP)
+			if (w->d.act == PRUNE_KEEP)
 				continue;
 			if (more > 0) {
 				more++;
 				continue;
 			}
-			if (w->age >= 0)
-				snprintf(age, sizeof(age), "%ldd", w->age);
+			if (w->d.age >= 0)
+				snprintf(age, sizeof(age), "%ldd", w->d.age);
 			else
 				snprintf(age, sizeof(age), "-");
 			row_reason(w, reason, sizeof(reason));
@@ -842,8 +789,8 @@ report(const struct rp_opts *o, struct repo *rs, size_t nr, struct rp_err *err)
 
 	for (k = 0; k < nr; k++)
 		for (i = 0; i < rs[k].n; i++) {
-			c.del += rs[k].rows[i].act != KEEP;
-			c.keep += rs[k].rows[i].act == KEEP;
+			c.del += rs[k].rows[i].d.act != PRUNE_KEEP;
+			c.keep += rs[k].rows[i].d.act == PRUNE_KEEP;
 			c.fail += rs[k].rows[i].error != NULL;
 		}
 	if (o->actions && (st = stage_report(o, rs, nr, &c, err)) != RP_OK)
@@ -868,13 +815,13 @@ report(const struct rp_opts *o, struct repo *rs, size_t nr, struct rp_err *err)
 			const struct row *w = &rs[k].rows[i];
 			char repo[600];
 			snprintf(repo, sizeof(repo), "%s/%s", rs[k].host, rs[k].path);
-			if (w->age >= 0)
-				snprintf(age, sizeof(age), "%ldd", w->age);
+			if (w->d.age >= 0)
+				snprintf(age, sizeof(age), "%ldd", w->d.age);
 			else
 				snprintf(age, sizeof(age), "-");
 			row_reason(w, reason, sizeof(reason));
 			sbuf_printf(&sb, "%-40s %-40s %-19.19s %5s %-6s %s\n", repo, w->tag,
-				    w->digest[0] != '\0' ? w->digest : "-", age, action_name(w->act), reason);
+				    w->digest[0] != '\0' ? w->digest : "-", age, action_name(w->d.act), reason);
 		}
 	}
 	sbuf_printf(&sb, "%zu to delete, %zu kept\n", c.del, c.keep);

@@ -1,0 +1,99 @@
+/*
+ * prune_decide.c — what prune keeps, untags and deletes (see
+ * prune_decide.h). Pure: rows in, acts and reasons out.
+ */
+#include "prune_decide.h"
+
+#include <stdint.h>
+#include <string.h>
+
+int
+prune_kept_class(const struct policy *pol, int cls)
+{
+	return cls < 0 || cls >= RP_ENV_PRODUCTION || pol->retention[cls] < 0;
+}
+
+int
+prune_measured(const struct policy *pol, const struct prune_row *w)
+{
+	return w->digest[0] != '\0' && !prune_kept_class(pol, w->cls);
+}
+
+void
+prune_retain(const struct policy *pol, struct prune_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct prune_row *w = &rows[i];
+		w->act = PRUNE_KEEP;
+		w->by = NULL;
+		w->by_note = "";
+		if (w->digest[0] == '\0' && prune_kept_class(pol, w->cls))
+			w->reason = "listed but not readable (404 twice): nothing here is deleted by digest";
+		else if (w->digest[0] == '\0')
+			w->reason = "gone (deleted meanwhile)";
+		else if (w->cls < 0)
+			w->reason = "matches no pattern";
+		else if (prune_kept_class(pol, w->cls))
+			w->reason = "never pruned";
+		else if (w->age == PRUNE_AGE_PLACEHOLDER) {
+			/* The tag was being untagged when a run stopped: finish. */
+			w->act = PRUNE_DELETE;
+			w->reason = "on the placeholder of an untag cut short";
+		} else if (w->age == PRUNE_AGE_DANGLING) {
+			/* An index whose entry is gone (a delete cut short):
+			 * unpullable, and its tag's class expires — it goes. */
+			w->act = PRUNE_DELETE;
+			w->reason = "dangling index (an entry is gone)";
+		} else if (w->age < 0)
+			w->reason = "age unknown (no created time, or before 2000)";
+		else if ((int64_t)w->age * 86400 <= pol->retention[w->cls])
+			w->reason = "within retention";
+		else {
+			w->act = PRUNE_DELETE;
+			w->reason = "expired";
+		}
+	}
+}
+
+void
+prune_protect(struct prune_row *rows, size_t n,
+	      const char *(*kept)(void *ctx, const char *digest), void *ctx,
+	      const char *blind)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		struct prune_row *w = &rows[i];
+		const char *by;
+		if (w->act != PRUNE_DELETE)
+			continue;
+		if ((by = kept(ctx, w->digest)) != NULL) {
+			w->act = PRUNE_UNTAG;
+			w->reason = "expired; the image stays, kept by";
+			w->by = by;
+			continue;
+		}
+		/* The first row of a digest deletes it; the others go with it. */
+		for (k = 0; k < i; k++)
+			if (rows[k].act == PRUNE_DELETE && strcmp(rows[k].digest, w->digest) == 0)
+				break;
+		if (k < i) {
+			w->act = PRUNE_WITH;
+			w->reason = "expired; deleted with the image of";
+			w->by = rows[k].tag;
+		}
+	}
+	/* A kept tag could not be read: its image may be any of these, so
+	 * none is deleted by digest; the expired tags are only untagged. */
+	for (i = 0; blind != NULL && i < n; i++) {
+		struct prune_row *w = &rows[i];
+		if (w->act != PRUNE_DELETE && w->act != PRUNE_WITH)
+			continue;
+		w->act = PRUNE_UNTAG;
+		w->reason = "expired; only untagged: the kept tag";
+		w->by = blind;
+		w->by_note = " could not be read (its image may be this one)";
+	}
+}
