@@ -13,7 +13,7 @@
 #include "util.h"
 
 /* Default seconds a child may run; REGPUSH_ENGINE_TIMEOUT overrides. */
-#define ENGINE_TIMEOUT_DEFAULT 900
+#define ENGINE_TIMEOUT_DEFAULT 900 /* = REGPUSH_ENGINE_TIMEOUT's default */
 
 /* Largest captured stdout or stderr of one child; the rest is dropped. */
 #define ENGINE_OUTPUT_MAX (4 * 1024 * 1024)

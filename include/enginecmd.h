@@ -12,6 +12,7 @@
 
 #include "creds.h"
 #include "engine.h"
+#include "settings.h"
 #include "util.h"
 
 struct ecmd {
@@ -24,6 +25,8 @@ struct ecmd {
 	const struct creds *src_creds; /* a copy: the source's account, or NULL */
 	const char *src_host;    /* a copy: the source's host, or NULL */
 	int actions;             /* fold output into ::group:: */
+	const struct rp_settings *settings; /* timeout, attempts, backoff;
+				  * NULL: the defaults */
 };
 
 /* A NULL-terminated argv being built; `failed` remembers an allocation

@@ -7,6 +7,7 @@
 #define RP_GHCTX_H
 
 #include "plan.h"
+#include "settings.h"
 #include "util.h"
 
 /* Largest event JSON accepted (GitHub caps webhook payloads at 25 MB). */
@@ -34,6 +35,7 @@ struct rp_opts {
 			   * entrypoint (no subcommand), inside the runner's
 			   * container: no CAP_SYS_ADMIN, only /github/ mounted */
 	int sha_flag;     /* --sha was given (it then beats the PR head SHA) */
+	struct rp_settings settings; /* REGPUSH_* tunables, read by ghctx_resolve */
 };
 
 /* Appends a host given with --insecure-registry, after checking that it

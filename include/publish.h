@@ -25,6 +25,7 @@
 #include "plan.h"
 #include "registry.h"
 #include "report.h"
+#include "settings.h"
 
 struct rp_opts;
 
@@ -42,6 +43,7 @@ struct publish {
 	int backwards;            /* --allow-backwards: floating tags may move
 				   * to an older release */
 	double read_s;            /* how long the last read of the tags took */
+	const struct rp_settings *settings; /* REGPUSH_SETTLE_MS; NULL: default */
 };
 
 /* Step 1 alone: reads the registry and decides (d: decision_free). Also

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "settings.h"
 #include "util.h"
 
 struct reg_client;
@@ -28,6 +29,8 @@ struct reg_config {
 	const char *password;
 	const char *account;    /* for messages: "dev account 'robot'" */
 	int mask_secrets;       /* in Actions: ::add-mask:: every token */
+	const struct rp_settings *settings; /* timeouts, attempts, paging;
+				 * NULL: the defaults */
 };
 
 /* Size limits of response bodies. */

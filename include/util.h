@@ -140,9 +140,6 @@ rp_status rp_read_file(const char *path, const char *what, size_t max,
 /* Parses a whole decimal string into [min, max]. Returns 0 or -1. */
 int rp_parse_long(const char *s, long min, long max, long *out);
 
-/* The environment variable `name` as a number in [min, max]; def when it
- * is unset or anything else. */
-long rp_env_long(const char *name, long def, long min, long max);
 
 /* True for a string that is non-NULL and non-empty. */
 static inline int rp_given(const char *s) { return s != NULL && s[0] != '\0'; }

@@ -55,14 +55,6 @@ child_env(void)
 	return env;
 }
 
-static int
-timeout_seconds(int t)
-{
-	if (t > 0)
-		return t;
-	return (int)rp_env_long("REGPUSH_ENGINE_TIMEOUT", ENGINE_TIMEOUT_DEFAULT, 1, 86400);
-}
-
 static double
 now_s(void)
 {
@@ -203,7 +195,7 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 			     rp_quote(argv[0], 100, q, sizeof(q)), strerror(rc));
 		goto out;
 	}
-	deadline = now_s() + timeout_seconds(timeout);
+	deadline = now_s() + (timeout > 0 ? timeout : ENGINE_TIMEOUT_DEFAULT);
 	while (op[0] >= 0 || ep[0] >= 0) {
 		double now = now_s();
 		int wait_ms, i;

@@ -312,7 +312,8 @@ ecmd_run(const struct ecmd *e, struct argv *a, int quiet, const char *doing,
 
 	if (a->failed || a->v == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	if ((st = engine_run(a->v, 0, &log, &c, err)) == RP_OK && !child_ok(&c))
+	if ((st = engine_run(a->v, (int)settings_get(e->settings, RS_ENGINE_TIMEOUT), &log, &c,
+			     err)) == RP_OK && !child_ok(&c))
 		st = child_failure(e, a->v[0], doing, host, &c, err);
 	child_free(&c);
 	return st;
@@ -322,8 +323,8 @@ rp_status
 ecmd_run_upload(const struct ecmd *e, struct argv *a, const char *doing,
 		const char *host, struct rp_err *err)
 {
-	long attempts = rp_env_long("REGPUSH_ENGINE_ATTEMPTS", 3, 1, 10);
-	long wait_ms = rp_env_long("REGPUSH_RETRY_BASE_MS", 1000, 1, 60000), k;
+	long attempts = settings_get(e->settings, RS_ENGINE_ATTEMPTS);
+	long wait_ms = settings_get(e->settings, RS_RETRY_BASE_MS), k;
 	struct engine_log log = { .actions = e->actions };
 	struct child c;
 	char how[128], last[300], msg[700];
@@ -333,7 +334,8 @@ ecmd_run_upload(const struct ecmd *e, struct argv *a, const char *doing,
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	for (k = 1;; k++) {
 		memset(&c, 0, sizeof(c));
-		if ((st = engine_run(a->v, 0, &log, &c, err)) != RP_OK || child_ok(&c))
+		if ((st = engine_run(a->v, (int)settings_get(e->settings, RS_ENGINE_TIMEOUT), &log, &c,
+				     err)) != RP_OK || child_ok(&c))
 			break;
 		st = child_failure(e, a->v[0], doing, host, &c, err);
 		/* Killed, timed out, interrupted, refused credentials: final. */

@@ -186,6 +186,8 @@ ghctx_resolve(struct rp_opts *o, struct rp_err *err)
 
 	t = getenv("GITHUB_ACTIONS");
 	o->actions = t != NULL && strcmp(t, "true") == 0;
+	if ((st = settings_read(&o->settings, err)) != RP_OK)
+		return st;
 	o->sha_flag = rp_given(o->sha);
 	for (i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) {
 		const struct optdef *d = &optdefs[i];

@@ -495,7 +495,8 @@ skopeo_copy(struct promote *pm, struct rp_err *err)
 	struct creds files[2];
 	const struct creds *cs[2] = { &pm->src.creds, &pm->dst.creds };
 	char *keys[2] = { NULL, NULL }, *dfile = NULL, *dest = NULL, got[RP_DIGEST_MAX], doing[600];
-	struct ecmd e = { .engine = "skopeo", .cert_dir = pm->o->cert_dir, .insecure = pm->o->insecure,
+	struct ecmd e = { .engine = "skopeo", .settings = &pm->o->settings, .cert_dir = pm->o->cert_dir,
+			  .insecure = pm->o->insecure,
 			  .creds = &pm->dst.creds, .src_creds = &pm->src.creds, .src_host = pm->src.host,
 			  .actions = pm->o->actions };
 	struct argv a = { 0 };
@@ -665,7 +666,7 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	/* The same registry: the destination needs no GET /v2/ of its own. */
 	reg_adopt_discovery(pm.dst.reg, pm.src.reg);
 	pb = (struct publish){ .reg = pm.dst.reg, .repo = pm.dst.repo, .plan = pm.plan,
-			       .digest = pm.digest, .manifest = &pm.top, .actions = o->actions,
+			       .digest = pm.digest, .manifest = &pm.top, .actions = o->actions, .settings = &o->settings,
 			       .status = pm.status, .why = pm.why, .backwards = o->allow_backwards };
 	if ((st = publish_decide(&pb, &d, err)) != RP_OK)
 		goto out;

@@ -92,7 +92,7 @@ mono_s(void)
 static long
 settle_ms(const struct publish *pb)
 {
-	long floor_ms = rp_env_long("REGPUSH_SETTLE_MS", 100, 0, 60000);
+	long floor_ms = settings_get(pb->settings, RS_SETTLE_MS);
 	long ms = (long)(pb->read_s * 3000);
 
 	if (ms > 10000)

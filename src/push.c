@@ -206,6 +206,7 @@ prepare(struct push *ps, struct policy **pol, struct rp_err *err)
 	ps->e.insecure = o->insecure;
 	ps->e.creds = &ps->creds;
 	ps->e.actions = o->actions;
+	ps->e.settings = &o->settings;
 	return RP_OK;
 }
 
@@ -253,7 +254,7 @@ push_run(struct rp_opts *o, struct rp_err *err)
 	    (st = stage(&ps, err)) != RP_OK)
 		goto out;
 	pb = (struct publish){ .reg = ps.reg, .repo = ps.repo, .plan = ps.plan,
-			       .digest = ps.src.digest, .actions = o->actions,
+			       .digest = ps.src.digest, .actions = o->actions, .settings = &o->settings,
 			       .status = ps.status, .why = ps.why, .backwards = o->allow_backwards };
 	if ((st = publish_decide(&pb, &d, err)) != RP_OK)
 		goto out;

@@ -50,6 +50,8 @@ struct reg_client {
 	long timeout_s;
 	long retry_base_ms;
 	int max_attempts;
+	long tags_page;        /* n of a tag listing's first page */
+	long tags_timeout_s;   /* for a whole tag listing */
 	double deadline;       /* CLOCK_MONOTONIC seconds; 0: none */
 	int tag_delete;        /* DELETE of a tag: 1 works, -1 refused, 0 unknown */
 };

@@ -62,9 +62,11 @@ reg_new(const struct reg_config *cfg, struct rp_err *err)
 		goto nomem;
 	c->insecure = cfg->insecure;
 	c->mask = cfg->mask_secrets;
-	c->timeout_s = rp_env_long("REGPUSH_HTTP_TIMEOUT", 60, 1, 3600);
-	c->retry_base_ms = rp_env_long("REGPUSH_RETRY_BASE_MS", 1000, 1, 60000);
-	c->max_attempts = (int)rp_env_long("REGPUSH_HTTP_ATTEMPTS", 5, 1, 20);
+	c->timeout_s = settings_get(cfg->settings, RS_HTTP_TIMEOUT);
+	c->retry_base_ms = settings_get(cfg->settings, RS_RETRY_BASE_MS);
+	c->max_attempts = (int)settings_get(cfg->settings, RS_HTTP_ATTEMPTS);
+	c->tags_page = settings_get(cfg->settings, RS_TAGS_PAGE);
+	c->tags_timeout_s = settings_get(cfg->settings, RS_TAGS_TIMEOUT);
 	if ((c->host = rp_strdup(cfg->host)) == NULL ||
 	    (c->account = rp_strdup(cfg->account != NULL ? cfg->account : "anonymous")) == NULL ||
 	    (c->curl = curl_easy_init()) == NULL ||

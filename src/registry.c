@@ -715,18 +715,12 @@ reg_page_tags(struct reg_client *c, const struct resp *r, json_t *seen, char ***
 	return st;
 }
 
-static long
-tags_page_n(void)
-{
-	return rp_env_long("REGPUSH_TAGS_PAGE", 1000, 1, 10000);
-}
-
 static char *
-tags_first_page(const char *repo)
+tags_first_page(const struct reg_client *c, const char *repo)
 {
 	/* Quay sends at most 100 a page and links; distribution 2.8 ignores
 	 * n; go-containerregistry honours n and never links. */
-	return rp_asprintf("/v2/%s/tags/list?n=%ld", repo, tags_page_n());
+	return rp_asprintf("/v2/%s/tags/list?n=%ld", repo, c->tags_page);
 }
 
 /*
@@ -749,8 +743,8 @@ tags_list(struct reg_client *c, const char *repo, const char *first_path, struct
 	json_t *seen = json_object(), *visited = json_object();
 	struct reg_page pg;
 	size_t pages = 0, n = 0, cap = 0;
-	long limit = rp_env_long("REGPUSH_TAGS_TIMEOUT", 300, 1, 86400);
-	long page_n = tags_page_n();
+	long limit = c->tags_timeout_s;
+	long page_n = c->tags_page;
 	double saved = c->deadline;
 	rp_status st = RP_OK;
 
@@ -849,7 +843,7 @@ out:
 rp_status
 reg_tags(struct reg_client *c, const char *repo, char ***out, struct rp_err *err)
 {
-	char *first = tags_first_page(repo);
+	char *first = tags_first_page(c, repo);
 	rp_status st;
 
 	if (first == NULL) {
@@ -955,7 +949,7 @@ reg_view(struct reg_client *c, const char *repo, char *const *refs, size_t n,
 		return RP_OK;
 	}
 	if ((rs = calloc(n + k, sizeof(*rs))) == NULL || scope == NULL ||
-	    (k && (lead = tags_first_page(repo)) == NULL)) {
+	    (k && (lead = tags_first_page(c, repo)) == NULL)) {
 		free(rs);
 		free(scope);
 		return rp_fail(err, RP_ENOMEM, "out of memory");

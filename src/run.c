@@ -224,6 +224,7 @@ run_open_registry(const struct rp_opts *o, const char *host, const char *repo,
 	cfg.insecure_hosts = o->insecure;
 	cfg.cert_dir = o->cert_dir;
 	cfg.mask_secrets = o->actions;
+	cfg.settings = &o->settings;
 	if (account != NULL && account->username != NULL) {
 		cfg.username = account->username;
 		cfg.password = account->password;

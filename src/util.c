@@ -328,15 +328,6 @@ rp_read_file(const char *path, const char *what, size_t max, char **out,
 	return RP_OK;
 }
 
-long
-rp_env_long(const char *name, long def, long min, long max)
-{
-	const char *v = getenv(name);
-	long n;
-
-	return v != NULL && rp_parse_long(v, min, max, &n) == 0 ? n : def;
-}
-
 int
 rp_parse_long(const char *s, long min, long max, long *out)
 {

@@ -482,3 +482,36 @@ Test(e2e_plan, policy_command_prints_effective_policy, .init = setup, .fini = te
 	proc_free(&p);
 	free(pol);
 }
+
+/* A REGPUSH_* tunable that is not a number within its bounds is refused
+ * (exit 2) naming the variable, its bounds and its default; before, it
+ * was silently replaced by the default. Empty counts as unset. */
+Test(e2e_plan, bad_settings_are_refused, .init = setup, .fini = teardown, .timeout = 60)
+{
+	static const struct { const char *env, *err; } rows[] = {
+		{ "REGPUSH_HTTP_TIMEOUT=abc", "regpush: REGPUSH_HTTP_TIMEOUT='abc' is not a whole number from 1 "
+		  "to 3600 (seconds per HTTP request; default 60): fix or unset it\n" },
+		{ "REGPUSH_HTTP_ATTEMPTS=0", "regpush: REGPUSH_HTTP_ATTEMPTS='0' is not a whole number from 1 "
+		  "to 20 (tries of one HTTP request in all; default 5): fix or unset it\n" },
+		{ "REGPUSH_TAGS_PAGE=10001", "regpush: REGPUSH_TAGS_PAGE='10001' is not a whole number from 1 "
+		  "to 10000 (tags asked per page; default 1000): fix or unset it\n" },
+		{ "REGPUSH_SETTLE_MS=-1", "regpush: REGPUSH_SETTLE_MS='-1' is not a whole number from 0 to "
+		  "60000 (least milliseconds before the settling read; default 100): fix or unset it\n" },
+		{ "REGPUSH_ENGINE_TIMEOUT=9e9", "regpush: REGPUSH_ENGINE_TIMEOUT='9e9' is not a whole number "
+		  "from 1 to 86400 (seconds per engine process; default 900): fix or unset it\n" },
+		{ "REGPUSH_RETRY_BASE_MS=", "" },
+		{ "REGPUSH_SETTLE_MS=0", "" },
+	};
+	const char *argv[] = { "regpush", "plan", "--ref", "refs/heads/main", "--sha", SHA40,
+			       "--service", "gateway", NULL };
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *envp[] = { rows[i].env, NULL };
+		struct proc p;
+		run_regpush(argv, envp, &p);
+		cr_expect_eq(p.status, rows[i].err[0] != '\0' ? 2 : 0, "%s: %d %s", rows[i].env, p.status, p.err);
+		cr_expect_str_eq(p.err, rows[i].err, "%s", rows[i].env);
+		proc_free(&p);
+	}
+}

@@ -156,6 +156,7 @@ client(const char *envvar, int insecure, int creds, int ca)
 	struct reg_client *c;
 
 	static char *tokensrv[2];
+	static struct rp_settings settings;
 
 	cfg.host = getenv(envvar);
 	cr_assert_not_null(cfg.host, "run through tests/with-registries.sh");
@@ -172,6 +173,8 @@ client(const char *envvar, int insecure, int creds, int ca)
 		cfg.account = "test account";
 	}
 	setenv("REGPUSH_RETRY_BASE_MS", "20", 1);
+	cr_assert_eq(settings_read(&settings, &err), RP_OK, "%s", err.msg);
+	cfg.settings = &settings;
 	c = reg_new(&cfg, &err);
 	cr_assert_not_null(c, "%s", err.msg);
 	return c;
