@@ -23,19 +23,15 @@
 #define RP_VERSION "0.0.0-dev"
 #endif
 
-static const char usage_main[] =
+static const char usage_head[] =
 "usage: regpush COMMAND [OPTIONS]\n"
 "\n"
 "Works out the registry and tags of an image from the GitHub context\n"
 "(policy DD-REGISTRY-001) and pushes it with skopeo or buildah.\n"
 "\n"
-"commands:\n"
-"  plan      print the environment, repository and tags; write nothing\n"
-"  push      push --source to every tag of the plan\n"
-"  promote   copy a tested image (--from) to the plan's tags, by digest\n"
-"  prune     delete tags past the policy's retention, never a needed image\n"
-"  policy    print the effective policy as YAML\n"
-"  version   print the version\n"
+"commands:\n";
+
+static const char usage_tail[] =
 "\n"
 "Run 'regpush COMMAND --help' for the options of a command.\n"
 "Exit codes: 0 ok, 1 registry or engine failure, 2 invalid input,\n"
@@ -122,6 +118,64 @@ static const char usage_prune[] =
 "Accounts: dev for the development registry, release for the production\n"
 "one, else the auth files.\n\n";
 
+static rp_status cmd_version(struct rp_opts *o, struct rp_err *err);
+
+/* Every command: its name, what runs it, its line in the usage and its
+ * --help (NULL: a bare usage line; context: the context options follow). */
+static const struct command {
+	const char *name;
+	rp_status (*run)(struct rp_opts *o, struct rp_err *err);
+	const char *summary;
+	const char *usage;
+	int context;
+} commands[] = {
+	{ "plan", run_plan, "print the environment, repository and tags; write nothing", usage_plan, 1 },
+	{ "push", push_run, "push --source to every tag of the plan", usage_push, 1 },
+	{ "promote", promote_run, "copy a tested image (--from) to the plan's tags, by digest",
+	  usage_promote, 1 },
+	{ "prune", prune_run, "delete tags past the policy's retention, never a needed image",
+	  usage_prune, 1 },
+	{ "policy", run_policy, "print the effective policy as YAML", NULL, 1 },
+	{ "version", cmd_version, "print the version", NULL, 0 },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int
+flushed(void)
+{
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+}
+
+static void
+print_usage(FILE *f)
+{
+	size_t i;
+
+	fputs(usage_head, f);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fputs(usage_tail, f);
+}
+
+static rp_status
+cmd_version(struct rp_opts *o, struct rp_err *err)
+{
+	(void)o;
+	printf("regpush %s\n", RP_VERSION);
+	return flushed() == 0 ? RP_OK : rp_fail(err, RP_EREGISTRY, "cannot write to stdout");
+}
+
 enum {
 	OPT_REF = 256, OPT_SHA, OPT_EVENT, OPT_SERVICE, OPT_SOURCE, OPT_ENGINE,
 	OPT_POLICY, OPT_DEV_REGISTRY, OPT_PROD_REGISTRY, OPT_INSECURE,
@@ -162,29 +216,39 @@ usage_error(const char *msg)
 }
 
 static int
-print_help(const char *cmd)
+print_help(const struct command *cmd)
 {
 	if (cmd == NULL)
-		fputs(usage_main, stdout);
-	else if (strcmp(cmd, "push") == 0)
-		printf("%s%s", usage_push, usage_context);
-	else if (strcmp(cmd, "plan") == 0)
-		printf("%s%s", usage_plan, usage_context);
-	else if (strcmp(cmd, "promote") == 0)
-		printf("%s%s", usage_promote, usage_context);
-	else if (strcmp(cmd, "prune") == 0)
-		printf("%s%s", usage_prune, usage_context);
+		print_usage(stdout);
+	else if (cmd->usage != NULL)
+		printf("%s%s", cmd->usage, cmd->context ? usage_context : "");
 	else
-		printf("usage: regpush %s [OPTIONS]\n\n%s", cmd, usage_context);
-	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+		printf("usage: regpush %s [OPTIONS]\n\n%s", cmd->name, cmd->context ? usage_context : "");
+	return flushed();
+}
+
+/* Appends a repeated flag's value to *v, at most 64. Returns -1 to go
+ * on, or an exit code. */
+static int
+push_repeated(char ***v, const char *value, const char *flag)
+{
+	if (rp_strv_len(*v) >= 64) {
+		fprintf(stderr, "regpush: at most 64 --%s\n", flag);
+		return RP_EINPUT;
+	}
+	if (rp_strv_push(v, value) != 0) {
+		fprintf(stderr, "regpush: out of memory\n");
+		return RP_EREGISTRY;
+	}
+	return -1;
 }
 
 /* Parses flags into o. Returns -1 to go on, or an exit code. */
 static int
-parse_flags(int argc, char **argv, const char *cmd, struct rp_opts *o,
+parse_flags(int argc, char **argv, const struct command *cmd, struct rp_opts *o,
 	    struct rp_err *err)
 {
-	int c;
+	int c, rc;
 
 	opterr = 0;
 	optind = 1;
@@ -196,20 +260,11 @@ parse_flags(int argc, char **argv, const char *cmd, struct rp_opts *o,
 		case OPT_SERVICE:
 			/* Repeated: several services (prune). */
 			if (o->service != NULL && o->services == NULL &&
-			    rp_strv_push(&o->services, o->service) != 0) {
-				fprintf(stderr, "regpush: out of memory\n");
-				return RP_EREGISTRY;
-			}
-			if (o->services != NULL) {
-				if (rp_strv_len(o->services) >= 64) {
-					fprintf(stderr, "regpush: at most 64 --service\n");
-					return RP_EINPUT;
-				}
-				if (rp_strv_push(&o->services, optarg) != 0) {
-					fprintf(stderr, "regpush: out of memory\n");
-					return RP_EREGISTRY;
-				}
-			}
+			    (rc = push_repeated(&o->services, o->service, "service")) >= 0)
+				return rc;
+			if (o->services != NULL &&
+			    (rc = push_repeated(&o->services, optarg, "service")) >= 0)
+				return rc;
 			o->service = optarg;
 			break;
 		case OPT_SOURCE: o->source = optarg; break;
@@ -229,14 +284,8 @@ parse_flags(int argc, char **argv, const char *cmd, struct rp_opts *o,
 		case OPT_ALLOW_MISMATCH: o->allow_revision_mismatch = 1; break;
 		case OPT_ALLOW_BACKWARDS: o->allow_backwards = 1; break;
 		case OPT_REPOSITORY:
-			if (rp_strv_len(o->repositories) >= 64) {
-				fprintf(stderr, "regpush: at most 64 --repository\n");
-				return RP_EINPUT;
-			}
-			if (rp_strv_push(&o->repositories, optarg) != 0) {
-				fprintf(stderr, "regpush: out of memory\n");
-				return RP_EREGISTRY;
-			}
+			if ((rc = push_repeated(&o->repositories, optarg, "repository")) >= 0)
+				return rc;
 			break;
 		case OPT_NOW: o->now = optarg; break;
 		case OPT_JSON: o->json = 1; break;
@@ -271,7 +320,8 @@ main(int argc, char **argv)
 {
 	struct rp_opts o;
 	struct rp_err err = { RP_OK, "" };
-	const char *cmd = NULL, *ga = getenv("GITHUB_ACTIONS");
+	const char *name = NULL, *ga = getenv("GITHUB_ACTIONS");
+	const struct command *cmd;
 	int rc, action_mode = 0;
 	rp_status st;
 
@@ -281,31 +331,30 @@ main(int argc, char **argv)
 	o.allow_revision_mismatch = -1;
 	o.allow_backwards = -1;
 	if (argc > 1 && argv[1][0] != '-') {
-		cmd = argv[1];
+		name = argv[1];
 		argc--;
 		argv++;
 	} else if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		return print_help(NULL);
 	} else if (ga != NULL && strcmp(ga, "true") == 0) {
 		action_mode = 1;
-		cmd = ghctx_input("mode");
-		if (cmd == NULL)
-			cmd = "push";
+		name = ghctx_input("mode");
+		if (name == NULL)
+			name = "push";
 	} else {
-		fputs(usage_main, stderr);
+		print_usage(stderr);
 		return RP_EINPUT;
 	}
-	if (strcmp(cmd, "version") == 0) {
-		printf("regpush %s\n", RP_VERSION);
-		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
-	}
-	if (strcmp(cmd, "plan") != 0 && strcmp(cmd, "push") != 0 &&
-	    strcmp(cmd, "policy") != 0 && strcmp(cmd, "promote") != 0 &&
-	    strcmp(cmd, "prune") != 0) {
-		char m[200], q[100];
-		snprintf(m, sizeof(m), "unknown %s '%s' (expected plan, push, promote, prune, policy or version)",
-			 action_mode ? "mode" : "command",
-			 rp_quote(cmd, 60, q, sizeof(q)));
+	if ((cmd = find_command(name)) != NULL && cmd->run == cmd_version)
+		return (int)cmd_version(&o, &err);
+	if (cmd == NULL) {
+		char m[300], q[100], list[120] = "";
+		size_t i;
+		for (i = 0; i < NCOMMANDS; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i == 0 ? "" : i + 1 == NCOMMANDS ? " or " : ", ", commands[i].name);
+		snprintf(m, sizeof(m), "unknown %s '%s' (expected %s)", action_mode ? "mode" : "command",
+			 rp_quote(name, 60, q, sizeof(q)), list);
 		if (action_mode) {
 			o.actions = 1;
 			rp_fail(&err, RP_EINPUT, "%s", m);
@@ -322,32 +371,20 @@ main(int argc, char **argv)
 	}
 	if ((st = ghctx_resolve(&o, &err)) != RP_OK)
 		goto out;
-	if (o.services != NULL && strcmp(cmd, "prune") != 0) {
+	if (o.services != NULL && cmd->run != prune_run) {
 		st = rp_fail(&err, RP_EINPUT, "several services are for prune; %s takes one %s",
-			     cmd, rp_flag("service"));
+			     cmd->name, rp_flag("service"));
 		goto out;
 	}
 	sig_install();
-	if (strcmp(cmd, "plan") == 0)
-		st = run_plan(&o, &err);
-	else if (strcmp(cmd, "push") == 0)
-		st = push_run(&o, &err);
-	else if (strcmp(cmd, "promote") == 0)
-		st = promote_run(&o, &err);
-	else if (strcmp(cmd, "prune") == 0)
-		st = prune_run(&o, &err);
-	else if (strcmp(cmd, "policy") == 0)
-		st = run_policy(&o, &err);
-	else
-		st = rp_fail(&err, RP_EINPUT,
-			     "regpush %s is not available in this version", cmd);
+	st = cmd->run(&o, &err);
 out:
 	if (st != RP_OK && sig_caught && err.msg[0] == '\0')
 		rp_fail(&err, RP_EREGISTRY, "interrupted by SIG%s", sig_name(sig_caught));
 	if (st != RP_OK)
 		run_report_error(&o, &err);
 	/* Every run's outputs and summary, refused and failed ones too. */
-	if ((rc = report_finish(o.actions, cmd, st, &err)) != RP_OK && st == RP_OK) {
+	if ((rc = report_finish(o.actions, cmd->name, st, &err)) != RP_OK && st == RP_OK) {
 		run_report_error(&o, &err);
 		st = (rp_status)rc;
 	}
