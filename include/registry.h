@@ -28,7 +28,10 @@ struct reg_config {
 	const char *username;   /* NULL: anonymous */
 	const char *password;
 	const char *account;    /* for messages: "dev account 'robot'" */
-	int mask_secrets;       /* in Actions: ::add-mask:: every token */
+	/* Called with every secret the client learns (a token) before it is
+	 * used, so the caller can mask it in its log; NULL: not called. */
+	void (*on_secret)(void *ctx, const char *secret);
+	void *secret_ctx;
 	const struct rp_settings *settings; /* timeouts, attempts, paging;
 				 * NULL: the defaults */
 };

@@ -19,7 +19,6 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "ghactions.h"
 
 #define TOKEN_MAX (16 * 1024)
 #define TOKEN_LIFE_MIN 60
@@ -233,8 +232,8 @@ token_fetch(struct reg_client *c, const char *scope, struct rp_err *err)
 	}
 	exp = json_object_get(j, "expires_in");
 	(void)rp_secret_add(value);
-	if (c->mask)
-		gha_command(stdout, "add-mask", NULL, value);
+	if (c->on_secret != NULL)
+		c->on_secret(c->secret_ctx, value);
 	st = token_store(c, scope, value, json_is_integer(exp) ? json_integer_value(exp) : 0, err);
 out:
 	if (basic != NULL)
@@ -242,8 +241,9 @@ out:
 	free(basic);
 	curl_slist_free_all(hdrs);
 	if (j != NULL) {
-		/* The token's copy in the JSON tree is wiped with the tree's
-		 * memory by jansson's free; the body is wiped here. */
+		/* The token's copy in the JSON tree is freed, not wiped
+		 * (jansson's allocator does not wipe); the body it came in is
+		 * wiped here, and the cached copy by reg_free. */
 		json_decref(j);
 	}
 	if (r.body.buf != NULL)

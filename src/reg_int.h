@@ -37,7 +37,8 @@ struct reg_client {
 	char **insecure_hosts; /* every --insecure-registry (owned vector) */
 	char *username, *password, *account;
 	char *secret_b64[2];   /* base64 of "user:pass" and of the password */
-	int mask;              /* print ::add-mask:: for every token */
+	void (*on_secret)(void *ctx, const char *secret); /* reg_config's */
+	void *secret_ctx;
 	char *ca_file;         /* the CA bundle file */
 	char *ca_blob;         /* bundle + cert dir PEM, when there are extras */
 	size_t ca_len;

@@ -61,7 +61,8 @@ reg_new(const struct reg_config *cfg, struct rp_err *err)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto nomem;
 	c->insecure = cfg->insecure;
-	c->mask = cfg->mask_secrets;
+	c->on_secret = cfg->on_secret;
+	c->secret_ctx = cfg->secret_ctx;
 	c->timeout_s = settings_get(cfg->settings, RS_HTTP_TIMEOUT);
 	c->retry_base_ms = settings_get(cfg->settings, RS_RETRY_BASE_MS);
 	c->max_attempts = (int)settings_get(cfg->settings, RS_HTTP_ATTEMPTS);

@@ -207,6 +207,14 @@ run_policy(struct rp_opts *o, struct rp_err *err)
 	return st;
 }
 
+/* A token the registry client learnt, masked in the Actions log. */
+static void
+mask_in_log(void *ctx, const char *secret)
+{
+	(void)ctx;
+	gha_command(stdout, "add-mask", NULL, secret);
+}
+
 rp_status
 run_open_registry(const struct rp_opts *o, const char *host, const char *repo,
 		  const struct creds *account, struct reg_client **out, struct rp_err *err)
@@ -223,7 +231,7 @@ run_open_registry(const struct rp_opts *o, const char *host, const char *repo,
 	cfg.insecure = ghctx_insecure(o, host);
 	cfg.insecure_hosts = o->insecure;
 	cfg.cert_dir = o->cert_dir;
-	cfg.mask_secrets = o->actions;
+	cfg.on_secret = o->actions ? mask_in_log : NULL;
 	cfg.settings = &o->settings;
 	if (account != NULL && account->username != NULL) {
 		cfg.username = account->username;

@@ -879,3 +879,47 @@ Test(registry, manifest_media_type_is_checked, .timeout = 60)
 	reg_free(c);
 	reg_free(direct);
 }
+
+struct secrets_seen {
+	int n;
+	char last[256];
+};
+
+static void
+record_secret(void *ctx, const char *secret)
+{
+	struct secrets_seen *s = ctx;
+
+	s->n++;
+	snprintf(s->last, sizeof(s->last), "%s", secret);
+}
+
+/* Every token the client learns reaches on_secret (the Actions masker in
+ * regpush) once, before it is used; a token refused as malformed never
+ * does. The client itself prints nothing. */
+Test(registry, tokens_reach_on_secret, .timeout = 60)
+{
+	struct secrets_seen seen = { 0 };
+	struct reg_config cfg = { 0 };
+	struct rp_err err;
+	struct reg_client *c;
+	char d[80];
+
+	cfg.host = getenv("REGPUSH_TEST_TOKENREG");
+	cr_assert_not_null(cfg.host, "run through tests/with-registries.sh");
+	cfg.insecure = 1;
+	cfg.insecure_hosts = (char *[]){ getenv("REGPUSH_TEST_TOKENSRV"), NULL };
+	cfg.username = getenv("REGPUSH_TEST_USER");
+	cfg.password = getenv("REGPUSH_TEST_PASS");
+	cfg.on_secret = record_secret;
+	cfg.secret_ctx = &seen;
+	c = reg_new(&cfg, &err);
+	cr_assert_not_null(c, "%s", err.msg);
+	cr_expect_eq(reg_manifest_head(c, "api/evil-token", "x", d, &err), RP_EREGISTRY);
+	cr_expect_eq(seen.n, 0, "a refused token is not handed on");
+	cr_assert_eq(reg_manifest_head(c, "api/huge-expiry", "x", d, &err), RP_OK, "%s", err.msg);
+	cr_assert_eq(reg_manifest_head(c, "api/huge-expiry", "x", d, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(seen.n, 1, "one token, handed on once (then reused)");
+	cr_expect_neq(seen.last[0], '\0');
+	reg_free(c);
+}
