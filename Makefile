@@ -171,7 +171,7 @@ bench: all image
 # UBSan, built with clang into build-fuzz; each runs FUZZ_TIME seconds
 # from its seed corpus (fuzz/corpus/NAME; new inputs go to
 # build-fuzz/corpus/NAME). `make fuzz-short` is the 10-second run.
-FUZZ_TARGETS := semver imgref slug policy event challenge link retry_after tags manifest index
+FUZZ_TARGETS := semver imgref slug tagname policy event challenge link retry_after tags manifest index
 FUZZ_TIME ?= 60
 FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 

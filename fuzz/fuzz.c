@@ -85,6 +85,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		free(slug);
 	}
+#elif defined(FUZZ_TAGNAME)
+	{
+		/* Tags come from registries. What reads as a kind is made back
+		 * into the same name: tagscheme's two directions agree. */
+		static const enum tn_kind made[] = { TN_CANDIDATE, TN_RELEASE, TN_MINOR, TN_MAJOR,
+						     TN_DEV_LATEST, TN_STAGING_LATEST, TN_LATEST };
+		struct tn_name n;
+		int k = tagscheme_read(NULL, s, &n);
+		size_t i;
+		for (i = 0; k >= 0 && i < sizeof(made) / sizeof(made[0]); i++) {
+			char *t;
+			if (k != (int)made[i])
+				continue;
+			t = tagscheme_version(made[i], &n.v);
+			if (t != NULL && strcmp(t, s) != 0)
+				abort();
+			free(t);
+		}
+		if (k >= 0)
+			tagscheme_name_free(&n);
+	}
 #elif defined(FUZZ_POLICY)
 	{
 		struct rp_err err;

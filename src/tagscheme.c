@@ -120,7 +120,8 @@ read_version(const char *s, int pre, struct semver *v)
 	char buf[160], *u;
 	semver_err e;
 
-	if (s[0] != 'v' || strlen(s) >= sizeof(buf))
+	/* '+' is no tag character: build metadata is written '_'. */
+	if (s[0] != 'v' || strlen(s) >= sizeof(buf) || strchr(s, '+') != NULL)
 		return 0;
 	memcpy(buf, s, strlen(s) + 1);
 	/* Build metadata is the only place a '_' can come from. */
@@ -253,8 +254,8 @@ tagscheme_version(enum tn_kind k, const struct semver *v)
 	case TN_LATEST:
 		return rp_strdup(table[k].prefix);
 	case TN_CANDIDATE:
-		return rp_asprintf("%s%ju.%ju.%ju-%s%s%s", table[k].prefix, (uintmax_t)v->major,
-				   (uintmax_t)v->minor, (uintmax_t)v->patch,
+		return rp_asprintf("%s%ju.%ju.%ju%s%s%s%s", table[k].prefix, (uintmax_t)v->major,
+				   (uintmax_t)v->minor, (uintmax_t)v->patch, v->pre != NULL ? "-" : "",
 				   v->pre != NULL ? v->pre : "", us, b);
 	case TN_RELEASE:
 		return rp_asprintf("v%ju.%ju.%ju%s%s", (uintmax_t)v->major, (uintmax_t)v->minor,

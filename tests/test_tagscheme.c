@@ -58,6 +58,8 @@ Test(tagscheme, read)
 		{ "v1.2.3", 7, TN_RELEASE, 1, 2, 3, NULL, NULL },
 		{ "v1.2.3_build.5", 7, TN_RELEASE, 1, 2, 3, NULL, "build.5" },
 		{ "v1.2.3-rc.1", 7, TN_OTHER, 0, 0, 0, NULL, NULL },     /* candidates live under staging- */
+		{ "v1.2.3+b.1", 7, TN_OTHER, 0, 0, 0, NULL, NULL },      /* no tag holds a '+' */
+		{ "staging-v1.2.3-rc.1+b", 7, TN_OTHER, 0, 0, 0, NULL, NULL },
 		{ "v1.2", 7, TN_MINOR, 1, 2, 0, NULL, NULL },
 		{ "v10", 7, TN_MAJOR, 10, 0, 0, NULL, NULL },
 		{ "v01", 7, TN_OTHER, 0, 0, 0, NULL, NULL },
@@ -137,6 +139,15 @@ Test(tagscheme, made_names_read_back)
 	cr_expect_str_eq(t, "feature-jira-1-login");
 	free(t);
 	cr_expect_null(tagscheme_version(TN_DEV, NULL));
+	/* A staging-vX.Y.Z without a prerelease is made back as read. */
+	{
+		struct tn_name n;
+		cr_assert_eq(tagscheme_read(pol, "staging-v2.0.0", &n), TN_CANDIDATE);
+		t = tagscheme_version(TN_CANDIDATE, &n.v);
+		cr_expect_str_eq(t, "staging-v2.0.0");
+		free(t);
+		tagscheme_name_free(&n);
+	}
 	policy_free(pol);
 }
 
