@@ -36,10 +36,10 @@
 #include "report.h"
 #include "run.h"
 #include "tagscheme.h"
+#include "target.h"
 
 #define CONFIG_MAX (4 * 1024 * 1024)
 #define Y2000 946684800L
-#define MAX_REPOS 128           /* 64 services, two repositories each */
 
 struct row {
 	struct prune_row d;       /* d.tag and d.digest point at the two below */
@@ -51,8 +51,7 @@ struct row {
 };
 
 struct repo {
-	char *host, *path;
-	struct reg_client *reg;
+	struct target *t;         /* borrowed */
 	struct row *rows;
 	size_t n;
 	json_t *kids;             /* candidate index digest -> its entries */
@@ -86,7 +85,7 @@ fetch_manifests(struct repo *r, const struct rp_strset *digests, json_t *out, st
 		return RP_OK;
 	if ((ms = calloc(digests->n, sizeof(*ms))) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = reg_manifest_get_some(r->reg, r->path, digests->v, digests->n, ms, err);
+	st = reg_manifest_get_some(r->t->reg, r->t->path, digests->v, digests->n, ms, err);
 	for (i = 0; i < digests->n && st == RP_OK; i++) {
 		json_t *j;
 		if (ms[i].bytes == NULL)
@@ -130,7 +129,7 @@ fetch_by_tag(struct repo *r, const struct rp_strset *cands, json_t *mans, struct
 		}
 	}
 	if (n > 0)
-		st = reg_manifest_get_some(r->reg, r->path, refs, n, ms, err);
+		st = reg_manifest_get_some(r->t->reg, r->t->path, refs, n, ms, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
 		json_t *j;
 		if (ms[i].bytes == NULL || strcmp(ms[i].digest, want[i]) != 0)
@@ -219,7 +218,7 @@ measure_ages(struct repo *r, const struct rp_strset *cands, time_t now, json_t *
 		goto out;
 	}
 	if (cfgset.n > 0 &&
-	    (st = reg_blob_get_many(r->reg, r->path, cfgset.v, cfgset.n, CONFIG_MAX, blobs, lens, err)) != RP_OK)
+	    (st = reg_blob_get_many(r->t->reg, r->t->path, cfgset.v, cfgset.n, CONFIG_MAX, blobs, lens, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < cfgset.n; i++) {
 		json_t *c = json_loadb(blobs[i], lens[i], 0, NULL);
@@ -328,7 +327,7 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((st = reg_tags(r->reg, r->path, &tags, err)) != RP_OK)
+	if ((st = reg_tags(r->t->reg, r->t->path, &tags, err)) != RP_OK)
 		goto out;
 	n = rp_strv_len(tags);
 	/* The table in tag order, whatever order the registry lists. */
@@ -339,7 +338,7 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (n > 0 && (st = reg_manifest_head_kinds(r->reg, r->path, tags, n, d, kinds, err)) != RP_OK)
+	if (n > 0 && (st = reg_manifest_head_kinds(r->t->reg, r->t->path, tags, n, d, kinds, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct row *w = &r->rows[r->n++];
@@ -360,7 +359,7 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 		 * repository is deleted by digest (prune_protect's blind). */
 		if (w->digest[0] == '\0' && prune_kept_class(pol, w->d.cls)) {
 			struct rp_err again;
-			if (reg_manifest_head(r->reg, r->path, w->tag, w->digest, &again) != RP_OK)
+			if (reg_manifest_head(r->t->reg, r->t->path, w->tag, w->digest, &again) != RP_OK)
 				w->digest[0] = '\0';
 			if (w->digest[0] == '\0' && r->blind == NULL && (r->blind = rp_strdup(w->tag)) == NULL) {
 				st = rp_fail(err, RP_ENOMEM, "out of memory");
@@ -451,7 +450,7 @@ delete_rows(struct repo *r, int indexes, json_t *failed_idx)
 		which[nd] = i;
 		refs[nd++] = w->digest;
 	}
-	if (nd > 0 && reg_manifest_delete_many(r->reg, r->path, refs, nd, errs) > 0) {
+	if (nd > 0 && reg_manifest_delete_many(r->t->reg, r->t->path, refs, nd, errs) > 0) {
 		failed = 1;
 		for (i = 0; i < nd; i++) {
 			struct row *w = &r->rows[which[i]];
@@ -496,7 +495,7 @@ static char (*reread(struct repo *r, const size_t *which, char **tags, size_t n)
 	struct rp_err e = { RP_OK, "" };
 	size_t i;
 
-	if (n > 0 && (now == NULL || reg_manifest_head_many(r->reg, r->path, tags, n, now, &e) != RP_OK)) {
+	if (n > 0 && (now == NULL || reg_manifest_head_many(r->t->reg, r->t->path, tags, n, now, &e) != RP_OK)) {
 		for (i = 0; i < n; i++)
 			r->rows[which[i]].error = rp_strdup(now == NULL ? "out of memory" : e.msg);
 		free(now);
@@ -525,7 +524,7 @@ delete_tags(struct repo *r, const size_t *which, char **tags, size_t n)
 	if (n == 0)
 		return;
 	if (errs != NULL)
-		(void)reg_untag_many(r->reg, r->path, tags, n, errs);
+		(void)reg_untag_many(r->t->reg, r->t->path, tags, n, errs);
 	for (i = 0; i < n; i++) {
 		struct row *w = &r->rows[which[i]];
 		if (errs != NULL && errs[i] == NULL)
@@ -577,13 +576,13 @@ execute(struct repo *r)
 	 * (go-containerregistry): their tags are deleted by name at once,
 	 * without reading them first. The first asks whether it can. */
 	n = pick_rows(r, 1u << PRUNE_DELETE | 1u << PRUNE_WITH, which, tags);
-	if (n > 0 && reg_deletes_tags(r->reg) == 0) {
+	if (n > 0 && reg_deletes_tags(r->t->reg) == 0) {
 		struct rp_err e = { RP_OK, "" };
 		int done = 0;
-		if (reg_tag_delete(r->reg, r->path, tags[0], &done, &e) != RP_OK)
+		if (reg_tag_delete(r->t->reg, r->t->path, tags[0], &done, &e) != RP_OK)
 			r->rows[which[0]].error = rp_strdup(e.msg);
 	}
-	if (n > 0 && reg_deletes_tags(r->reg) > 0)
+	if (n > 0 && reg_deletes_tags(r->t->reg) > 0)
 		delete_tags(r, which, tags, pick_rows(r, 1u << PRUNE_DELETE | 1u << PRUNE_WITH, which, tags));
 	/* Gone means gone: twice, the second time after deleting by name
 	 * what a digest delete left. */
@@ -601,7 +600,7 @@ execute(struct repo *r)
 				continue;
 			if (strcmp(now[i], w->digest) != 0)
 				moved(w, now[i], "kept: pushed again meanwhile");
-			else if (round == 0 && w->d.act != PRUNE_UNTAG && reg_deletes_tags(r->reg) >= 0) {
+			else if (round == 0 && w->d.act != PRUNE_UNTAG && reg_deletes_tags(r->t->reg) >= 0) {
 				left[nl] = which[i];
 				ltags[nl++] = w->tag;
 			} else
@@ -666,7 +665,7 @@ report_object(const struct rp_opts *o, struct repo *rs, size_t nr, const struct 
 	char repo[600];
 
 	for (k = 0; !bad && k < nr; k++) {
-		snprintf(repo, sizeof(repo), "%s/%s", rs[k].host, rs[k].path);
+		snprintf(repo, sizeof(repo), "%s/%s", rs[k].t->host, rs[k].t->path);
 		for (i = 0; !bad && i < rs[k].n; i++) {
 			json_t *row = row_json(repo, &rs[k].rows[i]);
 			if (row != NULL && cap > 0 && omitted == 0) {
@@ -727,7 +726,7 @@ summary_body(const struct rp_opts *o, struct repo *rs, size_t nr, const struct c
 				snprintf(age, sizeof(age), "-");
 			row_reason(w, reason, sizeof(reason));
 			n = snprintf(line, sizeof(line), "| `%s/%s` | `%s` | %s | %s | %s |\n",
-				     rs[k].host, rs[k].path, w->tag, age,
+				     rs[k].t->host, rs[k].t->path, w->tag, age,
 				     w->error != NULL ? "**failed**" :
 				     o->dry_run ? "delete (dry run)" : "deleted",
 				     report_md_cell(reason, 800, cell, sizeof(cell)));
@@ -814,7 +813,7 @@ report(const struct rp_opts *o, struct repo *rs, size_t nr, struct rp_err *err)
 		for (i = 0; i < rs[k].n; i++) {
 			const struct row *w = &rs[k].rows[i];
 			char repo[600];
-			snprintf(repo, sizeof(repo), "%s/%s", rs[k].host, rs[k].path);
+			snprintf(repo, sizeof(repo), "%s/%s", rs[k].t->host, rs[k].t->path);
 			if (w->d.age >= 0)
 				snprintf(age, sizeof(age), "%ldd", w->d.age);
 			else
@@ -835,69 +834,12 @@ report(const struct rp_opts *o, struct repo *rs, size_t nr, struct rp_err *err)
 
 /* The account for a repository: dev for the development registry,
  * release for the production one, else the auth files. */
-static rp_status
-open_repo(const struct rp_opts *o, struct repo *r, const char *profile, struct rp_err *err)
-{
-	struct creds c;
-	rp_status st;
-
-	memset(&c, 0, sizeof(c));
-	if ((profile == NULL || (st = creds_load(profile, &c, err)) == RP_OK))
-		st = run_open_registry(o, r->host, r->path, &c, &r->reg, err);
-	creds_free(&c);
-	return st;
-}
-
-/* "host[:port]/path" into host and path. */
-static rp_status
-split_repo(const char *s, struct repo *r, struct rp_err *err)
-{
-	struct imgref ir;
-	char q[300];
-
-	if (imgref_parse_registry(s, &ir) != IMGREF_OK || ir.path == NULL) {
-		imgref_free(&ir);
-		return rp_fail(err, RP_EINPUT, "repository '%s' is not host/path (e.g. quay.io/kubernaut/gateway)",
-			       rp_quote(s, 200, q, sizeof(q)));
-	}
-	r->host = ir.domain;
-	r->path = ir.path;
-	return RP_OK;
-}
-
-/* The repository of a service under a registry, checked as plan checks
- * it (lowercase path components, no tag or digest). */
-static rp_status
-service_repo(const char *reg, const char *svc, struct repo *r, struct rp_err *err)
-{
-	char *full = rp_asprintf("%s/%s", reg, svc), q[200];
-	struct imgref ir;
-	imgref_err e;
-	rp_status st;
-
-	if (full == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	e = imgref_parse(full, &ir);
-	if (e == IMGREF_NOMEM)
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-	else if (e != IMGREF_OK || ir.tag != NULL || ir.digest != NULL || ir.domain == NULL)
-		st = rp_fail(err, RP_EINPUT, "invalid service '%s': %s", rp_quote(svc, 150, q, sizeof(q)),
-			     e != IMGREF_OK ? imgref_strerror(e) : "a repository name, without tag or digest");
-	else
-		st = split_repo(full, r, err);
-	imgref_free(&ir);
-	free(full);
-	return st;
-}
-
 rp_status
 prune_run(struct rp_opts *o, struct rp_err *err)
 {
 	struct policy *pol = NULL;
-	struct ghctx_event ev;
-	struct plan_input in;
-	struct repo rs[MAX_REPOS];
-	const char *profiles[MAX_REPOS];
+	struct target ts[TARGET_MAX];
+	struct repo rs[TARGET_MAX];
 	size_t nr = 0, i, k;
 	time_t now = time(NULL);
 	char q[100];
@@ -905,7 +847,7 @@ prune_run(struct rp_opts *o, struct rp_err *err)
 	rp_status st;
 
 	memset(rs, 0, sizeof(rs));
-	memset(&ev, 0, sizeof(ev));
+	memset(ts, 0, sizeof(ts));
 	creds_mask_all(o->actions);
 	if ((st = run_load_policy(o, &pol, err)) != RP_OK)
 		goto out;
@@ -914,39 +856,11 @@ prune_run(struct rp_opts *o, struct rp_err *err)
 			     rp_quote(o->now, 60, q, sizeof(q)));
 		goto out;
 	}
-	if (o->repositories != NULL) {
-		for (i = 0; o->repositories[i] != NULL && nr < 64; i++, nr++) {
-			if ((st = split_repo(o->repositories[i], &rs[nr], err)) != RP_OK)
-				goto out;
-			profiles[nr] = NULL;
-		}
-	} else {
-		const char *regs[2] = { o->dev_registry != NULL ? o->dev_registry : pol->registry[0],
-					o->prod_registry != NULL ? o->prod_registry : pol->registry[1] };
-		const char *one[2] = { NULL, NULL };
-		char *const *svc = o->services;
-		if (svc == NULL) {
-			if ((st = ghctx_read_event(o->event_path, &ev, err)) != RP_OK ||
-			    (st = ghctx_plan_input(o, &ev, &in, err)) != RP_OK)
-				goto out;
-			if (!rp_given(in.service)) {
-				st = rp_fail(err, RP_EINPUT, "no service: set %s, "
-					     "GITHUB_REPOSITORY or --repository", rp_flag("service"));
-				goto out;
-			}
-			one[0] = in.service;
-			svc = (char *const *)one;
-		}
-		for (i = 0; svc[i] != NULL && nr + 2 <= MAX_REPOS; i++) {
-			for (k = 0; k < 2; k++, nr++) {
-				if ((st = service_repo(regs[k], svc[i], &rs[nr], err)) != RP_OK)
-					goto out;
-				profiles[nr] = k == 0 ? "dev" : "release";
-			}
-		}
-	}
+	if ((st = target_select(o, pol, ts, &nr, err)) != RP_OK)
+		goto out;
 	for (i = 0; i < nr; i++) {
-		if ((st = open_repo(o, &rs[i], profiles[i], err)) != RP_OK ||
+		rs[i].t = &ts[i];
+		if ((st = target_open(o, &ts[i], err)) != RP_OK ||
 		    (st = decide_repo(&rs[i], pol, now, err)) != RP_OK)
 			goto out;
 	}
@@ -957,7 +871,7 @@ prune_run(struct rp_opts *o, struct rp_err *err)
 		st = rp_fail(err, RP_EREGISTRY, "some deletes failed (see the table); a rerun "
 			     "deletes what is left");
 out:
-	for (i = 0; i < MAX_REPOS; i++) {
+	for (i = 0; i < TARGET_MAX; i++) {
 		for (k = 0; k < rs[i].n; k++) {
 			free(rs[i].rows[k].tag);
 			free(rs[i].rows[k].detail);
@@ -966,11 +880,8 @@ out:
 		free(rs[i].rows);
 		json_decref(rs[i].kids);
 		free(rs[i].blind);
-		reg_free(rs[i].reg);
-		free(rs[i].host);
-		free(rs[i].path);
 	}
-	ghctx_event_free(&ev);
+	target_free_all(ts, nr);
 	policy_free(pol);
 	return st;
 }

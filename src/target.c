@@ -1,0 +1,166 @@
+/*
+ * target.c — which repositories a command works on, and opening them (see
+ * target.h). A --repository's role is read from which registry it is
+ * under, component by component ("quay.io/kub" is not under
+ * "quay.io/kubernaut").
+ */
+#include "target.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "creds.h"
+#include "imgref.h"
+#include "run.h"
+
+const char *
+target_registry(const struct rp_opts *o, const struct policy *pol, int i)
+{
+	const char *over = i == 0 ? o->dev_registry : o->prod_registry;
+
+	return over != NULL ? over : pol->registry[i != 0];
+}
+
+/* host/path is registry (host[/org]) or below it. */
+static int
+under(const char *host, const char *path, const char *registry)
+{
+	size_t h = strlen(host), n;
+
+	if (strncmp(registry, host, h) != 0 || (registry[h] != '\0' && registry[h] != '/'))
+		return 0;
+	if (registry[h] == '\0')
+		return 1;
+	n = strlen(registry + h + 1);
+	return strncmp(path, registry + h + 1, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* "host[:port]/path" into t's host and path. */
+static rp_status
+split_repo(const char *s, struct target *t, struct rp_err *err)
+{
+	struct imgref ir;
+	char q[300];
+
+	if (imgref_parse_registry(s, &ir) != IMGREF_OK || ir.path == NULL) {
+		imgref_free(&ir);
+		return rp_fail(err, RP_EINPUT, "repository '%s' is not host/path (e.g. quay.io/kubernaut/gateway)",
+			       rp_quote(s, 200, q, sizeof(q)));
+	}
+	t->host = ir.domain;
+	t->path = ir.path;
+	return RP_OK;
+}
+
+/* The repository of a service under a registry, checked as plan checks
+ * it (lowercase path components, no tag or digest). */
+static rp_status
+service_repo(const char *reg, const char *svc, struct target *t, struct rp_err *err)
+{
+	char *full = rp_asprintf("%s/%s", reg, svc), q[200];
+	struct imgref ir;
+	imgref_err e;
+	rp_status st;
+
+	if (full == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	e = imgref_parse(full, &ir);
+	if (e == IMGREF_NOMEM)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	else if (e != IMGREF_OK || ir.tag != NULL || ir.digest != NULL || ir.domain == NULL)
+		st = rp_fail(err, RP_EINPUT, "invalid service '%s': %s", rp_quote(svc, 150, q, sizeof(q)),
+			     e != IMGREF_OK ? imgref_strerror(e) : "a repository name, without tag or digest");
+	else
+		st = split_repo(full, t, err);
+	imgref_free(&ir);
+	free(full);
+	return st;
+}
+
+rp_status
+target_select(const struct rp_opts *o, const struct policy *pol, struct target *ts, size_t *n,
+	      struct rp_err *err)
+{
+	const char *regs[2] = { target_registry(o, pol, 0), target_registry(o, pol, 1) };
+	struct ghctx_event ev;
+	struct plan_input in;
+	const char *one[2] = { NULL, NULL };
+	char *const *svc = o->services;
+	size_t i, k;
+	rp_status st = RP_OK;
+
+	*n = 0;
+	memset(ts, 0, TARGET_MAX * sizeof(*ts));
+	if (o->repositories != NULL) {
+		for (i = 0; o->repositories[i] != NULL && *n < TARGET_MAX; i++) {
+			struct target *t = &ts[(*n)++];
+			const char *last;
+			int d, p;
+			if ((st = split_repo(o->repositories[i], t, err)) != RP_OK)
+				return st;
+			d = under(t->host, t->path, regs[0]);
+			p = under(t->host, t->path, regs[1]);
+			t->role = d == p ? -1 : d ? RP_ENV_DEVELOPMENT : RP_ENV_PRODUCTION;
+			last = strrchr(t->path, '/');
+			if ((t->service = rp_strdup(last != NULL ? last + 1 : t->path)) == NULL)
+				return rp_fail(err, RP_ENOMEM, "out of memory");
+		}
+		return RP_OK;
+	}
+	memset(&ev, 0, sizeof(ev));
+	if (svc == NULL) {
+		if ((st = ghctx_read_event(o->event_path, &ev, err)) != RP_OK ||
+		    (st = ghctx_plan_input(o, &ev, &in, err)) != RP_OK)
+			goto out;
+		if (!rp_given(in.service)) {
+			st = rp_fail(err, RP_EINPUT, "no service: set %s, GITHUB_REPOSITORY or --repository",
+				     rp_flag("service"));
+			goto out;
+		}
+		one[0] = in.service;
+		svc = (char *const *)one;
+	}
+	for (i = 0; svc[i] != NULL && *n + 2 <= TARGET_MAX; i++) {
+		for (k = 0; k < 2; k++) {
+			struct target *t = &ts[(*n)++];
+			if ((st = service_repo(regs[k], svc[i], t, err)) != RP_OK)
+				goto out;
+			t->role = k == 0 ? RP_ENV_DEVELOPMENT : RP_ENV_PRODUCTION;
+			t->profile = k == 0 ? "dev" : "release";
+			if ((t->service = rp_strdup(svc[i])) == NULL) {
+				st = rp_fail(err, RP_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
+out:
+	ghctx_event_free(&ev);
+	return st;
+}
+
+rp_status
+target_open(const struct rp_opts *o, struct target *t, struct rp_err *err)
+{
+	struct creds c;
+	rp_status st = RP_OK;
+
+	memset(&c, 0, sizeof(c));
+	if (t->profile == NULL || (st = creds_load(t->profile, &c, err)) == RP_OK)
+		st = run_open_registry(o, t->host, t->path, &c, &t->reg, err);
+	creds_free(&c);
+	return st;
+}
+
+void
+target_free_all(struct target *ts, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		reg_free(ts[i].reg);
+		free(ts[i].host);
+		free(ts[i].path);
+		free(ts[i].service);
+		memset(&ts[i], 0, sizeof(ts[i]));
+	}
+}
