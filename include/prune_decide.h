@@ -8,6 +8,9 @@
 #define RP_PRUNE_DECIDE_H
 
 #include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "policy.h"
 
@@ -36,6 +39,12 @@ struct prune_row {
 			      * unreadable kept tag (borrowed), or NULL */
 	const char *by_note; /* static text that follows by ("" mostly) */
 };
+
+/* The age in days of the image whose config (parsed; NULL: unreadable)
+ * is c, against now: its `created`; PRUNE_AGE_UNKNOWN when missing,
+ * unparsable or before 2000 (reproducible builds set 0), 0 when after
+ * now, PRUNE_AGE_PLACEHOLDER for reg_untag's own config. */
+long prune_config_age(const json_t *c, time_t now);
 
 /* A tag of class cls never goes under pol: no pattern, never pruned, or
  * a retention of never. Such a tag that cannot be read is a blind spot:

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "ghctx.h"
 #include "run.h"
 #include "promote.h"
@@ -100,6 +101,27 @@ static const char usage_promote[] =
 "development registry, staging for the production one), the destination\n"
 "written with the plan's.\n\n";
 
+static const char usage_audit[] =
+"usage: regpush audit [OPTIONS]\n"
+"\n"
+"Reads the service's development and production repositories and reports\n"
+"every drift from the policy: errors (a floating tag behind the newest\n"
+"release of its line, a tag in the other environment's repository, a\n"
+"release carrying quay.expires-after or lacking its revision label) and\n"
+"warnings (tags of no pattern, expired tags awaiting prune, a release\n"
+"rebuilt rather than promoted, an index whose entry is gone, a tag that\n"
+"cannot be read). Writes nothing. Exit 3 on an error-level finding, 1 when\n"
+"a registry cannot be read.\n"
+"\n"
+"  --service NAME         repeated: audit several services in one run\n"
+"                         (input services, one per line)\n"
+"  --repository HOST/PATH  audit this repository instead (repeatable); its\n"
+"                         role comes from the registry it is under\n"
+"  --now TIME             measure ages against this RFC 3339 time\n"
+"  --insecure-registry HOST[:PORT]  plain HTTP / no TLS verification\n"
+"Accounts: dev for the development registry, release for the production\n"
+"one, else the auth files.\n\n";
+
 static const char usage_prune[] =
 "usage: regpush prune [OPTIONS]\n"
 "\n"
@@ -135,6 +157,7 @@ static const struct command {
 	  usage_promote, 1 },
 	{ "prune", prune_run, "delete tags past the policy's retention, never a needed image",
 	  usage_prune, 1 },
+	{ "audit", audit_run, "report where the registry has drifted from the policy", usage_audit, 1 },
 	{ "policy", run_policy, "print the effective policy as YAML", NULL, 1 },
 	{ "version", cmd_version, "print the version", NULL, 0 },
 };
@@ -371,8 +394,8 @@ main(int argc, char **argv)
 	}
 	if ((st = ghctx_resolve(&o, &err)) != RP_OK)
 		goto out;
-	if (o.services != NULL && cmd->run != prune_run) {
-		st = rp_fail(&err, RP_EINPUT, "several services are for prune; %s takes one %s",
+	if (o.services != NULL && cmd->run != prune_run && cmd->run != audit_run) {
+		st = rp_fail(&err, RP_EINPUT, "several services are for prune and audit; %s takes one %s",
 			     cmd->name, rp_flag("service"));
 		goto out;
 	}

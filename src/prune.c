@@ -39,7 +39,6 @@
 #include "target.h"
 
 #define CONFIG_MAX (4 * 1024 * 1024)
-#define Y2000 946684800L
 
 struct row {
 	struct prune_row d;       /* d.tag and d.digest point at the two below */
@@ -222,15 +221,7 @@ measure_ages(struct repo *r, const struct rp_strset *cands, time_t now, json_t *
 		goto out;
 	for (i = 0; i < cfgset.n; i++) {
 		json_t *c = json_loadb(blobs[i], lens[i], 0, NULL);
-		const char *t = json_string_value(json_object_get(c, "created"));
-		time_t when;
-		long age = -1;
-		if (t != NULL && ghctx_parse_time(t, &when) == 0 && (long)when >= Y2000)
-			age = when >= now ? 0 : (long)((now - when) / 86400);
-		/* reg_untag's own manifest, left by an untag cut short. */
-		if (json_is_string(json_object_get(c, "regpush.untag")))
-			age = PRUNE_AGE_PLACEHOLDER;
-		json_object_set_new(created, cfgset.v[i], json_integer(age));
+		json_object_set_new(created, cfgset.v[i], json_integer(prune_config_age(c, now)));
 		json_decref(c);
 	}
 	/* ages: digest -> config digest, now -> age. */

@@ -7,6 +7,25 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ghctx.h"
+
+#define Y2000 946684800L
+
+long
+prune_config_age(const json_t *c, time_t now)
+{
+	const char *t = json_string_value(json_object_get(c, "created"));
+	time_t when;
+	long age = PRUNE_AGE_UNKNOWN;
+
+	if (t != NULL && ghctx_parse_time(t, &when) == 0 && (long)when >= Y2000)
+		age = when >= now ? 0 : (long)((now - when) / 86400);
+	/* reg_untag's own manifest, left by an untag cut short. */
+	if (json_is_string(json_object_get(c, "regpush.untag")))
+		age = PRUNE_AGE_PLACEHOLDER;
+	return age;
+}
+
 int
 prune_kept_class(const struct policy *pol, int cls)
 {

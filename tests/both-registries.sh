@@ -10,7 +10,7 @@ shift
 "$tests" --jobs 2 "$@"
 rc=$?
 echo "both-registries: push, promote and prune again on go-containerregistry's registry" >&2
-bash "$(dirname "$0")/on-registry.sh" ggcr "$tests" --jobs 2 --filter='@(push|promote|prune)/*' "$@"
+bash "$(dirname "$0")/on-registry.sh" ggcr "$tests" --jobs 2 --filter='@(push|promote|prune|audit)/*' "$@"
 rc2=$?
 [ "$rc" -ne 0 ] && exit "$rc"
 exit "$rc2"

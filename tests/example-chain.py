@@ -8,7 +8,8 @@ Actions would, against the test registries (tests/with-registries.sh):
      head commit; one from a fork: the plan only, nothing pushed;
   3. the tag v1.0.0-rc.1 on the feature commit: release.yml promotes
      dev-<sha7> to staging; then v1.0.0: staging to production;
-  4. prune.yml, dry run and real run, over its services.
+  4. prune.yml, dry run and real run, over its services;
+  5. audit.yml over the same services: the chain left no drift.
 
 It ends with a release whose digest is the feature build's. Each step runs
 as the runner would: `uses: actions/checkout` checks out the ref it is
@@ -390,6 +391,13 @@ def main():
         expect(out.get("result") == "unchanged" and out.get("deleted") == "0",
                "prune: nothing is past retention yet (%s)" % out.get("result"))
         expect(tags_of(registry, prod, ca, user, password) == before, "prune: the releases are all there")
+        # 5. The nightly audit: what the chain wrote follows the policy.
+        ran = r.run("audit.yml", "schedule", "refs/heads/develop", s1, {})
+        out = ran["audit"][0]["audit"]["outputs"]
+        expect(out.get("result") == "clean" and out.get("errors") == "0" and out.get("warnings") == "0",
+               "audit: no drift after the chain (%s, %s errors, %s warnings)" % (
+                   out.get("result"), out.get("errors"), out.get("warnings")))
+        expect(tags_of(registry, prod, ca, user, password) == before, "audit: wrote nothing")
         for where, res in r.log:
             seen = res.get("stdout", "").replace("::add-mask::" + password + "\n", "") + res.get("stderr", "")
             if password in seen:

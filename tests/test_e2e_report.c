@@ -438,7 +438,7 @@ Test(report, prune_of_several_services, .init = setup, .fini = teardown, .timeou
 	}
 	run_regpush(bad, envp0, &p);
 	cr_expect_eq(p.status, 2);
-	cr_expect_str_eq(p.err, "regpush: several services are for prune; push takes one --service\n");
+	cr_expect_str_eq(p.err, "regpush: several services are for prune and audit; push takes one --service\n");
 	proc_free(&p);
 	free(one);
 }
