@@ -174,7 +174,7 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
   [ "${FAILMALLOC_ONLY:-writes}" != writes ] ||
     run_case "push (writes: re-read, PUT, settle, verify, failure report)" -- push_writes
   # prune's writes: each run first (outside the shim) puts the expired
-  # dev-000000 and dev-000001 back on the image that `seed` keeps, then
+  # dev-0000000 and dev-0000001 back on the image that `seed` keeps, then
   # prunes them: the re-read before each untag, the untags (placeholder
   # PUT and DELETE), the report.
   skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/one.tar" \
@@ -231,5 +231,19 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
     run_case "promote --dry-run (from development: source, labels, decision, report)" -- promote_dry_run
   [ "${FAILMALLOC_ONLY:-prune}" != prune ] ||
     run_case "prune --dry-run (tag list, ages, classification, table)" -- prune_dry_run
+  # audit of a development repository: the reads, prune's view, the
+  # rules, the findings (dev-0000001 expired, nightly of no pattern:
+  # warnings, so exit 0).
+  for t in dev-0000001 dev-latest nightly; do
+    skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/one.tar" \
+      "docker://$reg/fmaudit/x:$t"
+  done
+  audit_run() {
+    FAILMALLOC_SPARE=libcrypto,libssl,ld-linux,libjansson TMPDIR="$tmp/w" HOME=/root \
+      "$bin" audit --json --repository "$reg/fmaudit/x" --dev-registry "$reg/fmaudit" \
+      --now 2035-01-01T00:00:00Z --insecure-registry "$reg"
+  }
+  [ "${FAILMALLOC_ONLY:-audit}" != audit ] ||
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-2} run_case "audit (reads, prune's view, rules, findings; one allocation in ${FAILMALLOC_EVERY:-2})" -- audit_run
   [ -z "$(ls -A "$tmp/w")" ] || { echo "failmalloc: left files behind: $(ls -A "$tmp/w")" >&2; exit 1; }
 fi
