@@ -27,8 +27,6 @@
 #include "report.h"
 #include "settings.h"
 
-struct rp_opts;
-
 struct publish {
 	struct reg_client *reg;   /* borrowed */
 	const char *repo;         /* repository path without the host */
@@ -59,13 +57,13 @@ void publish_print_writes(struct sbuf *sb, const struct plan *p,
 /* Steps 1–3. The image must be in the repository by digest. */
 rp_status publish_write(struct publish *pb, struct rp_err *err);
 
-/* After a failure (exit 1) once the plan is made (pb->plan and
- * pb->status set; pb->reg may be NULL): each tag's status made true, then
- * reported (run_report_failure). Never attempted: not-written. Written or
- * attempted: read once more (within 10 s) — on the run's image: pushed,
- * else not-written; when that read fails, a confirmed write stays pushed
- * and an unanswered one is unknown. */
-void publish_report_failure(struct publish *pb, const struct rp_opts *o, const char *command,
-			    const char *source, const struct rp_err *err);
+/* After a failed run once the plan is made (pb->plan and pb->status set;
+ * pb->reg may be NULL): each tag's status made true. Refused or invalid
+ * (registry_failure 0): what was planned is not-written. A registry
+ * failure: never attempted is not-written; written or attempted is read
+ * once more (within 10 s) — on the run's image: pushed, else
+ * not-written; when that read fails, a confirmed write stays pushed and
+ * an unanswered one is unknown. Returns 1 when some write was attempted. */
+int publish_true_statuses(struct publish *pb, int registry_failure);
 
 #endif

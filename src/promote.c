@@ -30,6 +30,7 @@
 
 #include "creds.h"
 #include "decide.h"
+#include "deliver.h"
 #include "enginecmd.h"
 #include "imgref.h"
 #include "plan.h"
@@ -594,27 +595,22 @@ copy_image(struct promote *pm, struct rp_err *err)
 	return st;
 }
 
+/* The transfer (deliver.h): mounts or a copy, and in a dry run which. */
 static rp_status
-dry_run(struct promote *pm, const struct decision *d, struct rp_err *err)
+put_copy(void *ctx, struct rp_err *err)
 {
-	const struct plan *p = pm->plan;
-	struct sbuf sb;
-	char *text;
-	rp_status st;
+	return copy_image(ctx, err);
+}
 
-	sbuf_init(&sb, 1 << 20);
-	sbuf_puts(&sb, "dry run: nothing is written to any registry; a real run would do:\n");
-	if (d->upload)
-		sbuf_printf(&sb, "  copy %s to %s/%s@%s (%s)\n", pm->source, pm->dst.host, pm->dst.repo,
-			    pm->digest, strcmp(pm->src.host, pm->dst.host) == 0 ?
-			    "cross-repository mounts, then the manifests' exact bytes" :
-			    "skopeo copy --all --preserve-digests");
-	publish_print_writes(&sb, p, d, pm->digest);
-	if ((text = sbuf_take(&sb)) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = run_print_note(pm->o, text, err);
-	free(text);
-	return st;
+static void
+describe_copy(void *ctx, struct sbuf *sb)
+{
+	struct promote *pm = ctx;
+
+	sbuf_printf(sb, "  copy %s to %s/%s@%s (%s)\n", pm->source, pm->dst.host, pm->dst.repo,
+		    pm->digest, strcmp(pm->src.host, pm->dst.host) == 0 ?
+		    "cross-repository mounts, then the manifests' exact bytes" :
+		    "skopeo copy --all --preserve-digests");
 }
 
 static void
@@ -630,14 +626,13 @@ rp_status
 promote_run(struct rp_opts *o, struct rp_err *err)
 {
 	struct promote pm;
-	struct decision d;
 	struct publish pb;
+	struct transfer t = { put_copy, describe_copy, NULL, &pm };
 	struct run_result res;
 	size_t i;
 	rp_status st;
 
 	memset(&pm, 0, sizeof(pm));
-	memset(&d, 0, sizeof(d));
 	pm.o = o;
 	creds_mask_all(o->actions);
 	/* Before anything else: a pull request's code may not publish. */
@@ -666,33 +661,19 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	/* The same registry: the destination needs no GET /v2/ of its own. */
 	reg_adopt_discovery(pm.dst.reg, pm.src.reg);
 	pb = (struct publish){ .reg = pm.dst.reg, .repo = pm.dst.repo, .plan = pm.plan,
-			       .digest = pm.digest, .manifest = &pm.top, .actions = o->actions, .settings = &o->settings,
-			       .status = pm.status, .why = pm.why, .backwards = o->allow_backwards };
-	if ((st = publish_decide(&pb, &d, err)) != RP_OK)
-		goto out;
-	if (o->dry_run)
-		st = dry_run(&pm, &d, err);
-	else if (d.writes > 0 && (!d.upload || (st = copy_image(&pm, err)) == RP_OK))
-		st = publish_write(&pb, err);
-	if (st != RP_OK)
-		goto out;
-	memset(&res, 0, sizeof(res));
-	res.command = "promote";
-	res.digest = pm.digest;
-	res.source = pm.source;
-	res.status = pm.status;
-	res.why = (const char (*)[RP_WHY_MAX])pm.why;
-	res.dry_run = o->dry_run;
-	st = run_report(o, pm.plan, &res, err);
+			       .digest = pm.digest, .manifest = &pm.top, .actions = o->actions,
+			       .settings = &o->settings, .status = pm.status, .why = pm.why,
+			       .backwards = o->allow_backwards };
+	res = (struct run_result){ .command = "promote", .digest = pm.digest, .source = pm.source };
+	st = deliver_run(o, &pb, &t, &res, err);
 out:
 	if (st != RP_OK) {
 		pb = (struct publish){ .reg = pm.dst.reg, .repo = pm.dst.repo, .plan = pm.plan,
 				       .digest = pm.digest, .status = pm.status, .why = pm.why };
-		publish_report_failure(&pb, o, "promote", pm.source, err);
+		deliver_fail(o, &pb, "promote", pm.source, err);
 	}
 	if (pm.work != NULL)
 		workdir_remove(pm.work);
-	decision_free(&d);
 	side_free(&pm.src);
 	side_free(&pm.dst);
 	reg_manifest_free(&pm.top);

@@ -21,7 +21,6 @@
 
 #include "floating.h"
 #include "ghactions.h"
-#include "run.h"
 #include "sig.h"
 
 struct view {
@@ -414,27 +413,16 @@ publish_failed(struct publish *pb)
 	return 1;
 }
 
-void
-publish_report_failure(struct publish *pb, const struct rp_opts *o, const char *command,
-		       const char *source, const struct rp_err *err)
+int
+publish_true_statuses(struct publish *pb, int registry_failure)
 {
-	struct run_result res = {
-		.command = command, .source = source, .status = pb->status, .error = err->msg,
-		.digest = pb->digest != NULL && pb->digest[0] != '\0' ? pb->digest : NULL,
-		.why = (const char (*)[RP_WHY_MAX])pb->why, .dry_run = o->dry_run,
-		.failure = err->status,
-	};
 	size_t i;
 
-	if (pb->plan == NULL || pb->status == NULL)
-		return;
-	if (err->status == RP_EREGISTRY && !o->dry_run) {
-		res.attempted = publish_failed(pb);
-	} else {
-		/* Refused or invalid: nothing was written by this run. */
-		for (i = 0; i < pb->plan->ntags; i++)
-			if (pb->status[i] == TS_PLANNED)
-				pb->status[i] = TS_NOT_WRITTEN;
-	}
-	run_report_failure(o, pb->plan, &res);
+	if (registry_failure)
+		return publish_failed(pb);
+	/* Refused or invalid: nothing was written by this run. */
+	for (i = 0; i < pb->plan->ntags; i++)
+		if (pb->status[i] == TS_PLANNED)
+			pb->status[i] = TS_NOT_WRITTEN;
+	return 0;
 }

@@ -18,7 +18,8 @@
  *   5. write the tags safely (publish_write): re-read, PUT every tag,
  *      re-read, repair, verify;
  *   6. report, and remove the work directory (also on errors and signals).
- * --dry-run stops after 3 and prints what 4 and 5 would do.
+ * --dry-run stops after 3 and prints what 4 and 5 would do. Steps 3 to 6
+ * are deliver_run's, with the upload as the transfer.
  */
 #include "push.h"
 
@@ -31,6 +32,7 @@
 
 #include "creds.h"
 #include "decide.h"
+#include "deliver.h"
 #include "enginecmd.h"
 #include "ghactions.h"
 #include "imgref.h"
@@ -123,58 +125,43 @@ out:
 	return st;
 }
 
-/*
- * --dry-run: everything a real run does up to the writes (it reads the
- * source and the registry, so statuses and refusals are the real ones),
- * then the decision's writes printed instead of done. Secrets never
- * appear in any argv, so nothing needs redacting.
- */
+/* The transfer (deliver.h): the upload, and in a dry run its command
+ * line (secrets never appear in any argv, so nothing needs redacting). */
 static rp_status
-dry_run(struct push *ps, const struct decision *d, struct rp_err *err)
+put_upload(void *ctx, struct rp_err *err)
 {
-	const struct plan *p = ps->plan;
-	struct sbuf sb;
-	struct argv a = { 0 };
-	char q[1100], *text, *dest = NULL, *dfile = NULL;
-	size_t i;
-	rp_status st;
+	return upload(ctx, err);
+}
 
-	sbuf_init(&sb, 1 << 20);
-	sbuf_puts(&sb, "dry run: nothing is written to any registry; a real run would do:\n");
-	if (d->upload) {
-		dest = upload_dest(ps);
-		dfile = rp_asprintf("%s/pushed.digest", ps->work);
-		ecmd_upload_argv(&a, &ps->e, ps->layout, NULL, ps->src.is_index, ps->host,
-				 dest != NULL ? dest : "?", dfile != NULL ? dfile : "pushed.digest");
-		sbuf_puts(&sb, " ");
-		for (i = 0; a.v != NULL && a.v[i] != NULL; i++)
-			sbuf_printf(&sb, " %s", rp_quote(a.v[i], 1000, q, sizeof(q)));
-		sbuf_puts(&sb, "\n");
-		if (a.failed || dest == NULL || dfile == NULL)
-			sb.failed = 1;
-	}
-	publish_print_writes(&sb, p, d, ps->src.digest);
+static void
+describe_upload(void *ctx, struct sbuf *sb)
+{
+	struct push *ps = ctx;
+	struct argv a = { 0 };
+	char q[1100], *dest = upload_dest(ps), *dfile = rp_asprintf("%s/pushed.digest", ps->work);
+	size_t i;
+
+	ecmd_upload_argv(&a, &ps->e, ps->layout, NULL, ps->src.is_index, ps->host,
+			 dest != NULL ? dest : "?", dfile != NULL ? dfile : "pushed.digest");
+	sbuf_puts(sb, " ");
+	for (i = 0; a.v != NULL && a.v[i] != NULL; i++)
+		sbuf_printf(sb, " %s", rp_quote(a.v[i], 1000, q, sizeof(q)));
+	sbuf_puts(sb, "\n");
+	if (a.failed || dest == NULL || dfile == NULL)
+		sb->failed = 1;
 	rp_strv_free(a.v);
 	free(dest);
 	free(dfile);
-	if ((text = sbuf_take(&sb)) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = run_print_note(ps->o, text, err);
-	free(text);
-	return st;
 }
 
-static rp_status
-report(struct push *ps, struct rp_err *err)
+/* The last engine has run: the credentials go before any report. */
+static void
+drop_auth(void *ctx)
 {
-	struct run_result res = {
-		.command = "push", .digest = ps->src.digest[0] != '\0' ? ps->src.digest : NULL,
-		.status = ps->status, .dry_run = ps->o->dry_run,
-		.source_ref = ps->source.ref, .source_format = ps->source.format,
-		.why = (const char (*)[RP_WHY_MAX])ps->why,
-	};
+	struct push *ps = ctx;
 
-	return run_report(ps->o, ps->plan, &res, err);
+	creds_remove_file(&ps->own_auth);
+	ps->e.auth = ps->o->authfile;
 }
 
 /* Plan, source check, credentials, host and repository. */
@@ -241,44 +228,36 @@ push_run(struct rp_opts *o, struct rp_err *err)
 {
 	struct push ps;
 	struct policy *pol = NULL;
-	struct decision d;
 	struct publish pb;
+	struct transfer t = { put_upload, describe_upload, drop_auth, &ps };
+	struct run_result res;
 	rp_status st;
 
 	memset(&ps, 0, sizeof(ps));
-	memset(&d, 0, sizeof(d));
+	memset(&pb, 0, sizeof(pb));
 	ps.o = o;
 	/* Before anything else is printed. */
 	creds_mask_all(o->actions);
-	if ((st = prepare(&ps, &pol, err)) != RP_OK || (st = run_open_registry(o, ps.host, ps.repo, &ps.creds, &ps.reg, err)) != RP_OK ||
+	if ((st = prepare(&ps, &pol, err)) != RP_OK ||
+	    (st = run_open_registry(o, ps.host, ps.repo, &ps.creds, &ps.reg, err)) != RP_OK ||
 	    (st = stage(&ps, err)) != RP_OK)
 		goto out;
 	pb = (struct publish){ .reg = ps.reg, .repo = ps.repo, .plan = ps.plan,
 			       .digest = ps.src.digest, .actions = o->actions, .settings = &o->settings,
 			       .status = ps.status, .why = ps.why, .backwards = o->allow_backwards };
-	if ((st = publish_decide(&pb, &d, err)) != RP_OK)
-		goto out;
-	if (o->dry_run)
-		st = dry_run(&ps, &d, err);
-	else if (d.writes > 0 && d.upload)
-		st = upload(&ps, err);
-	/* The last engine has run: the credentials go before any report. */
-	creds_remove_file(&ps.own_auth);
-	ps.e.auth = o->authfile;
-	if (st == RP_OK && !o->dry_run && d.writes > 0)
-		st = publish_write(&pb, err);
-	if (st == RP_OK)
-		st = report(&ps, err);
+	res = (struct run_result){ .command = "push",
+				   .digest = ps.src.digest[0] != '\0' ? ps.src.digest : NULL,
+				   .source_ref = ps.source.ref, .source_format = ps.source.format };
+	st = deliver_run(o, &pb, &t, &res, err);
 out:
 	/* A registry or engine failure: what happened to each tag. */
 	if (st != RP_OK) {
 		pb = (struct publish){ .reg = ps.reg, .repo = ps.repo, .plan = ps.plan,
 				       .digest = ps.src.digest, .status = ps.status, .why = ps.why };
-		publish_report_failure(&pb, o, "push", NULL, err);
+		deliver_fail(o, &pb, "push", NULL, err);
 	}
 	if (ps.work != NULL)
 		workdir_remove(ps.work);
-	decision_free(&d);
 	reg_free(ps.reg);
 	free(ps.status);
 	free(ps.why);

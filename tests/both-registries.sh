@@ -9,7 +9,7 @@ tests=$1
 shift
 "$tests" --jobs 2 "$@"
 rc=$?
-echo "both-registries: push, promote and prune again on go-containerregistry's registry" >&2
+echo "both-registries: push, promote, prune and audit again on go-containerregistry's registry" >&2
 bash "$(dirname "$0")/on-registry.sh" ggcr "$tests" --jobs 2 --filter='@(push|promote|prune|audit)/*' "$@"
 rc2=$?
 [ "$rc" -ne 0 ] && exit "$rc"

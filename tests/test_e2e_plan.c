@@ -413,10 +413,10 @@ Test(e2e_plan, invalid_and_policy_errors_in_action_mode, .init = setup, .fini = 
 	run_regpush(argv, envp2, &p);
 	cr_expect_eq(p.status, 2);
 	cr_expect_str_eq(p.out, "::error title=regpush%3A input::unknown mode 'frobnicate' (expected plan, "
-			 "push, promote, prune, policy or version)\n");
+			 "push, promote, prune, audit, policy or version)\n");
 	out = read_all(outp);
 	cr_expect_str_eq(out, "result=invalid\nerror=unknown mode 'frobnicate' (expected plan, push, "
-			 "promote, prune, policy or version)\n");
+			 "promote, prune, audit, policy or version)\n");
 	free(out);
 	out = read_all(sump);
 	cr_expect(strncmp(out, "### regpush regpush: invalid\n\n**Invalid input**: unknown mode", 61) == 0,
@@ -452,7 +452,7 @@ Test(e2e_plan, usage_and_help)
 	proc_free(&p);
 	run_regpush(a4, envp, &p);
 	cr_expect_eq(p.status, 2);
-	cr_expect_str_eq(p.err, "regpush: unknown command 'frobnicate' (expected plan, push, promote, prune, policy or version)\nTry 'regpush --help'.\n");
+	cr_expect_str_eq(p.err, "regpush: unknown command 'frobnicate' (expected plan, push, promote, prune, audit, policy or version)\nTry 'regpush --help'.\n");
 	proc_free(&p);
 	run_regpush(a5, envp, &p);
 	cr_expect_eq(p.status, 0);
