@@ -20,13 +20,18 @@ enum tag_action {
 
 struct decision {
 	enum tag_action *act; /* per plan tag (owned) */
-	const char **blocker; /* per plan tag: for ACT_KEEP, the newer release
+	char **blocker;       /* per plan tag: for ACT_KEEP, the newer release
 			       * in `existing` that keeps it; for ACT_WRITE
 			       * with `backwards`, the newer release it
-			       * moves back from (borrowed) */
+			       * moves back from (owned copies), or NULL */
 	int upload;           /* the image is not in the repository and some
 			       * tag is to be written: upload it first */
 	size_t writes;        /* tags with ACT_WRITE */
+	size_t ntags;         /* entries of act and blocker */
+	/* When decide refuses: the immutable tag (plan index) that already
+	 * holds another image, and that image's digest. */
+	size_t refused_tag;
+	char refused_held[RP_DIGEST_MAX];
 };
 
 /* What the registry holds, as read. */
@@ -40,10 +45,12 @@ struct reg_view {
 /*
  * Decides. With `backwards` (a deliberate rollback, --allow-backwards), a
  * floating tag that a newer release would keep is written instead (its
- * blocker says from what); immutable tags are unaffected. Returns RP_OK and fills *d (decision_free), or RP_EREFUSED
- * when an immutable tag already holds another digest — err names the
- * image, both digests, and that no tag was written — or RP_ENOMEM.
- * Reads nothing but its arguments; keeps pointers into v->existing.
+ * blocker says from what); immutable tags are unaffected. Returns RP_OK
+ * and fills *d (decision_free); RP_EREFUSED when an immutable tag already
+ * holds another digest — d->refused_tag and d->refused_held say which,
+ * err is left alone and the caller words the message (it knows whether
+ * anything was uploaded); or RP_ENOMEM (err set). Reads nothing but its
+ * arguments and keeps no pointer into them.
  */
 rp_status decide(const struct plan *p, const char *digest, const struct reg_view *v,
 		 int backwards, struct decision *d, struct rp_err *err);

@@ -19,25 +19,31 @@ decide(const struct plan *p, const char *digest, const struct reg_view *v, int b
 	memset(d, 0, sizeof(*d));
 	for (i = 0; i < p->ntags; i++)
 		if (p->tags[i].kind == TAG_IMMUTABLE && v->current[i][0] != '\0' &&
-		    strcmp(v->current[i], digest) != 0)
-			return rp_fail(err, RP_EREFUSED,
-				       "refused: %s is immutable and already points at %s; "
-				       "this run's image is %s. Nothing was written.",
-				       p->tags[i].image, v->current[i], digest);
+		    strcmp(v->current[i], digest) != 0) {
+			d->refused_tag = i;
+			memcpy(d->refused_held, v->current[i], sizeof(d->refused_held));
+			return RP_EREFUSED;
+		}
 	d->act = calloc(p->ntags + 1, sizeof(*d->act));
 	d->blocker = calloc(p->ntags + 1, sizeof(*d->blocker));
+	d->ntags = p->ntags;
 	if (d->act == NULL || d->blocker == NULL) {
 		decision_free(d);
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < p->ntags; i++) {
-		if (!floating_moves(p, &p->tags[i], v->existing, &d->blocker[i]) && !backwards)
+		const char *blocker = NULL;
+		if (!floating_moves(p, &p->tags[i], v->existing, &blocker) && !backwards)
 			d->act[i] = ACT_KEEP;
 		else if (strcmp(v->current[i], digest) == 0)
 			d->act[i] = ACT_UNCHANGED;
 		else {
 			d->act[i] = ACT_WRITE;
 			d->writes++;
+		}
+		if (blocker != NULL && (d->blocker[i] = rp_strdup(blocker)) == NULL) {
+			decision_free(d);
+			return rp_fail(err, RP_ENOMEM, "out of memory");
 		}
 	}
 	d->upload = d->writes > 0 && !v->present;
@@ -49,8 +55,13 @@ decision_free(struct decision *d)
 {
 	if (d == NULL)
 		return;
+	size_t i;
+
 	free(d->act);
+	for (i = 0; d->blocker != NULL && i < d->ntags; i++)
+		free(d->blocker[i]);
 	free(d->blocker);
+	d->ntags = 0;
 	d->act = NULL;
 	d->blocker = NULL;
 }

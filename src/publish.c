@@ -135,9 +135,12 @@ notice(const struct publish *pb, size_t i, const char *title, const char *fmt, .
 }
 
 /* Decides from a fresh view; statuses of unchanged and kept tags set.
- * With m, the image's manifest is read (GET) in the same batch. */
+ * With m, the image's manifest is read (GET) in the same batch. A refusal
+ * is worded here: `uploaded` when the image may already have been put in
+ * the repository (the second decision, right before the writes). */
 static rp_status
-decide_now(struct publish *pb, struct decision *d, struct reg_manifest *m, struct rp_err *err)
+decide_now(struct publish *pb, struct decision *d, struct reg_manifest *m, int uploaded,
+	   struct rp_err *err)
 {
 	const struct plan *p = pb->plan;
 	struct view w;
@@ -149,7 +152,14 @@ decide_now(struct publish *pb, struct decision *d, struct reg_manifest *m, struc
 	if ((st = read_view(pb, &w, m, err)) != RP_OK)
 		return st;
 	pb->read_s = mono_s() - t0;
-	if ((st = decide(p, pb->digest, &w.v, pb->backwards, d, err)) == RP_OK) {
+	st = decide(p, pb->digest, &w.v, pb->backwards, d, err);
+	if (st == RP_EREFUSED)
+		rp_fail(err, RP_EREFUSED, "refused: %s is immutable and already points at %s; this "
+			"run's image is %s. %s", p->tags[d->refused_tag].image, d->refused_held,
+			pb->digest, !uploaded ? "Nothing was written." :
+			"No tag was written (another run wrote it while this one uploaded; the image "
+			"is in the repository untagged).");
+	if (st == RP_OK) {
 		for (i = 0; i < p->ntags; i++) {
 			pb->status[i] = d->act[i] == ACT_UNCHANGED ? TS_UNCHANGED :
 			    d->act[i] == ACT_KEEP ? TS_KEPT : TS_PLANNED;
@@ -158,7 +168,6 @@ decide_now(struct publish *pb, struct decision *d, struct reg_manifest *m, struc
 			else if (d->blocker[i] != NULL)
 				notice(pb, i, "regpush: moved back", "moved back from %s, a newer "
 				       "release (%s)", d->blocker[i], rp_flag_on("allow-backwards"));
-			d->blocker[i] = NULL; /* pointed into the view */
 		}
 	}
 	view_free(&w);
@@ -168,7 +177,7 @@ decide_now(struct publish *pb, struct decision *d, struct reg_manifest *m, struc
 rp_status
 publish_decide(struct publish *pb, struct decision *d, struct rp_err *err)
 {
-	return decide_now(pb, d, NULL, err);
+	return decide_now(pb, d, NULL, 0, err);
 }
 
 void
@@ -335,18 +344,8 @@ publish_write(struct publish *pb, struct rp_err *err)
 	memset(&d, 0, sizeof(d));
 	/* The exact bytes, unless the caller has them, come with the re-read
 	 * (reading them is not a write). */
-	if ((st = decide_now(pb, &d, pb->manifest == NULL ? &m : NULL, err)) != RP_OK) {
-		if (st == RP_EREFUSED) {
-			char was[RP_ERRMAX], *cut;
-			memcpy(was, err->msg, sizeof(was));
-			if ((cut = strstr(was, " Nothing was written.")) != NULL)
-				*cut = '\0';
-			rp_fail(err, RP_EREFUSED, "%s No tag was written (another run wrote it "
-				"while this one uploaded; the image is in the repository untagged).",
-				was);
-		}
+	if ((st = decide_now(pb, &d, pb->manifest == NULL ? &m : NULL, 1, err)) != RP_OK)
 		goto out;
-	}
 	if (pb->manifest == NULL && m.bytes == NULL) {
 		st = rp_fail(err, RP_EREGISTRY, "%s is not in the repository %s after the upload (deleted meanwhile?); "
 			     "no tag was written", pb->digest, pb->repo);
