@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 
@@ -35,6 +34,7 @@
 #include "imgref.h"
 #include "plan.h"
 #include "policy.h"
+#include "promote_check.h"
 #include "publish.h"
 #include "registry.h"
 #include "report.h"
@@ -335,30 +335,13 @@ check_labels(struct promote *pm, const char *what, const char *text, size_t len,
 	     struct rp_err *err)
 {
 	json_t *cfg = load_json(pm, text, len, "image config", err), *labels;
-	const char *rev;
-	char q[200];
-	rp_status st = RP_OK;
+	rp_status st;
 
 	if (cfg == NULL)
 		return err->status;
 
 	labels = json_object_get(json_object_get(cfg, "config"), "Labels");
-	rev = json_string_value(json_object_get(labels, "org.opencontainers.image.revision"));
-	if (!pm->o->allow_revision_mismatch && rev == NULL)
-		st = rp_fail(err, RP_EREFUSED, "refused: %s has no org.opencontainers.image.revision "
-			     "label, so it cannot be shown to be this release's commit %s (use "
-			     "%s to promote it anyway). Nothing was written.",
-			     what, pm->plan->sha, rp_flag_on("allow-revision-mismatch"));
-	else if (!pm->o->allow_revision_mismatch && strcasecmp(rev, pm->plan->sha) != 0)
-		st = rp_fail(err, RP_EREFUSED, "refused: %s was built from revision %s, not this "
-			     "release's commit %s (use %s to promote it "
-			     "anyway). Nothing was written.", what, rp_quote(rev, 80, q, sizeof(q)),
-			     pm->plan->sha, rp_flag_on("allow-revision-mismatch"));
-	else if (pm->plan->env == RP_ENV_PRODUCTION && json_object_get(labels, "quay.expires-after") != NULL)
-		st = rp_fail(err, RP_EREFUSED,
-			     "refused: %s carries the label quay.expires-after, so the release would "
-			     "expire in production; rebuild it without that label. Nothing was written.",
-			     what);
+	st = promote_check_labels(pm->plan, pm->o->allow_revision_mismatch, what, labels, err);
 	json_decref(cfg);
 	return st;
 }
@@ -380,13 +363,7 @@ entry_name(const struct promote *pm, size_t i, char *buf, size_t size)
 static rp_status
 check_expiry(const struct promote *pm, json_t *manifest, const char *what, struct rp_err *err)
 {
-	if (pm->plan->env == RP_ENV_PRODUCTION &&
-	    json_object_get(json_object_get(manifest, "annotations"), "quay.expires-after") != NULL)
-		return rp_fail(err, RP_EREFUSED, "refused: %s carries the annotation "
-			       "quay.expires-after, which Quay applies as a label, so the release "
-			       "would expire in production; rebuild it without it. Nothing was written.",
-			       what);
-	return RP_OK;
+	return promote_check_annotations(pm->plan, what, json_object_get(manifest, "annotations"), err);
 }
 
 /* Every image's config, read concurrently, and its labels checked. */
@@ -636,13 +613,8 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	pm.o = o;
 	creds_mask_all(o->actions);
 	/* Before anything else: a pull request's code may not publish. */
-	if (o->event != NULL && strncmp(o->event, "pull_request", 12) == 0) {
-		char q[80];
-		st = rp_fail(err, RP_EREFUSED, "refused: promote does not run on a %s event (a "
-			     "pull request may not publish images); nothing was written",
-			     rp_quote(o->event, 40, q, sizeof(q)));
+	if ((st = promote_check_event(o->event, err)) != RP_OK)
 		goto out;
-	}
 	if ((st = run_load_policy(o, &pm.pol, err)) != RP_OK ||
 	    (st = run_make_plan(o, pm.pol, &pm.plan, err)) != RP_OK)
 		goto out;
