@@ -27,9 +27,23 @@ struct child {
 	char *err;      /* captured stderr (owned) */
 };
 
+/* How a child's output is shown while it runs (in Actions: in a group
+ * with workflow commands stopped, enginecmd.c). Between begin and end
+ * the child's output goes to stdout as it comes, line by line, scrubbed
+ * of the run's secrets. */
+struct engine_show {
+	/* Before the child starts, with its command line: 0 to show its
+	 * output, else it is only captured. */
+	int (*begin)(void *ctx, const char *title);
+	/* After its last output; ended_line: that output ended a line. */
+	void (*end)(void *ctx, int ended_line);
+	void *ctx;
+};
+
 struct engine_log {
-	int actions;    /* fold output into ::group:: */
 	int quiet;      /* print nothing unless the child fails */
+	const struct engine_show *show; /* NULL: "+ COMMAND" on stderr and,
+			 * when it fails, its stderr */
 };
 
 /*

@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ghactions.h"
 #include "sig.h"
 
 extern char **environ;
@@ -135,7 +134,6 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, ws, rc, killed = 0, stream = 0, nl = 1;
 	int exited = 0;
 	double drain_until = 0;
-	char tok[64];
 	struct sbuf out, errb, pend;
 	char **env = NULL, *title = NULL, q[200];
 	double deadline, kill_at = 0;
@@ -152,15 +150,12 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!log->quiet && !log->actions)
+	if (!log->quiet && log->show == NULL)
 		fprintf(stderr, "+ %s\n", title);
-	/* In Actions the engine's progress shows as it happens, in a group,
-	 * with workflow commands stopped so its lines cannot issue any. */
-	stream = log->actions && !log->quiet && gha_delimiter(tok, sizeof(tok)) == 0;
-	if (stream) {
+	/* Shown as it happens (in Actions: the engine's progress). */
+	if (!log->quiet && log->show != NULL) {
 		fflush(stdout);
-		gha_command(stdout, "group", NULL, title);
-		printf("::stop-commands::%s\n", tok);
+		stream = log->show->begin(log->show->ctx, title) == 0;
 		fflush(stdout);
 	}
 	if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
@@ -271,8 +266,8 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 	}
 	if (stream) {
 		nl = stream_lines(&pend, 1, nl);
-		printf("%s::%s::\n", nl ? "" : "\n", tok);
-		gha_command(stdout, "endgroup", NULL, "");
+		log->show->end(log->show->ctx, nl);
+		fflush(stdout);
 		stream = 0;
 	}
 	if (pid < 0)
@@ -302,13 +297,13 @@ engine_run(char *const argv[], int timeout, const struct engine_log *log,
 			     sig_name(sig_caught),
 			     rp_quote(argv[0], 60, q, sizeof(q)));
 	/* Quiet children (reads) are explained by the caller's message. */
-	if (st == RP_OK && !log->quiet && !log->actions && !child_ok(c))
+	if (st == RP_OK && !log->quiet && log->show == NULL && !child_ok(c))
 		print_failed(c);
 out:
 	if (stream) {
 		nl = stream_lines(&pend, 1, nl);
-		printf("%s::%s::\n", nl ? "" : "\n", tok);
-		gha_command(stdout, "endgroup", NULL, "");
+		log->show->end(log->show->ctx, nl);
+		fflush(stdout);
 	}
 	/* Still ours (not reaped): its group goes, then it is reaped. */
 	if (pid > 0) {

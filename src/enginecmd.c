@@ -302,11 +302,41 @@ child_failure(const struct ecmd *e, const char *name, const char *doing,
 	return rp_fail(err, RP_EREGISTRY, "%s %s while %s: %s", name, how, doing, last);
 }
 
+/* In Actions the engine's progress shows as it happens, in a group, with
+ * workflow commands stopped (a token of our own) so its lines cannot
+ * issue any. */
+struct actions_show {
+	char tok[64];
+};
+
+static int
+show_begin(void *ctx, const char *title)
+{
+	struct actions_show *as = ctx;
+
+	if (gha_delimiter(as->tok, sizeof(as->tok)) != 0)
+		return -1;
+	gha_command(stdout, "group", NULL, title);
+	printf("::stop-commands::%s\n", as->tok);
+	return 0;
+}
+
+static void
+show_end(void *ctx, int ended_line)
+{
+	struct actions_show *as = ctx;
+
+	printf("%s::%s::\n", ended_line ? "" : "\n", as->tok);
+	gha_command(stdout, "endgroup", NULL, "");
+}
+
 rp_status
 ecmd_run(const struct ecmd *e, struct argv *a, int quiet, const char *doing,
 	 const char *host, struct rp_err *err)
 {
-	struct engine_log log = { .actions = e->actions, .quiet = quiet };
+	struct actions_show as;
+	struct engine_show show = { show_begin, show_end, &as };
+	struct engine_log log = { .quiet = quiet, .show = e->actions ? &show : NULL };
 	struct child c;
 	rp_status st;
 
@@ -325,7 +355,9 @@ ecmd_run_upload(const struct ecmd *e, struct argv *a, const char *doing,
 {
 	long attempts = settings_get(e->settings, RS_ENGINE_ATTEMPTS);
 	long wait_ms = settings_get(e->settings, RS_RETRY_BASE_MS), k;
-	struct engine_log log = { .actions = e->actions };
+	struct actions_show as;
+	struct engine_show show = { show_begin, show_end, &as };
+	struct engine_log log = { .show = e->actions ? &show : NULL };
 	struct child c;
 	char how[128], last[300], msg[700];
 	rp_status st;

@@ -33,7 +33,7 @@ static rp_status
 read_tar_member(const char *path, const char *const *names, char **out, size_t *len,
 		struct rp_err *err)
 {
-	struct engine_log log = { .actions = 0, .quiet = 1 };
+	struct engine_log log = { .quiet = 1, .show = NULL };
 	struct child c;
 	char *file;
 	size_t i;
