@@ -20,6 +20,11 @@ char *gha_escape_prop(const char *s);
  * cmd is one of error, warning, notice, add-mask, group, endgroup, debug.
  * Returns 0, or -1 when the write failed. */
 int gha_command(FILE *f, const char *cmd, const char *title, const char *msg);
+/* A message for the log: in Actions (actions set) the workflow command
+ * cmd ("error", "warning", "notice") with title; else "regpush: MSG" on
+ * stderr. */
+void gha_say(int actions, const char *cmd, const char *title, const char *msg);
+
 /* The same with file, line and col properties (an annotation on a file
  * of the repository; an absolute path under $GITHUB_WORKSPACE is made
  * relative to it). */

@@ -378,10 +378,7 @@ ecmd_run_upload(const struct ecmd *e, struct argv *a, const char *doing,
 		engine_error_lines(c.err != NULL ? c.err : "", last, sizeof(last));
 		snprintf(msg, sizeof(msg), "%s %s while %s (%s); trying again in %ld ms "
 			 "(attempt %ld of %ld)", a->v[0], how, doing, last, wait_ms, k + 1, attempts);
-		if (e->actions)
-			gha_command(stdout, "warning", "regpush: registry", msg);
-		else
-			fprintf(stderr, "regpush: %s\n", msg);
+		gha_say(e->actions, "warning", "regpush: registry", msg);
 		child_free(&c);
 		if (sig_sleep_ms(wait_ms) != 0) {
 			st = rp_fail(err, RP_EREGISTRY, "interrupted by SIG%s while %s",

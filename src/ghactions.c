@@ -86,6 +86,17 @@ gha_command(FILE *f, const char *cmd, const char *title, const char *msg)
 	return 0;
 }
 
+void
+gha_say(int actions, const char *cmd, const char *title, const char *msg)
+{
+	if (actions) {
+		fflush(stdout);
+		gha_command(stdout, cmd, title, msg);
+	} else {
+		fprintf(stderr, "regpush: %s\n", msg);
+	}
+}
+
 int
 gha_command_at(FILE *f, const char *cmd, const char *title, const char *file,
 	       unsigned line, unsigned col, const char *msg)

@@ -127,10 +127,7 @@ notice(const struct publish *pb, size_t i, const char *title, const char *fmt, .
 		char line[RP_WHY_MAX + 400];
 		snprintf(line, sizeof(line), "%s %s%s", pb->plan->tags[i].name,
 			 pb->status[i] == TS_KEPT ? "kept: " : "", msg);
-		if (pb->actions)
-			gha_command(stdout, "notice", title, line);
-		else
-			fprintf(stderr, "regpush: %s\n", line);
+		gha_say(pb->actions, "notice", title, line);
 	}
 }
 

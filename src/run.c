@@ -47,15 +47,12 @@ run_print_note(const struct rp_opts *o, const char *s, struct rp_err *err)
 void
 run_report_error(const struct rp_opts *o, const struct rp_err *err)
 {
-	if (o != NULL && o->actions) {
+	if (o != NULL && o->actions && err->line > 0) {
 		fflush(stdout);
-		if (err->line > 0)
-			gha_command_at(stdout, "error", run_error_title(err), err->file, err->line,
-				       err->col, err->msg);
-		else
-			gha_command(stdout, "error", run_error_title(err), err->msg);
+		gha_command_at(stdout, "error", run_error_title(err), err->file, err->line, err->col,
+			       err->msg);
 	} else {
-		fprintf(stderr, "regpush: %s\n", err->msg);
+		gha_say(o != NULL && o->actions, "error", run_error_title(err), err->msg);
 	}
 }
 
