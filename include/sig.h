@@ -15,7 +15,7 @@ extern volatile sig_atomic_t sig_caught;
 
 /* First thing in main: SIGPIPE ignored (writes report EPIPE), SIGCHLD
  * back to its default (an inherited ignore breaks waitpid). Children get
- * default dispositions again (engine.c). */
+ * default dispositions again (child.c). */
 void sig_init(void);
 /* Installs the handlers (no SA_RESTART, so a wait returns EINTR). */
 void sig_install(void);

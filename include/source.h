@@ -7,7 +7,7 @@
 #ifndef RP_SOURCE_H
 #define RP_SOURCE_H
 
-#include "enginecmd.h"
+#include "engine.h"
 #include "util.h"
 
 struct source_info {
@@ -63,7 +63,7 @@ const char *source_format_name(const char *format);
  * OCI form: the digest (the engine's --digestfile) and whether it is an
  * index. Indexes keep every platform.
  */
-rp_status source_stage(const struct ecmd *e, const char *src, const char *src_host,
+rp_status source_stage(const struct engine *e, const char *src, const char *src_host,
 		       struct source_info *info, char **layout, struct rp_err *err);
 
 /* 1 for an OCI index or Docker manifest list media type. */

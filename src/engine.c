@@ -1,453 +1,412 @@
 /*
- * engine.c — the child-process runner.
- *
- * Children get an argv built by the caller and never a shell. Output is
- * read through pipes with poll() so that a child that fills its pipe never
- * deadlocks and a timeout can be enforced; on timeout or interruption the
- * child gets SIGTERM, then SIGKILL two seconds later. Secrets never reach a
- * child: the password variables are removed from its environment, and the
- * callers pass credentials only through a private auth file.
+ * engine.c — skopeo and buildah command lines, and their failures
+ * (see engine.h). Secrets never appear in an argv: credentials reach
+ * the engines only as the path of the private auth file.
  */
 #include "engine.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "ghactions.h"
+#include "imgref.h"
 #include "sig.h"
 
-extern char **environ;
+#define RETRIES "3"
 
-static int
-is_secret_var(const char *kv)
+void
+av_add(struct argv *a, const char *s)
 {
-	const char *eq = strchr(kv, '=');
-	size_t n = eq != NULL ? (size_t)(eq - kv) : strlen(kv);
-
-	if (n >= 8 && strncmp(kv + n - 8, "PASSWORD", 8) == 0 &&
-	    (strncmp(kv, "REGPUSH_", 8) == 0 || strncmp(kv, "INPUT_", 6) == 0))
-		return 1;
-	return 0;
-}
-
-static char **
-child_env(void)
-{
-	size_t n = 0, i, o = 0;
-	char **env;
-
-	while (environ[n] != NULL)
-		n++;
-	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if (!is_secret_var(environ[i]))
-			env[o++] = environ[i];
-	env[o] = NULL;
-	return env;
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The command line for logs: argv joined by spaces, each word quoted. */
-static char *
-cmdline(char *const argv[])
-{
-	struct sbuf sb;
-	char q[1200];
-	size_t i;
-
-	sbuf_init(&sb, 64 * 1024);
-	for (i = 0; argv[i] != NULL; i++) {
-		sbuf_puts(&sb, i ? " " : "");
-		sbuf_puts(&sb, rp_quote(argv[i], 1000, q, sizeof(q)));
-	}
-	return sbuf_take(&sb);
-}
-
-/* On the command line, a failed child's stderr (in Actions its output
- * was shown as it came). */
-static void
-print_failed(const struct child *c)
-{
-	rp_scrub(c->err);
-	fputs(c->err, stderr);
-}
-
-/* Prints the complete lines of pend (scrubbed of the run's secrets) and
- * keeps the rest; with `all`, the rest too. A line over 64 KiB is printed
- * in pieces. Returns 1 when the last byte printed ended a line. */
-static int
-stream_lines(struct sbuf *pend, int all, int nl)
-{
-	char *start, *end;
-	size_t n;
-
-	if (pend->buf == NULL)
-		return nl;
-	start = pend->buf;
-	while ((end = memchr(start, '\n', pend->len - (size_t)(start - pend->buf))) != NULL ||
-	       (all && start < pend->buf + pend->len) ||
-	       pend->len - (size_t)(start - pend->buf) > 65536) {
-		char saved;
-		n = end != NULL ? (size_t)(end - start) + 1 : pend->len - (size_t)(start - pend->buf);
-		if (end == NULL && n > 65536)
-			n = 65536;
-		saved = start[n];
-		start[n] = '\0';
-		rp_scrub(start);
-		fputs(start, stdout);
-		if (start[0] != '\0')
-			nl = start[strlen(start) - 1] == '\n';
-		start[n] = saved;
-		start += n;
-	}
-	n = pend->len - (size_t)(start - pend->buf);
-	memmove(pend->buf, start, n);
-	pend->len = n;
-	pend->buf[n] = '\0';
-	fflush(stdout);
-	return nl;
-}
-
-rp_status
-engine_run(char *const argv[], int timeout, const struct engine_log *log,
-	   struct child *c, struct rp_err *err)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
-	sigset_t all, none;
-	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, ws, rc, killed = 0, stream = 0, nl = 1;
-	int exited = 0;
-	double drain_until = 0;
-	struct sbuf out, errb, pend;
-	char **env = NULL, *title = NULL, q[200];
-	double deadline, kill_at = 0;
-	struct pollfd pfd[2];
-	pid_t pid = -1;
-	rp_status st = RP_OK;
-
-	memset(c, 0, sizeof(*c));
-	sbuf_init(&out, ENGINE_OUTPUT_MAX);
-	sbuf_init(&errb, ENGINE_OUTPUT_MAX);
-	sbuf_init(&pend, 1 << 20);
-	title = cmdline(argv);
-	if (title == NULL || (env = child_env()) == NULL) {
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (!log->quiet && log->show == NULL)
-		fprintf(stderr, "+ %s\n", title);
-	/* Shown as it happens (in Actions: the engine's progress). */
-	if (!log->quiet && log->show != NULL) {
-		fflush(stdout);
-		stream = log->show->begin(log->show->ctx, title) == 0;
-		fflush(stdout);
-	}
-	if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
-		st = rp_fail(err, RP_EREGISTRY, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, op[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
-	/* The engine starts with every signal at its default action and none
-	 * blocked (an inherited SIGPIPE ignore, or ours, is not its), in a
-	 * process group of its own, so that a stop reaches whatever it
-	 * started too. */
-	posix_spawnattr_init(&sa);
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawnattr_setsigdefault(&sa, &all);
-	posix_spawnattr_setsigmask(&sa, &none);
-	posix_spawnattr_setpgroup(&sa, 0);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawnp(&pid, argv[0], &fa, &sa, argv, env);
-	posix_spawnattr_destroy(&sa);
-	posix_spawn_file_actions_destroy(&fa);
-	close(op[1]);
-	close(ep[1]);
-	op[1] = ep[1] = -1;
-	if (rc != 0) {
-		pid = -1;
-		st = rp_fail(err, RP_EREGISTRY, "cannot run %s: %s (is it on PATH?)",
-			     rp_quote(argv[0], 100, q, sizeof(q)), strerror(rc));
-		goto out;
-	}
-	deadline = now_s() + (timeout > 0 ? timeout : ENGINE_TIMEOUT_DEFAULT);
-	while (op[0] >= 0 || ep[0] >= 0) {
-		double now = now_s();
-		int wait_ms, i;
-		siginfo_t si;
-
-		/* Exited (not reaped yet: its pid, and so its group's id,
-		 * cannot be reused while it is a zombie)? Then what it started
-		 * may still hold the pipes: read for a grace period, no more. */
-		if (!exited) {
-			int wr;
-			memset(&si, 0, sizeof(si));
-			wr = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
-			if (wr == 0 && si.si_pid == pid) {
-				exited = 1;
-				drain_until = now + 2;
-			} else if (wr < 0 && errno == ECHILD) {
-				/* Reaped by someone else: never signal that pid. */
-				st = rp_fail(err, RP_EREGISTRY, "waitpid: %s", strerror(errno));
-				pid = -1;
-				break;
-			}
-		}
-		if (exited && now >= drain_until)
-			break;
-		if (!exited && !killed && (sig_caught || now >= deadline)) {
-			c->timed_out = !sig_caught;
-			kill(-pid, SIGTERM);
-			killed = 1;
-			kill_at = now + 2;
-		}
-		if (!exited && killed == 1 && now >= kill_at) {
-			kill(-pid, SIGKILL);
-			killed = 2;
-		}
-		wait_ms = killed || exited ? 100 : (int)((deadline - now) * 1000) + 1;
-		if (wait_ms > 200)
-			wait_ms = 200;
-		pfd[0].fd = op[0];
-		pfd[0].events = POLLIN;
-		pfd[1].fd = ep[0];
-		pfd[1].events = POLLIN;
-		rc = poll(pfd, 2, wait_ms);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc < 0) {
-			st = rp_fail(err, RP_EREGISTRY, "poll: %s", strerror(errno));
-			kill(-pid, SIGKILL);
-			break;
-		}
-		for (i = 0; i < 2; i++) {
-			char buf[16384];
-			ssize_t n;
-			int *fd = i == 0 ? &op[0] : &ep[0];
-			struct sbuf *sb = i == 0 ? &out : &errb;
-
-			if (*fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			n = read(*fd, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				close(*fd);
-				*fd = -1;
-				continue;
-			}
-			/* Shown line by line, each scrubbed of the secrets. */
-			if (stream && sbuf_add(&pend, buf, (size_t)n) == 0)
-				nl = stream_lines(&pend, 0, nl);
-			/* Past the cap, keep draining but stop storing. */
-			if (!sb->failed)
-				sbuf_add(sb, buf, (size_t)n);
-		}
-	}
-	if (stream) {
-		nl = stream_lines(&pend, 1, nl);
-		log->show->end(log->show->ctx, nl);
-		fflush(stdout);
-		stream = 0;
-	}
-	if (pid < 0)
-		goto out;
-	/* Stopped reading with the pipes still open: what the engine left
-	 * behind goes with its group (the leader is not reaped yet). */
-	if (op[0] >= 0 || ep[0] >= 0)
-		kill(-pid, SIGKILL);
-	while (waitpid(pid, &ws, 0) < 0) {
-		if (errno != EINTR) {
-			st = rp_fail(err, RP_EREGISTRY, "waitpid: %s", strerror(errno));
-			pid = -1;
-			goto out;
-		}
-	}
-	pid = -1;
-	c->exited = WIFEXITED(ws);
-	c->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 0;
-	c->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
-	out.failed = errb.failed = 0; /* a truncated log is still a log */
-	if ((c->out = sbuf_take(&out)) == NULL || (c->err = sbuf_take(&errb)) == NULL) {
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (st == RP_OK && sig_caught)
-		st = rp_fail(err, RP_EREGISTRY, "interrupted by SIG%s; %s was stopped",
-			     sig_name(sig_caught),
-			     rp_quote(argv[0], 60, q, sizeof(q)));
-	/* Quiet children (reads) are explained by the caller's message. */
-	if (st == RP_OK && !log->quiet && log->show == NULL && !child_ok(c))
-		print_failed(c);
-out:
-	if (stream) {
-		nl = stream_lines(&pend, 1, nl);
-		log->show->end(log->show->ctx, nl);
-		fflush(stdout);
-	}
-	/* Still ours (not reaped): its group goes, then it is reaped. */
-	if (pid > 0) {
-		kill(-pid, SIGKILL);
-		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-			;
-	}
-	for (int i = 0; i < 2; i++) {
-		if (op[i] >= 0)
-			close(op[i]);
-		if (ep[i] >= 0)
-			close(ep[i]);
-	}
-	sbuf_free(&out);
-	sbuf_free(&errb);
-	sbuf_free(&pend);
-	free(env);
-	free(title);
-	if (st != RP_OK)
-		child_free(c);
-	return st;
-}
-
-int
-child_ok(const struct child *c)
-{
-	return c->exited && c->status == 0 && !c->timed_out;
-}
-
-const char *
-engine_describe(const struct child *c, char *buf, size_t size)
-{
-	const char *abbr = sig_name(c->signal);
-
-	if (c->timed_out)
-		snprintf(buf, size, "timed out and was killed (SIG%s)",
-			 abbr);
-	else if (c->exited)
-		snprintf(buf, size, "exited with status %d", c->status);
-	else
-		snprintf(buf, size, "was killed by signal SIG%s (%d)",
-			 abbr, c->signal);
-	return buf;
-}
-
-/* One line of engine output made readable: skopeo's and buildah's
- * logrus wrapping (time="..." level=fatal msg="text") undone. */
-static void
-clean_line(const char *start, size_t n, char *line, size_t size)
-{
-	const char *msg;
-
-	if (n >= size)
-		n = size - 1;
-	memcpy(line, start, n);
-	line[n] = '\0';
-	if ((msg = strstr(line, "msg=\"")) != NULL) {
-		char *close;
-		msg += 5;
-		memmove(line, msg, strlen(msg) + 1);
-		if ((close = strrchr(line, '"')) != NULL)
-			*close = '\0';
-		/* Undo logrus quoting: \" is a quote, \n separates lines. */
-		for (char *p = line; *p; p++) {
-			if (p[0] == '\\' && p[1] == '"') {
-				memmove(p, p + 1, strlen(p));
-			} else if (p[0] == '\\' && p[1] == 'n') {
-				p[0] = ';';
-				p[1] = ' ';
-			}
-		}
-		n = strlen(line);
-		while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == ';'))
-			line[--n] = '\0';
-	}
-}
-
-const char *
-engine_last_line(const char *s, char *buf, size_t size)
-{
-	const char *end, *start;
-	char line[2048];
-
-	buf[0] = '\0';
-	if (s == NULL)
-		return buf;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > s && start[-1] != '\n')
-		start--;
-	clean_line(start, (size_t)(end - start), line, sizeof(line));
-	return rp_quote(line, 600, buf, size);
-}
-
-/* An error-level line: logrus' level=error / level=fatal, or the
- * "Error: " that buildah and skopeo's cobra front end print. */
-static int
-is_error_line(const char *s, size_t n)
-{
-	return (n >= 7 && strncmp(s, "Error: ", 7) == 0) || (n >= 6 && strncmp(s, "error ", 6) == 0) ||
-	       memmem(s, n, "level=error", 11) != NULL || memmem(s, n, "level=fatal", 11) != NULL;
-}
-
-const char *
-engine_error_lines(const char *s, char *buf, size_t size)
-{
-	const char *p, *nl;
-	char line[2048], q[700], joined[1400];
-	size_t used = 0, n;
-	int found = 0;
-
-	joined[0] = '\0';
-	for (p = s != NULL ? s : ""; *p != '\0' && found < 3; p = nl + (*nl != '\0')) {
-		nl = strchr(p, '\n');
-		if (nl == NULL)
-			nl = p + strlen(p);
-		n = (size_t)(nl - p);
-		if (!is_error_line(p, n))
-			continue;
-		clean_line(p, n, line, sizeof(line));
-		rp_quote(line, 400, q, sizeof(q));
-		/* The same error said twice (skopeo's retries) once. */
-		if (q[0] == '\0' || strstr(joined, q) != NULL)
-			continue;
-		n = (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%s", found ? "; " : "", q);
-		if (n >= sizeof(joined) - used)
-			break;
-		used += n;
-		found++;
-	}
-	if (found == 0)
-		return engine_last_line(s, buf, size);
-	snprintf(buf, size, "%s", joined);
-	return buf;
+	if (!a->failed && rp_strv_push(&a->v, s) != 0)
+		a->failed = 1;
 }
 
 void
-child_free(struct child *c)
+av_addf(struct argv *a, const char *fmt, ...)
 {
-	if (c == NULL)
+	va_list ap;
+	char *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		a->failed = 1;
 		return;
-	free(c->out);
-	free(c->err);
-	c->out = c->err = NULL;
+	}
+	av_add(a, s);
+	free(s);
+}
+
+int
+engine_insecure(const struct engine *e, const char *host)
+{
+	size_t i;
+
+	for (i = 0; host != NULL && e->insecure != NULL && e->insecure[i] != NULL; i++)
+		if (strcmp(e->insecure[i], host) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+is_buildah(const struct engine *e)
+{
+	return e->engine != NULL && strcmp(e->engine, "buildah") == 0;
+}
+
+/* TLS flags for one side ("src-", "dest-" or "") of skopeo. */
+static void
+skopeo_access(struct argv *a, const struct engine *e, const char *side, const char *host)
+{
+	if (engine_insecure(e, host))
+		av_addf(a, "--%stls-verify=false", side);
+	else if (e->cert_dir != NULL)
+		av_addf(a, "--%scert-dir=%s", side, e->cert_dir);
+}
+
+static void
+skopeo_copy(struct argv *a, const struct engine *e)
+{
+	av_add(a, "skopeo");
+	av_add(a, "copy");
+	if (e->auth != NULL)
+		av_addf(a, "--authfile=%s", e->auth);
+	av_add(a, "--retry-times=" RETRIES);
+	av_add(a, "--all");
+}
+
+static void
+buildah_base(struct argv *a, const struct engine *e)
+{
+	av_add(a, "buildah");
+	av_addf(a, "--root=%s/bstore", e->work);
+	av_addf(a, "--runroot=%s/brun", e->work);
+	av_add(a, "--storage-driver=vfs");
+}
+
+void
+engine_stage_argv(struct argv *a, const struct engine *e, const char *src,
+		const char *src_host, const char *layout, const char *dfile)
+{
+	skopeo_copy(a, e);
+	/* Sources that are already OCI keep their digest exactly. */
+	if (strncmp(src, "oci:", 4) == 0 || strncmp(src, "oci-archive:", 12) == 0)
+		av_add(a, "--preserve-digests");
+	if (src_host != NULL)
+		skopeo_access(a, e, "src-", src_host);
+	/* skopeo's docker-daemon: reads no DOCKER_HOST of its own. */
+	if (strncmp(src, "docker-daemon:", 14) == 0 && rp_getenv("DOCKER_HOST") != NULL)
+		av_addf(a, "--src-daemon-host=%s", rp_getenv("DOCKER_HOST"));
+	av_addf(a, "--digestfile=%s", dfile);
+	av_add(a, src);
+	av_add(a, layout);
+}
+
+void
+engine_upload_argv(struct argv *a, const struct engine *e, const char *layout,
+		 const char *image_id, int is_index, const char *host,
+		 const char *dest, const char *dfile)
+{
+	if (is_buildah(e)) {
+		buildah_base(a, e);
+		if (is_index) {
+			av_add(a, "manifest");
+			av_add(a, "push");
+			av_add(a, "--all");
+		} else {
+			av_add(a, "push");
+		}
+		av_add(a, "--format=oci");
+		/* buildah 1.28 has --retry for push, not for manifest push. */
+		if (!is_index)
+			av_add(a, "--retry=" RETRIES);
+		if (e->auth != NULL)
+			av_addf(a, "--authfile=%s", e->auth);
+		if (engine_insecure(e, host))
+			av_add(a, "--tls-verify=false");
+		else if (e->cert_dir != NULL)
+			av_addf(a, "--cert-dir=%s", e->cert_dir);
+		av_addf(a, "--digestfile=%s", dfile);
+		av_add(a, image_id != NULL ? image_id : "<image>");
+	} else {
+		skopeo_copy(a, e);
+		av_add(a, "--preserve-digests");
+		skopeo_access(a, e, "dest-", host);
+		av_addf(a, "--digestfile=%s", dfile);
+		av_add(a, layout);
+	}
+	av_addf(a, "docker://%s", dest);
+}
+
+void
+engine_copy_argv(struct argv *a, const struct engine *e, const char *src_host, const char *src,
+	       const char *dest_host, const char *dest, const char *dfile)
+{
+	skopeo_copy(a, e);
+	av_add(a, "--preserve-digests");
+	skopeo_access(a, e, "src-", src_host);
+	skopeo_access(a, e, "dest-", dest_host);
+	av_addf(a, "--digestfile=%s", dfile);
+	av_addf(a, "docker://%s", src);
+	av_addf(a, "docker://%s", dest);
+}
+
+rp_status
+engine_buildah_prepare(const struct engine *e, const char *layout, int is_index,
+		     const char *host, char **image_id, struct rp_err *err)
+{
+	struct argv a;
+	rp_status st;
+	int step;
+
+	*image_id = NULL;
+	for (step = 0; step < (is_index ? 2 : 1); step++) {
+		memset(&a, 0, sizeof(a));
+		if (!is_index) {
+			/* buildah's own pull would name the image after the
+			 * layout's path, which fails on any uppercase letter. */
+			av_add(&a, "skopeo");
+			av_add(&a, "copy");
+			av_add(&a, "--preserve-digests");
+			av_add(&a, layout);
+			av_addf(&a, "containers-storage:[vfs@%s/bstore+%s/brun]localhost/regpush-staged:img",
+				e->work, e->work);
+		} else {
+			buildah_base(&a, e);
+			av_add(&a, "manifest");
+			if (step == 0) {
+				av_add(&a, "create");
+				av_add(&a, "regpush-list");
+			} else {
+				av_add(&a, "add");
+				av_add(&a, "--all");
+				av_add(&a, "regpush-list");
+				av_add(&a, layout);
+			}
+		}
+		st = engine_run(e, &a, 1, "preparing the image for buildah", host, err);
+		rp_strv_free(a.v);
+		if (st != RP_OK)
+			return st;
+	}
+	*image_id = rp_strdup(is_index ? "regpush-list" : "localhost/regpush-staged:img");
+	return *image_id != NULL ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
+}
+
+/*
+ * The number after `key` in t (digits and dots, at most 15), into out;
+ * "?" when absent.
+ */
+static void
+version_after(const char *t, const char *key, char out[16])
+{
+	const char *p = strstr(t, key);
+	size_t n = 0;
+
+	if (p != NULL) {
+		p += strlen(key);
+		n = strspn(p, "0123456789.");
+		if (n > 15)
+			n = 15;
+		memcpy(out, p, n);
+	}
+	if (n == 0)
+		memcpy(out, "?", 2);
+	else
+		out[n] = '\0';
+}
+
+/* Does an engine's failure t name the source side of a copy? */
+static int
+src_named(const char *t, const char *src_host, const char *dst_host)
+{
+	const char *s = strstr(t, "initializing source");
+	char key[300];
+
+	if (s != NULL)
+		return 1;
+	if (strstr(t, "initializing destination") != NULL)
+		return 0;
+	/* Another host named, and not the destination's. */
+	if (strcmp(src_host, dst_host) == 0)
+		return 0;
+	snprintf(key, sizeof(key), "docker://%s/", src_host);
+	if (strstr(t, key) == NULL)
+		return 0;
+	snprintf(key, sizeof(key), "docker://%s/", dst_host);
+	return strstr(t, key) == NULL;
+}
+
+/* Turns a failed child into one message naming the engine and registry. */
+static rp_status
+child_failure(const struct engine *e, const char *name, const char *doing,
+	      const char *host, struct child *c, struct rp_err *err)
+{
+	char how[128], last[700], u[200];
+	const char *t;
+
+	rp_scrub(c->err);
+	t = c->err != NULL ? c->err : "";
+	child_describe(c, how, sizeof(how));
+	child_error_lines(t, last, sizeof(last));
+	if (strstr(t, "unauthorized") != NULL || strstr(t, "authentication required") != NULL ||
+	    strstr(t, "401 Unauthorized") != NULL) {
+		/* A copy: the side the engine's message names (skopeo says
+		 * "initializing source docker://HOST/..." or "reading manifest
+		 * ... in HOST/..."). */
+		if (e->src_host != NULL && src_named(t, e->src_host, host)) {
+			const struct creds *sc = e->src_creds;
+			if (sc != NULL && sc->username != NULL)
+				return rp_fail(err, RP_EREGISTRY,
+					       "registry %s (the source) refused the credentials of the %s "
+					       "account '%s' while %s: %s", e->src_host, sc->profile,
+					       rp_quote(sc->username, 150, u, sizeof(u)), doing, last);
+			return rp_fail(err, RP_EREGISTRY,
+				       "registry %s (the source) requires credentials (no %s account, "
+				       "and none in the auth files) while %s: %s", e->src_host,
+				       sc != NULL ? sc->profile : "source", doing, last);
+		}
+		if (e->creds != NULL && e->creds->username != NULL)
+			return rp_fail(err, RP_EREGISTRY,
+				       "registry %s refused the credentials of the %s account '%s' "
+				       "while %s: %s", host, e->creds->profile,
+				       rp_quote(e->creds->username, 150, u, sizeof(u)), doing, last);
+		return rp_fail(err, RP_EREGISTRY,
+			       "registry %s requires credentials (none given for the %s account) "
+			       "while %s: %s", host, e->creds != NULL ? e->creds->profile : "",
+			       doing, last);
+	}
+	if (strstr(t, "connection refused") != NULL || strstr(t, "no such host") != NULL ||
+	    strstr(t, "i/o timeout") != NULL ||
+	    strstr(t, "server gave HTTP response to HTTPS client") != NULL ||
+	    strstr(t, "certificate") != NULL)
+		return rp_fail(err, RP_EREGISTRY, "cannot reach registry %s while %s: %s",
+			       host, doing, last);
+	/* A Docker daemon (≥ 25 refuses below 1.24, 29 below 1.44) and a
+	 * skopeo that asks for a fixed old API (1.9.3 asks for 1.22). */
+	if (strstr(t, "is too old. Minimum supported API version is") != NULL) {
+		char have[16], need[16];
+		version_after(t, "client version ", have);
+		version_after(t, "Minimum supported API version is ", need);
+		return rp_fail(err, RP_EREGISTRY,
+			       "the Docker daemon refuses Docker API %s, which this %s asks for (it "
+			       "needs at least %s) while %s: use skopeo 1.13 or later, which "
+			       "negotiates the version (the regpush action image has 1.18), or push "
+			       "a saved archive (docker save -o image.tar IMAGE; source: image.tar)",
+			       have, name, need, doing);
+	}
+	return rp_fail(err, RP_EREGISTRY, "%s %s while %s: %s", name, how, doing, last);
+}
+
+/* In Actions the engine's progress shows as it happens, in a group, with
+ * workflow commands stopped (a token of our own) so its lines cannot
+ * issue any. */
+struct actions_show {
+	char tok[64];
+};
+
+static int
+show_begin(void *ctx, const char *title)
+{
+	struct actions_show *as = ctx;
+
+	if (gha_delimiter(as->tok, sizeof(as->tok)) != 0)
+		return -1;
+	gha_command(stdout, "group", NULL, title);
+	printf("::stop-commands::%s\n", as->tok);
+	return 0;
+}
+
+static void
+show_end(void *ctx, int ended_line)
+{
+	struct actions_show *as = ctx;
+
+	printf("%s::%s::\n", ended_line ? "" : "\n", as->tok);
+	gha_command(stdout, "endgroup", NULL, "");
+}
+
+rp_status
+engine_run(const struct engine *e, struct argv *a, int quiet, const char *doing,
+	 const char *host, struct rp_err *err)
+{
+	struct actions_show as;
+	struct child_show show = { show_begin, show_end, &as };
+	struct child_log log = { .quiet = quiet, .show = e->actions ? &show : NULL };
+	struct child c;
+	rp_status st;
+
+	if (a->failed || a->v == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	if ((st = child_run(a->v, (int)settings_get(e->settings, RS_ENGINE_TIMEOUT), &log, &c,
+			     err)) == RP_OK && !child_ok(&c))
+		st = child_failure(e, a->v[0], doing, host, &c, err);
+	child_free(&c);
+	return st;
+}
+
+rp_status
+engine_run_upload(const struct engine *e, struct argv *a, const char *doing,
+		const char *host, struct rp_err *err)
+{
+	long attempts = settings_get(e->settings, RS_ENGINE_ATTEMPTS);
+	long wait_ms = settings_get(e->settings, RS_RETRY_BASE_MS), k;
+	struct actions_show as;
+	struct child_show show = { show_begin, show_end, &as };
+	struct child_log log = { .show = e->actions ? &show : NULL };
+	struct child c;
+	char how[128], last[300], msg[700];
+	rp_status st;
+
+	if (a->failed || a->v == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	for (k = 1;; k++) {
+		memset(&c, 0, sizeof(c));
+		if ((st = child_run(a->v, (int)settings_get(e->settings, RS_ENGINE_TIMEOUT), &log, &c,
+				     err)) != RP_OK || child_ok(&c))
+			break;
+		st = child_failure(e, a->v[0], doing, host, &c, err);
+		/* Killed, timed out, interrupted, refused credentials: final. */
+		if (k >= attempts || !c.exited || c.timed_out || sig_caught ||
+		    strstr(err->msg, "credentials") != NULL)
+			break;
+		child_describe(&c, how, sizeof(how));
+		child_error_lines(c.err != NULL ? c.err : "", last, sizeof(last));
+		snprintf(msg, sizeof(msg), "%s %s while %s (%s); trying again in %ld ms "
+			 "(attempt %ld of %ld)", a->v[0], how, doing, last, wait_ms, k + 1, attempts);
+		gha_say(e->actions, "warning", "regpush: registry", msg);
+		child_free(&c);
+		if (sig_sleep_ms(wait_ms) != 0) {
+			st = rp_fail(err, RP_EREGISTRY, "interrupted by SIG%s while %s",
+				     sig_name(sig_caught), doing);
+			return st;
+		}
+		wait_ms *= 2;
+	}
+	child_free(&c);
+	return st;
+}
+
+rp_status
+engine_read_digest(const char *path, char out[RP_DIGEST_MAX], struct rp_err *err)
+{
+	char *text;
+	size_t len;
+
+	/* A missing digest file is the engine's failure, not bad input. */
+	if (rp_read_file(path, "digest file", 256, &text, &len, err) != RP_OK)
+		return err->status = RP_EREGISTRY;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	if (!imgref_digest_valid(text) || len >= RP_DIGEST_MAX) {
+		free(text);
+		return rp_fail(err, RP_EREGISTRY, "the engine wrote an invalid digest");
+	}
+	memcpy(out, text, len + 1);
+	free(text);
+	return RP_OK;
 }

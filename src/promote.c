@@ -30,7 +30,7 @@
 #include "creds.h"
 #include "decide.h"
 #include "deliver.h"
-#include "enginecmd.h"
+#include "engine.h"
 #include "imgref.h"
 #include "plan.h"
 #include "policy.h"
@@ -473,7 +473,7 @@ skopeo_copy(struct promote *pm, struct rp_err *err)
 	struct creds files[2];
 	const struct creds *cs[2] = { &pm->src.creds, &pm->dst.creds };
 	char *keys[2] = { NULL, NULL }, *dfile = NULL, *dest = NULL, got[RP_DIGEST_MAX], doing[600];
-	struct ecmd e = { .engine = "skopeo", .settings = &pm->o->settings, .cert_dir = pm->o->cert_dir,
+	struct engine e = { .engine = "skopeo", .settings = &pm->o->settings, .cert_dir = pm->o->cert_dir,
 			  .insecure = pm->o->insecure,
 			  .creds = &pm->dst.creds, .src_creds = &pm->src.creds, .src_host = pm->src.host,
 			  .actions = pm->o->actions };
@@ -513,12 +513,12 @@ skopeo_copy(struct promote *pm, struct rp_err *err)
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	ecmd_copy_argv(&a, &e, pm->src.host, pm->source, pm->dst.host, dest, dfile);
+	engine_copy_argv(&a, &e, pm->src.host, pm->source, pm->dst.host, dest, dfile);
 	snprintf(doing, sizeof(doing), "copying %s to %s/%s", pm->source, pm->dst.host, pm->dst.repo);
-	st = ecmd_run_upload(&e, &a, doing, pm->dst.host, err);
+	st = engine_run_upload(&e, &a, doing, pm->dst.host, err);
 	/* The last engine has run: the credentials go before any report. */
 	creds_remove_file(&pm->own_auth);
-	if (st == RP_OK && (st = ecmd_read_digest(dfile, got, err)) == RP_OK &&
+	if (st == RP_OK && (st = engine_read_digest(dfile, got, err)) == RP_OK &&
 	    strcmp(got, pm->digest) != 0)
 		st = rp_fail(err, RP_EREGISTRY, "skopeo copied %s as %s, not as the same digest",
 			     pm->source, got);

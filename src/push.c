@@ -14,7 +14,7 @@
  *      (exit 3) before anything is written;
  *   4. upload, when the image is not in the repository yet: by digest
  *      with skopeo (stored untagged), or with buildah to a scratch tag of
- *      this run's that is removed again (enginecmd.c);
+ *      this run's that is removed again (engine.c);
  *   5. write the tags safely (publish_write): re-read, PUT every tag,
  *      re-read, repair, verify;
  *   6. report, and remove the work directory (also on errors and signals).
@@ -33,7 +33,7 @@
 #include "creds.h"
 #include "decide.h"
 #include "deliver.h"
-#include "enginecmd.h"
+#include "engine.h"
 #include "ghactions.h"
 #include "imgref.h"
 #include "plan.h"
@@ -55,7 +55,7 @@ struct push {
 	const char *repo;         /* repository path without the host */
 	struct source_info src;
 	struct reg_client *reg;
-	struct ecmd e;
+	struct engine e;
 	enum tag_status *status;  /* per plan tag */
 	char (*why)[RP_WHY_MAX];  /* per plan tag */
 };
@@ -101,19 +101,19 @@ upload(struct push *ps, struct rp_err *err)
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (is_buildah(ps) && (st = ecmd_buildah_prepare(&ps->e, ps->layout, ps->src.is_index,
+	if (is_buildah(ps) && (st = engine_buildah_prepare(&ps->e, ps->layout, ps->src.is_index,
 							 ps->host, &image_id, err)) != RP_OK)
 		goto out;
-	ecmd_upload_argv(&a, &ps->e, ps->layout, image_id, ps->src.is_index, ps->host, dest, dfile);
+	engine_upload_argv(&a, &ps->e, ps->layout, image_id, ps->src.is_index, ps->host, dest, dfile);
 	snprintf(doing, sizeof(doing), "uploading %s", dest);
-	st = ecmd_run_upload(&ps->e, &a, doing, ps->host, err);
+	st = engine_run_upload(&ps->e, &a, doing, ps->host, err);
 	if (is_buildah(ps)) {
 		const char *tag = strrchr(dest, ':') + 1;
 		if (reg_untag(ps->reg, ps->repo, tag, &untag_err) != RP_OK && st == RP_OK)
 			st = rp_fail(err, RP_EREGISTRY, "cannot remove the scratch tag %s: %s",
 				     tag, untag_err.msg);
 	}
-	if (st == RP_OK && (st = ecmd_read_digest(dfile, got, err)) == RP_OK &&
+	if (st == RP_OK && (st = engine_read_digest(dfile, got, err)) == RP_OK &&
 	    strcmp(got, ps->src.digest) != 0)
 		st = rp_fail(err, RP_EREGISTRY, "%s uploaded %s with digest %s, not the expected %s",
 			     a.v[0], ps->plan->repository, got, ps->src.digest);
@@ -141,7 +141,7 @@ describe_upload(void *ctx, struct sbuf *sb)
 	char q[1100], *dest = upload_dest(ps), *dfile = rp_asprintf("%s/pushed.digest", ps->work);
 	size_t i;
 
-	ecmd_upload_argv(&a, &ps->e, ps->layout, NULL, ps->src.is_index, ps->host,
+	engine_upload_argv(&a, &ps->e, ps->layout, NULL, ps->src.is_index, ps->host,
 			 dest != NULL ? dest : "?", dfile != NULL ? dfile : "pushed.digest");
 	sbuf_puts(sb, " ");
 	for (i = 0; a.v != NULL && a.v[i] != NULL; i++)

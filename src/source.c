@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "engine.h"
+#include "child.h"
 #include "imgref.h"
 
 #define INDEX_MAX (4 * 1024 * 1024)
@@ -33,7 +33,7 @@ static rp_status
 read_tar_member(const char *path, const char *const *names, char **out, size_t *len,
 		struct rp_err *err)
 {
-	struct engine_log log = { .quiet = 1, .show = NULL };
+	struct child_log log = { .quiet = 1, .show = NULL };
 	struct child c;
 	char *file;
 	size_t i;
@@ -45,7 +45,7 @@ read_tar_member(const char *path, const char *const *names, char **out, size_t *
 	for (i = 0; names[i] != NULL; i++) {
 		char *argv[] = { "tar", "--extract", "--to-stdout", file,
 				 (char *)names[i], NULL };
-		if ((st = engine_run(argv, 60, &log, &c, err)) != RP_OK)
+		if ((st = child_run(argv, 60, &log, &c, err)) != RP_OK)
 			break;
 		if (child_ok(&c) && strlen(c.out) <= INDEX_MAX) {
 			*len = strlen(c.out);
@@ -359,7 +359,7 @@ staged_kind(const char *work, struct source_info *info, struct rp_err *err)
 }
 
 rp_status
-source_stage(const struct ecmd *e, const char *src, const char *src_host,
+source_stage(const struct engine *e, const char *src, const char *src_host,
 	     struct source_info *info, char **layout, struct rp_err *err)
 {
 	struct argv a = { 0 };
@@ -372,12 +372,12 @@ source_stage(const struct ecmd *e, const char *src, const char *src_host,
 		free(dfile);
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
-	ecmd_stage_argv(&a, e, src, src_host, *layout, dfile);
+	engine_stage_argv(&a, e, src, src_host, *layout, dfile);
 	snprintf(doing, sizeof(doing), "reading the source '%s'", rp_quote(src, 200, q, sizeof(q)));
-	st = ecmd_run(e, &a, 1, doing, src_host != NULL ? src_host : "(local)", err);
+	st = engine_run(e, &a, 1, doing, src_host != NULL ? src_host : "(local)", err);
 	rp_strv_free(a.v);
 	if (st == RP_OK)
-		st = ecmd_read_digest(dfile, info->digest, err);
+		st = engine_read_digest(dfile, info->digest, err);
 	free(dfile);
 	if (st == RP_OK && (st = staged_kind(e->work, info, err)) == RP_OK)
 		info->known = 1;

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "engine.h"
+#include "child.h"
 #include "util.h"
 
 static const struct {
@@ -25,19 +25,19 @@ static const struct {
 	{ "Error: bad\x1b[31m\n", "Error: bad\\x1b[31m" },
 };
 
-Test(engine, error_lines)
+Test(child, error_lines)
 {
 	char buf[800];
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		cr_expect_str_eq(engine_error_lines(rows[i].stderr_text, buf, sizeof(buf)), rows[i].want,
+		cr_expect_str_eq(child_error_lines(rows[i].stderr_text, buf, sizeof(buf)), rows[i].want,
 				 "row %zu", i);
 }
 
 /* rp_scrub: every form registered goes, longest first, and it ends for a
  * password of stars (the replacement contains the password). */
-Test(engine, scrub, .timeout = 5)
+Test(child, scrub, .timeout = 5)
 {
 	char s1[] = "login as robot with pa\\\\ss\\\"w0rd failed: cGFcc3Mi (pa\\ss\"w0rd)";
 	char s2[] = "* ** *** ****";
