@@ -26,7 +26,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"' -Iinclude \
 LDLIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
 B       ?= build
-SRCS    := $(wildcard src/*.c)
+SRCS    := $(wildcard src/*.c src/registry/*.c)
 LIBSRCS := $(filter-out src/main.c,$(SRCS))
 OBJS    := $(SRCS:src/%.c=$(B)/obj/%.o)
 LIBOBJS := $(LIBSRCS:src/%.c=$(B)/obj/%.o)
@@ -44,7 +44,7 @@ $(DEPS_OK):
 	@mkdir -p $(B) && touch $@
 endif
 
-$(B)/obj/%.o: src/%.c $(DEPS_OK) $(wildcard include/*.h) $(wildcard src/*.h)
+$(B)/obj/%.o: src/%.c $(DEPS_OK) $(wildcard include/*.h) $(wildcard src/registry/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -70,10 +70,10 @@ static:
 	  echo "build/static/regpush is not fully static" >&2; exit 1; fi
 	@echo "static: build/static/regpush, $$(stat -c %s build/static/regpush) bytes, no INTERP, no NEEDED"
 
-$(B)/tobj/%.o: tests/%.c $(DEPS_OK) $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard tests/*.h)
+$(B)/tobj/%.o: tests/%.c $(DEPS_OK) $(wildcard include/*.h) $(wildcard src/registry/*.h) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) -Isrc -Wno-shadow -Wno-conversion -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) -Isrc/registry -Wno-shadow -Wno-conversion -c -o $@ $<
 
 $(B)/tests: $(TOBJS) $(LIBOBJS)
 	@echo "  LD      $@"
@@ -184,7 +184,7 @@ fuzz-build:
 	  EXTRA_CFLAGS='-fsanitize=fuzzer-no-link $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-sign-conversion'
 	@for t in $(FUZZ_TARGETS); do \
 	  T=$$(echo $$t | tr a-z A-Z); \
-	  clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Isrc -DFUZZ_$$T \
+	  clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Isrc/registry -DFUZZ_$$T \
 	    -fsanitize=fuzzer $(FUZZ_FLAGS) $$(pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_$$t \
 	    fuzz/fuzz.c $(filter-out build-fuzz/obj/main.o,$(LIBOBJS:$(B)/%=build-fuzz/%)) $(LDLIBS) || exit 1; \
 	done

@@ -21,7 +21,7 @@ export BENCH_SUMMARY
 : >"$BENCH_SUMMARY"
 
 echo "== plan, in process"
-objs=$(ls "$b"/obj/*.o | grep -v '/main.o$')
+objs=$(ls "$b"/obj/*.o "$b"/obj/registry/*.o | grep -v '/main.o$')
 # shellcheck disable=SC2086
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$root/include" -o "$b/plan_bench" "$root/bench/plan_bench.c" \
   $objs $(pkg-config --libs libcurl jansson yaml-0.1 libcrypto)

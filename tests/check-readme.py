@@ -39,8 +39,8 @@ for what, heading, col in (("inputs", "## Inputs\n", 1), ("outputs", "gets:\n", 
     for n in sorted(have - want):
         bad.append("README: %s table names %s, which action.yml lacks" % (what, n))
 layout = open(root + "/docs/internals.md").read().split("## Layout\n", 1)[1].split("\n## ", 1)[0]
-listed = set(re.findall(r"^\| `(src/[a-z_]+\.[ch])`", layout, re.M))
-present = set(os.path.relpath(f, root) for f in glob.glob(root + "/src/*.[ch]"))
+listed = set(re.findall(r"^\| `(src/[a-z_/]+\.[ch])`", layout, re.M))
+present = set(os.path.relpath(f, root) for f in glob.glob(root + "/src/**/*.[ch]", recursive=True))
 for n in sorted(present - listed):
     bad.append("docs/internals.md: the layout table lacks %s" % n)
 for n in sorted(listed - present):
