@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "ghctx.h"
 #include "plan.h"
 #include "util.h"
 
@@ -90,5 +91,37 @@ rp_status report_finish(int actions, const char *command, rp_status st,
 /* Escapes Markdown table-cell text: `|` and backquotes, and cuts it at
  * `max` bytes. Writes into buf and returns it. */
 const char *report_md_cell(const char *s, size_t max, char *buf, size_t size);
+
+/* --- printing a run's results: every command prints through these ----- */
+
+/* Prints a plan and what happened (text, or JSON with --json), then the
+ * action outputs and step summary in Actions. */
+rp_status report_run(const struct rp_opts *o, const struct plan *plan,
+		     const struct run_result *res, struct rp_err *err);
+
+/* Writes s to stdout and checks that it got there. */
+rp_status report_print(const char *s, struct rp_err *err);
+
+/* Prose beside the report (a dry run's list of writes): stdout, or
+ * stderr with --json, so that stdout is the JSON alone. */
+rp_status report_note(const struct rp_opts *o, const char *s, struct rp_err *err);
+
+/* A run that failed after its plan was made: in Actions the report
+ * staged for the outputs and summary; with --json the
+ * report on stdout, each tag's status and the "error"; and, when some tag
+ * write had gone out (res->attempted), one stderr line per outcome
+ * ("regpush: written: ...", "regpush: not written: ..."). Best effort:
+ * nothing is returned. */
+void report_failure(const struct rp_opts *o, const struct plan *plan,
+			const struct run_result *res);
+
+/* The annotation title of an error: "regpush: input" (exit 2),
+ * "regpush: policy" (a policy file's, with its position), "regpush:
+ * refused" (3), "regpush: registry" (1). */
+const char *report_error_title(const struct rp_err *err);
+
+/* Reports err on stderr, or as ::error:: when in Actions (a policy
+ * file's error with file, line and col). */
+void report_error(const struct rp_opts *o, const struct rp_err *err);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "ghctx.h"
 #include "policy.h"
+#include "creds.h"
 #include "registry.h"
 
 /* At most 64 services (two repositories each) or 64 --repository. */
@@ -45,5 +46,13 @@ rp_status target_select(const struct rp_opts *o, const struct policy *pol,
 rp_status target_open(const struct rp_opts *o, struct target *t, struct rp_err *err);
 
 void target_free_all(struct target *ts, size_t n);
+
+/* A registry client for host (repo: for the auth-file lookup), with
+ * `account` when it has a username, else what the auth files hold for
+ * host/repo; TLS and masking from the options. *out: reg_free. */
+rp_status target_client(const struct rp_opts *o, const char *host, const char *repo,
+			    const struct creds *account, struct reg_client **out,
+			    struct rp_err *err);
+
 
 #endif

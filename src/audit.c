@@ -390,8 +390,8 @@ report(const struct rp_opts *o, struct repo *rs, size_t nr, const struct counts 
 		json_decref(root);
 		if (text == NULL)
 			return rp_fail(err, RP_ENOMEM, "out of memory");
-		if ((st = run_print(text, err)) == RP_OK)
-			st = run_print("\n", err);
+		if ((st = report_print(text, err)) == RP_OK)
+			st = report_print("\n", err);
 		free(text);
 		return st;
 	}
@@ -413,7 +413,7 @@ report(const struct rp_opts *o, struct repo *rs, size_t nr, const struct counts 
 		    c->warnings, c->warnings == 1 ? "" : "s", nr, nr == 1 ? "y" : "ies");
 	if ((text = sbuf_take(&sb)) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = run_print(text, err);
+	st = report_print(text, err);
 	free(text);
 	return st;
 }

@@ -29,7 +29,7 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 		if ((text = sbuf_take(&sb)) == NULL)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 		else
-			st = run_print_note(o, text, err);
+			st = report_note(o, text, err);
 		free(text);
 	} else if (d.writes > 0 && d.upload) {
 		st = t->put(t->ctx, err);
@@ -42,7 +42,7 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 		res->status = pb->status;
 		res->why = (const char (*)[RP_WHY_MAX])pb->why;
 		res->dry_run = o->dry_run;
-		st = run_report(o, pb->plan, res, err);
+		st = report_run(o, pb->plan, res, err);
 	}
 out:
 	decision_free(&d);
@@ -63,5 +63,5 @@ deliver_fail(const struct rp_opts *o, struct publish *pb, const char *command,
 	if (pb->plan == NULL || pb->status == NULL)
 		return;
 	res.attempted = publish_true_statuses(pb, err->status == RP_EREGISTRY && !o->dry_run);
-	run_report_failure(o, pb->plan, &res);
+	report_failure(o, pb->plan, &res);
 }

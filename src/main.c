@@ -381,7 +381,7 @@ main(int argc, char **argv)
 		if (action_mode) {
 			o.actions = 1;
 			rp_fail(&err, RP_EINPUT, "%s", m);
-			run_report_error(&o, &err);
+			report_error(&o, &err);
 			return (int)report_finish(1, "regpush", RP_EINPUT, &err);
 		}
 		return usage_error(m);
@@ -405,10 +405,10 @@ out:
 	if (st != RP_OK && sig_caught && err.msg[0] == '\0')
 		rp_fail(&err, RP_EREGISTRY, "interrupted by SIG%s", sig_name(sig_caught));
 	if (st != RP_OK)
-		run_report_error(&o, &err);
+		report_error(&o, &err);
 	/* Every run's outputs and summary, refused and failed ones too. */
 	if ((rc = report_finish(o.actions, cmd->name, st, &err)) != RP_OK && st == RP_OK) {
-		run_report_error(&o, &err);
+		report_error(&o, &err);
 		st = (rp_status)rc;
 	}
 	ghctx_opts_free(&o);

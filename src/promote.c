@@ -40,6 +40,7 @@
 #include "report.h"
 #include "run.h"
 #include "tagscheme.h"
+#include "target.h"
 
 #define CONFIG_MAX (4 * 1024 * 1024)
 
@@ -221,7 +222,7 @@ resolve_from(struct promote *pm, struct rp_err *err)
 	}
 	if (profile != NULL && (st = creds_load(profile, &pm->src.creds, err)) != RP_OK)
 		return st;
-	if ((st = run_open_registry(o, pm->src.host, pm->src.repo, &pm->src.creds, &pm->src.reg, err)) != RP_OK)
+	if ((st = target_client(o, pm->src.host, pm->src.repo, &pm->src.creds, &pm->src.reg, err)) != RP_OK)
 		return st;
 	if (strcmp(from, "staging") == 0 && (st = newest_candidate(pm, err)) != RP_OK)
 		return st;
@@ -625,7 +626,7 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	}
 	if ((st = locate(pm.plan->registry, pm.plan->service, &pm.dst.host, &pm.dst.repo, err)) != RP_OK ||
 	    (st = creds_load(pm.plan->credentials, &pm.dst.creds, err)) != RP_OK ||
-	    (st = run_open_registry(o, pm.dst.host, pm.dst.repo, &pm.dst.creds, &pm.dst.reg, err)) != RP_OK ||
+	    (st = target_client(o, pm.dst.host, pm.dst.repo, &pm.dst.creds, &pm.dst.reg, err)) != RP_OK ||
 	    (st = resolve_from(&pm, err)) != RP_OK || (st = read_source(&pm, err)) != RP_OK)
 		goto out;
 	if ((st = check_configs(&pm, err)) != RP_OK)

@@ -789,8 +789,8 @@ report(const struct rp_opts *o, struct repo *rs, size_t nr, struct rp_err *err)
 		if ((root = report_object(o, rs, nr, &c, 0)) == NULL ||
 		    (text = rp_json_dumps(root, JSON_INDENT(2))) == NULL)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
-		else if ((st = run_print(text, err)) == RP_OK)
-			st = run_print("\n", err);
+		else if ((st = report_print(text, err)) == RP_OK)
+			st = report_print("\n", err);
 		free(text);
 		json_decref(root);
 		return st;
@@ -818,7 +818,7 @@ report(const struct rp_opts *o, struct repo *rs, size_t nr, struct rp_err *err)
 	if ((text = sbuf_take(&sb)) == NULL)
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 	else
-		st = run_print(text, err);
+		st = report_print(text, err);
 	free(text);
 	return st;
 }

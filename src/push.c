@@ -42,6 +42,7 @@
 #include "report.h"
 #include "run.h"
 #include "source.h"
+#include "target.h"
 
 struct push {
 	struct rp_opts *o;        /* borrowed */
@@ -239,7 +240,7 @@ push_run(struct rp_opts *o, struct rp_err *err)
 	/* Before anything else is printed. */
 	creds_mask_all(o->actions);
 	if ((st = prepare(&ps, &pol, err)) != RP_OK ||
-	    (st = run_open_registry(o, ps.host, ps.repo, &ps.creds, &ps.reg, err)) != RP_OK ||
+	    (st = target_client(o, ps.host, ps.repo, &ps.creds, &ps.reg, err)) != RP_OK ||
 	    (st = stage(&ps, err)) != RP_OK)
 		goto out;
 	pb = (struct publish){ .reg = ps.reg, .repo = ps.repo, .plan = ps.plan,

@@ -477,3 +477,124 @@ done:
 	}
 	return st;
 }
+
+/* --- printing a run's results (the one printer) ------------------------ */
+
+rp_status
+report_print(const char *s, struct rp_err *err)
+{
+	if (fputs(s, stdout) == EOF || fflush(stdout) != 0 || ferror(stdout))
+		return rp_fail(err, RP_EREGISTRY, "cannot write to standard output");
+	return RP_OK;
+}
+
+const char *
+report_error_title(const struct rp_err *err)
+{
+	if (err->line > 0)
+		return "regpush: policy";
+	switch (err->status) {
+	case RP_EINPUT: return "regpush: input";
+	case RP_EREFUSED: return "regpush: refused";
+	default: return "regpush: registry";
+	}
+}
+
+rp_status
+report_note(const struct rp_opts *o, const char *s, struct rp_err *err)
+{
+	if (!o->json)
+		return report_print(s, err);
+	fputs(s, stderr);
+	return RP_OK;
+}
+
+void
+report_error(const struct rp_opts *o, const struct rp_err *err)
+{
+	if (o != NULL && o->actions && err->line > 0) {
+		fflush(stdout);
+		gha_command_at(stdout, "error", report_error_title(err), err->file, err->line, err->col,
+			       err->msg);
+	} else {
+		gha_say(o != NULL && o->actions, "error", report_error_title(err), err->msg);
+	}
+}
+
+rp_status
+report_run(const struct rp_opts *o, const struct plan *plan,
+	   const struct run_result *res, struct rp_err *err)
+{
+	json_t *j = NULL;
+	char *text = NULL;
+	rp_status st;
+
+	if (o->json) {
+		if ((j = report_json(plan, res)) == NULL ||
+		    (text = rp_json_dumps(j, JSON_INDENT(2))) == NULL)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		else if ((st = report_print(text, err)) == RP_OK)
+			st = report_print("\n", err);
+	} else if ((text = report_text(plan, res)) == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	} else {
+		st = report_print(text, err);
+	}
+	if (st == RP_OK && o->actions && report_stage(plan, res) != RP_OK)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	free(text);
+	json_decref(j);
+	return st;
+}
+
+/* One stderr line per outcome: "regpush: not written: v1, latest". */
+static void
+failure_lines(const struct plan *plan, const struct run_result *res)
+{
+	static const enum tag_status order[] = {
+		TS_PUSHED, TS_UNCHANGED, TS_KEPT, TS_NOT_WRITTEN, TS_UNKNOWN,
+	};
+	static const char *const label[] = {
+		"written", "already there (unchanged)", "kept", "not written",
+		"unknown (the write went out unanswered; the registry could not be read again)",
+	};
+	size_t k, i, n;
+
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		for (i = n = 0; i < plan->ntags; i++) {
+			if (res->status[i] != order[k])
+				continue;
+			if (n++ == 0)
+				fprintf(stderr, "regpush: %s: %s", label[k], plan->tags[i].image);
+			else
+				fprintf(stderr, ", %s", plan->tags[i].image);
+		}
+		if (n > 0)
+			fputc('\n', stderr);
+	}
+}
+
+void
+report_failure(const struct rp_opts *o, const struct plan *plan,
+		   const struct run_result *res)
+{
+	json_t *j;
+	char *text;
+
+	if (plan == NULL || res->status == NULL)
+		return;
+	if (o->actions)
+		(void)report_stage(plan, res);
+	if (res->attempted)
+		failure_lines(plan, res);
+	if (o->json && res->failure == RP_EREGISTRY && !res->dry_run &&
+	    (j = report_json(plan, res)) != NULL) {
+		if ((text = rp_json_dumps(j, JSON_INDENT(2))) != NULL) {
+			fputs(text, stdout);
+			fputc('\n', stdout);
+			fflush(stdout);
+		}
+		free(text);
+		json_decref(j);
+	}
+}

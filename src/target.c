@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "creds.h"
+#include "ghactions.h"
 #include "imgref.h"
 #include "run.h"
 
@@ -146,7 +149,7 @@ target_open(const struct rp_opts *o, struct target *t, struct rp_err *err)
 
 	memset(&c, 0, sizeof(c));
 	if (t->profile == NULL || (st = creds_load(t->profile, &c, err)) == RP_OK)
-		st = run_open_registry(o, t->host, t->path, &c, &t->reg, err);
+		st = target_client(o, t->host, t->path, &c, &t->reg, err);
 	creds_free(&c);
 	return st;
 }
@@ -163,4 +166,49 @@ target_free_all(struct target *ts, size_t n)
 		free(ts[i].service);
 		memset(&ts[i], 0, sizeof(ts[i]));
 	}
+}
+
+/* A token the registry client learnt, masked in the Actions log. */
+static void
+mask_in_log(void *ctx, const char *secret)
+{
+	(void)ctx;
+	gha_command(stdout, "add-mask", NULL, secret);
+}
+
+rp_status
+target_client(const struct rp_opts *o, const char *host, const char *repo,
+		  const struct creds *account, struct reg_client **out, struct rp_err *err)
+{
+	struct reg_config cfg;
+	struct creds fromfile;
+	char who[300], q[200];
+	rp_status st;
+
+	*out = NULL;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&fromfile, 0, sizeof(fromfile));
+	cfg.host = host;
+	cfg.insecure = ghctx_insecure(o, host);
+	cfg.insecure_hosts = o->insecure;
+	cfg.cert_dir = o->cert_dir;
+	cfg.on_secret = o->actions ? mask_in_log : NULL;
+	cfg.settings = &o->settings;
+	if (account != NULL && account->username != NULL) {
+		cfg.username = account->username;
+		cfg.password = account->password;
+		snprintf(who, sizeof(who), "%s account '%s'", account->profile,
+			 rp_quote(account->username, 150, q, sizeof(q)));
+	} else {
+		if ((st = creds_from_authfiles(o->authfile, host, repo, &fromfile, err)) != RP_OK)
+			return st;
+		cfg.username = fromfile.username;
+		cfg.password = fromfile.password;
+		snprintf(who, sizeof(who), "account '%s' from the auth file",
+			 rp_quote(fromfile.username != NULL ? fromfile.username : "", 150, q, sizeof(q)));
+	}
+	cfg.account = who;
+	*out = reg_new(&cfg, err);
+	creds_free(&fromfile);
+	return *out != NULL ? RP_OK : err->status != RP_OK ? err->status : RP_ENOMEM;
 }
