@@ -213,34 +213,47 @@ rp_status reg_page_tags(struct reg_client *c, const struct resp *r, json_t *seen
 
 /* --- reg_request.c ----------------------------------------------------- */
 
+/*
+ * What a request is, apart from where it goes, written at each call as a
+ * compound literal with designated fields (so an Accept value and a
+ * Content-Type header cannot trade places unseen). Fields left out are
+ * NULL or 0.
+ */
+struct reg_req {
+	const char *method;
+	const char *scope;     /* the token scope set it needs (reg_call makes
+				* it from repo and actions) */
+	const char *accept;    /* Accept value, or NULL */
+	const char *ctype;     /* a whole "Content-Type: ..." header, or NULL */
+	const void *body;
+	size_t len;
+	size_t max;            /* the largest response body kept */
+	const char *what;      /* names it in messages ("HEAD repo:tag");
+				* batches name each reference themselves */
+	int (*ok)(long status); /* batches: the answers that need no redo */
+};
 
 /*
- * One request: scheme, auth, retries. `scope` is the token scope set the
- * request needs; `what` names it in messages ("HEAD repo:tag"). Returns
- * RP_OK with the final response in *r (any status but 401, 403, 429 and
- * 5xx), or an error when the registry could not be reached, refused the
- * account, or kept failing.
+ * One request to path: scheme, auth, retries. Returns RP_OK with the final
+ * response in *r (any status but 401, 403, 429 and 5xx), or an error when
+ * the registry could not be reached, refused the account, or kept failing.
  */
-rp_status reg_request(struct reg_client *c, const char *method, const char *path,
-		      const char *scope, const char *accept, const char *ctype,
-		      const void *body, size_t len, size_t max, struct resp *r,
-		      const char *what, struct rp_err *err);
+rp_status reg_request(struct reg_client *c, const struct reg_req *q, const char *path,
+		      struct resp *r, struct rp_err *err);
 
 /* reg_request with the path built from fmt and the scope
  * "repository:<repo>:<actions>" (plus `extra`, another scope of the same
  * token). The caller zeroes *r beforehand and frees it afterwards. */
-rp_status reg_call(struct reg_client *c, const char *method, const char *repo,
-		   const char *actions, const char *extra, const char *accept,
-		   const char *ctype, const void *body, size_t len, size_t max,
-		   struct resp *r, const char *what, struct rp_err *err,
-		   const char *fmt, ...) __attribute__((format(printf, 14, 15)));
+rp_status reg_call(struct reg_client *c, const struct reg_req *q, const char *repo,
+		   const char *actions, const char *extra, struct resp *r, struct rp_err *err,
+		   const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 
-/* The same method on n references of repo at once (see reg_request.c);
- * rs[i] gets each final answer; `ok` says which need no redo. */
-rp_status reg_batch(struct reg_client *c, const char *method, const char *repo,
-		    const char *kind /* "manifests", "blobs" or "blobs/uploads" */, char *const *refs, size_t n, const char *scope, const char *accept,
-		    const char *ctype, const void *body, size_t len, size_t max,
-		    struct resp *rs, int (*ok)(long), struct rp_err *err);
+/* q on n references of repo at once, /v2/<repo>/<kind>/<ref> with kind
+ * "manifests", "blobs" or "blobs/uploads" (see reg_request.c); rs[i]
+ * gets each final answer; q->ok says which need no redo. */
+rp_status reg_batch(struct reg_client *c, const struct reg_req *q, const char *repo,
+		    const char *kind, char *const *refs, size_t n, struct resp *rs,
+		    struct rp_err *err);
 /* HEADs of n manifests of repo (the first a GET when get_first) and,
  * with them, a GET of the path lead (the first page of a tag list): its
  * answer in rs[0], the others' in rs[1..n]; 404 counts as an answer.

@@ -259,18 +259,14 @@ headers(const char *authz, const char *accept, const char *ctype, int *failed)
 }
 
 /*
- * One request: scheme, auth, retries. `scope` is the token scope set the
- * request needs; `what` names it in messages ("HEAD repo:tag"). Returns
- * RP_OK with the final response in *r (any status but 401, 403, 429 and
- * 5xx), or an error when the registry could not be reached, refused the
- * account, or kept failing.
+ * One request: scheme, auth, retries (see reg_int.h). q->scope is the
+ * token scope set the request needs; q->what names it in messages.
  */
 rp_status
-reg_request(struct reg_client *c, const char *method, const char *path,
-	const char *scope, const char *accept, const char *ctype,
-	const void *body, size_t len, size_t max, struct resp *r,
-	const char *what, struct rp_err *err)
+reg_request(struct reg_client *c, const struct reg_req *q, const char *path, struct resp *r,
+	    struct rp_err *err)
 {
+	const char *scope = q->scope, *what = q->what != NULL ? q->what : q->method;
 	struct curl_slist *hdrs = NULL;
 	char *url = NULL, *authz = NULL, line[600];
 	int reauth = 0, attempts = 0, failed, again;
@@ -287,13 +283,14 @@ reg_request(struct reg_client *c, const char *method, const char *path,
 		hdrs = NULL;
 		if ((st = reg_auth_header(c, scope, &authz, err)) != RP_OK)
 			break;
-		if ((hdrs = headers(authz, accept, ctype, &failed)) == NULL && failed) {
+		if ((hdrs = headers(authz, q->accept, q->ctype, &failed)) == NULL && failed) {
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			break;
 		}
-		cc = reg_exchange(c, method, url, hdrs, body, len, max, !c->insecure, r, &attempts);
+		cc = reg_exchange(c, q->method, url, hdrs, q->body, q->len, q->max, !c->insecure, r,
+				  &attempts);
 		if (cc != CURLE_OK) {
-			st = reg_fail_exchange(c, cc, r, what, attempts, max, err);
+			st = reg_fail_exchange(c, cc, r, what, attempts, q->max, err);
 			break;
 		}
 		if (r->status == 401 && reauth < 2 && (again = reg_auth_challenged(c, r, scope)) != 0) {
@@ -350,11 +347,10 @@ reg_scope_for(const char *repo, const char *actions, const char *extra)
  * and frees it afterwards, whatever the result.
  */
 rp_status
-reg_call(struct reg_client *c, const char *method, const char *repo,
-     const char *actions, const char *extra, const char *accept, const char *ctype,
-     const void *body, size_t len, size_t max, struct resp *r, const char *what,
-     struct rp_err *err, const char *fmt, ...)
+reg_call(struct reg_client *c, const struct reg_req *q, const char *repo, const char *actions,
+	 const char *extra, struct resp *r, struct rp_err *err, const char *fmt, ...)
 {
+	struct reg_req one = *q;
 	char *path = NULL, *scope;
 	va_list ap;
 	rp_status st;
@@ -368,8 +364,10 @@ reg_call(struct reg_client *c, const char *method, const char *repo,
 	scope = reg_scope_for(repo, actions, extra);
 	if (path == NULL || scope == NULL)
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
-	else
-		st = reg_request(c, method, path, scope, accept, ctype, body, len, max, r, what, err);
+	else {
+		one.scope = scope;
+		st = reg_request(c, &one, path, r, err);
+	}
 	free(path);
 	free(scope);
 	return st;
@@ -397,11 +395,12 @@ batch_what(char *what, size_t size, const char *method, const char *lead, const 
  * owns retries and re-authentication.
  */
 static rp_status
-batch(struct reg_client *c, const char *method, const char *lead, size_t nget, const char *repo,
-      const char *kind, char *const *refs, size_t nrefs, const char *scope, const char *accept,
-      const char *ctype, const void *body, size_t len, size_t max, struct resp *rs,
-      int (*ok)(long), struct rp_err *err)
+batch(struct reg_client *c, const struct reg_req *q, const char *lead, size_t nget,
+      const char *repo, const char *kind, char *const *refs, size_t nrefs, struct resp *rs,
+      struct rp_err *err)
 {
+	const char *method = q->method, *scope = q->scope;
+	int (*ok)(long) = q->ok;
 	struct curl_slist *hdrs = NULL;
 	size_t n = nrefs + (lead != NULL), k = lead != NULL, i;
 	char **paths = NULL, **urls = NULL, *authz = NULL, what[300];
@@ -430,7 +429,7 @@ batch(struct reg_client *c, const char *method, const char *lead, size_t nget, c
 		goto out;
 	if ((st = reg_auth_header(c, scope, &authz, err)) != RP_OK)
 		goto out;
-	if ((hdrs = headers(authz, accept, ctype, &failed)) == NULL && failed) {
+	if ((hdrs = headers(authz, q->accept, q->ctype, &failed)) == NULL && failed) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -439,7 +438,7 @@ batch(struct reg_client *c, const char *method, const char *lead, size_t nget, c
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
-	if ((st = reg_multi(c, method, methods, urls, n, hdrs, body, len, max, rs, err)) != RP_OK)
+	if ((st = reg_multi(c, method, methods, urls, n, hdrs, q->body, q->len, q->max, rs, err)) != RP_OK)
 		goto out;
 	/* Before any is asked again: the longest Retry-After (or first
 	 * backoff) among the answers that call for one (a 429 or a 5xx). One
@@ -451,11 +450,13 @@ batch(struct reg_client *c, const char *method, const char *lead, size_t nget, c
 	if (wait > 0 && (st = reg_pause(c, wait, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < n && st == RP_OK; i++) {
+		struct reg_req one = *q;
 		if (rs[i].status != 0 && ok(rs[i].status) && !rs[i].too_big)
 			continue;
 		batch_what(what, sizeof(what), methods[i], lead, repo, refs, i);
-		st = reg_request(c, methods[i], paths[i], scope, accept, ctype, body, len, max,
-				 &rs[i], what, err);
+		one.method = methods[i];
+		one.what = what;
+		st = reg_request(c, &one, paths[i], &rs[i], err);
 	}
 out:
 	rp_strv_free(paths);
@@ -467,13 +468,10 @@ out:
 }
 
 rp_status
-reg_batch(struct reg_client *c, const char *method, const char *repo, const char *kind,
-	  char *const *refs, size_t n, const char *scope, const char *accept,
-	  const char *ctype, const void *body, size_t len, size_t max,
-	  struct resp *rs, int (*ok)(long), struct rp_err *err)
+reg_batch(struct reg_client *c, const struct reg_req *q, const char *repo, const char *kind,
+	  char *const *refs, size_t n, struct resp *rs, struct rp_err *err)
 {
-	return batch(c, method, NULL, 0, repo, kind, refs, n, scope, accept, ctype, body, len, max,
-		     rs, ok, err);
+	return batch(c, q, NULL, 0, repo, kind, refs, n, rs, err);
 }
 
 rp_status
@@ -481,8 +479,9 @@ reg_batch_heads(struct reg_client *c, const char *lead, int get_first, const cha
 		char *const *refs, size_t n, const char *scope, size_t max, struct resp *rs,
 		struct rp_err *err)
 {
-	return batch(c, "HEAD", lead, get_first ? 1 : 0, repo, "manifests", refs, n, scope,
-		     REG_ACCEPT_MANIFESTS, NULL, NULL, 0, max, rs, reg_head_ok, err);
+	return batch(c, &(struct reg_req){ .method = "HEAD", .scope = scope,
+					   .accept = REG_ACCEPT_MANIFESTS, .max = max, .ok = reg_head_ok },
+		     lead, get_first ? 1 : 0, repo, "manifests", refs, n, rs, err);
 }
 
 int

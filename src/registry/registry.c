@@ -108,8 +108,9 @@ manifest_fetch(struct reg_client *c, const char *repo, const char *ref, int miss
 	memset(m, 0, sizeof(*m));
 	memset(&r, 0, sizeof(r));
 	reg_ref_what(what, sizeof(what), "GET", repo, ref);
-	if ((st = reg_call(c, "GET", repo, "pull", NULL, REG_ACCEPT_MANIFESTS, NULL, NULL, 0,
-			   REG_MANIFEST_MAX, &r, what, err, "/v2/%s/manifests/%s", repo, ref)) == RP_OK)
+	if ((st = reg_call(c, &(struct reg_req){ .method = "GET", .accept = REG_ACCEPT_MANIFESTS,
+						 .max = REG_MANIFEST_MAX, .what = what },
+			   repo, "pull", NULL, &r, err, "/v2/%s/manifests/%s", repo, ref)) == RP_OK)
 		st = r.status == 200 ? reg_manifest_from(c, &r, ref, what, m, err) :
 		    r.status == 404 && missing_ok ? RP_OK : reg_unexpected(c, &r, what, err);
 	resp_free(&r);
@@ -174,8 +175,10 @@ manifests_get(struct reg_client *c, const char *repo, char *const *refs, size_t 
 		free(scope);
 		return n == 0 ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
 	}
-	st = reg_batch(c, "GET", repo, "manifests", refs, n, scope, REG_ACCEPT_MANIFESTS, NULL,
-		       NULL, 0, REG_MANIFEST_MAX, rs, gone_ok ? get_or_gone : get_ok, err);
+	st = reg_batch(c, &(struct reg_req){ .method = "GET", .scope = scope,
+					     .accept = REG_ACCEPT_MANIFESTS, .max = REG_MANIFEST_MAX,
+					     .ok = gone_ok ? get_or_gone : get_ok },
+		       repo, "manifests", refs, n, rs, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
 		reg_ref_what(what, sizeof(what), "GET", repo, refs[i]);
 		if (gone_ok && rs[i].status == 404)
@@ -208,8 +211,8 @@ reg_blob_get_many(struct reg_client *c, const char *repo, char *const *digests, 
 		return n == 0 ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	/* A redirect is not "ok": it is redone by reg_blob_get below. */
-	st = reg_batch(c, "GET", repo, "blobs", digests, n, scope, NULL, NULL, NULL, 0, max, rs,
-		       get_ok, err);
+	st = reg_batch(c, &(struct reg_req){ .method = "GET", .scope = scope, .max = max, .ok = get_ok },
+		       repo, "blobs", digests, n, rs, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
 		if (rs[i].status != 200 || rp_sha256_hex(rs[i].body.buf != NULL ? rs[i].body.buf : "",
 							  rs[i].body.len, hex) != 0 ||
@@ -259,8 +262,9 @@ reg_manifest_delete_many(struct reg_client *c, const char *repo, char *const *re
 		st = RP_OK;
 		for (off = 0; off < n && st == RP_OK; off += w) {
 			w = n - off < REG_WINDOW ? n - off : REG_WINDOW;
-			st = reg_batch(c, "DELETE", repo, "manifests", refs + off, w, scope, NULL, NULL,
-				       NULL, 0, REG_SMALL_MAX, rs, delete_ok, &e);
+			st = reg_batch(c, &(struct reg_req){ .method = "DELETE", .scope = scope,
+							     .max = REG_SMALL_MAX, .ok = delete_ok },
+				       repo, "manifests", refs + off, w, rs, &e);
 			for (i = 0; i < w; i++) {
 				if (st == RP_OK && !delete_ok(rs[i].status))
 					st = RP_EREGISTRY;
@@ -304,8 +308,8 @@ delete_ref(struct reg_client *c, const char *repo, const char *ref, long *status
 	rp_status st;
 
 	snprintf(what, sizeof(what), "DELETE %s:%s", repo, ref);
-	st = reg_call(c, "DELETE", repo, is_quay(c) ? "*" : "delete", NULL, NULL, NULL, NULL, 0,
-		  REG_SMALL_MAX, r, what, err, "/v2/%s/manifests/%s", repo, ref);
+	st = reg_call(c, &(struct reg_req){ .method = "DELETE", .max = REG_SMALL_MAX, .what = what },
+		      repo, is_quay(c) ? "*" : "delete", NULL, r, err, "/v2/%s/manifests/%s", repo, ref);
 	*status = r->status;
 	if (st == RP_OK && !imgref_digest_valid(ref))
 		reg_learn_tag_delete(c, r->status);
@@ -381,8 +385,8 @@ reg_blob_head(struct reg_client *c, const char *repo, const char *digest,
 	*exists = 0;
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "HEAD %s blob %s", repo, digest);
-	st = reg_call(c, "HEAD", repo, "pull", NULL, NULL, NULL, NULL, 0, REG_SMALL_MAX, &r, what, err,
-		  "/v2/%s/blobs/%s", repo, digest);
+	st = reg_call(c, &(struct reg_req){ .method = "HEAD", .max = REG_SMALL_MAX, .what = what },
+		      repo, "pull", NULL, &r, err, "/v2/%s/blobs/%s", repo, digest);
 	if (st == RP_OK && r.status == 200)
 		*exists = 1;
 	else if (st == RP_OK && r.status != 404)
@@ -411,8 +415,8 @@ reg_blob_get(struct reg_client *c, const char *repo, const char *digest, size_t 
 	*len = 0;
 	memset(&r, 0, sizeof(r));
 	snprintf(what, sizeof(what), "GET %s blob %s", repo, digest);
-	if ((st = reg_call(c, "GET", repo, "pull", NULL, NULL, NULL, NULL, 0, max, &r, what, err,
-			   "/v2/%s/blobs/%s", repo, digest)) != RP_OK)
+	if ((st = reg_call(c, &(struct reg_req){ .method = "GET", .max = max, .what = what },
+			   repo, "pull", NULL, &r, err, "/v2/%s/blobs/%s", repo, digest)) != RP_OK)
 		goto out;
 	if (r.status >= 300 && r.status < 400) {
 		char *loc;
@@ -508,8 +512,9 @@ reg_blob_mount_many(struct reg_client *c, const char *repo, const char *from,
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			goto out;
 		}
-	if ((st = reg_batch(c, "POST", repo, "blobs/uploads", refs, n, scope, NULL, NULL, NULL, 0,
-			    REG_SMALL_MAX, rs, mount_ok, err)) != RP_OK)
+	if ((st = reg_batch(c, &(struct reg_req){ .method = "POST", .scope = scope,
+						  .max = REG_SMALL_MAX, .ok = mount_ok },
+			    repo, "blobs/uploads", refs, n, rs, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < n && st == RP_OK; i++) {
 		char what[300];
@@ -523,8 +528,9 @@ reg_blob_mount_many(struct reg_client *c, const char *repo, const char *from,
 		/* Not mounted: the registry opened an upload session; cancel it. */
 		*mounted = 0;
 		if ((p = location_path(rs[i].location)) != NULL)
-			st = reg_call(c, "DELETE", repo, "pull,push", NULL, NULL, NULL, NULL, 0,
-				      REG_SMALL_MAX, &r, "cancel upload", err, "%s", p);
+			st = reg_call(c, &(struct reg_req){ .method = "DELETE", .max = REG_SMALL_MAX,
+							    .what = "cancel upload" },
+				      repo, "pull,push", NULL, &r, err, "%s", p);
 	}
 out:
 	if (st != RP_OK)
@@ -562,8 +568,8 @@ reg_blob_put(struct reg_client *c, const char *repo, const void *data, size_t le
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	snprintf(digest, RP_DIGEST_MAX, "sha256:%s", hex);
 	snprintf(what, sizeof(what), "upload a blob to %s", repo);
-	st = reg_call(c, "POST", repo, "pull,push", NULL, NULL, NULL, NULL, 0, REG_SMALL_MAX, &r,
-		  what, err, "/v2/%s/blobs/uploads/", repo);
+	st = reg_call(c, &(struct reg_req){ .method = "POST", .max = REG_SMALL_MAX, .what = what },
+		      repo, "pull,push", NULL, &r, err, "/v2/%s/blobs/uploads/", repo);
 	if (st == RP_OK && r.status != 202)
 		st = reg_unexpected(c, &r, what, err);
 	if (st != RP_OK)
@@ -577,9 +583,11 @@ reg_blob_put(struct reg_client *c, const char *repo, const void *data, size_t le
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	st = reg_call(c, "PUT", repo, "pull,push", NULL, NULL, "Content-Type: application/octet-stream",
-		  data, len, REG_SMALL_MAX, &r, what, err, "%s%sdigest=%s", loc,
-		  strchr(loc, '?') != NULL ? "&" : "?", digest);
+	st = reg_call(c, &(struct reg_req){ .method = "PUT",
+					    .ctype = "Content-Type: application/octet-stream",
+					    .body = data, .len = len, .max = REG_SMALL_MAX, .what = what },
+		      repo, "pull,push", NULL, &r, err, "%s%sdigest=%s", loc,
+		      strchr(loc, '?') != NULL ? "&" : "?", digest);
 	if (st == RP_OK && r.status != 201)
 		st = reg_unexpected(c, &r, what, err);
 out:
@@ -779,8 +787,9 @@ tags_list(struct reg_client *c, const char *repo, const char *first_path, struct
 			resp_free(&r);
 			r = *first;
 			memset(first, 0, sizeof(*first));
-		} else if ((st = reg_request(c, "GET", path, scope, NULL, NULL, NULL, 0,
-					     REG_TAGS_PAGE_MAX, &r, what, err)) != RP_OK) {
+		} else if ((st = reg_request(c, &(struct reg_req){ .method = "GET", .scope = scope,
+								   .max = REG_TAGS_PAGE_MAX, .what = what },
+					     path, &r, err)) != RP_OK) {
 			if (r.past_deadline)
 				st = rp_fail(err, RP_EREGISTRY,
 					     "registry %s (%s): gave up after %ld s and %zu pages "
@@ -1000,8 +1009,10 @@ reg_manifest_put_many(struct reg_client *c, const char *repo,
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	st = reg_batch(c, "PUT", repo, "manifests", refs, n, scope, NULL, ctype, m->bytes, m->len,
-		   REG_SMALL_MAX, rs, reg_put_ok, err);
+	st = reg_batch(c, &(struct reg_req){ .method = "PUT", .scope = scope, .ctype = ctype,
+					     .body = m->bytes, .len = m->len, .max = REG_SMALL_MAX,
+					     .ok = reg_put_ok },
+		       repo, "manifests", refs, n, rs, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
 		reg_ref_what(what, sizeof(what), "PUT", repo, refs[i]);
 		if (!reg_put_ok(rs[i].status))
