@@ -42,3 +42,8 @@ for repo in jordigilh/gateway kubernaut/gateway; do
     printf '  %-24s sha256:%s\n' "$t" "$d"
   done
 done
+
+echo
+echo "==== audit workflow: the registry against the policy (no drift: exit 0)"
+# shellcheck disable=SC2086
+"$bin" audit --service gateway $common
