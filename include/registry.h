@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "settings.h"
 #include "util.h"
 
@@ -100,6 +102,12 @@ rp_status reg_manifest_get_many(struct reg_client *c, const char *repo,
 rp_status reg_manifest_get_some(struct reg_client *c, const char *repo,
 				char *const *refs, size_t n, struct reg_manifest *ms,
 				struct rp_err *err);
+
+/* reg_manifest_get_some, each manifest parsed into out (a JSON object)
+ * under its ref: one that is gone (404) is absent, bytes that are no JSON
+ * an empty object. */
+rp_status reg_manifests_json(struct reg_client *c, const char *repo, char *const *refs,
+			     size_t n, json_t *out, struct rp_err *err);
 
 /* GET several small blobs at once, each checked against its digest;
  * out[i] (caller frees) and lens[i] for digests[i]. */

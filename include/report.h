@@ -88,6 +88,31 @@ rp_status report_finish(int actions, const char *command, rp_status st,
 #define REPORT_SUMMARY_MAX (1000 * 1024)
 #define REPORT_JSON_MAX (256 * 1024)
 
+/*
+ * For the reports of many rows (prune, audit). A JSON array capped at cap
+ * bytes (0: none): report_capped_add appends row (taking it), or counts it
+ * in *omitted once the rows so far pass cap. Returns 0, or -1 when out of
+ * memory (row freed).
+ */
+int report_capped_add(json_t *arr, json_t *row, size_t cap, size_t *used, size_t *omitted);
+
+/* A Markdown table that stays under REPORT_SUMMARY_MAX: report_md_row
+ * appends line, or counts it once the next would not fit (with room for
+ * the count); report_md_end appends "and N more, see the log". */
+struct report_md {
+	struct sbuf sb;
+	size_t more;
+};
+void report_md_row(struct report_md *t, const char *line);
+void report_md_end(struct report_md *t);
+
+/* Stages outputs names[i]=values[i] (n of them) plus `json` (the
+ * compact dump of j), and summary (taken), with ok_result for a run that
+ * succeeds. RP_OK, or RP_ENOMEM (nothing staged). */
+rp_status report_stage_counts(const char *const *names, const char *const *values, size_t n,
+			      const json_t *j, char *summary, const char *ok_result,
+			      struct rp_err *err);
+
 /* Escapes Markdown table-cell text: `|` and backquotes, and cuts it at
  * `max` bytes. Writes into buf and returns it. */
 const char *report_md_cell(const char *s, size_t max, char *buf, size_t size);

@@ -17,6 +17,10 @@ rp_status run_load_policy(const struct rp_opts *o, struct policy **out,
 rp_status run_make_plan(const struct rp_opts *o, const struct policy *pol,
 			struct plan **out, struct rp_err *err);
 
+/* The moment ages are measured against: --now (RFC 3339), else the clock.
+ * A malformed --now is RP_EINPUT naming it. */
+rp_status run_now(const struct rp_opts *o, time_t *now, struct rp_err *err);
+
 rp_status run_plan(struct rp_opts *o, struct rp_err *err);
 rp_status run_policy(struct rp_opts *o, struct rp_err *err);
 

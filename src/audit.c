@@ -56,27 +56,7 @@ cmp_str(const void *a, const void *b)
 static rp_status
 read_manifests(struct repo *r, const struct rp_strset *digests, struct rp_err *err)
 {
-	struct reg_manifest *ms;
-	size_t i;
-	rp_status st;
-
-	if (digests->n == 0)
-		return RP_OK;
-	if ((ms = calloc(digests->n, sizeof(*ms))) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = reg_manifest_get_some(r->t->reg, r->t->path, digests->v, digests->n, ms, err);
-	for (i = 0; i < digests->n && st == RP_OK; i++) {
-		json_t *j;
-		if (ms[i].bytes == NULL)
-			continue;
-		j = json_loadb(ms[i].bytes, ms[i].len, 0, NULL);
-		if (json_object_set_new(r->mans, digests->v[i], j != NULL ? j : json_object()) != 0)
-			st = rp_fail(err, RP_ENOMEM, "out of memory");
-	}
-	for (i = 0; i < digests->n; i++)
-		reg_manifest_free(&ms[i]);
-	free(ms);
-	return st;
+	return reg_manifests_json(r->t->reg, r->t->path, digests->v, digests->n, r->mans, err);
 }
 
 static const char *
@@ -268,22 +248,11 @@ findings_json(struct repo *rs, size_t nr, const struct counts *c, size_t cap, si
 		for (i = 0; !bad && i < rs[k].nfound; i++) {
 			const struct audit_finding *f = &rs[k].found[i];
 			const struct audit_row *w = &rs[k].rows[f->row];
-			json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:s,s:s}", "service", rs[k].t->service,
-					      "repository", repo, "tag", w->tag, "digest",
-					      w->digest[0] != '\0' ? w->digest : NULL, "severity",
-					      audit_kind_error(f->kind) ? "error" : "warning", "kind",
-					      audit_kind_name(f->kind), "message", f->message);
-			if (o != NULL && cap > 0) {
-				char *t = *omitted == 0 ? rp_json_dumps(o, JSON_COMPACT) : NULL;
-				used += t != NULL ? strlen(t) + 1 : 0;
-				free(t);
-				if (*omitted > 0 || used > cap) {
-					(*omitted)++;
-					json_decref(o);
-					continue;
-				}
-			}
-			bad |= o == NULL || json_array_append_new(arr, o) != 0;
+			bad |= report_capped_add(arr, json_pack("{s:s,s:s,s:s,s:s?,s:s,s:s,s:s}",
+			    "service", rs[k].t->service, "repository", repo, "tag", w->tag, "digest",
+			    w->digest[0] != '\0' ? w->digest : NULL, "severity",
+			    audit_kind_error(f->kind) ? "error" : "warning", "kind",
+			    audit_kind_name(f->kind), "message", f->message), cap, &used, omitted) != 0;
 		}
 	}
 	root = bad ? NULL : json_pack("{s:I,s:I,s:O}", "errors", (json_int_t)c->errors, "warnings",
@@ -300,12 +269,12 @@ findings_json(struct repo *rs, size_t nr, const struct counts *c, size_t cap, si
 static char *
 summary_body(struct repo *rs, size_t nr, const struct counts *c)
 {
-	struct sbuf md;
-	size_t i, k, j, more = 0;
+	struct report_md t = { .more = 0 };
+	size_t i, k, j;
 	char cell[1200], line[2600];
 
-	sbuf_init(&md, REPORT_SUMMARY_MAX);
-	sbuf_printf(&md, "%zu error%s, %zu warning%s in %zu repositor%s%s\n", c->errors,
+	sbuf_init(&t.sb, REPORT_SUMMARY_MAX);
+	sbuf_printf(&t.sb, "%zu error%s, %zu warning%s in %zu repositor%s%s\n", c->errors,
 		    c->errors == 1 ? "" : "s", c->warnings, c->warnings == 1 ? "" : "s", nr,
 		    nr == 1 ? "y" : "ies", c->failed > 0 ? " (some could not be read)" : "");
 	for (k = 0; k < nr; k++) {
@@ -314,64 +283,44 @@ summary_body(struct repo *rs, size_t nr, const struct counts *c)
 			size_t nf = 0;
 			for (j = k; j < nr && strcmp(rs[j].t->service, rs[k].t->service) == 0; j++)
 				nf += rs[j].nfound + (rs[j].failure != NULL);
-			sbuf_printf(&md, "\n#### %s\n\n", report_md_cell(rs[k].t->service, 200, cell, sizeof(cell)));
+			sbuf_printf(&t.sb, "\n#### %s\n\n", report_md_cell(rs[k].t->service, 200, cell, sizeof(cell)));
 			if (nf == 0) {
-				sbuf_puts(&md, "No drift.\n");
+				sbuf_puts(&t.sb, "No drift.\n");
 				continue;
 			}
-			sbuf_puts(&md, "| Severity | Kind | Repository | Tag | Message |\n|---|---|---|---|---|\n");
+			sbuf_puts(&t.sb, "| Severity | Kind | Repository | Tag | Message |\n|---|---|---|---|---|\n");
 		}
 		if (rs[k].failure != NULL)
-			sbuf_printf(&md, "| **failed** | - | `%s/%s` | - | %s |\n", rs[k].t->host, rs[k].t->path,
+			sbuf_printf(&t.sb, "| **failed** | - | `%s/%s` | - | %s |\n", rs[k].t->host, rs[k].t->path,
 				    report_md_cell(rs[k].failure, 800, cell, sizeof(cell)));
 		for (i = 0; i < rs[k].nfound; i++) {
 			const struct audit_finding *f = &rs[k].found[i];
-			int n;
-			if (more > 0) {
-				more++;
-				continue;
-			}
-			n = snprintf(line, sizeof(line), "| %s | %s | `%s/%s` | `%s` | %s |\n",
-				     audit_kind_error(f->kind) ? "**error**" : "warning", audit_kind_name(f->kind),
-				     rs[k].t->host, rs[k].t->path, rs[k].rows[f->row].tag,
-				     report_md_cell(f->message, 1000, cell, sizeof(cell)));
-			if (n < 0 || md.len + (size_t)n + 200 > REPORT_SUMMARY_MAX) {
-				more = 1;
-				continue;
-			}
-			sbuf_puts(&md, line);
+			snprintf(line, sizeof(line), "| %s | %s | `%s/%s` | `%s` | %s |\n",
+				 audit_kind_error(f->kind) ? "**error**" : "warning", audit_kind_name(f->kind),
+				 rs[k].t->host, rs[k].t->path, rs[k].rows[f->row].tag,
+				 report_md_cell(f->message, 1000, cell, sizeof(cell)));
+			report_md_row(&t, line);
 		}
 	}
-	if (more > 0)
-		sbuf_printf(&md, "\nand %zu more, see the log\n", more);
-	return sbuf_take(&md);
+	report_md_end(&t);
+	return sbuf_take(&t.sb);
 }
 
 static rp_status
 stage(struct repo *rs, size_t nr, const struct counts *c, struct rp_err *err)
 {
-	struct gha_out *g = gha_out_new();
+	static const char *const names[] = { "errors", "warnings" };
 	size_t omitted;
 	json_t *j = findings_json(rs, nr, c, REPORT_JSON_MAX, &omitted);
-	char *js = j != NULL ? rp_json_dumps(j, JSON_COMPACT) : NULL, num[2][32];
-	char *outs = NULL, *sum = summary_body(rs, nr, c);
-	int bad = g == NULL || js == NULL || sum == NULL;
+	char num[2][32];
+	const char *values[] = { num[0], num[1] };
+	rp_status st;
 
 	snprintf(num[0], sizeof(num[0]), "%zu", c->errors);
 	snprintf(num[1], sizeof(num[1]), "%zu", c->warnings);
-	if (!bad)
-		bad = gha_out_set(g, "errors", num[0]) != 0 || gha_out_set(g, "warnings", num[1]) != 0 ||
-		      gha_out_set(g, "json", js) != 0 || (outs = gha_out_take(g)) == NULL;
-	gha_out_free(g);
+	st = report_stage_counts(names, values, 2, j, summary_body(rs, nr, c), "clean", err);
 	json_decref(j);
-	free(js);
-	if (bad) {
-		free(outs);
-		free(sum);
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	}
-	report_stage_text(outs, sum, "clean");
-	return RP_OK;
+	return st;
 }
 
 static rp_status
@@ -427,8 +376,8 @@ audit_run(struct rp_opts *o, struct rp_err *err)
 	struct counts c = { 0, 0, 0 };
 	const char *regs[2];
 	size_t nr = 0, i, k;
-	time_t now = time(NULL);
-	char q[300], first[RP_ERRMAX] = "";
+	time_t now;
+	char first[RP_ERRMAX] = "";
 	rp_status st;
 
 	memset(rs, 0, sizeof(rs));
@@ -438,11 +387,8 @@ audit_run(struct rp_opts *o, struct rp_err *err)
 		goto out;
 	regs[0] = target_registry(o, pol, 0);
 	regs[1] = target_registry(o, pol, 1);
-	if (o->now != NULL && ghctx_parse_time(o->now, &now) != 0) {
-		st = rp_fail(err, RP_EINPUT, "--now '%s' is not an RFC 3339 time (e.g. 2027-01-10T00:00:00Z)",
-			     rp_quote(o->now, 60, q, sizeof(q)));
+	if ((st = run_now(o, &now, err)) != RP_OK)
 		goto out;
-	}
 	if ((st = target_select(o, pol, ts, &nr, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < nr; i++) {

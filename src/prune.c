@@ -76,27 +76,7 @@ prune_class(const struct policy *pol, const char *tag)
 static rp_status
 fetch_manifests(struct repo *r, const struct rp_strset *digests, json_t *out, struct rp_err *err)
 {
-	struct reg_manifest *ms;
-	size_t i;
-	rp_status st;
-
-	if (digests->n == 0)
-		return RP_OK;
-	if ((ms = calloc(digests->n, sizeof(*ms))) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	st = reg_manifest_get_some(r->t->reg, r->t->path, digests->v, digests->n, ms, err);
-	for (i = 0; i < digests->n && st == RP_OK; i++) {
-		json_t *j;
-		if (ms[i].bytes == NULL)
-			continue; /* gone: absent from out */
-		j = json_loadb(ms[i].bytes, ms[i].len, 0, NULL);
-		if (json_object_set_new(out, digests->v[i], j != NULL ? j : json_object()) != 0)
-			st = rp_fail(err, RP_ENOMEM, "out of memory");
-	}
-	for (i = 0; i < digests->n; i++)
-		reg_manifest_free(&ms[i]);
-	free(ms);
-	return st;
+	return reg_manifests_json(r->t->reg, r->t->path, digests->v, digests->n, out, err);
 }
 
 /* Candidates whose manifest by digest is gone while a tag still resolves
@@ -657,21 +637,8 @@ report_object(const struct rp_opts *o, struct repo *rs, size_t nr, const struct 
 
 	for (k = 0; !bad && k < nr; k++) {
 		snprintf(repo, sizeof(repo), "%s/%s", rs[k].t->host, rs[k].t->path);
-		for (i = 0; !bad && i < rs[k].n; i++) {
-			json_t *row = row_json(repo, &rs[k].rows[i]);
-			if (row != NULL && cap > 0 && omitted == 0) {
-				char *t = rp_json_dumps(row, JSON_COMPACT);
-				bad |= t == NULL;
-				used += t != NULL ? strlen(t) + 1 : 0;
-				free(t);
-			}
-			if (row != NULL && cap > 0 && (omitted > 0 || used > cap)) {
-				omitted++;
-				json_decref(row);
-				continue;
-			}
-			bad |= json_array_append_new(arr, row);
-		}
+		for (i = 0; !bad && i < rs[k].n; i++)
+			bad |= report_capped_add(arr, row_json(repo, &rs[k].rows[i]), cap, &used, &omitted) != 0;
 	}
 	if (bad) {
 		json_decref(arr);
@@ -693,45 +660,34 @@ report_object(const struct rp_opts *o, struct repo *rs, size_t nr, const struct 
 static char *
 summary_body(const struct rp_opts *o, struct repo *rs, size_t nr, const struct counts *c)
 {
-	struct sbuf md;
-	size_t i, k, more = 0;
+	struct report_md t = { .more = 0 };
+	size_t i, k;
 	char age[32], reason[900], cell[1000], line[2600];
 
-	sbuf_init(&md, REPORT_SUMMARY_MAX);
-	sbuf_printf(&md, "%zu tags %s, %zu kept, %zu failed\n\n", c->del - c->fail,
+	sbuf_init(&t.sb, REPORT_SUMMARY_MAX);
+	sbuf_printf(&t.sb, "%zu tags %s, %zu kept, %zu failed\n\n", c->del - c->fail,
 		    o->dry_run ? "to delete" : "deleted", c->keep, c->fail);
-	sbuf_puts(&md, "| Repository | Tag | Age | Action | Reason |\n|---|---|---|---|---|\n");
+	sbuf_puts(&t.sb, "| Repository | Tag | Age | Action | Reason |\n|---|---|---|---|---|\n");
 	for (k = 0; k < nr; k++) {
 		for (i = 0; i < rs[k].n; i++) {
 			const struct row *w = &rs[k].rows[i];
-			int n;
 			if (w->d.act == PRUNE_KEEP)
 				continue;
-			if (more > 0) {
-				more++;
-				continue;
-			}
 			if (w->d.age >= 0)
 				snprintf(age, sizeof(age), "%ldd", w->d.age);
 			else
 				snprintf(age, sizeof(age), "-");
 			row_reason(w, reason, sizeof(reason));
-			n = snprintf(line, sizeof(line), "| `%s/%s` | `%s` | %s | %s | %s |\n",
-				     rs[k].t->host, rs[k].t->path, w->tag, age,
-				     w->error != NULL ? "**failed**" :
-				     o->dry_run ? "delete (dry run)" : "deleted",
-				     report_md_cell(reason, 800, cell, sizeof(cell)));
-			/* Room left for the "and N more" line. */
-			if (n < 0 || md.len + (size_t)n + 200 > REPORT_SUMMARY_MAX) {
-				more = 1;
-				continue;
-			}
-			sbuf_puts(&md, line);
+			snprintf(line, sizeof(line), "| `%s/%s` | `%s` | %s | %s | %s |\n",
+				 rs[k].t->host, rs[k].t->path, w->tag, age,
+				 w->error != NULL ? "**failed**" :
+				 o->dry_run ? "delete (dry run)" : "deleted",
+				 report_md_cell(reason, 800, cell, sizeof(cell)));
+			report_md_row(&t, line);
 		}
 	}
-	if (more > 0)
-		sbuf_printf(&md, "\nand %zu more, see the log\n", more);
-	return sbuf_take(&md);
+	report_md_end(&t);
+	return sbuf_take(&t.sb);
 }
 
 /* Stages the outputs and summary (report_finish writes them). */
@@ -739,30 +695,19 @@ static rp_status
 stage_report(const struct rp_opts *o, struct repo *rs, size_t nr, const struct counts *c,
 	     struct rp_err *err)
 {
-	struct gha_out *g = gha_out_new();
+	static const char *const names[] = { "deleted", "kept", "failed" };
 	json_t *j = report_object(o, rs, nr, c, REPORT_JSON_MAX);
-	char *js = j != NULL ? rp_json_dumps(j, JSON_COMPACT) : NULL, num[3][32];
-	char *outs = NULL, *sum = summary_body(o, rs, nr, c);
-	int bad = g == NULL || js == NULL || sum == NULL;
+	char num[3][32];
+	const char *values[] = { num[0], num[1], num[2] };
+	rp_status st;
 
 	snprintf(num[0], sizeof(num[0]), "%zu", o->dry_run ? 0 : c->del - c->fail);
 	snprintf(num[1], sizeof(num[1]), "%zu", c->keep);
 	snprintf(num[2], sizeof(num[2]), "%zu", c->fail);
-	if (!bad)
-		bad = gha_out_set(g, "deleted", num[0]) != 0 || gha_out_set(g, "kept", num[1]) != 0 ||
-		      gha_out_set(g, "failed", num[2]) != 0 || gha_out_set(g, "json", js) != 0 ||
-		      (outs = gha_out_take(g)) == NULL;
-	gha_out_free(g);
+	st = report_stage_counts(names, values, 3, j, summary_body(o, rs, nr, c),
+				 o->dry_run ? "planned" : c->del - c->fail > 0 ? "pruned" : "unchanged", err);
 	json_decref(j);
-	free(js);
-	if (bad) {
-		free(outs);
-		free(sum);
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	}
-	report_stage_text(outs, sum, o->dry_run ? "planned" : c->del - c->fail > 0 ? "pruned" :
-			  "unchanged");
-	return RP_OK;
+	return st;
 }
 
 /* The table: text, or JSON with --json; and, in Actions, the outputs and
@@ -823,8 +768,6 @@ report(const struct rp_opts *o, struct repo *rs, size_t nr, struct rp_err *err)
 	return st;
 }
 
-/* The account for a repository: dev for the development registry,
- * release for the production one, else the auth files. */
 rp_status
 prune_run(struct rp_opts *o, struct rp_err *err)
 {
@@ -832,8 +775,7 @@ prune_run(struct rp_opts *o, struct rp_err *err)
 	struct target ts[TARGET_MAX];
 	struct repo rs[TARGET_MAX];
 	size_t nr = 0, i, k;
-	time_t now = time(NULL);
-	char q[100];
+	time_t now;
 	int failed = 0;
 	rp_status st;
 
@@ -842,11 +784,8 @@ prune_run(struct rp_opts *o, struct rp_err *err)
 	creds_mask_all(o->actions);
 	if ((st = run_load_policy(o, &pol, err)) != RP_OK)
 		goto out;
-	if (o->now != NULL && ghctx_parse_time(o->now, &now) != 0) {
-		st = rp_fail(err, RP_EINPUT, "--now '%s' is not an RFC 3339 time (e.g. 2027-01-10T00:00:00Z)",
-			     rp_quote(o->now, 60, q, sizeof(q)));
+	if ((st = run_now(o, &now, err)) != RP_OK)
 		goto out;
-	}
 	if ((st = target_select(o, pol, ts, &nr, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < nr; i++) {

@@ -598,3 +598,66 @@ report_failure(const struct rp_opts *o, const struct plan *plan,
 		json_decref(j);
 	}
 }
+
+int
+report_capped_add(json_t *arr, json_t *row, size_t cap, size_t *used, size_t *omitted)
+{
+	if (row == NULL)
+		return -1;
+	if (cap > 0 && *omitted == 0) {
+		char *t = rp_json_dumps(row, JSON_COMPACT);
+		if (t == NULL) {
+			json_decref(row);
+			return -1;
+		}
+		*used += strlen(t) + 1;
+		free(t);
+	}
+	if (cap > 0 && (*omitted > 0 || *used > cap)) {
+		(*omitted)++;
+		json_decref(row);
+		return 0;
+	}
+	return json_array_append_new(arr, row) != 0 ? -1 : 0;
+}
+
+void
+report_md_row(struct report_md *t, const char *line)
+{
+	if (t->more > 0 || t->sb.len + strlen(line) + 200 > REPORT_SUMMARY_MAX) {
+		t->more++;
+		return;
+	}
+	sbuf_puts(&t->sb, line);
+}
+
+void
+report_md_end(struct report_md *t)
+{
+	if (t->more > 0)
+		sbuf_printf(&t->sb, "\nand %zu more, see the log\n", t->more);
+}
+
+rp_status
+report_stage_counts(const char *const *names, const char *const *values, size_t n,
+		    const json_t *j, char *summary, const char *ok_result, struct rp_err *err)
+{
+	struct gha_out *g = gha_out_new();
+	char *js = j != NULL ? rp_json_dumps(j, JSON_COMPACT) : NULL, *outs = NULL;
+	int bad = g == NULL || js == NULL || summary == NULL;
+	size_t i;
+
+	for (i = 0; i < n && !bad; i++)
+		bad = gha_out_set(g, names[i], values[i]) != 0;
+	if (!bad)
+		bad = gha_out_set(g, "json", js) != 0 || (outs = gha_out_take(g)) == NULL;
+	gha_out_free(g);
+	free(js);
+	if (bad) {
+		free(outs);
+		free(summary);
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	report_stage_text(outs, summary, ok_result);
+	return RP_OK;
+}

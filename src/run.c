@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ghactions.h"
 #include "report.h"
@@ -46,6 +47,18 @@ run_make_plan(const struct rp_opts *o, const struct policy *pol,
 		st = plan_make(&in, pol, out, err);
 	ghctx_event_free(&ev);
 	return st;
+}
+
+rp_status
+run_now(const struct rp_opts *o, time_t *now, struct rp_err *err)
+{
+	char q[100];
+
+	*now = time(NULL);
+	if (o->now != NULL && ghctx_parse_time(o->now, now) != 0)
+		return rp_fail(err, RP_EINPUT, "--now '%s' is not an RFC 3339 time (e.g. 2027-01-10T00:00:00Z)",
+			       rp_quote(o->now, 60, q, sizeof(q)));
+	return RP_OK;
 }
 
 rp_status

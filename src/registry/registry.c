@@ -161,6 +161,33 @@ reg_manifest_get_some(struct reg_client *c, const char *repo, char *const *refs,
 	return manifests_get(c, repo, refs, n, ms, 1, err);
 }
 
+rp_status
+reg_manifests_json(struct reg_client *c, const char *repo, char *const *refs, size_t n,
+		   json_t *out, struct rp_err *err)
+{
+	struct reg_manifest *ms;
+	size_t i;
+	rp_status st;
+
+	if (n == 0)
+		return RP_OK;
+	if ((ms = calloc(n, sizeof(*ms))) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	st = reg_manifest_get_some(c, repo, refs, n, ms, err);
+	for (i = 0; i < n && st == RP_OK; i++) {
+		json_t *j;
+		if (ms[i].bytes == NULL)
+			continue; /* gone: absent from out */
+		j = json_loadb(ms[i].bytes, ms[i].len, 0, NULL);
+		if (json_object_set_new(out, refs[i], j != NULL ? j : json_object()) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		reg_manifest_free(&ms[i]);
+	free(ms);
+	return st;
+}
+
 static rp_status
 manifests_get(struct reg_client *c, const char *repo, char *const *refs, size_t n,
 	      struct reg_manifest *ms, int gone_ok, struct rp_err *err)
