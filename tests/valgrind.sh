@@ -101,8 +101,9 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
   skopeo copy -q --all --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/multi.tar" "docker://$r/vgpr/x:test-m"
   vgp 0 "$bin" prune --repository "$r/vgpr/x" --now 2035-01-01T00:00:00Z --insecure-registry "$r" --dry-run
   vgp 0 "$bin" prune --repository "$r/vgpr/x" --now 2035-01-01T00:00:00Z --insecure-registry "$r" --json
-  # audit: the same repository as a development one (latest is misplaced: exit 3).
-  vgp 3 "$bin" audit --repository "$r/vgpr/x" --dev-registry "$r/vgpr" --now 2035-01-01T00:00:00Z \
+  # audit: what prune left (dev-latest) read as a production repository:
+  # a development tag there is misplaced (exit 3), so the findings are made.
+  vgp 3 "$bin" audit --repository "$r/vgpr/x" --prod-registry "$r/vgpr" --now 2035-01-01T00:00:00Z \
     --insecure-registry "$r" --json
   echo "valgrind: no leaks or errors on the push, promote, prune and audit paths"
 fi
