@@ -33,22 +33,6 @@ teardown(void)
 	free(tmpd);
 }
 
-/* Copies src (a transport reference) to repo:tag in the plain registry. */
-static void
-tag_image(const char *src, const char *repo, const char *tag)
-{
-	char dst[400];
-	const char *argv[] = { "skopeo", "copy", "-q", "--all", "--preserve-digests",
-			       "--src-tls-verify=false", "--dest-tls-verify=false", src, dst, NULL };
-	const char *envp[] = { "HOME=/root", NULL };
-	struct proc p;
-
-	snprintf(dst, sizeof(dst), "docker://%s/%s:%s", getenv("REGPUSH_TEST_PLAIN"), repo, tag);
-	run_prog("skopeo", argv, envp, &p);
-	cr_assert_eq(p.status, 0, "%s: %s", dst, p.err);
-	proc_free(&p);
-}
-
 /* Deletes repo@digest (an index's entry, leaving the index dangling). */
 static void
 delete_digest(const char *repo, const char *digest)
@@ -156,23 +140,23 @@ Test(audit, every_drift_is_found, .init = setup, .fini = teardown, .timeout = 18
 	size_t errors, warnings;
 	struct proc p;
 
-	tag_image(one, "auddev/svc", "dev-1111111");
-	tag_image(two, "auddev/svc", "v9.9.9");
-	tag_image(multi, "auddev/svc", "test-multi");
+	treg_copy_in(one, "auddev/svc", "dev-1111111");
+	treg_copy_in(two, "auddev/svc", "v9.9.9");
+	treg_copy_in(multi, "auddev/svc", "test-multi");
 	second_entry("auddev/svc", "test-multi", kid);
 	delete_digest("auddev/svc", kid);
-	tag_image(one, "audprod/svc", "dev-1234567");
-	tag_image(rev, "audprod/svc", "v1.0.0");
-	tag_image(rc9, "audprod/svc", "v1.1.0");
-	tag_image(rc9, "audprod/svc", "staging-v1.1.0-rc.1");
-	tag_image(two, "audprod/svc", "v1.2.0");
-	tag_image(revmulti, "audprod/svc", "staging-v1.2.0-rc.1");
-	tag_image(revmulti, "audprod/svc", "staging-latest");
-	tag_image(rev, "audprod/svc", "v1.2");
-	tag_image(two, "audprod/svc", "v1");
-	tag_image(revexp, "audprod/svc", "v2.0.0");
-	tag_image(two, "audprod/svc", "latest");
-	tag_image(rev, "audprod/svc", "nightly");
+	treg_copy_in(one, "audprod/svc", "dev-1234567");
+	treg_copy_in(rev, "audprod/svc", "v1.0.0");
+	treg_copy_in(rc9, "audprod/svc", "v1.1.0");
+	treg_copy_in(rc9, "audprod/svc", "staging-v1.1.0-rc.1");
+	treg_copy_in(two, "audprod/svc", "v1.2.0");
+	treg_copy_in(revmulti, "audprod/svc", "staging-v1.2.0-rc.1");
+	treg_copy_in(revmulti, "audprod/svc", "staging-latest");
+	treg_copy_in(rev, "audprod/svc", "v1.2");
+	treg_copy_in(two, "audprod/svc", "v1");
+	treg_copy_in(revexp, "audprod/svc", "v2.0.0");
+	treg_copy_in(two, "audprod/svc", "latest");
+	treg_copy_in(rev, "audprod/svc", "nightly");
 	before = treg_tags(plain, "audprod/svc");
 	days_from_now(40, now, sizeof(now));
 	audit(&p, plain.host, "auddev", "audprod", now, NULL, NULL);
@@ -229,12 +213,12 @@ Test(audit, a_clean_registry, .init = setup, .fini = teardown, .timeout = 120)
 	size_t errors, warnings;
 	char *got;
 
-	tag_image(one, "cleandev/svc", "dev-1111111");
-	tag_image(one, "cleandev/svc", "dev-latest");
-	tag_image(rev, "cleanprod/svc", "v1.0.0");
-	tag_image(rev, "cleanprod/svc", "v1.0");
-	tag_image(rev, "cleanprod/svc", "v1");
-	tag_image(rev, "cleanprod/svc", "latest");
+	treg_copy_in(one, "cleandev/svc", "dev-1111111");
+	treg_copy_in(one, "cleandev/svc", "dev-latest");
+	treg_copy_in(rev, "cleanprod/svc", "v1.0.0");
+	treg_copy_in(rev, "cleanprod/svc", "v1.0");
+	treg_copy_in(rev, "cleanprod/svc", "v1");
+	treg_copy_in(rev, "cleanprod/svc", "latest");
 	days_from_now(1, now, sizeof(now));
 	outp = write_file(dir, "output", "");
 	sump = write_file(dir, "summary", "");
@@ -288,7 +272,7 @@ Test(audit, drift_in_actions, .init = setup, .fini = teardown, .timeout = 120)
 	const char *env[] = { "GITHUB_ACTIONS=true", e_out, e_sum, NULL };
 	struct proc p;
 
-	tag_image(two, "drdev/svc", "v1.0.0");
+	treg_copy_in(two, "drdev/svc", "v1.0.0");
 	days_from_now(1, now, sizeof(now));
 	outp = write_file(dir, "output", "");
 	sump = write_file(dir, "summary", "");
@@ -325,7 +309,7 @@ Test(audit, a_failed_read_wins, .init = setup, .fini = teardown, .timeout = 120)
 	size_t errors, warnings;
 	struct proc p;
 
-	tag_image(two, "fdev/svc", "v1.0.0");
+	treg_copy_in(two, "fdev/svc", "v1.0.0");
 	snprintf(d, sizeof(d), "%s/fdev", plain.host);
 	snprintf(pr, sizeof(pr), "127.0.0.1:9/fprod");
 	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
@@ -389,8 +373,8 @@ Test(audit, reads_each_thing_once, .init = setup, .fini = teardown, .timeout = 1
 	FILE *f;
 
 	for (i = 0; tags[i] != NULL; i++)
-		tag_image(i < 4 ? rev : i < 6 ? multi : one, "rdprod/svc", tags[i]);
-	tag_image(one, "rddev/svc", "dev-1111111");
+		treg_copy_in(i < 4 ? rev : i < 6 ? multi : one, "rdprod/svc", tags[i]);
+	treg_copy_in(one, "rddev/svc", "dev-1111111");
 	days_from_now(1, now, sizeof(now));
 	audit(&p, fault, "rddev", "rdprod", now, NULL, NULL);
 	cr_expect_eq(p.status, 3, "%s", p.err); /* latest is behind v2.0.0 */

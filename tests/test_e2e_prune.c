@@ -34,22 +34,6 @@ teardown(void)
 	free(tmpd);
 }
 
-/* Copies src (a transport reference) to repo:tag in the plain registry. */
-static void
-tag_image(const char *src, const char *repo, const char *tag)
-{
-	char dst[400];
-	const char *argv[] = { "skopeo", "copy", "-q", "--all", "--preserve-digests",
-			       "--src-tls-verify=false", "--dest-tls-verify=false", src, dst, NULL };
-	const char *envp[] = { "HOME=/root", NULL };
-	struct proc p;
-
-	snprintf(dst, sizeof(dst), "docker://%s/%s:%s", getenv("REGPUSH_TEST_PLAIN"), repo, tag);
-	run_prog("skopeo", argv, envp, &p);
-	cr_assert_eq(p.status, 0, "%s: %s", dst, p.err);
-	proc_free(&p);
-}
-
 static void
 prune(struct proc *p, const char *repo, const char *now, int dry)
 {
@@ -101,13 +85,13 @@ Test(prune, development_repository, .init = setup, .fini = teardown, .timeout = 
 			   "test-epoch:keep test-multi:delete weird:keep";
 	struct proc p;
 
-	tag_image(one, "pr/dev", "dev-1111111");
-	tag_image(one, "pr/dev", "weird");
-	tag_image(two, "pr/dev", "feature-x");
-	tag_image(two, "pr/dev", "dev-latest");
-	tag_image(multi, "pr/dev", "test-multi");
-	tag_image(multi, "pr/dev", "dev-2222222");
-	tag_image(ep, "pr/dev", "test-epoch");
+	treg_copy_in(one, "pr/dev", "dev-1111111");
+	treg_copy_in(one, "pr/dev", "weird");
+	treg_copy_in(two, "pr/dev", "feature-x");
+	treg_copy_in(two, "pr/dev", "dev-latest");
+	treg_copy_in(multi, "pr/dev", "test-multi");
+	treg_copy_in(multi, "pr/dev", "dev-2222222");
+	treg_copy_in(ep, "pr/dev", "test-epoch");
 	/* Within retention (or created after --now: age 0), nothing goes. */
 	prune(&p, "pr/dev", "2026-12-01T00:00:00Z", 0);
 	cr_assert_eq(p.status, 0, "%s", p.err);
@@ -191,8 +175,8 @@ Test(prune, follows_the_policys_sha_length, .init = setup, .fini = teardown, .ti
 	struct proc p;
 	FILE *f;
 
-	tag_image(one, "pr/shalen", "dev-1111111");
-	tag_image(two, "pr/shalen", "dev-22222222");
+	treg_copy_in(one, "pr/shalen", "dev-1111111");
+	treg_copy_in(two, "pr/shalen", "dev-22222222");
 	/* The built-in sha-length, 7. */
 	prune(&p, "pr/shalen", "2035-01-01T00:00:00Z", 1);
 	cr_assert_eq(p.status, 0, "%s", p.err);
@@ -242,14 +226,14 @@ Test(prune, production_repository_keeps_releases_and_index_children, .init = set
 	json_t *idx;
 	struct proc p;
 
-	tag_image(one, "pr/prod", "staging-v1.1.0-rc.1");
-	tag_image(one, "pr/prod", "v1.1.0");
-	tag_image(multi, "pr/prod", "v2.0.0");
+	treg_copy_in(one, "pr/prod", "staging-v1.1.0-rc.1");
+	treg_copy_in(one, "pr/prod", "v1.1.0");
+	treg_copy_in(multi, "pr/prod", "v2.0.0");
 	cr_assert_eq(treg_manifest(plain, "pr/prod", "v2.0.0", &body, d), 200);
 	idx = json_loads(body, 0, NULL);
 	snprintf(child, sizeof(child), "docker://%s/pr/prod@%s", plain.host,
 		 json_string_value(json_object_get(json_array_get(json_object_get(idx, "manifests"), 0), "digest")));
-	tag_image(child, "pr/prod", "staging-v2.0.0-rc.1");
+	treg_copy_in(child, "pr/prod", "staging-v2.0.0-rc.1");
 	prune(&p, "pr/prod", "2035-01-01T00:00:00Z", 0);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	tags = actions(p.out);
@@ -303,12 +287,12 @@ Test(prune, failed_deletes_are_reported_and_the_rest_done, .init = setup, .fini 
 	for (i = 0; imgs[i] != NULL; i++) {
 		char *a = archive(imgs[i]), tag[32];
 		snprintf(tag, sizeof(tag), "dev-%07zx", i + 1);
-		tag_image(a, "f-delfail/x", tag);
+		treg_copy_in(a, "f-delfail/x", tag);
 		free(a);
 	}
 	{
 		char *a = archive("epoch.tar");
-		tag_image(a, "f-delfail/x", "dev-latest");
+		treg_copy_in(a, "f-delfail/x", "dev-latest");
 		free(a);
 	}
 	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-delfail/x", NULL);
@@ -362,8 +346,8 @@ Test(prune, an_untag_cut_short_is_finished_by_the_rerun, .init = setup, .fini = 
 	char *two = archive("two.tar"), *d2 = source_digest(two), *tags, d[80], *s;
 	struct proc p;
 
-	tag_image(two, "f-delfail/untag", "dev-latest");
-	tag_image(two, "f-delfail/untag", "dev-3333333");
+	treg_copy_in(two, "f-delfail/untag", "dev-latest");
+	treg_copy_in(two, "f-delfail/untag", "dev-3333333");
 	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-delfail/untag", NULL);
 	if (treg_ggcr()) {
 		/* This registry deletes tags: the untag is one DELETE of the
@@ -424,7 +408,7 @@ Test(prune, stopped_half_way_then_rerun_converges, .init = setup, .fini = teardo
 	for (i = 0; imgs[i] != NULL; i++) {
 		char *a = archive(imgs[i]), tag[32];
 		snprintf(tag, sizeof(tag), "test-%zu", i);
-		tag_image(a, "f-delslow/x", tag);
+		treg_copy_in(a, "f-delslow/x", tag);
 		free(a);
 	}
 	snprintf(r, sizeof(r), "%s/f-delslow/x", host);
@@ -462,9 +446,9 @@ Test(prune, as_the_runner_starts_the_action, .init = setup, .fini = teardown, .t
 			       dev, prod, ins, tmpenv, e_sum, "HOME=/root", NULL };
 	struct proc p;
 
-	tag_image(one, "pa/dev/pr-act", "dev-1234567");
-	tag_image(two, "pa/prod/pr-act", "staging-v1.0.0-rc.1");
-	tag_image(two, "pa/prod/pr-act", "v1.0.0");
+	treg_copy_in(one, "pa/dev/pr-act", "dev-1234567");
+	treg_copy_in(two, "pa/prod/pr-act", "staging-v1.0.0-rc.1");
+	treg_copy_in(two, "pa/prod/pr-act", "v1.0.0");
 	snprintf(dev, sizeof(dev), "INPUT_DEV-REGISTRY=%s/pa/dev", host);
 	snprintf(prod, sizeof(prod), "INPUT_PROD-REGISTRY=%s/pa/prod", host);
 	snprintf(ins, sizeof(ins), "INPUT_INSECURE-REGISTRIES=%s", host);
@@ -541,7 +525,7 @@ Test(prune, untags_go_concurrently_where_tags_can_be_deleted, .init = setup, .fi
 		free(d1);
 		return; /* distribution 2.8 refuses DELETE of a tag: see above */
 	}
-	tag_image(one, "f-delslow/untags", "dev-latest");
+	treg_copy_in(one, "f-delslow/untags", "dev-latest");
 	run_prog("python3", put, envp0, &p);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);
@@ -594,8 +578,8 @@ Test(prune, a_dangling_index_blocks_nothing, .init = setup, .fini = teardown, .t
 	char *multi = archive("multi.tar"), *one = archive("one.tar"), kid[RP_DIGEST_MAX], d[80], *tags;
 	struct proc p;
 
-	tag_image(multi, "pr-dangle/x", "test-multi");
-	tag_image(one, "pr-dangle/x", "dev-1111111");
+	treg_copy_in(multi, "pr-dangle/x", "test-multi");
+	treg_copy_in(one, "pr-dangle/x", "dev-1111111");
 	first_entry("pr-dangle/x", "test-multi", kid);
 	http_delete("pr-dangle/x", kid);
 	prune_via(&p, getenv("REGPUSH_TEST_PLAIN"), "pr-dangle/x", NULL);
@@ -623,7 +607,7 @@ Test(prune, an_index_goes_before_its_entries, .init = setup, .fini = teardown, .
 	const char *envp0[] = { NULL };
 	struct proc p;
 
-	tag_image(multi, "f-delfail/order", "test-multi");
+	treg_copy_in(multi, "f-delfail/order", "test-multi");
 	first_entry("f-delfail/order", "test-multi", kid);
 	/* The entry tagged on its own as well: dev-0000000. */
 	run_prog("python3", put, envp0, &p);
@@ -656,7 +640,7 @@ Test(prune, an_unreadable_kept_tag_protects_everything, .init = setup, .fini = t
 	struct proc p;
 
 	d1 = source_digest(one);
-	tag_image(one, "f-lag/x", "dev-1111111");
+	treg_copy_in(one, "f-lag/x", "dev-1111111");
 	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-lag/x", NULL);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	cr_expect(strstr(p.out, "listed but not readable") != NULL, "%s", p.out);
@@ -679,9 +663,9 @@ Test(prune, a_tag_pushed_meanwhile_is_not_untagged, .init = setup, .fini = teard
 	struct proc p;
 
 	d2 = source_digest(two);
-	tag_image(one, "f-repush/x", "feature-x");
-	tag_image(one, "f-repush/x", "dev-latest");
-	tag_image(two, "f-repush/x", "seed");
+	treg_copy_in(one, "f-repush/x", "feature-x");
+	treg_copy_in(one, "f-repush/x", "dev-latest");
+	treg_copy_in(two, "f-repush/x", "seed");
 	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-repush/x", NULL);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	cr_expect(strstr(p.out, "\"reason\": \"kept: moved meanwhile\"") != NULL, "%s", p.out);
@@ -703,8 +687,8 @@ Test(prune, a_long_redirect_works_and_a_huge_one_is_refused, .init = setup, .fin
 	char *one = archive("one.tar"), *tags;
 	struct proc p;
 
-	tag_image(one, "f-longloc/x", "dev-1111111");
-	tag_image(one, "f-longloc-huge/x", "dev-1111111");
+	treg_copy_in(one, "f-longloc/x", "dev-1111111");
+	treg_copy_in(one, "f-longloc-huge/x", "dev-1111111");
 	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "f-longloc/x", NULL);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);
@@ -734,9 +718,9 @@ Test(prune, only_kept_indexes_are_read, .init = setup, .fini = teardown, .timeou
 	char *d1 = source_digest(one), *dm = source_digest(multi), needle[300], *tags;
 	struct proc p;
 
-	tag_image(one, "pr-kinds/x", "dev-latest");
-	tag_image(multi, "pr-kinds/x", "staging-latest");
-	tag_image(two, "pr-kinds/x", "dev-2222222");
+	treg_copy_in(one, "pr-kinds/x", "dev-latest");
+	treg_copy_in(multi, "pr-kinds/x", "staging-latest");
+	treg_copy_in(two, "pr-kinds/x", "dev-2222222");
 	prune_via(&p, getenv("REGPUSH_TEST_FAULT"), "pr-kinds/x", NULL);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);

@@ -208,3 +208,18 @@ treg_blob(struct treg r, const char *repo, const char *digest, char **body)
 	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo, digest);
 	return get(r, path, 0, body, NULL);
 }
+
+void
+treg_copy_in(const char *src, const char *repo, const char *tag)
+{
+	char dst[400];
+	const char *argv[] = { "skopeo", "copy", "-q", "--all", "--preserve-digests",
+			       "--src-tls-verify=false", "--dest-tls-verify=false", src, dst, NULL };
+	const char *envp[] = { "HOME=/root", NULL };
+	struct proc p;
+
+	snprintf(dst, sizeof(dst), "docker://%s/%s:%s", getenv("REGPUSH_TEST_PLAIN"), repo, tag);
+	run_prog("skopeo", argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s: %s", dst, p.err);
+	proc_free(&p);
+}

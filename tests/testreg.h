@@ -43,6 +43,10 @@ long treg_blob(struct treg r, const char *repo, const char *digest, char **body)
 /* The repository's tags, sorted, joined by spaces ("" when none or 404). */
 char *treg_tags(struct treg r, const char *repo);
 
+/* Copies the image src (a transport reference) to repo:tag in the plain
+ * registry with skopeo (--all, digests preserved); asserts it worked. */
+void treg_copy_in(const char *src, const char *repo, const char *tag);
+
 /* sha256 digest of a source image's manifest, read with skopeo inspect
  * --raw (for an index: the index itself). */
 char *source_digest(const char *transport_ref);
