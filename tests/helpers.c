@@ -254,3 +254,20 @@ archive(const char *name)
 	cr_assert(asprintf(&s, "oci-archive:%s/%s", getenv("REGPUSH_TEST_IMAGES"), name) > 0);
 	return s;
 }
+
+void
+e2e_dirs_new(char **dir, char **tmpd)
+{
+	*dir = tmpdir_new();
+	cr_assert(asprintf(tmpd, "%s/tmp", *dir) > 0);
+	cr_assert_eq(mkdir(*tmpd, 0700), 0);
+}
+
+void
+e2e_dirs_free(char **dir, char **tmpd)
+{
+	rm_rf(*dir);
+	free(*dir);
+	free(*tmpd);
+	*dir = *tmpd = NULL;
+}

@@ -34,6 +34,12 @@ void wait_bg(struct bg *b, struct proc *p);
 char *tmpdir_new(void);
 void rm_rf(const char *path);
 
+/* An end-to-end test's private directory and, inside it, the TMPDIR it
+ * hands regpush (mode 0700); e2e_dirs_free removes both and frees the
+ * paths. */
+void e2e_dirs_new(char **dir, char **tmpd);
+void e2e_dirs_free(char **dir, char **tmpd);
+
 /* Writes a file; returns its path "dir/name" (caller frees). */
 char *write_file(const char *dir, const char *name, const char *content);
 /* Reads a file whole (caller frees); NULL if it does not exist. */

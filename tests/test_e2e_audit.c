@@ -20,17 +20,13 @@ static char *dir, *tmpd;
 static void
 setup(void)
 {
-	dir = tmpdir_new();
-	cr_assert(asprintf(&tmpd, "%s/tmp", dir) > 0);
-	cr_assert_eq(mkdir(tmpd, 0700), 0);
+	e2e_dirs_new(&dir, &tmpd);
 }
 
 static void
 teardown(void)
 {
-	rm_rf(dir);
-	free(dir);
-	free(tmpd);
+	e2e_dirs_free(&dir, &tmpd);
 }
 
 /* Deletes repo@digest (an index's entry, leaving the index dangling). */
