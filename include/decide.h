@@ -58,4 +58,40 @@ rp_status decide(const struct plan *p, const char *digest, const struct reg_view
 /* Frees what decide allocated; accepts a zeroed struct. */
 void decision_free(struct decision *d);
 
+/*
+ * The settling rules, pure as well: after this run's PUTs, a fresh view
+ * says what each tag still needs. An immutable tag another run holds is
+ * a lost race and nothing else is decided. Otherwise a floating tag not
+ * kept goes onto a newer release that appeared meanwhile (unless
+ * `backwards`), and one another run moved while none appeared comes back
+ * to this run's image.
+ */
+enum settle_action {
+	SETTLE_NONE = 0,   /* nothing to do */
+	SETTLE_ONTO_NEWER, /* kept from now on, put on `newer` */
+	SETTLE_RECLAIM,    /* PUT back onto this run's digest */
+};
+
+struct settling {
+	size_t lost;              /* an immutable tag (plan index) on another
+				   * digest, or SIZE_MAX */
+	enum settle_action *act;  /* per plan tag, when nothing was lost (owned) */
+	const char **newer;       /* per plan tag, for SETTLE_ONTO_NEWER: the
+				   * release tag, a pointer into v->existing */
+};
+
+/* kept: per plan tag, 1 when the tag is kept (it does not follow this
+ * run). Returns RP_OK and fills *s (settling_free), or RP_ENOMEM. */
+rp_status settle_decide(const struct plan *p, const char *digest, const struct reg_view *v,
+			const unsigned char *kept, int backwards, struct settling *s,
+			struct rp_err *err);
+
+/* The first tag (plan index) neither kept nor on digest in v, the one a
+ * final verification names; SIZE_MAX when every tag is where this run
+ * says. */
+size_t settle_check(const struct plan *p, const char *digest, const struct reg_view *v,
+		    const unsigned char *kept);
+
+void settling_free(struct settling *s);
+
 #endif

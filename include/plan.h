@@ -46,6 +46,7 @@ struct plan {
 	enum rp_env env;
 	char *registry;        /* host[/org] */
 	char *repository;      /* <registry>/<service> */
+	char *host, *path;     /* repository split: "quay.io", "kubernaut/gateway" */
 	char *service;
 	char *version;         /* SemVer without v (with +build), or NULL */
 	struct semver semver;  /* valid when version != NULL */

@@ -105,9 +105,19 @@ rp_status reg_manifest_get_some(struct reg_client *c, const char *repo,
 
 /* reg_manifest_get_some, each manifest parsed into out (a JSON object)
  * under its ref: one that is gone (404) is absent, bytes that are no JSON
- * an empty object. */
+ * an empty object. With keys (refs are tags read for keys[i], a digest),
+ * under keys[i], and only when the bytes served have that digest. */
 rp_status reg_manifests_json(struct reg_client *c, const char *repo, char *const *refs,
-			     size_t n, json_t *out, struct rp_err *err);
+			     char *const *keys, size_t n, json_t *out, struct rp_err *err);
+
+/* bytes read from `who` (a manifest or config: `what`) parsed as JSON;
+ * NULL with err set when they are not JSON (RP_EREGISTRY, naming who and
+ * the position) or memory ran out (RP_ENOMEM). */
+json_t *reg_json(const char *who, const char *bytes, size_t len, const char *what,
+		 struct rp_err *err);
+
+/* The largest image config regpush reads (reg_blob_get_many's max). */
+#define REG_CONFIG_MAX (4 * 1024 * 1024)
 
 /* GET several small blobs at once, each checked against its digest;
  * out[i] (caller frees) and lens[i] for digests[i]. */

@@ -9,9 +9,12 @@
 #define RP_TARGET_H
 
 #include "ghctx.h"
+#include "plan.h"
 #include "policy.h"
 #include "creds.h"
 #include "registry.h"
+
+#include <time.h>
 
 /* At most 64 services (two repositories each) or 64 --repository. */
 #define TARGET_MAX 128
@@ -23,7 +26,10 @@ struct target {
 	int role;                 /* RP_ENV_DEVELOPMENT (under the development
 				   * registry), RP_ENV_PRODUCTION, or -1 (under
 				   * neither, or both) */
-	const char *profile;      /* "dev", "release", or NULL: the auth files */
+	const char *profile;      /* "dev", "staging", "release", or NULL: the
+				   * auth files */
+	struct creds account;     /* after target_open: the profile's robot
+				   * (empty without one) */
 	struct reg_client *reg;   /* after target_open; owned */
 };
 
@@ -41,10 +47,29 @@ const char *target_registry(const struct rp_opts *o, const struct policy *pol, i
 rp_status target_select(const struct rp_opts *o, const struct policy *pol,
 			struct target *ts, size_t *n, struct rp_err *err);
 
+/* t: the repository of service under registry (host[/org]), checked as
+ * the plan checks it, to be read with profile's account (or NULL). */
+rp_status target_at(const char *registry, const char *service, const char *profile,
+		    struct target *t, struct rp_err *err);
+
+/* t: the plan's repository, with the plan's account. */
+rp_status target_plan(const struct plan *p, struct target *t, struct rp_err *err);
+
+/* host/path is the registry location host[/org] or below it, component by
+ * component. */
+int target_under(const char *host, const char *path, const char *registry);
+
+/* What prune and audit begin with: every robot's password masked, the
+ * policy (*pol: policy_free), the clock (run_now) and the repositories
+ * (target_select; target_free_all them whatever it returns). */
+rp_status target_start(const struct rp_opts *o, struct policy **pol, time_t *now,
+		       struct target *ts, size_t *n, struct rp_err *err);
+
 /* Opens t's client with its account (the profile's, else the auth
  * files'). */
 rp_status target_open(const struct rp_opts *o, struct target *t, struct rp_err *err);
 
+void target_free(struct target *t);
 void target_free_all(struct target *ts, size_t n);
 
 /* A registry client for host (repo: for the auth-file lookup), with

@@ -159,10 +159,15 @@ rp_getenv(const char *name)
 	return rp_given(v) ? v : NULL;
 }
 
+/* Seconds on the monotonic clock (for durations and deadlines). */
+double rp_mono_s(void);
+
 /* Frees every element of a NULL-terminated string vector, then the vector. */
 void rp_strv_free(char **v);
 /* Number of elements of a NULL-terminated vector (NULL counts as 0). */
 size_t rp_strv_len(char *const *v);
+/* 1 when s (not NULL) is an element of v (NULL-terminated, or NULL). */
+int rp_strv_has(char *const *v, const char *s);
 /* Appends an owned copy of s to *v (NULL-terminated). Returns 0 or -1. */
 int rp_strv_push(char ***v, const char *s);
 

@@ -29,8 +29,6 @@
 #include "run.h"
 #include "target.h"
 
-#define CONFIG_MAX (4 * 1024 * 1024)
-
 /* One repository's facts and findings. */
 struct repo {
 	struct target *t;          /* borrowed */
@@ -56,7 +54,7 @@ cmp_str(const void *a, const void *b)
 static rp_status
 read_manifests(struct repo *r, const struct rp_strset *digests, struct rp_err *err)
 {
-	return reg_manifests_json(r->t->reg, r->t->path, digests->v, digests->n, r->mans, err);
+	return reg_manifests_json(r->t->reg, r->t->path, digests->v, NULL, digests->n, r->mans, err);
 }
 
 static const char *
@@ -130,7 +128,7 @@ gather(struct repo *r, struct rp_err *err)
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((st = reg_blob_get_many(r->t->reg, r->t->path, cfgs.v, cfgs.n, CONFIG_MAX, blobs, lens, err)) != RP_OK)
+	if ((st = reg_blob_get_many(r->t->reg, r->t->path, cfgs.v, cfgs.n, REG_CONFIG_MAX, blobs, lens, err)) != RP_OK)
 		goto out;
 	for (i = 0; i < cfgs.n && st == RP_OK; i++) {
 		json_t *c = json_loadb(blobs[i], lens[i], 0, NULL);
@@ -381,16 +379,10 @@ audit_run(struct rp_opts *o, struct rp_err *err)
 	rp_status st;
 
 	memset(rs, 0, sizeof(rs));
-	memset(ts, 0, sizeof(ts));
-	creds_mask_all(o->actions);
-	if ((st = run_load_policy(o, &pol, err)) != RP_OK)
+	if ((st = target_start(o, &pol, &now, ts, &nr, err)) != RP_OK)
 		goto out;
 	regs[0] = target_registry(o, pol, 0);
 	regs[1] = target_registry(o, pol, 1);
-	if ((st = run_now(o, &now, err)) != RP_OK)
-		goto out;
-	if ((st = target_select(o, pol, ts, &nr, err)) != RP_OK)
-		goto out;
 	for (i = 0; i < nr; i++) {
 		if (ts[i].role < 0) {
 			st = rp_fail(err, RP_EINPUT, "repository %s/%s is under neither the development "

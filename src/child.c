@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sig.h"
@@ -52,15 +51,6 @@ child_env(void)
 			env[o++] = environ[i];
 	env[o] = NULL;
 	return env;
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* The command line for logs: argv joined by spaces, each word quoted. */
@@ -190,9 +180,9 @@ child_run(char *const argv[], int timeout, const struct child_log *log,
 			     rp_quote(argv[0], 100, q, sizeof(q)), strerror(rc));
 		goto out;
 	}
-	deadline = now_s() + (timeout > 0 ? timeout : CHILD_TIMEOUT_DEFAULT);
+	deadline = rp_mono_s() + (timeout > 0 ? timeout : CHILD_TIMEOUT_DEFAULT);
 	while (op[0] >= 0 || ep[0] >= 0) {
-		double now = now_s();
+		double now = rp_mono_s();
 		int wait_ms, i;
 		siginfo_t si;
 

@@ -5,6 +5,7 @@
  */
 #include "decide.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,4 +65,58 @@ decision_free(struct decision *d)
 	d->ntags = 0;
 	d->act = NULL;
 	d->blocker = NULL;
+}
+
+rp_status
+settle_decide(const struct plan *p, const char *digest, const struct reg_view *v,
+	      const unsigned char *kept, int backwards, struct settling *s, struct rp_err *err)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->lost = SIZE_MAX;
+	for (i = 0; i < p->ntags; i++)
+		if (p->tags[i].kind == TAG_IMMUTABLE && strcmp(v->current[i], digest) != 0) {
+			s->lost = i;
+			return RP_OK;
+		}
+	s->act = calloc(p->ntags + 1, sizeof(*s->act));
+	s->newer = calloc(p->ntags + 1, sizeof(*s->newer));
+	if (s->act == NULL || s->newer == NULL) {
+		settling_free(s);
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < p->ntags; i++) {
+		if (p->tags[i].scope == SCOPE_NONE || kept[i])
+			continue;
+		/* A rollback puts the tag on this run's image, newer releases
+		 * or not. */
+		s->newer[i] = backwards ? NULL : floating_newest(p, &p->tags[i], v->existing);
+		if (s->newer[i] != NULL)
+			s->act[i] = SETTLE_ONTO_NEWER;
+		else if (strcmp(v->current[i], digest) != 0)
+			s->act[i] = SETTLE_RECLAIM;
+	}
+	return RP_OK;
+}
+
+size_t
+settle_check(const struct plan *p, const char *digest, const struct reg_view *v,
+	     const unsigned char *kept)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntags; i++)
+		if (!kept[i] && strcmp(v->current[i], digest) != 0)
+			return i;
+	return SIZE_MAX;
+}
+
+void
+settling_free(struct settling *s)
+{
+	free(s->act);
+	free(s->newer);
+	s->act = NULL;
+	s->newer = NULL;
 }

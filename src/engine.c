@@ -44,12 +44,7 @@ av_addf(struct argv *a, const char *fmt, ...)
 int
 engine_insecure(const struct engine *e, const char *host)
 {
-	size_t i;
-
-	for (i = 0; host != NULL && e->insecure != NULL && e->insecure[i] != NULL; i++)
-		if (strcmp(e->insecure[i], host) == 0)
-			return 1;
-	return 0;
+	return rp_strv_has(e->insecure, host);
 }
 
 static int

@@ -244,12 +244,7 @@ ghctx_resolve(struct rp_opts *o, struct rp_err *err)
 int
 ghctx_insecure(const struct rp_opts *o, const char *host)
 {
-	size_t i;
-
-	for (i = 0; host != NULL && o->insecure != NULL && o->insecure[i] != NULL; i++)
-		if (strcmp(o->insecure[i], host) == 0)
-			return 1;
-	return 0;
+	return rp_strv_has(o->insecure, host);
 }
 
 rp_status

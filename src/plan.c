@@ -315,6 +315,10 @@ plan_repository(struct plan *p, const struct plan_input *in,
 			       rp_quote(p->service, 150, q, sizeof(q)),
 			       imgref_strerror(e));
 	}
+	/* The repository as a client addresses it: host, and path below it. */
+	p->host = r.domain;
+	p->path = r.path;
+	r.domain = r.path = NULL;
 	imgref_free(&r);
 	return RP_OK;
 }
@@ -426,6 +430,8 @@ plan_free(struct plan *p)
 	free(p->tags);
 	free(p->registry);
 	free(p->repository);
+	free(p->host);
+	free(p->path);
 	free(p->service);
 	free(p->version);
 	semver_free(&p->semver);

@@ -14,12 +14,11 @@
 #include "publish.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "floating.h"
 #include "ghactions.h"
 #include "sig.h"
 
@@ -73,15 +72,6 @@ read_view(struct publish *pb, struct view *w, struct reg_manifest *m, struct rp_
 	if (st != RP_OK)
 		view_free(w);
 	return st;
-}
-
-static double
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* The wait before the settling read after an immutable tag was written:
@@ -144,11 +134,11 @@ decide_now(struct publish *pb, struct decision *d, struct reg_manifest *m, int u
 	size_t i;
 	rp_status st;
 
-	double t0 = mono_s();
+	double t0 = rp_mono_s();
 
 	if ((st = read_view(pb, &w, m, err)) != RP_OK)
 		return st;
-	pb->read_s = mono_s() - t0;
+	pb->read_s = rp_mono_s() - t0;
 	st = decide(p, pb->digest, &w.v, pb->backwards, d, err);
 	if (st == RP_EREFUSED)
 		rp_fail(err, RP_EREFUSED, "refused: %s is immutable and already points at %s; this "
@@ -226,14 +216,27 @@ lost_race(struct publish *pb, const struct view *w, size_t lost, struct rp_err *
 		       moved > 0 ? "; the floating tags this run had moved were put back on it" : "");
 }
 
+/* Per plan tag, 1 when it is kept (it does not follow this run). */
+static unsigned char *
+kept_tags(const struct publish *pb)
+{
+	unsigned char *kept = calloc(pb->plan->ntags + 1, 1);
+	size_t i;
+
+	for (i = 0; kept != NULL && i < pb->plan->ntags; i++)
+		kept[i] = pb->status[i] == TS_KEPT;
+	return kept;
+}
+
 /*
- * One settling round on a fresh view: a floating tag past which a newer
- * release now exists goes onto that release (kept); one that another run
- * moved while no newer release exists comes back to this run's image.
- * *fixes counts the tags written.
+ * One settling round on a fresh view, as settle_decide rules: a floating
+ * tag past which a newer release now exists goes onto that release
+ * (kept); one that another run moved while no newer release exists
+ * comes back to this run's image. *fixes counts the tags written.
  */
 static rp_status
-settle_round(struct publish *pb, const struct view *w, int *fixes, struct rp_err *err)
+settle_round(struct publish *pb, const struct view *w, const struct settling *s, int *fixes,
+	     struct rp_err *err)
 {
 	const struct plan *p = pb->plan;
 	char d[RP_DIGEST_MAX];
@@ -242,23 +245,17 @@ settle_round(struct publish *pb, const struct view *w, int *fixes, struct rp_err
 
 	*fixes = 0;
 	for (i = 0; i < p->ntags && st == RP_OK; i++) {
-		const char *newest;
-		if (p->tags[i].scope == SCOPE_NONE || pb->status[i] == TS_KEPT)
-			continue;
-		/* A rollback puts the tag on this run's image, newer releases
-		 * or not. */
-		newest = pb->backwards ? NULL : floating_newest(p, &p->tags[i], w->v.existing);
-		if (newest != NULL) {
-			if ((st = reg_manifest_head(pb->reg, pb->repo, newest, d, err)) != RP_OK)
+		if (s->act[i] == SETTLE_ONTO_NEWER) {
+			if ((st = reg_manifest_head(pb->reg, pb->repo, s->newer[i], d, err)) != RP_OK)
 				break;
 			pb->status[i] = TS_KEPT;
 			notice(pb, i, "regpush: kept", "%s, a newer release, appeared during this "
-			       "run; %s is on it", newest, p->tags[i].name);
+			       "run; %s is on it", s->newer[i], p->tags[i].name);
 			if (d[0] != '\0' && strcmp(w->cur[i], d) != 0) {
 				st = put_digest(pb, p->tags[i].name, d, err);
 				++*fixes;
 			}
-		} else if (strcmp(w->cur[i], pb->digest) != 0) {
+		} else if (s->act[i] == SETTLE_RECLAIM) {
 			/* Another (lower) run moved it back meanwhile. */
 			if ((st = put_digest(pb, p->tags[i].name, pb->digest, err)) == RP_OK)
 				pb->status[i] = TS_PUSHED;
@@ -268,24 +265,6 @@ settle_round(struct publish *pb, const struct view *w, int *fixes, struct rp_err
 	return st;
 }
 
-/* Every tag this run reports pushed or unchanged is on its digest at the
- * last read. */
-static rp_status
-verify(const struct publish *pb, const struct view *w, struct rp_err *err)
-{
-	const struct plan *p = pb->plan;
-	size_t i;
-
-	for (i = 0; i < p->ntags; i++)
-		if (pb->status[i] != TS_KEPT && strcmp(w->cur[i], pb->digest) != 0)
-			return rp_fail(err, RP_EREGISTRY,
-				       "verification failed: %s points at %s after the push, "
-				       "expected %s (another run wrote it meanwhile?)",
-				       p->tags[i].image, w->cur[i][0] != '\0' ? w->cur[i] : "nothing",
-				       pb->digest);
-	return RP_OK;
-}
-
 /* Step 3: re-read, detect a lost race, repair floating tags (at most two
  * rounds), verify. */
 static rp_status
@@ -293,8 +272,10 @@ settle(struct publish *pb, struct rp_err *err)
 {
 	const struct plan *p = pb->plan;
 	struct view w;
-	size_t i;
-	int round, fixes;
+	struct settling s;
+	unsigned char *kept = NULL;
+	size_t i, off;
+	int round, fixes = 0;
 	rp_status st;
 
 	/* Another run that read the immutable tag as free before this run's
@@ -311,18 +292,38 @@ settle(struct publish *pb, struct rp_err *err)
 	for (round = 0;; round++) {
 		if ((st = read_view(pb, &w, NULL, err)) != RP_OK)
 			return st;
-		for (i = 0; i < p->ntags; i++)
-			if (p->tags[i].kind == TAG_IMMUTABLE && strcmp(w.cur[i], pb->digest) != 0) {
-				st = lost_race(pb, &w, i, err);
-				view_free(&w);
-				return st;
-			}
-		if (round == 2 || (st = settle_round(pb, &w, &fixes, err)) != RP_OK || fixes == 0)
+		if ((kept = kept_tags(pb)) == NULL) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
 			break;
+		}
+		if ((st = settle_decide(p, pb->digest, &w.v, kept, pb->backwards, &s, err)) != RP_OK)
+			break;
+		if (s.lost != SIZE_MAX) {
+			st = lost_race(pb, &w, s.lost, err);
+			break;
+		}
+		if (round < 2)
+			st = settle_round(pb, &w, &s, &fixes, err);
+		settling_free(&s);
+		if (round == 2 || st != RP_OK || fixes == 0)
+			break;
+		free(kept);
+		kept = NULL;
 		view_free(&w);
 	}
-	if (st == RP_OK)
-		st = verify(pb, &w, err);
+	if (st == RP_OK) {
+		/* The statuses as the last round left them. */
+		free(kept);
+		if ((kept = kept_tags(pb)) == NULL)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		else if ((off = settle_check(p, pb->digest, &w.v, kept)) != SIZE_MAX)
+			st = rp_fail(err, RP_EREGISTRY,
+				     "verification failed: %s points at %s after the push, "
+				     "expected %s (another run wrote it meanwhile?)",
+				     p->tags[off].image, w.cur[off][0] != '\0' ? w.cur[off] : "nothing",
+				     pb->digest);
+	}
+	free(kept);
 	view_free(&w);
 	return st;
 }

@@ -24,9 +24,8 @@ target_registry(const struct rp_opts *o, const struct policy *pol, int i)
 	return over != NULL ? over : pol->registry[i != 0];
 }
 
-/* host/path is registry (host[/org]) or below it. */
-static int
-under(const char *host, const char *path, const char *registry)
+int
+target_under(const char *host, const char *path, const char *registry)
 {
 	size_t h = strlen(host), n;
 
@@ -55,10 +54,9 @@ split_repo(const char *s, struct target *t, struct rp_err *err)
 	return RP_OK;
 }
 
-/* The repository of a service under a registry, checked as plan checks
- * it (lowercase path components, no tag or digest). */
-static rp_status
-service_repo(const char *reg, const char *svc, struct target *t, struct rp_err *err)
+rp_status
+target_at(const char *reg, const char *svc, const char *profile, struct target *t,
+	  struct rp_err *err)
 {
 	char *full = rp_asprintf("%s/%s", reg, svc), q[200];
 	struct imgref ir;
@@ -77,7 +75,23 @@ service_repo(const char *reg, const char *svc, struct target *t, struct rp_err *
 		st = split_repo(full, t, err);
 	imgref_free(&ir);
 	free(full);
+	t->profile = profile;
+	if (st == RP_OK && (t->service = rp_strdup(svc)) == NULL)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 	return st;
+}
+
+rp_status
+target_plan(const struct plan *p, struct target *t, struct rp_err *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->role = p->env == RP_ENV_STAGING || p->env == RP_ENV_PRODUCTION ? RP_ENV_PRODUCTION :
+	    RP_ENV_DEVELOPMENT;
+	t->profile = p->credentials;
+	if ((t->host = rp_strdup(p->host)) == NULL || (t->path = rp_strdup(p->path)) == NULL ||
+	    (t->service = rp_strdup(p->service)) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	return RP_OK;
 }
 
 rp_status
@@ -101,8 +115,8 @@ target_select(const struct rp_opts *o, const struct policy *pol, struct target *
 			int d, p;
 			if ((st = split_repo(o->repositories[i], t, err)) != RP_OK)
 				return st;
-			d = under(t->host, t->path, regs[0]);
-			p = under(t->host, t->path, regs[1]);
+			d = target_under(t->host, t->path, regs[0]);
+			p = target_under(t->host, t->path, regs[1]);
 			t->role = d == p ? -1 : d ? RP_ENV_DEVELOPMENT : RP_ENV_PRODUCTION;
 			last = strrchr(t->path, '/');
 			if ((t->service = rp_strdup(last != NULL ? last + 1 : t->path)) == NULL)
@@ -126,14 +140,10 @@ target_select(const struct rp_opts *o, const struct policy *pol, struct target *
 	for (i = 0; svc[i] != NULL && *n + 2 <= TARGET_MAX; i++) {
 		for (k = 0; k < 2; k++) {
 			struct target *t = &ts[(*n)++];
-			if ((st = service_repo(regs[k], svc[i], t, err)) != RP_OK)
-				goto out;
 			t->role = k == 0 ? RP_ENV_DEVELOPMENT : RP_ENV_PRODUCTION;
-			t->profile = k == 0 ? "dev" : "release";
-			if ((t->service = rp_strdup(svc[i])) == NULL) {
-				st = rp_fail(err, RP_ENOMEM, "out of memory");
+			if ((st = target_at(regs[k], svc[i], k == 0 ? "dev" : "release", t,
+					    err)) != RP_OK)
 				goto out;
-			}
 		}
 	}
 out:
@@ -142,16 +152,38 @@ out:
 }
 
 rp_status
+target_start(const struct rp_opts *o, struct policy **pol, time_t *now, struct target *ts,
+	     size_t *n, struct rp_err *err)
+{
+	rp_status st;
+
+	*n = 0;
+	memset(ts, 0, TARGET_MAX * sizeof(*ts));
+	creds_mask_all(o->actions);
+	if ((st = run_load_policy(o, pol, err)) != RP_OK || (st = run_now(o, now, err)) != RP_OK)
+		return st;
+	return target_select(o, *pol, ts, n, err);
+}
+
+rp_status
 target_open(const struct rp_opts *o, struct target *t, struct rp_err *err)
 {
-	struct creds c;
 	rp_status st = RP_OK;
 
-	memset(&c, 0, sizeof(c));
-	if (t->profile == NULL || (st = creds_load(t->profile, &c, err)) == RP_OK)
-		st = target_client(o, t->host, t->path, &c, &t->reg, err);
-	creds_free(&c);
+	if (t->profile == NULL || (st = creds_load(t->profile, &t->account, err)) == RP_OK)
+		st = target_client(o, t->host, t->path, &t->account, &t->reg, err);
 	return st;
+}
+
+void
+target_free(struct target *t)
+{
+	reg_free(t->reg);
+	creds_free(&t->account);
+	free(t->host);
+	free(t->path);
+	free(t->service);
+	memset(t, 0, sizeof(*t));
 }
 
 void
@@ -159,13 +191,8 @@ target_free_all(struct target *ts, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		reg_free(ts[i].reg);
-		free(ts[i].host);
-		free(ts[i].path);
-		free(ts[i].service);
-		memset(&ts[i], 0, sizeof(ts[i]));
-	}
+	for (i = 0; i < n; i++)
+		target_free(&ts[i]);
 }
 
 /* A token the registry client learnt, masked in the Actions log. */

@@ -11,24 +11,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
+
+/* err's message and place (file NULL: none). */
+static rp_status vfail(struct rp_err *err, rp_status status, const char *file, unsigned line,
+		       unsigned col, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
+static rp_status
+vfail(struct rp_err *err, rp_status status, const char *file, unsigned line, unsigned col,
+      const char *fmt, va_list ap)
+{
+	if (err != NULL) {
+		err->status = status;
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		snprintf(err->file, sizeof(err->file), "%s", file != NULL ? file : "");
+		err->line = line;
+		err->col = col;
+	}
+	return status;
+}
 
 rp_status
 rp_fail(struct rp_err *err, rp_status status, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err != NULL) {
-		err->status = status;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-		err->file[0] = '\0';
-		err->line = err->col = 0;
-	}
+	va_start(ap, fmt);
+	vfail(err, status, NULL, 0, 0, fmt, ap);
+	va_end(ap);
 	return status;
 }
 
@@ -38,15 +52,9 @@ rp_fail_at(struct rp_err *err, rp_status status, const char *file, unsigned line
 {
 	va_list ap;
 
-	if (err != NULL) {
-		err->status = status;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-		snprintf(err->file, sizeof(err->file), "%s", file);
-		err->line = line;
-		err->col = col;
-	}
+	va_start(ap, fmt);
+	vfail(err, status, file, line, col, fmt, ap);
+	va_end(ap);
 	return status;
 }
 
@@ -364,6 +372,26 @@ rp_strv_len(char *const *v)
 	while (v != NULL && v[n] != NULL)
 		n++;
 	return n;
+}
+
+double
+rp_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+rp_strv_has(char *const *v, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && v != NULL && v[i] != NULL; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
 }
 
 int

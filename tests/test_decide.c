@@ -1,5 +1,6 @@
 /* The write decision, a pure function: one row per case. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,108 @@ Test(decide, table)
 		}
 		decision_free(&d);
 		decision_free(&d); /* safe twice */
+		for (k = 0; v.existing[k] != NULL; k++)
+			free(v.existing[k]);
+		free(v.existing);
+		plan_free(p);
+	}
+	policy_free(pol);
+}
+
+/* The settling rules: a fresh view after this run's PUTs, one row per
+ * case. current as above; kept: per plan tag, k when the tag is kept;
+ * want: per plan tag, - nothing, n onto a newer release (named in
+ * newer), r back onto this run's image; or lost: the immutable tag
+ * another run holds; off: the tag a verification of the same view names,
+ * or NULL when every tag is where this run says. */
+static const struct {
+	const char *name;
+	const char *ref;
+	const char *current;
+	const char *kept;
+	const char *existing;
+	int backwards;
+	const char *want;
+	const char *newer;
+	const char *lost;
+	const char *off;
+} settle_rows[] = {
+	{ "all settled", "refs/tags/v1.2.3", "AAAA", "----", "v1.2.3 v1.2 v1 latest", 0,
+	  "----", NULL, NULL, NULL },
+	{ "another run took the release tag", "refs/tags/v1.2.3", "BAAA", "----", "v1.2.3", 0,
+	  NULL, NULL, "v1.2.3", "v1.2.3" },
+	{ "the release tag vanished: also lost", "refs/tags/v1.2.3", "-AAA", "----", "", 0,
+	  NULL, NULL, "v1.2.3", "v1.2.3" },
+	{ "v1.2.4 appeared: v1.2, v1, latest go onto it", "refs/tags/v1.2.3", "AAAA", "----",
+	  "v1.2.3 v1.2.4", 0, "-nnn", "v1.2.4", NULL, NULL },
+	{ "v1.3.0 appeared: v1.2 stays, v1 and latest go", "refs/tags/v1.2.3", "AABB", "----",
+	  "v1.2.3 v1.3.0", 0, "--nn", "v1.3.0", NULL, "v1" },
+	{ "a lower run moved latest back: reclaimed", "refs/tags/v1.2.3", "AAAB", "----",
+	  "v1.2.2 v1.2.3", 0, "---r", NULL, NULL, "latest" },
+	{ "kept tags are left alone", "refs/tags/v1.2.3", "AABB", "--kk", "v1.2.3 v1.3.0", 0,
+	  "----", NULL, NULL, NULL },
+	{ "a rollback reclaims past newer releases", "refs/tags/v1.2.5", "AABB", "----",
+	  "v1.2.5 v1.3.0", 1, "--rr", NULL, NULL, "v1" },
+	{ "staging-latest onto a newer candidate", "refs/tags/v2.0.0-rc.2", "AA", "--",
+	  "staging-v2.0.0-rc.2 staging-v2.0.0-rc.3", 0, "-n", "staging-v2.0.0-rc.3", NULL, NULL },
+	{ "development tags have no scope: never reclaimed here", "refs/heads/develop", "BB", "--",
+	  "", 0, "--", NULL, NULL, "dev-0123456" },
+};
+
+Test(decide, settling)
+{
+	struct policy *pol = policy_default();
+	size_t i, k;
+
+	for (i = 0; i < sizeof(settle_rows) / sizeof(settle_rows[0]); i++) {
+		struct plan_input in = { .ref = settle_rows[i].ref,
+					 .sha = "0123456789abcdef0123456789abcdef01234567",
+					 .service = "svc", .prod_registry = "reg.example/org",
+					 .dev_registry = "reg.example/dev" };
+		struct plan *p = NULL;
+		struct rp_err err = { 0, "" };
+		struct settling s;
+		struct reg_view v = { 0 };
+		char cur[8][RP_DIGEST_MAX];
+		unsigned char kept[8];
+		size_t off;
+
+		cr_assert_eq(plan_make(&in, pol, &p, &err), RP_OK, "%s: %s", settle_rows[i].name, err.msg);
+		cr_assert_eq(p->ntags, strlen(settle_rows[i].current), "%s", settle_rows[i].name);
+		for (k = 0; k < p->ntags; k++) {
+			snprintf(cur[k], sizeof(cur[k]), "%s", settle_rows[i].current[k] == 'A' ? DA :
+				 settle_rows[i].current[k] == 'B' ? DB : "");
+			kept[k] = settle_rows[i].kept[k] == 'k';
+		}
+		v.current = cur;
+		v.existing = split(settle_rows[i].existing);
+		cr_assert_eq(settle_decide(p, DA, &v, kept, settle_rows[i].backwards, &s, &err), RP_OK,
+			     "%s", settle_rows[i].name);
+		if (settle_rows[i].lost != NULL) {
+			cr_assert_neq(s.lost, SIZE_MAX, "%s: lost", settle_rows[i].name);
+			cr_expect_str_eq(p->tags[s.lost].name, settle_rows[i].lost, "%s", settle_rows[i].name);
+			cr_expect_null(s.act, "%s: nothing else decided", settle_rows[i].name);
+		} else {
+			cr_assert_eq(s.lost, SIZE_MAX, "%s: not lost", settle_rows[i].name);
+			for (k = 0; k < p->ntags; k++) {
+				char got = s.act[k] == SETTLE_ONTO_NEWER ? 'n' : s.act[k] == SETTLE_RECLAIM ? 'r' : '-';
+				cr_expect_eq(got, settle_rows[i].want[k], "%s: tag %s", settle_rows[i].name,
+					     p->tags[k].name);
+				if (got == 'n')
+					cr_expect_str_eq(s.newer[k], settle_rows[i].newer, "%s: tag %s",
+							 settle_rows[i].name, p->tags[k].name);
+			}
+		}
+		off = settle_check(p, DA, &v, kept);
+		if (settle_rows[i].off == NULL)
+			cr_expect_eq(off, SIZE_MAX, "%s: verified", settle_rows[i].name);
+		else {
+			cr_expect_neq(off, SIZE_MAX, "%s: verification fails", settle_rows[i].name);
+			if (off != SIZE_MAX)
+				cr_expect_str_eq(p->tags[off].name, settle_rows[i].off, "%s", settle_rows[i].name);
+		}
+		settling_free(&s);
+		settling_free(&s); /* safe twice */
 		for (k = 0; v.existing[k] != NULL; k++)
 			free(v.existing[k]);
 		free(v.existing);

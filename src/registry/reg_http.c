@@ -21,15 +21,6 @@
 
 #include "sig.h"
 
-double
-reg_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static size_t
 on_body(char *d, size_t sz, size_t n, void *u)
 {
@@ -153,7 +144,7 @@ timeout_ms(const struct reg_client *c)
 	long ms = c->timeout_s * 1000;
 
 	if (c->deadline > 0) {
-		double left = (c->deadline - reg_now()) * 1000;
+		double left = (c->deadline - rp_mono_s()) * 1000;
 		if (left < (double)ms)
 			ms = left < 1 ? 1 : (long)left;
 	}
@@ -239,16 +230,16 @@ retryable(CURLcode cc)
 static int
 sleep_ms(const struct reg_client *c, long ms, struct resp *r)
 {
-	double until = reg_now() + (double)ms / 1000;
+	double until = rp_mono_s() + (double)ms / 1000;
 
 	for (;;) {
-		double left = until - reg_now();
+		double left = until - rp_mono_s();
 		struct timespec ts;
 		if (sig_caught) {
 			r->interrupted = 1;
 			return -1;
 		}
-		if (c->deadline > 0 && reg_now() >= c->deadline) {
+		if (c->deadline > 0 && rp_mono_s() >= c->deadline) {
 			r->past_deadline = 1;
 			return -1;
 		}
@@ -265,7 +256,7 @@ sleep_ms(const struct reg_client *c, long ms, struct resp *r)
 void
 reg_limit(struct reg_client *c, double seconds)
 {
-	double t = reg_now() + seconds;
+	double t = rp_mono_s() + seconds;
 
 	if (c->deadline == 0 || c->deadline > t)
 		c->deadline = t;
@@ -323,7 +314,7 @@ reg_exchange(struct reg_client *c, const char *method, const char *url,
 			r->interrupted = 1;
 			return CURLE_ABORTED_BY_CALLBACK;
 		}
-		if (c->deadline > 0 && reg_now() >= c->deadline) {
+		if (c->deadline > 0 && rp_mono_s() >= c->deadline) {
 			r->past_deadline = 1;
 			return CURLE_OPERATION_TIMEDOUT;
 		}
@@ -334,7 +325,7 @@ reg_exchange(struct reg_client *c, const char *method, const char *url,
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
 		if (r->interrupted || r->too_big || r->nomem || r->long_header != NULL)
 			return r->nomem ? CURLE_OUT_OF_MEMORY : cc;
-		if (c->deadline > 0 && cc == CURLE_OPERATION_TIMEDOUT && reg_now() >= c->deadline) {
+		if (c->deadline > 0 && cc == CURLE_OPERATION_TIMEDOUT && rp_mono_s() >= c->deadline) {
 			r->past_deadline = 1;
 			return cc;
 		}
@@ -441,12 +432,7 @@ out:
 int
 reg_host_insecure(const struct reg_client *c, const char *hostport)
 {
-	size_t i;
-
-	for (i = 0; c->insecure_hosts != NULL && c->insecure_hosts[i] != NULL; i++)
-		if (strcmp(c->insecure_hosts[i], hostport) == 0)
-			return 1;
-	return 0;
+	return rp_strv_has(c->insecure_hosts, hostport);
 }
 
 /* Appends one PEM file to the CA blob; a missing file is skipped. */

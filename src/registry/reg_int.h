@@ -122,7 +122,6 @@ int reg_manifest_kind(const char *mt);
 
 /* --- reg_http.c -------------------------------------------------------- */
 
-double reg_now(void);
 void resp_reset(struct resp *r, size_t max);
 void resp_free(struct resp *r);
 int reg_build_ca(struct reg_client *c, const char *cert_dir, char *missing,

@@ -18,6 +18,29 @@
 
 #define TAGS_PAGES_MAX 1000
 
+/* bytes parsed as JSON; NULL with err set when they are not JSON (the
+ * registry's fault) or memory ran out. */
+json_t *
+reg_json(const char *who, const char *bytes, size_t len, const char *what, struct rp_err *err)
+{
+	json_error_t e;
+	json_t *j = json_loadb(bytes != NULL ? bytes : "", len, 0, &e);
+
+	/* jansson 2.14 reports an allocation failing in its lexer as a
+	 * syntax error: parse once more before blaming the registry. */
+	if (j == NULL && e.text[0] != '\0' && json_error_code(&e) != json_error_out_of_memory)
+		j = json_loadb(bytes != NULL ? bytes : "", len, 0, &e);
+	if (j == NULL) {
+		/* jansson sets no error at all when its first allocations fail. */
+		if (json_error_code(&e) == json_error_out_of_memory || e.text[0] == '\0')
+			rp_fail(err, RP_ENOMEM, "out of memory");
+		else
+			rp_fail(err, RP_EREGISTRY, "%s: its %s is not valid JSON (%d:%d: %s)",
+				who, what, e.line, e.column, e.text);
+	}
+	return j;
+}
+
 rp_status
 reg_ping(struct reg_client *c, struct rp_err *err)
 {
@@ -162,8 +185,8 @@ reg_manifest_get_some(struct reg_client *c, const char *repo, char *const *refs,
 }
 
 rp_status
-reg_manifests_json(struct reg_client *c, const char *repo, char *const *refs, size_t n,
-		   json_t *out, struct rp_err *err)
+reg_manifests_json(struct reg_client *c, const char *repo, char *const *refs,
+		   char *const *keys, size_t n, json_t *out, struct rp_err *err)
 {
 	struct reg_manifest *ms;
 	size_t i;
@@ -176,10 +199,11 @@ reg_manifests_json(struct reg_client *c, const char *repo, char *const *refs, si
 	st = reg_manifest_get_some(c, repo, refs, n, ms, err);
 	for (i = 0; i < n && st == RP_OK; i++) {
 		json_t *j;
-		if (ms[i].bytes == NULL)
-			continue; /* gone: absent from out */
+		if (ms[i].bytes == NULL || (keys != NULL && strcmp(ms[i].digest, keys[i]) != 0))
+			continue; /* gone, or the tag moved meanwhile: absent */
 		j = json_loadb(ms[i].bytes, ms[i].len, 0, NULL);
-		if (json_object_set_new(out, refs[i], j != NULL ? j : json_object()) != 0)
+		if (json_object_set_new(out, keys != NULL ? keys[i] : refs[i],
+					j != NULL ? j : json_object()) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < n; i++)
@@ -792,8 +816,8 @@ tags_list(struct reg_client *c, const char *repo, const char *first_path, struct
 		goto out;
 	}
 	cap = 1;
-	if (c->deadline == 0 || c->deadline > reg_now() + (double)limit)
-		c->deadline = reg_now() + (double)limit;
+	if (c->deadline == 0 || c->deadline > rp_mono_s() + (double)limit)
+		c->deadline = rp_mono_s() + (double)limit;
 	while (path != NULL) {
 		if (++pages > TAGS_PAGES_MAX) {
 			st = rp_fail(err, RP_EREGISTRY, "registry %s (%s): more than %d pages",
