@@ -38,6 +38,33 @@ struct rp_opts {
 	struct rp_settings settings; /* REGPUSH_* tunables, read by ghctx_resolve */
 };
 
+/*
+ * Every option, once: its name, how the command line takes it, where its
+ * value is kept, its action input and its environment fallback. main.c
+ * builds getopt's table from it and ghctx_resolve fills what no flag gave.
+ * A new option is a row here, a field of rp_opts and a line of usage.
+ */
+struct optdef {
+	const char *name;   /* "dev-registry": the flag without "--", or the
+			     * input's name; NULL for an environment-only value */
+	int flag;           /* 1: the command line takes --name */
+	int has_arg;        /* the flag takes a value */
+	enum {
+		OD_VALUE,   /* the flag's value is stored at off */
+		OD_SWITCH,  /* the flag sets the int at flag_off to 1; off holds
+			     * the input's text (true/false) */
+		OD_OWN,     /* main.c handles the flag (repeated, or --help) */
+	} kind;
+	size_t off;         /* the string in rp_opts the flag, input and
+			     * environment fill; SIZE_MAX: none */
+	size_t flag_off;    /* OD_SWITCH: the int */
+	const char *input;  /* action input, or NULL */
+	const char *env;    /* fallback variable, or NULL */
+};
+
+extern const struct optdef ghctx_options[];
+extern const size_t ghctx_noptions;
+
 /* Appends a host given with --insecure-registry, after checking that it
  * is a host[:port]. */
 rp_status ghctx_add_insecure(struct rp_opts *o, const char *host,

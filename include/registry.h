@@ -110,6 +110,10 @@ rp_status reg_manifest_get_some(struct reg_client *c, const char *repo,
 rp_status reg_manifests_json(struct reg_client *c, const char *repo, char *const *refs,
 			     char *const *keys, size_t n, json_t *out, struct rp_err *err);
 
+/* 1: an index (OCI index, Docker manifest list); 0: an image manifest;
+ * -1: not a manifest type (a missing or odd Content-Type). */
+int reg_manifest_kind(const char *mt);
+
 /* bytes read from `who` (a manifest or config: `what`) parsed as JSON;
  * NULL with err set when they are not JSON (RP_EREGISTRY, naming who and
  * the position) or memory ran out (RP_ENOMEM). */

@@ -32,4 +32,9 @@ void sig_die(void);
  * signal was caught, else 0. */
 int sig_sleep_ms(long ms);
 
+/* Sleeps until `until` on the monotonic clock (rp_mono_s), in steps of at
+ * most 100 ms. Returns 0 when the time came, -1 at a caught signal, -2
+ * at `deadline` when it is > 0 (before `until`). */
+int sig_sleep_until(double until, double deadline);
+
 #endif

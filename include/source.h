@@ -66,7 +66,5 @@ const char *source_format_name(const char *format);
 rp_status source_stage(const struct engine *e, const char *src, const char *src_host,
 		       struct source_info *info, char **layout, struct rp_err *err);
 
-/* 1 for an OCI index or Docker manifest list media type. */
-int source_is_index_type(const char *media_type);
 
 #endif

@@ -159,6 +159,20 @@ rp_getenv(const char *name)
 	return rp_given(v) ? v : NULL;
 }
 
+/* Writes all len bytes to fd, again after EINTR. Returns 0, or the errno
+ * of the failure (EIO when write wrote nothing). */
+int rp_write_all(int fd, const void *buf, size_t len);
+
+/* base64 of n bytes (malloc'd, NUL-terminated), or NULL. */
+char *rp_base64(const void *data, size_t n);
+/* base64 of "user:password", the Basic credential (the plain text is
+ * wiped); the caller wipes and frees it. NULL when out of memory. */
+char *rp_basic_auth(const char *user, const char *password);
+
+/* The wait before retry attempt+1: base, 2*base, 4*base, ... (attempt 0,
+ * 1, 2, ...), at most 30 s. */
+long rp_backoff_ms(long base, int attempt);
+
 /* Seconds on the monotonic clock (for durations and deadlines). */
 double rp_mono_s(void);
 

@@ -73,26 +73,6 @@ creds_load(const char *profile, struct creds *c, struct rp_err *err)
 	return RP_OK;
 }
 
-/* base64("user:pass"); caller wipes and frees. */
-static char *
-auth_b64(const struct creds *c)
-{
-	size_t n = strlen(c->username) + 1 + strlen(c->password);
-	unsigned char *raw = malloc(n + 1);
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-
-	if (raw == NULL || out == NULL) {
-		free(raw);
-		free(out);
-		return NULL;
-	}
-	snprintf((char *)raw, n + 1, "%s:%s", c->username, c->password);
-	EVP_EncodeBlock((unsigned char *)out, raw, (int)n);
-	explicit_bzero(raw, n);
-	free(raw);
-	return out;
-}
-
 /* s with Go's %q escaping of backslash and quote (how skopeo and
  * buildah quote a value in an error); NULL when out of memory. */
 static char *
@@ -126,8 +106,7 @@ void
 creds_mask(const struct creds *c, int actions)
 {
 	char *forms[3] = { NULL, NULL, NULL }, q[3][1200];
-	unsigned char *raw;
-	size_t i, n;
+	size_t i;
 
 	if (c->password == NULL)
 		return;
@@ -135,12 +114,8 @@ creds_mask(const struct creds *c, int actions)
 	 * shows them (\x5c for a backslash); base64 of user:password (an
 	 * auth header) and of the password alone. */
 	forms[0] = go_escaped(c->password);
-	forms[1] = auth_b64(c);
-	n = strlen(c->password);
-	if ((raw = (unsigned char *)malloc(4 * ((n + 2) / 3) + 1)) != NULL) {
-		EVP_EncodeBlock(raw, (const unsigned char *)c->password, (int)n);
-		forms[2] = (char *)raw;
-	}
+	forms[1] = rp_basic_auth(c->username, c->password);
+	forms[2] = rp_base64(c->password, strlen(c->password));
 	secret_form(c->password, actions);
 	secret_form(rp_quote(c->password, 1100, q[0], sizeof(q[0])), actions);
 	if (forms[0] != NULL) {
@@ -188,9 +163,8 @@ creds_write_authfile_n(const struct creds *const *cs, const char *const *keys, s
 {
 	json_t *root = NULL, *auths = NULL;
 	char *b64 = NULL, *text = NULL;
-	size_t len, off = 0, i;
-	ssize_t n;
-	int fd = -1, bad = 0;
+	size_t i;
+	int fd = -1, bad = 0, e;
 	rp_status st = RP_OK;
 
 	*path = rp_asprintf("%s/auth.json", dir);
@@ -199,7 +173,7 @@ creds_write_authfile_n(const struct creds *const *cs, const char *const *keys, s
 	for (i = 0; i < nc && !bad; i++) {
 		if (cs[i] == NULL || cs[i]->username == NULL)
 			continue;
-		bad = (b64 = auth_b64(cs[i])) == NULL ||
+		bad = (b64 = rp_basic_auth(cs[i]->username, cs[i]->password)) == NULL ||
 		    json_object_set_new(auths, keys[i], json_pack("{s:s}", "auth", b64)) != 0;
 		if (b64 != NULL)
 			explicit_bzero(b64, strlen(b64));
@@ -216,17 +190,9 @@ creds_write_authfile_n(const struct creds *const *cs, const char *const *keys, s
 			     strerror(errno));
 		goto out;
 	}
-	len = strlen(text);
-	while (off < len) {
-		n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			st = rp_fail(err, RP_EREGISTRY, "cannot write the auth file: %s",
-				     strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
+	if ((e = rp_write_all(fd, text, strlen(text))) != 0) {
+		st = rp_fail(err, RP_EREGISTRY, "cannot write the auth file: %s", strerror(e));
+		goto out;
 	}
 	if (close(fd) != 0) {
 		fd = -1;

@@ -349,7 +349,7 @@ engine_run_upload(const struct engine *e, struct argv *a, const char *doing,
 		const char *host, struct rp_err *err)
 {
 	long attempts = settings_get(e->settings, RS_ENGINE_ATTEMPTS);
-	long wait_ms = settings_get(e->settings, RS_RETRY_BASE_MS), k;
+	long base_ms = settings_get(e->settings, RS_RETRY_BASE_MS), wait_ms, k;
 	struct actions_show as;
 	struct child_show show = { show_begin, show_end, &as };
 	struct child_log log = { .show = e->actions ? &show : NULL };
@@ -369,6 +369,7 @@ engine_run_upload(const struct engine *e, struct argv *a, const char *doing,
 		if (k >= attempts || !c.exited || c.timed_out || sig_caught ||
 		    strstr(err->msg, "credentials") != NULL)
 			break;
+		wait_ms = rp_backoff_ms(base_ms, (int)k - 1);
 		child_describe(&c, how, sizeof(how));
 		child_error_lines(c.err != NULL ? c.err : "", last, sizeof(last));
 		snprintf(msg, sizeof(msg), "%s %s while %s (%s); trying again in %ld ms "
@@ -380,7 +381,6 @@ engine_run_upload(const struct engine *e, struct argv *a, const char *doing,
 				     sig_name(sig_caught), doing);
 			return st;
 		}
-		wait_ms *= 2;
 	}
 	child_free(&c);
 	return st;

@@ -218,8 +218,6 @@ gha_append(const char *path, const char *buf, size_t len, const char *what,
 	   struct rp_err *err)
 {
 	struct stat st;
-	size_t off = 0;
-	ssize_t n;
 	int fd, e;
 	char q[256];
 
@@ -233,20 +231,12 @@ gha_append(const char *path, const char *buf, size_t len, const char *what,
 		return rp_fail(err, RP_EREGISTRY, "cannot stat %s %s: %s", what, q,
 			       strerror(e));
 	}
-	while (off < len) {
-		n = write(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			e = n < 0 ? errno : EIO;
-			/* Take back what was written: no half record. */
-			if (S_ISREG(st.st_mode) && ftruncate(fd, st.st_size) != 0)
-				e = errno;
-			close(fd);
-			return rp_fail(err, RP_EREGISTRY, "cannot write %s %s: %s",
-				       what, q, strerror(e));
-		}
-		off += (size_t)n;
+	if ((e = rp_write_all(fd, buf, len)) != 0) {
+		/* Take back what was written: no half record. */
+		if (S_ISREG(st.st_mode) && ftruncate(fd, st.st_size) != 0)
+			e = errno;
+		close(fd);
+		return rp_fail(err, RP_EREGISTRY, "cannot write %s %s: %s", what, q, strerror(e));
 	}
 	if (close(fd) != 0)
 		return rp_fail(err, RP_EREGISTRY, "cannot write %s %s: %s", what, q,

@@ -11,6 +11,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,40 +40,40 @@ ghctx_input(const char *name)
 	return rp_given(v) ? v : NULL;
 }
 
-/* One option: its flag field, input name (or NULL) and fallback env. */
-struct optdef {
-	size_t off;
-	const char *flag;
-	const char *input;
-	const char *env;
-};
-
 #define OFF(f) offsetof(struct rp_opts, f)
-static const struct optdef optdefs[] = {
-	{ OFF(ref), "--ref", NULL, "GITHUB_REF" },
-	{ OFF(sha), "--sha", NULL, "GITHUB_SHA" },
-	{ OFF(event), "--event", NULL, "GITHUB_EVENT_NAME" },
-	{ OFF(service), "--service", "service", NULL },
-	{ OFF(source), "--source", "source", NULL },
-	{ OFF(engine), "--engine", "engine", NULL },
-	{ OFF(policy), "--policy", "policy", NULL },
-	{ OFF(dev_registry), "--dev-registry", "dev-registry", NULL },
-	{ OFF(prod_registry), "--prod-registry", "prod-registry", NULL },
-	{ OFF(test_name), "--test-name", "test-name", NULL },
-	{ OFF(from), "--from", "from", NULL },
-	{ OFF(now), "--now", NULL, NULL },
-	{ OFF(authfile), "--authfile", "authfile", "REGISTRY_AUTH_FILE" },
-	{ OFF(cert_dir), "--cert-dir", "cert-dir", NULL },
-	{ OFF(mode), "mode", "mode", NULL },
-	{ OFF(dry_run_text), "--dry-run", "dry-run", NULL },
-	{ OFF(allow_mismatch_text), "--allow-revision-mismatch", "allow-revision-mismatch", NULL },
-	{ OFF(allow_backwards_text), "--allow-backwards", "allow-backwards", NULL },
-	{ OFF(services_text), NULL, "services", NULL },
-	{ OFF(event_path), NULL, NULL, "GITHUB_EVENT_PATH" },
-	{ OFF(repository), NULL, NULL, "GITHUB_REPOSITORY" },
-	{ OFF(server_url), NULL, NULL, "GITHUB_SERVER_URL" },
-	{ OFF(workflow_ref), NULL, NULL, "GITHUB_WORKFLOW_REF" },
+#define NONE SIZE_MAX
+const struct optdef ghctx_options[] = {
+	{ "ref", 1, 1, OD_VALUE, OFF(ref), 0, NULL, "GITHUB_REF" },
+	{ "sha", 1, 1, OD_VALUE, OFF(sha), 0, NULL, "GITHUB_SHA" },
+	{ "event", 1, 1, OD_VALUE, OFF(event), 0, NULL, "GITHUB_EVENT_NAME" },
+	{ "service", 1, 1, OD_OWN, OFF(service), 0, "service", NULL },
+	{ "source", 1, 1, OD_VALUE, OFF(source), 0, "source", NULL },
+	{ "engine", 1, 1, OD_VALUE, OFF(engine), 0, "engine", NULL },
+	{ "policy", 1, 1, OD_VALUE, OFF(policy), 0, "policy", NULL },
+	{ "dev-registry", 1, 1, OD_VALUE, OFF(dev_registry), 0, "dev-registry", NULL },
+	{ "prod-registry", 1, 1, OD_VALUE, OFF(prod_registry), 0, "prod-registry", NULL },
+	{ "insecure-registry", 1, 1, OD_OWN, NONE, 0, NULL, NULL },
+	{ "test-name", 1, 1, OD_VALUE, OFF(test_name), 0, "test-name", NULL },
+	{ "from", 1, 1, OD_VALUE, OFF(from), 0, "from", NULL },
+	{ "dry-run", 1, 0, OD_SWITCH, OFF(dry_run_text), OFF(dry_run), "dry-run", NULL },
+	{ "now", 1, 1, OD_VALUE, OFF(now), 0, NULL, NULL },
+	{ "json", 1, 0, OD_SWITCH, NONE, OFF(json), NULL, NULL },
+	{ "authfile", 1, 1, OD_VALUE, OFF(authfile), 0, "authfile", "REGISTRY_AUTH_FILE" },
+	{ "cert-dir", 1, 1, OD_VALUE, OFF(cert_dir), 0, "cert-dir", NULL },
+	{ "help", 1, 0, OD_OWN, NONE, 0, NULL, NULL },
+	{ "allow-revision-mismatch", 1, 0, OD_SWITCH, OFF(allow_mismatch_text),
+	  OFF(allow_revision_mismatch), "allow-revision-mismatch", NULL },
+	{ "repository", 1, 1, OD_OWN, NONE, 0, NULL, NULL },
+	{ "allow-backwards", 1, 0, OD_SWITCH, OFF(allow_backwards_text), OFF(allow_backwards),
+	  "allow-backwards", NULL },
+	{ "mode", 0, 0, OD_VALUE, OFF(mode), 0, "mode", NULL },
+	{ "services", 0, 0, OD_VALUE, OFF(services_text), 0, "services", NULL },
+	{ NULL, 0, 0, OD_VALUE, OFF(event_path), 0, NULL, "GITHUB_EVENT_PATH" },
+	{ NULL, 0, 0, OD_VALUE, OFF(repository), 0, NULL, "GITHUB_REPOSITORY" },
+	{ NULL, 0, 0, OD_VALUE, OFF(server_url), 0, NULL, "GITHUB_SERVER_URL" },
+	{ NULL, 0, 0, OD_VALUE, OFF(workflow_ref), 0, NULL, "GITHUB_WORKFLOW_REF" },
 };
+const size_t ghctx_noptions = sizeof(ghctx_options) / sizeof(ghctx_options[0]);
 
 /* The next item of a list separated by sep, blanks around it trimmed:
  * *item and *n, and *p moved past it. Returns 0 when the list is done. */
@@ -189,10 +191,18 @@ ghctx_resolve(struct rp_opts *o, struct rp_err *err)
 	if ((st = settings_read(&o->settings, err)) != RP_OK)
 		return st;
 	o->sha_flag = rp_given(o->sha);
-	for (i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) {
-		const struct optdef *d = &optdefs[i];
+	for (i = 0; i < ghctx_noptions; i++) {
+		const struct optdef *d = &ghctx_options[i];
 		const char **slot = (const char **)((char *)o + d->off);
-		const char *from = d->flag;
+		const char *from = d->name;
+		char flag[64];
+
+		if (d->off == NONE)
+			continue;
+		if (d->flag) {
+			snprintf(flag, sizeof(flag), "--%s", d->name);
+			from = flag;
+		}
 
 		if (!rp_given(*slot))
 			*slot = NULL;

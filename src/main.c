@@ -199,37 +199,22 @@ cmd_version(struct rp_opts *o, struct rp_err *err)
 	return flushed() == 0 ? RP_OK : rp_fail(err, RP_EREGISTRY, "cannot write to stdout");
 }
 
-enum {
-	OPT_REF = 256, OPT_SHA, OPT_EVENT, OPT_SERVICE, OPT_SOURCE, OPT_ENGINE,
-	OPT_POLICY, OPT_DEV_REGISTRY, OPT_PROD_REGISTRY, OPT_INSECURE,
-	OPT_TEST_NAME, OPT_FROM, OPT_DRY_RUN, OPT_NOW, OPT_JSON, OPT_AUTHFILE,
-	OPT_CERT_DIR, OPT_HELP, OPT_ALLOW_MISMATCH, OPT_REPOSITORY, OPT_ALLOW_BACKWARDS,
-};
+/* getopt's long options, from ghctx_options: option i answers 256 + i. */
+#define OPT_BASE 256
+static struct option longopts[64];
 
-static const struct option longopts[] = {
-	{ "ref", required_argument, NULL, OPT_REF },
-	{ "sha", required_argument, NULL, OPT_SHA },
-	{ "event", required_argument, NULL, OPT_EVENT },
-	{ "service", required_argument, NULL, OPT_SERVICE },
-	{ "source", required_argument, NULL, OPT_SOURCE },
-	{ "engine", required_argument, NULL, OPT_ENGINE },
-	{ "policy", required_argument, NULL, OPT_POLICY },
-	{ "dev-registry", required_argument, NULL, OPT_DEV_REGISTRY },
-	{ "prod-registry", required_argument, NULL, OPT_PROD_REGISTRY },
-	{ "insecure-registry", required_argument, NULL, OPT_INSECURE },
-	{ "test-name", required_argument, NULL, OPT_TEST_NAME },
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "now", required_argument, NULL, OPT_NOW },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "authfile", required_argument, NULL, OPT_AUTHFILE },
-	{ "cert-dir", required_argument, NULL, OPT_CERT_DIR },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "allow-revision-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH },
-	{ "repository", required_argument, NULL, OPT_REPOSITORY },
-	{ "allow-backwards", no_argument, NULL, OPT_ALLOW_BACKWARDS },
-	{ NULL, 0, NULL, 0 },
-};
+static void
+make_longopts(void)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < ghctx_noptions && k + 1 < sizeof(longopts) / sizeof(longopts[0]); i++)
+		if (ghctx_options[i].flag)
+			longopts[k++] = (struct option){ ghctx_options[i].name,
+							 ghctx_options[i].has_arg ? required_argument :
+							 no_argument, NULL, OPT_BASE + (int)i };
+	longopts[k] = (struct option){ NULL, 0, NULL, 0 };
+}
 
 static int
 usage_error(const char *msg)
@@ -275,13 +260,20 @@ parse_flags(int argc, char **argv, const struct command *cmd, struct rp_opts *o,
 
 	opterr = 0;
 	optind = 1;
+	make_longopts();
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_REF: o->ref = optarg; break;
-		case OPT_SHA: o->sha = optarg; break;
-		case OPT_EVENT: o->event = optarg; break;
-		case OPT_SERVICE:
-			/* Repeated: several services (prune). */
+		const struct optdef *d = c >= OPT_BASE && (size_t)(c - OPT_BASE) < ghctx_noptions ?
+		    &ghctx_options[c - OPT_BASE] : NULL;
+		if (d != NULL && d->kind == OD_VALUE) {
+			*(const char **)((char *)o + d->off) = optarg;
+			continue;
+		}
+		if (d != NULL && d->kind == OD_SWITCH) {
+			*(int *)((char *)o + d->flag_off) = 1;
+			continue;
+		}
+		if (d != NULL && strcmp(d->name, "service") == 0) {
+			/* Repeated: several services (prune, audit). */
 			if (o->service != NULL && o->services == NULL &&
 			    (rc = push_repeated(&o->services, o->service, "service")) >= 0)
 				return rc;
@@ -289,32 +281,23 @@ parse_flags(int argc, char **argv, const struct command *cmd, struct rp_opts *o,
 			    (rc = push_repeated(&o->services, optarg, "service")) >= 0)
 				return rc;
 			o->service = optarg;
-			break;
-		case OPT_SOURCE: o->source = optarg; break;
-		case OPT_ENGINE: o->engine = optarg; break;
-		case OPT_POLICY: o->policy = optarg; break;
-		case OPT_DEV_REGISTRY: o->dev_registry = optarg; break;
-		case OPT_PROD_REGISTRY: o->prod_registry = optarg; break;
-		case OPT_INSECURE:
+			continue;
+		}
+		if (d != NULL && strcmp(d->name, "insecure-registry") == 0) {
 			if (ghctx_add_insecure(o, optarg, err) != RP_OK) {
 				fprintf(stderr, "regpush: %s\n", err->msg);
 				return RP_EINPUT;
 			}
-			break;
-		case OPT_TEST_NAME: o->test_name = optarg; break;
-		case OPT_FROM: o->from = optarg; break;
-		case OPT_DRY_RUN: o->dry_run = 1; break;
-		case OPT_ALLOW_MISMATCH: o->allow_revision_mismatch = 1; break;
-		case OPT_ALLOW_BACKWARDS: o->allow_backwards = 1; break;
-		case OPT_REPOSITORY:
+			continue;
+		}
+		if (d != NULL && strcmp(d->name, "repository") == 0) {
 			if ((rc = push_repeated(&o->repositories, optarg, "repository")) >= 0)
 				return rc;
-			break;
-		case OPT_NOW: o->now = optarg; break;
-		case OPT_JSON: o->json = 1; break;
-		case OPT_AUTHFILE: o->authfile = optarg; break;
-		case OPT_CERT_DIR: o->cert_dir = optarg; break;
-		case OPT_HELP: return print_help(cmd);
+			continue;
+		}
+		if (d != NULL && strcmp(d->name, "help") == 0)
+			return print_help(cmd);
+		switch (c) {
 		case ':': {
 			char m[200], q[100];
 			snprintf(m, sizeof(m), "option '%s' needs a value",

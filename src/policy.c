@@ -312,6 +312,24 @@ static const char *const retention_keys[] = {
 };
 static const char *const workflow_keys[] = { "staging", "production", NULL };
 
+/* The scalar value of section.key (what: its name, for messages). */
+static rp_status
+yp_value(struct yp *y, const char *section, const char *key, char what[64], const char **s)
+{
+	snprintf(what, 64, "%s.%s", section, key);
+	return yp_scalar(y, what, s);
+}
+
+/* *slot becomes a copy of s. */
+static rp_status
+yp_store(struct yp *y, char **slot, const char *s)
+{
+	free(*slot);
+	if ((*slot = rp_strdup(s)) == NULL)
+		return yp_nomem(y);
+	return RP_OK;
+}
+
 static rp_status
 on_registry(struct yp *y, int i, const char *key, struct policy *p)
 {
@@ -321,18 +339,14 @@ on_registry(struct yp *y, int i, const char *key, struct policy *p)
 	char what[64], q[128];
 	rp_status st;
 
-	snprintf(what, sizeof(what), "registries.%s", key);
-	if ((st = yp_scalar(y, what, &s)) != RP_OK)
+	if ((st = yp_value(y, "registries", key, what, &s)) != RP_OK)
 		return st;
 	if ((e = imgref_parse_registry(s, &r)) != IMGREF_OK)
 		return yp_fail_at(y, y->ev.start_mark, "%s: '%s': %s", what,
 				  rp_quote(s, 80, q, sizeof(q)),
 				  imgref_strerror(e));
 	imgref_free(&r);
-	free(p->registry[i]);
-	if ((p->registry[i] = rp_strdup(s)) == NULL)
-		return yp_nomem(y);
-	return RP_OK;
+	return yp_store(y, &p->registry[i], s);
 }
 
 static rp_status
@@ -342,19 +356,17 @@ on_branch(struct yp *y, int i, const char *key, struct policy *p)
 	char what[64], q[128];
 	rp_status st;
 
-	snprintf(what, sizeof(what), "branches.%s", key);
-	if (i == 0)
+	if (i == 0) {
+		snprintf(what, sizeof(what), "branches.%s", key);
 		return yp_strlist(y, what, &p->dev_latest);
-	if ((st = yp_scalar(y, what, &s)) != RP_OK)
+	}
+	if ((st = yp_value(y, "branches", key, what, &s)) != RP_OK)
 		return st;
 	if (*s == '\0' || strlen(s) > 255 || strchr(s, '*') != NULL)
 		return yp_fail_at(y, y->ev.start_mark,
 				  "%s: '%s' must be a branch-name prefix of 1 to 255 characters without '*'",
 				  what, rp_quote(s, 80, q, sizeof(q)));
-	free(p->feature_prefix);
-	if ((p->feature_prefix = rp_strdup(s)) == NULL)
-		return yp_nomem(y);
-	return RP_OK;
+	return yp_store(y, &p->feature_prefix, s);
 }
 
 static rp_status
@@ -365,8 +377,7 @@ on_retention(struct yp *y, int i, const char *key, struct policy *p)
 	int64_t secs;
 	rp_status st;
 
-	snprintf(what, sizeof(what), "retention.%s", key);
-	if ((st = yp_scalar(y, what, &s)) != RP_OK)
+	if ((st = yp_value(y, "retention", key, what, &s)) != RP_OK)
 		return st;
 	if (policy_parse_duration(s, &secs) != 0)
 		return yp_fail_at(y, y->ev.start_mark,
@@ -376,9 +387,8 @@ on_retention(struct yp *y, int i, const char *key, struct policy *p)
 		return yp_fail_at(y, y->ev.start_mark,
 				  "%s: production images are kept forever; only 'never' is allowed",
 				  what);
-	free(p->retention_text[i]);
-	if ((p->retention_text[i] = rp_strdup(s)) == NULL)
-		return yp_nomem(y);
+	if ((st = yp_store(y, &p->retention_text[i], s)) != RP_OK)
+		return st;
 	p->retention[i] = secs;
 	return RP_OK;
 }

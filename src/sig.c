@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util.h"
+
 volatile sig_atomic_t sig_caught;
 
 static void
@@ -71,16 +73,27 @@ sig_die(void)
 }
 
 int
+sig_sleep_until(double until, double deadline)
+{
+	for (;;) {
+		double left = until - rp_mono_s();
+		struct timespec ts;
+		if (sig_caught)
+			return -1;
+		if (deadline > 0 && rp_mono_s() >= deadline)
+			return -2;
+		if (left <= 0)
+			return 0;
+		if (left > 0.1)
+			left = 0.1;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+int
 sig_sleep_ms(long ms)
 {
-	struct timespec ts;
-
-	while (ms > 0 && !sig_caught) {
-		long step = ms < 100 ? ms : 100;
-		ts.tv_sec = 0;
-		ts.tv_nsec = step * 1000000L;
-		nanosleep(&ts, NULL);
-		ms -= step;
-	}
-	return sig_caught ? -1 : 0;
+	return sig_sleep_until(rp_mono_s() + (double)ms / 1000, 0) == 0 ? 0 : -1;
 }

@@ -17,6 +17,7 @@
 
 #include "child.h"
 #include "imgref.h"
+#include "registry.h"
 
 #define INDEX_MAX (4 * 1024 * 1024)
 
@@ -141,7 +142,7 @@ source_inspect(const char *src, struct source_info *info, struct rp_err *err)
 		if (d != NULL && imgref_digest_valid(d) && strncmp(d, "sha256:", 7) == 0 &&
 		    strlen(d) < sizeof(info->digest)) {
 			memcpy(info->digest, d, strlen(d) + 1);
-			info->is_index = source_is_index_type(mt);
+			info->is_index = reg_manifest_kind(mt) == 1;
 			info->known = 1;
 		}
 	}
@@ -151,13 +152,6 @@ out:
 	free(path);
 	free(ref);
 	return st;
-}
-
-int
-source_is_index_type(const char *mt)
-{
-	return mt != NULL && (strcmp(mt, "application/vnd.oci.image.index.v1+json") == 0 ||
-			      strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json") == 0);
 }
 
 /* The transports --source takes, each with the format name it reports. */
@@ -353,7 +347,7 @@ staged_kind(const char *work, struct source_info *info, struct rp_err *err)
 	if (j == NULL)
 		return rp_fail(err, RP_EREGISTRY, "the staged manifest is not JSON");
 	info->is_index = json_is_array(json_object_get(j, "manifests")) ||
-	    source_is_index_type(json_string_value(json_object_get(j, "mediaType")));
+	    reg_manifest_kind(json_string_value(json_object_get(j, "mediaType"))) == 1;
 	json_decref(j);
 	return RP_OK;
 }

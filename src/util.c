@@ -374,6 +374,56 @@ rp_strv_len(char *const *v)
 	return n;
 }
 
+int
+rp_write_all(int fd, const void *buf, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = write(fd, (const char *)buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EIO;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+char *
+rp_base64(const void *data, size_t n)
+{
+	char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+
+	if (b64 != NULL)
+		EVP_EncodeBlock((unsigned char *)b64, data, (int)n);
+	return b64;
+}
+
+char *
+rp_basic_auth(const char *user, const char *password)
+{
+	char *raw = rp_asprintf("%s:%s", user, password), *b64;
+
+	if (raw == NULL)
+		return NULL;
+	b64 = rp_base64(raw, strlen(raw));
+	explicit_bzero(raw, strlen(raw));
+	free(raw);
+	return b64;
+}
+
+long
+rp_backoff_ms(long base, int attempt)
+{
+	long ms = base;
+
+	while (attempt-- > 0 && ms < 30000)
+		ms *= 2;
+	return ms > 30000 ? 30000 : ms;
+}
+
 double
 rp_mono_s(void)
 {

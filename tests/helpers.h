@@ -40,6 +40,14 @@ void rm_rf(const char *path);
 void e2e_dirs_new(char **dir, char **tmpd);
 void e2e_dirs_free(char **dir, char **tmpd);
 
+/* An end-to-end file's private directories, dir and tmpd (TMPDIR for the
+ * binary): made by setup and removed by teardown, Criterion's .init and
+ * .fini of its tests. */
+#define E2E_DIRS_FIXTURE \
+	static char *dir, *tmpd; \
+	static void setup(void) { e2e_dirs_new(&dir, &tmpd); } \
+	static void teardown(void) { e2e_dirs_free(&dir, &tmpd); }
+
 /* Writes a file; returns its path "dir/name" (caller frees). */
 char *write_file(const char *dir, const char *name, const char *content);
 /* Reads a file whole (caller frees); NULL if it does not exist. */

@@ -15,19 +15,7 @@
 #include "helpers.h"
 #include "testreg.h"
 
-static char *dir, *tmpd;
-
-static void
-setup(void)
-{
-	e2e_dirs_new(&dir, &tmpd);
-}
-
-static void
-teardown(void)
-{
-	e2e_dirs_free(&dir, &tmpd);
-}
+E2E_DIRS_FIXTURE
 
 /* Deletes repo@digest (an index's entry, leaving the index dangling). */
 static void

@@ -16,19 +16,7 @@
 #include "policy.h"
 #include "testreg.h"
 
-static char *dir, *tmpd;
-
-static void
-setup(void)
-{
-	e2e_dirs_new(&dir, &tmpd);
-}
-
-static void
-teardown(void)
-{
-	e2e_dirs_free(&dir, &tmpd);
-}
+E2E_DIRS_FIXTURE
 
 static void
 prune(struct proc *p, const char *repo, const char *now, int dry)

@@ -18,19 +18,7 @@
 #include "helpers.h"
 #include "testreg.h"
 
-static char *dir, *tmpd;
-
-static void
-setup(void)
-{
-	e2e_dirs_new(&dir, &tmpd);
-}
-
-static void
-teardown(void)
-{
-	e2e_dirs_free(&dir, &tmpd);
-}
+E2E_DIRS_FIXTURE
 
 /* A skopeo first on PATH that runs `prelude` (sh) before the real one
  * when it is asked to copy to docker://; returns the PATH entry. */

@@ -17,22 +17,11 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 
 #define TOKEN_MAX (16 * 1024)
 #define TOKEN_LIFE_MIN 60
 #define TOKEN_LIFE_MAX 86400
-
-char *
-reg_base64(const void *data, size_t n)
-{
-	char *b64 = malloc(4 * ((n + 2) / 3) + 1);
-
-	if (b64 != NULL)
-		EVP_EncodeBlock((unsigned char *)b64, data, (int)n);
-	return b64;
-}
 
 static char *
 basic_header(const struct reg_client *c)

@@ -230,27 +230,13 @@ retryable(CURLcode cc)
 static int
 sleep_ms(const struct reg_client *c, long ms, struct resp *r)
 {
-	double until = rp_mono_s() + (double)ms / 1000;
+	int woke = sig_sleep_until(rp_mono_s() + (double)ms / 1000, c->deadline);
 
-	for (;;) {
-		double left = until - rp_mono_s();
-		struct timespec ts;
-		if (sig_caught) {
-			r->interrupted = 1;
-			return -1;
-		}
-		if (c->deadline > 0 && rp_mono_s() >= c->deadline) {
-			r->past_deadline = 1;
-			return -1;
-		}
-		if (left <= 0)
-			return 0;
-		if (left > 0.1)
-			left = 0.1;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
+	if (woke == -1)
+		r->interrupted = 1;
+	if (woke == -2)
+		r->past_deadline = 1;
+	return woke == 0 ? 0 : -1;
 }
 
 void
@@ -276,17 +262,6 @@ reg_pause(struct reg_client *c, long ms, struct rp_err *err)
 	return rp_fail(err, RP_EREGISTRY, "registry %s: past the deadline", c->host);
 }
 
-/* Capped exponential backoff: base, 2*base, ... at most 30 s. */
-static long
-backoff_ms(const struct reg_client *c, int attempt)
-{
-	long ms = c->retry_base_ms;
-
-	while (attempt-- > 0 && ms < 30000)
-		ms *= 2;
-	return ms > 30000 ? 30000 : ms;
-}
-
 long
 reg_wait_ms(const struct reg_client *c, CURLcode cc, const struct resp *r, int attempt)
 {
@@ -295,7 +270,7 @@ reg_wait_ms(const struct reg_client *c, CURLcode cc, const struct resp *r, int a
 	if (cc != CURLE_OK ? !retryable(cc) : !(r->status == 429 || r->status >= 500))
 		return -1;
 	ra = cc == CURLE_OK ? reg_retry_after(r->retry_after, (long)time(NULL)) : -1;
-	return ra >= 0 ? ra * 1000 : backoff_ms(c, attempt);
+	return ra >= 0 ? ra * 1000 : rp_backoff_ms(c->retry_base_ms, attempt);
 }
 
 CURLcode

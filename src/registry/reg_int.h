@@ -105,6 +105,9 @@ int reg_parse_challenge(const char *header, struct reg_challenge *ch);
  * path and query are kept, so a link never leads to another host); NULL
  * when there is none or it is not under /v2/. Caller frees. */
 char *reg_link_next(const char *link);
+/* The path (and query) of an absolute http(s) URL, or the URL itself when
+ * it is already a path; NULL when an absolute URL has no path. */
+const char *reg_url_path(const char *url);
 
 /* Retry-After in seconds (delta or HTTP date, relative to now), capped at
  * 60; -1 when absent or unreadable. */
@@ -116,9 +119,6 @@ int reg_url_host(const char *url, char *out, size_t size);
 /* 1 when mt (parameters after ';' ignored) is one of the four manifest
  * media types. */
 int reg_is_manifest_type(const char *mt);
-/* 1: an index (OCI index, Docker manifest list); 0: an image manifest;
- * -1: not a manifest type (a missing or odd Content-Type). */
-int reg_manifest_kind(const char *mt);
 
 /* --- reg_http.c -------------------------------------------------------- */
 
@@ -188,7 +188,6 @@ int reg_auth_challenged(struct reg_client *c, const struct resp *r,
 int reg_token_valid(const char *t);
 
 /* base64 of n bytes (caller wipes and frees); NULL when out of memory. */
-char *reg_base64(const void *data, size_t n);
 
 /* --- registry.c (readers, here for the tests and fuzz targets) -------- */
 

@@ -106,8 +106,8 @@ reg_parse_challenge(const char *h, struct reg_challenge *ch)
 
 /* The path (and query) of an absolute http(s) URL, or the URL itself
  * when it is already a path; NULL when an absolute URL has no path. */
-static const char *
-url_path(const char *url)
+const char *
+reg_url_path(const char *url)
 {
 	if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)
 		return strchr(strstr(url, "://") + 3, '/');
@@ -138,7 +138,7 @@ reg_link_next(const char *link)
 		if ((url = rp_strndup(lt + 1, (size_t)(gt - lt - 1))) == NULL)
 			return NULL;
 		/* Absolute (Quay): keep path and query only. */
-		if ((path = url_path(url)) == NULL || strncmp(path, "/v2/", 4) != 0) {
+		if ((path = reg_url_path(url)) == NULL || strncmp(path, "/v2/", 4) != 0) {
 			free(url);
 			return NULL;
 		}

@@ -53,7 +53,7 @@ struct reg_client *
 reg_new(const struct reg_config *cfg, struct rp_err *err)
 {
 	struct reg_client *c;
-	char *raw = NULL, missing[600];
+	char missing[600];
 	size_t i;
 
 	if (reg_global_init(err) != RP_OK)
@@ -91,18 +91,12 @@ reg_new(const struct reg_config *cfg, struct rp_err *err)
 	if (cfg->username != NULL && cfg->password != NULL) {
 		if ((c->username = rp_strdup(cfg->username)) == NULL ||
 		    (c->password = rp_strdup(cfg->password)) == NULL ||
-		    (raw = rp_asprintf("%s:%s", cfg->username, cfg->password)) == NULL ||
-		    (c->secret_b64[0] = reg_base64(raw, strlen(raw))) == NULL ||
-		    (c->secret_b64[1] = reg_base64(c->password, strlen(c->password))) == NULL)
+		    (c->secret_b64[0] = rp_basic_auth(cfg->username, cfg->password)) == NULL ||
+		    (c->secret_b64[1] = rp_base64(c->password, strlen(c->password))) == NULL)
 			goto nomem;
-		explicit_bzero(raw, strlen(raw));
-		free(raw);
 	}
 	return c;
 nomem:
-	if (raw != NULL)
-		explicit_bzero(raw, strlen(raw));
-	free(raw);
 	reg_free(c);
 	rp_fail(err, RP_ENOMEM, "out of memory creating the registry client");
 	return NULL;

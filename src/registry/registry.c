@@ -522,12 +522,8 @@ out:
 static const char *
 location_path(const char *loc)
 {
-	const char *p = loc;
+	const char *p = loc != NULL ? reg_url_path(loc) : NULL;
 
-	if (p == NULL)
-		return NULL;
-	if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0)
-		p = strchr(strstr(p, "://") + 3, '/');
 	return p != NULL && strncmp(p, "/v2/", 4) == 0 ? p : NULL;
 }
 
