@@ -48,7 +48,9 @@ struct audit_row {
 	const char *missing;    /* an index's first entry that does not
 				 * resolve, or NULL */
 	int has_revision;       /* org.opencontainers.image.revision (an
-				 * index: its first entry's config) */
+				 * index: its first entry's config): 1 there,
+				 * 0 not there, -1 unknown (no image config to
+				 * read: an index of indexes, an entry gone) */
 	int expires;            /* quay.expires-after, label or annotation */
 	struct prune_row prune; /* prune's decision for the tag (act, by) */
 };

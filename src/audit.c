@@ -179,7 +179,10 @@ make_rows(struct repo *r, const struct policy *pol, time_t now, struct rp_err *e
 		for (k = 0; w->is_index && w->missing == NULL && k < json_array_size(json_object_get(m, "manifests")); k++)
 			if ((d = entry_digest(m, k)) != NULL && json_object_get(r->mans, d) == NULL)
 				w->missing = d;
-		w->has_revision = rev != NULL && rev[0] != '\0';
+		/* Only an image's config says: an index of indexes, or an
+		 * entry gone, leaves it unknown. */
+		w->has_revision = img == NULL || json_is_array(json_object_get(img, "manifests")) ? -1 :
+		    rev != NULL && rev[0] != '\0';
 		w->expires = json_object_get(labels, "quay.expires-after") != NULL ||
 			     json_object_get(json_object_get(m, "annotations"), "quay.expires-after") != NULL ||
 			     json_object_get(json_object_get(img, "annotations"), "quay.expires-after") != NULL;

@@ -187,7 +187,7 @@ check_row(struct ctx *c, const struct policy *pol, int role, const char *const r
 			 rp_asprintf("%s's image carries quay.expires-after: Quay would delete a release "
 				     "kept forever", w->tag), err);
 	if (st == RP_OK && w->digest[0] != '\0' && role == RP_ENV_PRODUCTION && k == TN_RELEASE &&
-	    !w->has_revision)
+	    w->has_revision == 0)
 		st = add(c, i, AK_NO_REVISION,
 			 rp_asprintf("%s's image has no org.opencontainers.image.revision label: nothing "
 				     "says which commit it was built from", w->tag), err);

@@ -7,7 +7,10 @@ the registry API (plain HTTP), for promote's adversarial tests:
   forge.py buildx HOST REPO FROM TO
       an index as buildx makes it: REPO:FROM's manifest (linux/amd64) and
       its provenance attestation (platform unknown/unknown, annotation
-      vnd.docker.reference.type=attestation-manifest), PUT as REPO:TO.
+      vnd.docker.reference.type=attestation-manifest), PUT as REPO:TO;
+  forge.py nest HOST REPO FROM TO [TO...]
+      an index whose one entry is REPO:FROM's manifest by its exact bytes
+      (itself an index: an index of indexes), PUT as each REPO:TO.
 Prints the digest of what it PUT."""
 import hashlib
 import http.client
@@ -60,6 +63,18 @@ def put_blob(host, repo, data):
 
 def main():
     cmd, host, repo, src, dst = sys.argv[1:6]
+    if cmd == "nest":
+        r, raw = call(host, "GET", "/v2/%s/manifests/%s" % (repo, src),
+                      headers={"Accept": OCI_M + ", " + OCI_I})
+        if r.status != 200:
+            sys.exit("forge: GET %s:%s: HTTP %d" % (repo, src, r.status))
+        outer = {"schemaVersion": 2, "mediaType": OCI_I, "manifests": [
+            {"mediaType": r.getheader("Content-Type").split(";")[0],
+             "digest": "sha256:" + hashlib.sha256(raw).hexdigest(), "size": len(raw)}]}
+        for to in sys.argv[5:]:
+            d = put_manifest(host, repo, to, outer, OCI_I)[0]
+        print(d)
+        return
     doc, ctype = get_manifest(host, repo, src)
     if cmd == "annotate":
         k, v = sys.argv[6].split("=", 1)

@@ -271,3 +271,24 @@ e2e_dirs_free(char **dir, char **tmpd)
 	free(*tmpd);
 	*dir = *tmpd = NULL;
 }
+
+/* Runs tests/forge.py; returns the digest it printed. */
+char *
+forge(const char *const *args)
+{
+	const char *argv[12] = { "python3", "tests/forge.py" };
+	const char *envp[] = { NULL };
+	struct proc p;
+	char *d;
+	size_t i;
+
+	for (i = 0; args[i] != NULL && i < 9; i++)
+		argv[2 + i] = args[i];
+	argv[2 + i] = NULL;
+	run_prog("python3", argv, envp, &p);
+	cr_assert_eq(p.status, 0, "forge: %s", p.err);
+	p.out[strcspn(p.out, "\n")] = '\0';
+	d = strdup(p.out);
+	proc_free(&p);
+	return d;
+}

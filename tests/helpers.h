@@ -48,6 +48,10 @@ void e2e_dirs_free(char **dir, char **tmpd);
 	static void setup(void) { e2e_dirs_new(&dir, &tmpd); } \
 	static void teardown(void) { e2e_dirs_free(&dir, &tmpd); }
 
+/* Runs tests/forge.py with args (NULL-terminated, at most 9); returns
+ * the digest it printed (caller frees). */
+char *forge(const char *const *args);
+
 /* Writes a file; returns its path "dir/name" (caller frees). */
 char *write_file(const char *dir, const char *name, const char *content);
 /* Reads a file whole (caller frees); NULL if it does not exist. */

@@ -10,8 +10,9 @@
 #define DEV RP_ENV_DEVELOPMENT
 #define PROD RP_ENV_PRODUCTION
 
-/* A row: tag, digest, flags "i" index, "r" revision label, "x" expires,
- * "m" an entry missing; prune's act. */
+/* A row: tag, digest, flags "i" index, "r" revision label, "u" whether
+ * there is one unknown (no image config to read), "x" expires, "m" an
+ * entry missing; prune's act. */
 struct r {
 	const char *tag, *digest, *flags;
 	enum prune_action act;
@@ -37,7 +38,8 @@ check(int role, const struct r *rows, size_t n)
 		w[i].tag = rows[i].tag;
 		w[i].digest = rows[i].digest;
 		w[i].is_index = strchr(rows[i].flags, 'i') != NULL;
-		w[i].has_revision = strchr(rows[i].flags, 'r') != NULL;
+		w[i].has_revision = strchr(rows[i].flags, 'u') != NULL ? -1 :
+		    strchr(rows[i].flags, 'r') != NULL;
 		w[i].expires = strchr(rows[i].flags, 'x') != NULL;
 		w[i].missing = strchr(rows[i].flags, 'm') != NULL ? "sha256:gone" : NULL;
 		w[i].prune.act = rows[i].act;
@@ -98,6 +100,7 @@ Test(audit_check, placement_and_labels)
 		{ "v1.0", "sha256:a", "rx", PRUNE_KEEP, 0 },
 		{ "v2.0.0", "sha256:b", "r", PRUNE_KEEP, 0 },
 		{ "staging-v2.0.0-rc.1", "sha256:c", "rx", PRUNE_KEEP, 0 }, /* staging may expire */
+		{ "v3.0.0", "sha256:d", "iu", PRUNE_KEEP, 0 }, /* an index of indexes: unknown */
 	};
 	char *got = check(DEV, dev, sizeof(dev) / sizeof(dev[0]));
 

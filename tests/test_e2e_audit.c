@@ -392,3 +392,42 @@ Test(audit, reads_each_thing_once, .init = setup, .fini = teardown, .timeout = 1
 	free(rev);
 	free(multi);
 }
+
+/* An index of indexes (a release whose one entry is itself a multi-arch
+ * index) has no config of its own to read a revision from: audit cannot
+ * tell, and says nothing (it said no-revision, an error, before). */
+Test(audit, an_index_of_indexes_is_not_a_missing_revision, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *revmulti = archive("revmulti.tar"), *one = archive("one.tar"), now[40], *got, *nested;
+	const char *args[] = { "nest", plain.host, "nestprod/svc", "v1.0.0", "v1.0.0", "v1.0", "v1",
+			       "latest", NULL };
+	struct proc p;
+	size_t errors, warnings;
+
+	treg_copy_in(one, "nestdev/svc", "dev-1111111");
+	treg_copy_in(revmulti, "nestprod/svc", "v1.0.0");
+	nested = forge(args);
+	days_from_now(1, now, sizeof(now));
+	audit(&p, plain.host, "nestdev", "nestprod", now, NULL, NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	got = findings(p.out, &errors, &warnings);
+	cr_expect_str_eq(got, "");
+	cr_expect_eq(errors + warnings, 0);
+	free(got);
+	/* The tags really are on the index of indexes. */
+	{
+		char d[80];
+		const char *tags[] = { "v1.0.0", "v1.0", "v1", "latest" };
+		size_t i;
+		for (i = 0; i < 4; i++) {
+			cr_assert_eq(treg_manifest(plain, "nestprod/svc", tags[i], NULL, d), 200);
+			cr_expect_str_eq(d, nested, "%s", tags[i]);
+		}
+	}
+	proc_free(&p);
+	free(nested);
+	free(revmulti);
+	free(one);
+}

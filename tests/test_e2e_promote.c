@@ -451,27 +451,6 @@ Test(promote, rollback_with_allow_backwards, .init = setup, .fini = teardown, .t
 	free(a_one);
 }
 
-/* Runs tests/forge.py; returns the digest it printed. */
-static char *
-forge(const char *const *args)
-{
-	const char *argv[12] = { "python3", "tests/forge.py" };
-	const char *envp[] = { NULL };
-	struct proc p;
-	char *d;
-	size_t i;
-
-	for (i = 0; args[i] != NULL && i < 9; i++)
-		argv[2 + i] = args[i];
-	argv[2 + i] = NULL;
-	run_prog("python3", argv, envp, &p);
-	cr_assert_eq(p.status, 0, "forge: %s", p.err);
-	p.out[strcspn(p.out, "\n")] = '\0';
-	d = strdup(p.out);
-	proc_free(&p);
-	return d;
-}
-
 /* Issue 17, finding 1: quay.expires-after as a manifest annotation (Quay
  * applies annotations as labels) refuses a production promotion, as the
  * label does. */
