@@ -21,7 +21,10 @@ export BENCH_SUMMARY
 : >"$BENCH_SUMMARY"
 
 echo "== plan, in process"
-objs=$(ls "$b"/obj/*.o "$b"/obj/registry/*.o | grep -v '/main.o$')
+# The objects of today's sources only (a file moved or removed leaves a
+# stale object behind in a development tree, which would link twice).
+objs=$(cd "$root/src" && for c in *.c registry/*.c; do
+  [ "$c" = main.c ] || echo "$b/obj/${c%.c}.o"; done)
 # shellcheck disable=SC2086
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$root/include" -o "$b/plan_bench" "$root/bench/plan_bench.c" \
   $objs $(pkg-config --libs libcurl jansson yaml-0.1 libcrypto)

@@ -8,6 +8,11 @@
 #      leaves the tags, so it is no peer). Checked: every expired tag
 #      gone, the kept tag (dev-latest, within retention) resolving.
 #   B. peak RSS of a prune --dry-run of 20,000 tags (goal <= 64 MB).
+#   C. audit at scale: the same 20,000 tags (one image) and 2,000 tags
+#      each on an image of its own (every manifest and config read once),
+#      each against a prune --dry-run of the same repository (the same
+#      tag listing and HEADs; prune reads the candidates' manifests and
+#      configs too): wall time and peak RSS.
 # Appends its rows to $BENCH_SUMMARY. Never fails on a time.
 set -euo pipefail
 bin=$1
@@ -42,9 +47,37 @@ python3 "$here/../tests/put-tags.py" "$reg" bench/gg-big seed dev- 20000
 rss=$(python3 "$here/peak_rss.py" "$bin" prune --dry-run --repository "$reg/bench/gg-big" \
   --insecure-registry "$reg" --now "$now" | awk '{print $1}')
 printf '20,000 tags: regpush prune --dry-run peak RSS %.1f MB\n' "$rss"
+# C. audit at scale, beside prune --dry-run on the same repositories.
+python3 "$here/seed_tags.py" "$reg" bench/gg-c "$n"
+# seconds and peak RSS (MB) of one run: "S MB"
+measure() {
+  local t0 t1 mb
+  t0=$(date +%s.%N)
+  mb=$(python3 "$here/peak_rss.py" "$@" | awk '{print $1}')
+  t1=$(date +%s.%N)
+  echo "$(echo "$t1 - $t0" | bc) $mb"
+}
+audit_at() { measure "$bin" audit --repository "$reg/bench/$1" --dev-registry "$reg/bench" \
+  --prod-registry "$reg/elsewhere" --insecure-registry "$reg" --now "$now" --json; }
+prune_at() { measure "$bin" prune --dry-run --repository "$reg/bench/$1" \
+  --insecure-registry "$reg" --now "$now"; }
+read -r AUB AUBM < <(audit_at gg-big)
+read -r PRB PRBM < <(prune_at gg-big)
+read -r AUC AUCM < <(audit_at gg-c)
+read -r PRC PRCM < <(prune_at gg-c)
+printf '20,000 tags, one image: regpush audit %.2f s, %.1f MB; prune --dry-run %.2f s, %.1f MB\n' \
+  "$AUB" "$AUBM" "$PRB" "$PRBM"
+printf '%d tags, each its own image: regpush audit %.2f s, %.1f MB; prune --dry-run %.2f s, %.1f MB\n' \
+  "$n" "$AUC" "$AUCM" "$PRC" "$PRCM"
 summary=${BENCH_SUMMARY:-/dev/null}
 {
   printf 'prune %d expired tags, go-containerregistry|%.2f s|crane delete loop %.1f s|%.1fx faster|>= 15x faster\n' \
     "$n" "$A" "$C" "$(echo "$C / $A" | bc -l)"
   printf 'peak RSS, prune --dry-run of 20,000 tags|%.1f MB|-|-|<= 64 MB\n' "$rss"
+  printf 'audit 20,000 tags (one image), go-containerregistry|%.2f s|prune --dry-run %.2f s|%.2fx|<= 1.5x\n' \
+    "$AUB" "$PRB" "$(echo "$AUB / $PRB" | bc -l)"
+  printf 'audit %d tags (each its own image), go-containerregistry|%.2f s|prune --dry-run %.2f s|%.2fx|<= 1.5x\n' \
+    "$n" "$AUC" "$PRC" "$(echo "$AUC / $PRC" | bc -l)"
+  printf 'peak RSS, audit of 20,000 tags|%.1f MB|prune --dry-run %.1f MB|%.2fx|<= 64 MB\n' \
+    "$AUBM" "$PRBM" "$(echo "$AUBM / $PRBM" | bc -l)"
 } >>"$summary"

@@ -16,6 +16,10 @@
 #                                       this machine's own apt index
 #   scripts/trixie.sh root NAME PKG...  a root directory with PKG... for
 #                                       chroot (dockerd); ~3 min cold
+#   scripts/trixie.sh deb PKG           trixie's PKG package file (.deb,
+#                                       its dependencies not fetched),
+#                                       for a program run from where it
+#                                       is unpacked (cosign)
 set -euo pipefail
 
 cache=${REGPUSH_CACHE:-/var/cache/regpush}
@@ -130,8 +134,23 @@ root)
   fi
   echo "$out"
   ;;
+deb)
+  [ $# -eq 2 ] || { echo "usage: $0 deb PKG" >&2; exit 2; }
+  v=$(versions "$2" | cut -d= -f2-)
+  out=$cache/trixie-debs/$2_$(echo "$v" | tr ':' '%')_$arch.deb
+  if [ ! -f "$out" ]; then
+    say "downloading trixie's $2 $v"
+    $sudo mkdir -p "$cache/trixie-debs"
+    tmp=$(mktemp -d "$cache/trixie-debs/partial-XXXXXX")
+    (cd "$tmp" && apt-get "${apt_opts[@]}" -o APT::Sandbox::User=root -q download "$2=$v" >/dev/null) ||
+      { rm -rf "$tmp"; say "cannot download $2 $v"; exit 1; }
+    mv "$tmp"/*.deb "$out"
+    rm -rf "$tmp"
+  fi
+  echo "$out"
+  ;;
 *)
-  echo "usage: $0 versions PKG... | base | root NAME PKG..." >&2
+  echo "usage: $0 versions PKG... | base | root NAME PKG... | deb PKG" >&2
   exit 2
   ;;
 esac

@@ -27,6 +27,8 @@ if [ "${1:-}" = --inside ]; then
 fi
 
 crane=$(bash "$here/../scripts/crane.sh" | tail -1)
+# cosign, the signing oracle (trixie's package, unpacked and cached).
+cosign=$(bash "$here/../scripts/cosign.sh" | tail -1)
 root=$(mktemp -d /tmp/regpush-e2e.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 
@@ -105,6 +107,7 @@ export REGPUSH_TEST_PASS=$pass
 export REGPUSH_TEST_IMAGES=$img
 export REGPUSH_TEST_STORAGE="vfs@$root/storage+$root/run"
 export REGPUSH_TEST_CRANE=$crane
+export REGPUSH_TEST_COSIGN=$cosign
 # The supervisor runs in the background so that a TERM or INT sent to
 # this script reaches it (it stops the command and the peers, then exits).
 # Debian's interpreter (deps.sh installs it): a version manager's shim would

@@ -1,0 +1,62 @@
+/*
+ * sign.h — cosign-compatible image signatures, natively (OpenSSL and
+ * jansson): keys, the simple-signing payload, ECDSA P-256 signatures over
+ * SHA-256, and the bytes of a `sha256-<hex>.sig` manifest and its config
+ * (../shared/reference/signing.md). Pure: no registry, no files, no
+ * environment; what a command signs and where it writes it is the
+ * caller's.
+ */
+#ifndef RP_SIGN_H
+#define RP_SIGN_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct sign_key; /* an ECDSA P-256 key: private (signs) or public */
+
+/*
+ * A private key from PEM text: PKCS#8 ("PRIVATE KEY"), encrypted PKCS#8
+ * ("ENCRYPTED PRIVATE KEY", with passphrase) or SEC 1 ("EC PRIVATE
+ * KEY"). The key must be ECDSA P-256, the curve cosign signs with.
+ * cosign's own encrypted format ("ENCRYPTED SIGSTORE PRIVATE KEY") is
+ * refused with a message naming the form that works. Bad input, a wrong
+ * passphrase, another key type: RP_EINPUT naming `what` (the key's name
+ * in messages: an input, a flag or a variable; never its bytes).
+ */
+rp_status sign_key_load(const char *pem, size_t len, const char *passphrase, const char *what,
+			struct sign_key **out, struct rp_err *err);
+
+/* A public key ("PUBLIC KEY", SubjectPublicKeyInfo), ECDSA P-256. */
+rp_status sign_pub_load(const char *pem, size_t len, const char *what, struct sign_key **out,
+			struct rp_err *err);
+
+void sign_key_free(struct sign_key *k);
+
+/* "sha256:<hex>" of the public key's DER SubjectPublicKeyInfo: what the
+ * summary names a key by. Returns 0, or -1 when out of memory. */
+int sign_fingerprint(const struct sign_key *k, char out[RP_DIGEST_MAX]);
+
+/*
+ * cosign's simple-signing payload for the image `digest` signed in the
+ * repository docker_ref (host/path), byte for byte as cosign writes it:
+ * compact JSON, keys sorted, <, > and & escaped as Go does. claims: NULL,
+ * or NULL-terminated key, value pairs for "optional" (sorted on output).
+ * NULL when out of memory.
+ */
+char *sign_payload(const char *docker_ref, const char *digest, const char *const *claims);
+
+/* The standard base64 of the ASN.1 DER ECDSA signature over SHA-256 of
+ * data, with a private key. NULL with err set on failure. */
+char *sign_data(const struct sign_key *k, const void *data, size_t len, struct rp_err *err);
+
+/* 1 when b64sig (standard base64 of a DER ECDSA signature) verifies data
+ * under k; 0 for anything else (a bad signature, bad base64, empty). */
+int sign_check(const struct sign_key *k, const void *data, size_t len, const char *b64sig);
+
+/* The tag cosign keeps the signatures of digest under:
+ * "sha256-<hex>.sig" (suffix "sig", "att" or "sbom"). -1 when digest is
+ * not a sha256 digest. */
+int sign_tag(const char *digest, const char *suffix, char *out, size_t size);
+
+#endif

@@ -1,0 +1,311 @@
+/* sign.c: keys, the payload and signatures, with Debian trixie's cosign
+ * 2.5 as the oracle (REGPUSH_TEST_COSIGN, scripts/cosign.sh) and openssl
+ * making the keys of each format. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "sign.h"
+
+#define DIG "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static char *dir;
+
+static void
+setup(void)
+{
+	dir = tmpdir_new();
+}
+
+static void
+teardown(void)
+{
+	rm_rf(dir);
+	free(dir);
+}
+
+static const char *
+cosign(void)
+{
+	const char *c = getenv("REGPUSH_TEST_COSIGN");
+
+	cr_assert(c != NULL && c[0] != '\0', "run the tests through tests/with-registries.sh "
+		  "(REGPUSH_TEST_COSIGN: scripts/cosign.sh)");
+	return c;
+}
+
+/* Runs argv (envp: COSIGN_PASSWORD and the like) in dir; its stdout. */
+static char *
+run_in(const char *const *argv, const char *const *extra_env)
+{
+	const char *envp[8] = { "PATH=/usr/bin:/bin", "HOME=/tmp" };
+	struct proc p;
+	char *out;
+	size_t i, n = 2;
+
+	for (i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
+		envp[n++] = extra_env[i];
+	envp[n] = NULL;
+	run_prog(argv[0], argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s: %s", argv[0], p.err);
+	out = strdup(p.out);
+	proc_free(&p);
+	return out;
+}
+
+static char *
+path(const char *name)
+{
+	char *s;
+
+	cr_assert(asprintf(&s, "%s/%s", dir, name) > 0);
+	return s;
+}
+
+/* openssl makes a P-256 key as PKCS#8 (key.pem), encrypted PKCS#8
+ * (enc.pem, passphrase "s3cret"), SEC 1 (sec1.pem), its public key
+ * (pub.pem); and an RSA key (rsa.pem). */
+static void
+make_keys(void)
+{
+	char *k = path("key.pem"), *e = path("enc.pem"), *s = path("sec1.pem"), *pub = path("pub.pem"),
+	     *r = path("rsa.pem");
+	const char *a1[] = { "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+			     "-out", k, NULL };
+	const char *a2[] = { "openssl", "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", k, "-out", e,
+			     "-passout", "pass:s3cret", NULL };
+	const char *a3[] = { "openssl", "ec", "-in", k, "-out", s, NULL };
+	const char *a4[] = { "openssl", "pkey", "-in", k, "-pubout", "-out", pub, NULL };
+	const char *a5[] = { "openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+			     "-out", r, NULL };
+	const char *const *all[] = { a1, a2, a3, a4, a5 };
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		free(run_in(all[i], NULL));
+	free(k);
+	free(e);
+	free(s);
+	free(pub);
+	free(r);
+}
+
+/* cosign generate-key-pair: dir/cosign.key (passphrase "pw") and
+ * dir/cosign.pub. */
+static void
+cosign_keys(void)
+{
+	const char *argv[] = { cosign(), "generate-key-pair", "--output-key-prefix", NULL, NULL };
+	const char *env[] = { "COSIGN_PASSWORD=pw", NULL };
+	char *g = path("cosign");
+
+	argv[3] = g;
+	free(run_in(argv, env));
+	free(g);
+}
+
+static struct sign_key *
+load(const char *name, const char *pass, int public, rp_status want, const char *msg)
+{
+	char *p = path(name), *text = read_all(p);
+	struct sign_key *k = NULL;
+	struct rp_err err = { RP_OK, "" };
+	rp_status st;
+
+	cr_assert_not_null(text, "%s", p);
+	st = public ? sign_pub_load(text, strlen(text), "input verify-keys", &k, &err) :
+	    sign_key_load(text, strlen(text), pass, "input signing-key", &k, &err);
+	cr_expect_eq(st, want, "%s: %s", name, err.msg);
+	if (msg != NULL)
+		cr_expect_str_eq(err.msg, msg, "%s", name);
+	/* The key's bytes never reach a message: no piece of its body. */
+	{
+		const char *body = strchr(text, '\n');
+		char piece[17] = "";
+		if (body != NULL && strlen(body + 1) >= 16)
+			memcpy(piece, body + 1, 16);
+		cr_expect(piece[0] == '\0' || strstr(err.msg, piece) == NULL, "%s", err.msg);
+	}
+	free(text);
+	free(p);
+	return k;
+}
+
+/* Every format openssl writes is read; the wrong passphrase, garbage, an
+ * RSA key and cosign's own format are refused with a message naming the
+ * key by its input, never by its bytes. */
+Test(sign, key_formats, .init = setup, .fini = teardown)
+{
+	struct sign_key *k;
+
+	make_keys();
+	sign_key_free(load("key.pem", NULL, 0, RP_OK, NULL));
+	sign_key_free(load("enc.pem", "s3cret", 0, RP_OK, NULL));
+	sign_key_free(load("sec1.pem", NULL, 0, RP_OK, NULL));
+	sign_key_free(load("pub.pem", NULL, 1, RP_OK, NULL));
+	k = load("enc.pem", "wrong", 0, RP_EINPUT,
+		 "input signing-key is not a PEM private key, or its passphrase is wrong "
+		 "(PKCS#8, encrypted PKCS#8 or EC PRIVATE KEY)");
+	cr_expect_null(k);
+	load("enc.pem", NULL, 0, RP_EINPUT, NULL);
+	load("rsa.pem", NULL, 0, RP_EINPUT,
+	     "input signing-key is not an ECDSA P-256 key (the curve cosign signs with; make one "
+	     "with cosign generate-key-pair)");
+	load("key.pem", NULL, 1, RP_EINPUT,
+	     "input verify-keys is not a PEM public key (-----BEGIN PUBLIC KEY-----, as cosign "
+	     "generate-key-pair writes cosign.pub)");
+	free(write_file(dir, "garbage.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"));
+	load("garbage.pem", NULL, 0, RP_EINPUT,
+	     "input signing-key is not a PEM private key (PKCS#8, encrypted PKCS#8 or EC PRIVATE KEY)");
+	free(write_file(dir, "empty.pem", ""));
+	load("empty.pem", NULL, 0, RP_EINPUT, NULL);
+	cosign_keys();
+	load("cosign.key", "pw", 0, RP_EINPUT,
+	     "input signing-key is in cosign's own encrypted format, which this build cannot read "
+	     "yet: convert it to PKCS#8 (cosign import-key-pair reads PKCS#8; openssl pkcs8 writes it)");
+	sign_key_free(load("cosign.pub", NULL, 1, RP_OK, NULL));
+}
+
+/* The payload's bytes equal what cosign generate prints, with and without
+ * claims, and with the characters Go escapes. */
+Test(sign, payload_equals_cosigns)
+{
+	static const struct {
+		const char *ref;
+		const char *claims[7];
+	} rows[] = {
+		{ "quay.io/kubernaut/gateway", { NULL } },
+		{ "127.0.0.1:5000/dev/svc", { "org.opencontainers.image.revision",
+					      "0123456789abcdef0123456789abcdef01234567",
+					      "dev.regpush.ref", "refs/tags/v1.2.3",
+					      "dev.regpush.environment", "production", NULL } },
+		{ "quay.io/kubernaut/gateway", { "dev.regpush.ref", "refs/heads/a<b>&c\xe2\x80\xa8\\",
+						 NULL } },
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *argv[16] = { cosign(), "generate" };
+		char *want, *got, *image, *claim[3] = { NULL, NULL, NULL };
+		size_t n = 2;
+		for (k = 0; rows[i].claims[k] != NULL; k += 2) {
+			cr_assert(asprintf(&claim[k / 2], "%s=%s", rows[i].claims[k], rows[i].claims[k + 1]) > 0);
+			argv[n++] = "-a";
+			argv[n++] = claim[k / 2];
+		}
+		cr_assert(asprintf(&image, "%s@%s", rows[i].ref, DIG) > 0);
+		argv[n++] = image;
+		argv[n] = NULL;
+		want = run_in(argv, NULL);
+		want[strcspn(want, "\n")] = '\0';
+		got = sign_payload(rows[i].ref, DIG, rows[i].claims[0] != NULL ? rows[i].claims : NULL);
+		cr_expect_str_eq(got, want, "row %zu", i);
+		free(got);
+		free(want);
+		free(image);
+		for (k = 0; k < 3; k++)
+			free(claim[k]);
+	}
+}
+
+/* Signatures regpush makes verify with cosign verify-blob; cosign's
+ * verify with sign_check; every tamper fails. */
+Test(sign, both_ways_with_cosign, .init = setup, .fini = teardown)
+{
+	struct sign_key *k, *pub, *other;
+	struct rp_err err = { RP_OK, "" };
+	char *payload = sign_payload("quay.io/kubernaut/gateway", DIG, NULL), *sig, *pp, *sp, *kp,
+	     *csig, *fp, fp2[RP_DIGEST_MAX], fpa[RP_DIGEST_MAX];
+
+	make_keys();
+	k = load("key.pem", NULL, 0, RP_OK, NULL);
+	pub = load("pub.pem", NULL, 1, RP_OK, NULL);
+	cr_assert_not_null(payload);
+	sig = sign_data(k, payload, strlen(payload), &err);
+	cr_assert_not_null(sig, "%s", err.msg);
+	cr_expect(sign_check(pub, payload, strlen(payload), sig));
+	cr_expect(sign_check(k, payload, strlen(payload), sig), "a private key verifies too");
+	/* cosign accepts it. */
+	pp = write_file(dir, "payload", payload);
+	sp = write_file(dir, "sig", sig);
+	kp = path("pub.pem");
+	{
+		const char *argv[] = { cosign(), "verify-blob", "--key", kp, "--signature", sp,
+				       "--insecure-ignore-tlog", pp, NULL };
+		free(run_in(argv, NULL));
+	}
+	/* cosign's signature (its own key), checked here with its public key. */
+	cosign_keys();
+	{
+		char *key = path("cosign.key");
+		const char *argv[] = { cosign(), "sign-blob", "--key", key, "--tlog-upload=false", "--yes",
+				       pp, NULL };
+		const char *env[] = { "COSIGN_PASSWORD=pw", NULL };
+		struct sign_key *cpub = load("cosign.pub", NULL, 1, RP_OK, NULL);
+		csig = run_in(argv, env);
+		csig[strcspn(csig, "\n")] = '\0';
+		cr_expect(sign_check(cpub, payload, strlen(payload), csig), "cosign's: %s", csig);
+		cr_expect(!sign_check(pub, payload, strlen(payload), csig), "not under another key");
+		sign_key_free(cpub);
+		free(key);
+	}
+	/* Tampering. */
+	payload[10] ^= 1;
+	cr_expect(!sign_check(pub, payload, strlen(payload), sig), "another payload");
+	payload[10] ^= 1;
+	cr_expect(!sign_check(pub, payload, strlen(payload), ""), "empty");
+	cr_expect(!sign_check(pub, payload, strlen(payload), NULL), "none");
+	cr_expect(!sign_check(pub, payload, strlen(payload), "not base64!"), "not base64");
+	cr_expect(!sign_check(pub, payload, strlen(payload), "AAAA"), "not DER");
+	sig[5] = sig[5] == 'A' ? 'B' : 'A';
+	cr_expect(!sign_check(pub, payload, strlen(payload), sig), "a changed signature");
+	{
+		const char *argv[] = { "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+				       "ec_paramgen_curve:P-256", "-out", NULL, NULL };
+		char *o = path("other.pem");
+		argv[7] = o;
+		free(run_in(argv, NULL));
+		other = load("other.pem", NULL, 0, RP_OK, NULL);
+		cr_expect(!sign_check(other, payload, strlen(payload), csig), "another key");
+		free(o);
+	}
+	cr_expect_null(sign_data(pub, payload, strlen(payload), &err), "a public key does not sign");
+	/* The fingerprint is the public key's, the same from either half. */
+	cr_assert_eq(sign_fingerprint(k, fp2), 0);
+	cr_assert_eq(sign_fingerprint(pub, fpa), 0);
+	cr_expect_str_eq(fp2, fpa);
+	{
+		char *pd = path("pub.der");
+		const char *argv[] = { "openssl", "pkey", "-pubin", "-in", kp, "-outform", "DER", "-out", pd, NULL };
+		const char *argv2[] = { "sha256sum", pd, NULL };
+		char want[80];
+		free(run_in(argv, NULL));
+		fp = run_in(argv2, NULL);
+		snprintf(want, sizeof(want), "sha256:%.64s", fp);
+		cr_expect_str_eq(fp2, want);
+		free(fp);
+		free(pd);
+	}
+	sign_key_free(k);
+	sign_key_free(pub);
+	sign_key_free(other);
+	free(sig);
+	free(csig);
+	free(payload);
+	free(pp);
+	free(sp);
+	free(kp);
+}
+
+Test(sign, tags)
+{
+	char t[100];
+
+	cr_assert_eq(sign_tag(DIG, "sig", t, sizeof(t)), 0);
+	cr_expect_str_eq(t, "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.sig");
+	cr_expect_eq(sign_tag("sha512:00", "sig", t, sizeof(t)), -1);
+	cr_expect_eq(sign_tag("sha256:xyz", "att", t, sizeof(t)), -1);
+	cr_expect_eq(sign_tag(NULL, "att", t, sizeof(t)), -1);
+}
