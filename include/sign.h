@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "util.h"
 
 struct sign_key; /* an ECDSA P-256 key: private (signs) or public */
@@ -53,6 +55,25 @@ char *sign_data(const struct sign_key *k, const void *data, size_t len, struct r
 /* 1 when b64sig (standard base64 of a DER ECDSA signature) verifies data
  * under k; 0 for anything else (a bad signature, bad base64, empty). */
 int sign_check(const struct sign_key *k, const void *data, size_t len, const char *b64sig);
+
+/* The descriptor of a new signature layer: the payload's media type,
+ * size and digest, and the signature as its annotation. NULL when out of
+ * memory. */
+json_t *sign_layer(const char *payload, size_t len, const char *b64sig);
+
+/* 1 when layers (a .sig manifest's "layers") already hold payload signed
+ * by k: a layer of the payload's digest whose signature verifies under k
+ * (ECDSA signatures differ from run to run, so bytes cannot tell). */
+int sign_has(const json_t *layers, const char *payload, size_t len, const struct sign_key *k);
+
+/*
+ * The .sig image of layers (descriptors, in order): its config and its
+ * manifest, byte for byte as cosign writes them (the descriptors' known
+ * fields in go-containerregistry's order, annotations sorted, one history
+ * entry per layer). *config and *manifest are owned by the caller; RP_OK
+ * or RP_ENOMEM, or RP_EREGISTRY for a descriptor without a digest.
+ */
+rp_status sign_image(const json_t *layers, char **config, char **manifest, struct rp_err *err);
 
 /* The tag cosign keeps the signatures of digest under:
  * "sha256-<hex>.sig" (suffix "sig", "att" or "sbom"). -1 when digest is

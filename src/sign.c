@@ -254,3 +254,119 @@ sign_tag(const char *digest, const char *suffix, char *out, size_t size)
 	snprintf(out, size, "sha256-%s.%s", digest + 7, suffix);
 	return 0;
 }
+
+#define SIG_LAYER_TYPE "application/vnd.dev.cosign.simplesigning.v1+json"
+#define SIG_ANNOTATION "dev.cosignproject.cosign/signature"
+
+json_t *
+sign_layer(const char *payload, size_t len, const char *b64sig)
+{
+	char hex[65], d[RP_DIGEST_MAX];
+
+	rp_sha256_hex(payload, len, hex);
+	snprintf(d, sizeof(d), "sha256:%s", hex);
+	return json_pack("{s:s,s:I,s:s,s:{s:s}}", "mediaType", SIG_LAYER_TYPE, "size", (json_int_t)len,
+			 "digest", d, "annotations", SIG_ANNOTATION, b64sig);
+}
+
+int
+sign_has(const json_t *layers, const char *payload, size_t len, const struct sign_key *k)
+{
+	char hex[65], d[RP_DIGEST_MAX];
+	size_t i;
+	json_t *l;
+
+	rp_sha256_hex(payload, len, hex);
+	snprintf(d, sizeof(d), "sha256:%s", hex);
+	json_array_foreach(layers, i, l) {
+		const char *ld = json_string_value(json_object_get(l, "digest"));
+		const char *sig = json_string_value(json_object_get(json_object_get(l, "annotations"),
+								    SIG_ANNOTATION));
+		if (ld != NULL && strcmp(ld, d) == 0 && sign_check(k, payload, len, sig))
+			return 1;
+	}
+	return 0;
+}
+
+/* v as Go's encoding/json writes it: compact, map keys sorted, HTML-safe
+ * escapes. Appended to sb. */
+static void
+put_json(struct sbuf *sb, const json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY), *esc;
+
+	if (text == NULL || (esc = go_escape(text)) == NULL) {
+		sb->failed = 1;
+		free(text);
+		return;
+	}
+	sbuf_puts(sb, esc);
+	free(esc);
+	free(text);
+}
+
+/* A descriptor's fields in go-containerregistry's v1.Descriptor order;
+ * the ones it does not know are left out, as Go leaves them. */
+static void
+put_descriptor(struct sbuf *sb, const json_t *d)
+{
+	static const char *const order[] = { "mediaType", "size", "digest", "data", "urls",
+					     "annotations", "platform", "artifactType" };
+	size_t i;
+	int first = 1;
+
+	sbuf_puts(sb, "{");
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const json_t *v = json_object_get(d, order[i]);
+		if (v == NULL)
+			continue;
+		sbuf_printf(sb, "%s\"%s\":", first ? "" : ",", order[i]);
+		put_json(sb, v);
+		first = 0;
+	}
+	sbuf_puts(sb, "}");
+}
+
+rp_status
+sign_image(const json_t *layers, char **config, char **manifest, struct rp_err *err)
+{
+	struct sbuf c, m;
+	char hex[65];
+	size_t i, n = json_array_size(layers);
+	json_t *l;
+
+	*config = *manifest = NULL;
+	json_array_foreach(layers, i, l)
+		if (!json_is_string(json_object_get(l, "digest")))
+			return rp_fail(err, RP_EREGISTRY, "a signature layer has no digest");
+	sbuf_init(&c, 16 << 20);
+	sbuf_puts(&c, "{\"architecture\":\"\",\"created\":\"0001-01-01T00:00:00Z\",\"history\":[");
+	for (i = 0; i < n; i++)
+		sbuf_printf(&c, "%s{\"created\":\"0001-01-01T00:00:00Z\"}", i > 0 ? "," : "");
+	sbuf_puts(&c, "],\"os\":\"\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[");
+	json_array_foreach(layers, i, l) {
+		if (i > 0)
+			sbuf_puts(&c, ",");
+		put_json(&c, json_object_get(l, "digest"));
+	}
+	sbuf_puts(&c, "]},\"config\":{}}");
+	if ((*config = sbuf_take(&c)) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	rp_sha256_hex(*config, strlen(*config), hex);
+	sbuf_init(&m, 16 << 20);
+	sbuf_printf(&m, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":%zu,"
+		    "\"digest\":\"sha256:%s\"},\"layers\":[", strlen(*config), hex);
+	json_array_foreach(layers, i, l) {
+		if (i > 0)
+			sbuf_puts(&m, ",");
+		put_descriptor(&m, l);
+	}
+	sbuf_puts(&m, "]}");
+	if ((*manifest = sbuf_take(&m)) == NULL) {
+		free(*config);
+		*config = NULL;
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	return RP_OK;
+}

@@ -8,6 +8,7 @@
 
 #include "helpers.h"
 #include "sign.h"
+#include "testreg.h"
 
 #define DIG "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -308,4 +309,93 @@ Test(sign, tags)
 	cr_expect_eq(sign_tag("sha512:00", "sig", t, sizeof(t)), -1);
 	cr_expect_eq(sign_tag("sha256:xyz", "att", t, sizeof(t)), -1);
 	cr_expect_eq(sign_tag(NULL, "att", t, sizeof(t)), -1);
+}
+
+/* cosign sign twice (two payloads) on an image in the plain registry:
+ * the .sig manifest and config it wrote are what sign_image makes of its
+ * layers, byte for byte; after the first signature, what sign_payload,
+ * sign_layer and sign_image make from scratch; sign_has finds each
+ * payload under cosign's key and not under another. */
+Test(sign, sig_image_equals_cosigns, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), d[80], sd[80], tag[100], ref[300], *m1, *m2, *body, *cfg, *man;
+	json_t *doc, *layers;
+	struct sign_key *cpub, *other;
+	struct rp_err err = { RP_OK, "" };
+	const char *claims_x[] = { "dev.regpush.ref", "x", NULL };
+
+	treg_copy_in(one, "sigtest/svc", "v1");
+	cr_assert_eq(treg_manifest(plain, "sigtest/svc", "v1", NULL, d), 200);
+	snprintf(ref, sizeof(ref), "%s/sigtest/svc@%s", plain.host, d);
+	cr_assert_eq(sign_tag(d, "sig", tag, sizeof(tag)), 0);
+	cosign_keys();
+	make_keys();
+	cpub = load("cosign.pub", NULL, 1, RP_OK, NULL);
+	other = load("pub.pem", NULL, 1, RP_OK, NULL);
+	{
+		char *key = path("cosign.key");
+		const char *a1[] = { cosign(), "sign", "--key", key, "--tlog-upload=false", "--yes",
+				     "--allow-insecure-registry", "-a", "dev.regpush.ref=x", ref, NULL };
+		const char *a2[] = { cosign(), "sign", "--key", key, "--tlog-upload=false", "--yes",
+				     "--allow-insecure-registry", "-a", "dev.regpush.ref=y", ref, NULL };
+		const char *env[] = { "COSIGN_PASSWORD=pw", NULL };
+		free(run_in(a1, env));
+		cr_assert_eq(treg_manifest(plain, "sigtest/svc", tag, &m1, sd), 200);
+		free(run_in(a2, env));
+		cr_assert_eq(treg_manifest(plain, "sigtest/svc", tag, &m2, sd), 200);
+		free(key);
+	}
+	/* From scratch, after one signature. */
+	{
+		char r[300], *payload, *p2, *lb;
+		json_t *arr = json_array(), *first;
+		snprintf(r, sizeof(r), "%s/sigtest/svc", plain.host);
+		payload = sign_payload(r, d, claims_x);
+		doc = json_loads(m1, 0, NULL);
+		cr_assert_not_null(doc, "%s", m1);
+		first = json_array_get(json_object_get(doc, "layers"), 0);
+		cr_assert_eq(treg_blob(plain, "sigtest/svc", json_string_value(json_object_get(first, "digest")),
+				       &lb), 200);
+		cr_expect_str_eq(lb, payload, "cosign's payload layer");
+		json_array_append_new(arr, sign_layer(payload, strlen(payload), json_string_value(
+		    json_object_get(json_object_get(first, "annotations"), "dev.cosignproject.cosign/signature"))));
+		cr_assert_eq(sign_image(arr, &cfg, &man, &err), RP_OK, "%s", err.msg);
+		cr_expect_str_eq(man, m1);
+		cr_assert_eq(treg_blob(plain, "sigtest/svc", json_string_value(json_object_get(json_object_get(doc,
+				       "config"), "digest")), &body), 200);
+		cr_expect_str_eq(cfg, body);
+		cr_expect(sign_has(json_object_get(doc, "layers"), payload, strlen(payload), cpub));
+		cr_expect(!sign_has(json_object_get(doc, "layers"), payload, strlen(payload), other));
+		p2 = strdup(payload);
+		p2[strlen(p2) - 3] = 'z'; /* "x" -> "z": another payload */
+		cr_expect(!sign_has(json_object_get(doc, "layers"), p2, strlen(p2), cpub));
+		free(p2);
+		free(body);
+		free(cfg);
+		free(man);
+		free(lb);
+		free(payload);
+		json_decref(arr);
+		json_decref(doc);
+	}
+	/* Rebuilt from cosign's two layers. */
+	doc = json_loads(m2, 0, NULL);
+	cr_assert_not_null(doc);
+	layers = json_object_get(doc, "layers");
+	cr_assert_eq(json_array_size(layers), 2);
+	cr_assert_eq(sign_image(layers, &cfg, &man, &err), RP_OK, "%s", err.msg);
+	cr_expect_str_eq(man, m2);
+	cr_assert_eq(treg_blob(plain, "sigtest/svc", json_string_value(json_object_get(json_object_get(doc,
+			       "config"), "digest")), &body), 200);
+	cr_expect_str_eq(cfg, body);
+	free(body);
+	free(cfg);
+	free(man);
+	json_decref(doc);
+	sign_key_free(cpub);
+	sign_key_free(other);
+	free(m1);
+	free(m2);
+	free(one);
 }
