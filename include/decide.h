@@ -26,6 +26,7 @@ struct decision {
 			       * moves back from (owned copies), or NULL */
 	int upload;           /* the image is not in the repository and some
 			       * tag is to be written: upload it first */
+	int present;          /* the image is in the repository already */
 	size_t writes;        /* tags with ACT_WRITE */
 	size_t ntags;         /* entries of act and blocker */
 	/* When decide refuses: the immutable tag (plan index) that already

@@ -14,6 +14,7 @@
 #include "ghctx.h"
 #include "publish.h"
 #include "report.h"
+#include "signer.h"
 
 /* How the image gets into the repository by digest. */
 struct transfer {
@@ -26,6 +27,10 @@ struct transfer {
 	 * NULL (push removes its credentials file here). */
 	void (*after)(void *ctx);
 	void *ctx;
+	/* With a key, the image (and an index's children) is signed in the
+	 * repository after put and before any tag is written (signer.h);
+	 * NULL: unsigned. */
+	const struct signer *signer;
 };
 
 /* Decides, then prints (dry run) or transfers and writes, then reports

@@ -36,6 +36,8 @@ struct run_result {
 	const char *source;    /* promote: the source, host/repo@digest; or NULL */
 	const char *source_ref;    /* push: --source as the engines read it, or NULL */
 	const char *source_format; /* push: its format ("oci-archive", ...), or NULL */
+	const char *signature; /* signed: the .sig manifest's digest, or NULL */
+	const char *signed_by; /* signed: the key's fingerprint */
 	const enum tag_status *status; /* per plan tag; NULL: all planned */
 	const char (*why)[RP_WHY_MAX]; /* per plan tag: why kept or moved
 				* back ("" for none); or NULL */

@@ -30,10 +30,13 @@ is_secret_var(const char *kv)
 	const char *eq = strchr(kv, '=');
 	size_t n = eq != NULL ? (size_t)(eq - kv) : strlen(kv);
 
-	if (n >= 8 && strncmp(kv + n - 8, "PASSWORD", 8) == 0 &&
-	    (strncmp(kv, "REGPUSH_", 8) == 0 || strncmp(kv, "INPUT_", 6) == 0))
-		return 1;
-	return 0;
+	if (strncmp(kv, "REGPUSH_", 8) != 0 && strncmp(kv, "INPUT_", 6) != 0)
+		return 0;
+	/* Passwords, passphrases and the signing key. */
+	return (n >= 8 && strncmp(kv + n - 8, "PASSWORD", 8) == 0) ||
+	       (n >= 10 && strncmp(kv + n - 10, "PASSPHRASE", 10) == 0) ||
+	       (n == 19 && strncmp(kv, "REGPUSH_SIGNING_KEY", 19) == 0) ||
+	       (n == 17 && strncmp(kv, "INPUT_SIGNING-KEY", 17) == 0);
 }
 
 static char **

@@ -48,6 +48,7 @@ decide(const struct plan *p, const char *digest, const struct reg_view *v, int b
 		}
 	}
 	d->upload = d->writes > 0 && !v->present;
+	d->present = v->present;
 	return RP_OK;
 }
 

@@ -8,11 +8,26 @@
 
 #include "run.h"
 
+/* The signature's claims, which cosign verify -a checks: the commit, the
+ * ref and the environment. */
+static rp_status
+sign_image_now(const struct rp_opts *o, const struct publish *pb, const struct signer *s,
+	       char sig[RP_DIGEST_MAX], struct rp_err *err)
+{
+	const struct plan *p = pb->plan;
+	const char *claims[] = { "org.opencontainers.image.revision", p->label_revision,
+				 "dev.regpush.ref", p->ref, "dev.regpush.environment",
+				 rp_env_name(p->env), NULL };
+
+	return signer_sign(s, pb->reg, p->host, pb->repo, pb->digest, claims, &o->settings, sig, err);
+}
+
 rp_status
 deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *t,
 	    struct run_result *res, struct rp_err *err)
 {
 	struct decision d;
+	char sig[RP_DIGEST_MAX] = "";
 	rp_status st;
 
 	memset(&d, 0, sizeof(d));
@@ -25,6 +40,8 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 		sbuf_puts(&sb, "dry run: nothing is written to any registry; a real run would do:\n");
 		if (d.upload)
 			t->describe(t->ctx, &sb);
+		if (t->signer != NULL && (d.writes > 0 || d.present))
+			signer_describe(t->signer, pb->plan->host, pb->repo, pb->digest, &sb);
 		publish_print_writes(&sb, pb->plan, &d, pb->digest);
 		if ((text = sbuf_take(&sb)) == NULL)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
@@ -36,6 +53,13 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 	}
 	if (t->after != NULL)
 		t->after(t->ctx);
+	/* The signature before any tag: a tag never names an image whose
+	 * signature is not there yet. */
+	if (st == RP_OK && !o->dry_run && t->signer != NULL && (d.writes > 0 || d.present) &&
+	    (st = sign_image_now(o, pb, t->signer, sig, err)) == RP_OK) {
+		res->signature = sig;
+		res->signed_by = signer_fingerprint(t->signer);
+	}
 	if (st == RP_OK && !o->dry_run && d.writes > 0)
 		st = publish_write(pb, err);
 	if (st == RP_OK) {

@@ -41,6 +41,7 @@ struct push {
 	struct rp_opts *o;        /* borrowed */
 	struct plan *plan;
 	struct target dst;        /* the plan's repository and account */
+	struct signer *signer;    /* the signing key, or NULL */
 	char *work;               /* private directory, or NULL */
 	char *own_auth;           /* auth file we wrote (inside work) */
 	char *layout;             /* the image as the engine reads it */
@@ -120,7 +121,8 @@ push_run(struct rp_opts *o, struct rp_err *err)
 	ps.o = o;
 	/* Before anything else is printed. */
 	creds_mask_all(o->actions);
-	if ((st = prepare(&ps, &pol, err)) != RP_OK || (st = stage(&ps, err)) != RP_OK)
+	if ((st = signer_load(o, &ps.signer, err)) != RP_OK ||
+	    (st = prepare(&ps, &pol, err)) != RP_OK || (st = stage(&ps, err)) != RP_OK)
 		goto out;
 	pb = (struct publish){ .reg = ps.dst.reg, .repo = ps.dst.path, .plan = ps.plan,
 			       .digest = ps.src.digest, .actions = o->actions, .settings = &o->settings,
@@ -129,6 +131,7 @@ push_run(struct rp_opts *o, struct rp_err *err)
 			      .digest = ps.src.digest, .is_index = ps.src.is_index,
 			      .own_auth = &ps.own_auth, .authfile = o->authfile };
 	t = transfer_upload(&up);
+	t.signer = ps.signer;
 	res = (struct run_result){ .command = "push",
 				   .digest = ps.src.digest[0] != '\0' ? ps.src.digest : NULL,
 				   .source_ref = ps.source.ref, .source_format = ps.source.format };
@@ -143,6 +146,7 @@ out:
 	if (ps.work != NULL)
 		workdir_remove(ps.work);
 	target_free(&ps.dst);
+	signer_free(ps.signer);
 	free(ps.status);
 	free(ps.why);
 	free(ps.own_auth);

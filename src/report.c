@@ -125,6 +125,10 @@ report_json(const struct plan *p, const struct run_result *r)
 		bad |= json_object_set_new(o, "source_reference", json_string(r->source_ref));
 		bad |= json_object_set_new(o, "source_format", json_string(r->source_format));
 	}
+	if (r != NULL && r->signature != NULL) {
+		bad |= json_object_set_new(o, "signature", json_string(r->signature));
+		bad |= json_object_set_new(o, "signed_by", json_string(r->signed_by));
+	}
 	bad |= json_object_set_new(o, "dry_run",
 				   json_boolean(r != NULL && r->dry_run));
 	bad |= json_object_set_new(o, "results", res);
@@ -157,6 +161,8 @@ report_text(const struct plan *p, const struct run_result *r)
 	}
 	if (r != NULL && r->digest != NULL)
 		sbuf_printf(&sb, "digest       %s\n", r->digest);
+	if (r != NULL && r->signature != NULL)
+		sbuf_printf(&sb, "signature    %s (key %s)\n", r->signature, r->signed_by);
 	sbuf_puts(&sb, "tags\n");
 	for (i = 0; i < p->ntags; i++)
 		sbuf_printf(&sb, "  %-9s  %-9s  %s\n", tag_status(r, i),
@@ -274,6 +280,8 @@ build_outputs(const struct plan *p, const struct run_result *r)
 		bad |= gha_out_set(o, "version", p->version != NULL ? p->version : "");
 		if (r != NULL && r->source != NULL)
 			bad |= gha_out_set(o, "source", r->source);
+		if (r != NULL && r->signature != NULL)
+			bad |= gha_out_set(o, "signature", r->signature);
 		bad |= gha_out_set(o, "labels", labels);
 		bad |= gha_out_set(o, "annotations", labels);
 		bad |= gha_out_set(o, "json", js);
@@ -314,6 +322,8 @@ build_summary(const struct plan *p, const struct run_result *r)
 			    report_md_cell(rp_quote(r->source_ref, 250, q, sizeof(q)), 300,
 					   cell, sizeof(cell)),
 			    source_format_name(r->source_format));
+	if (r != NULL && r->signature != NULL)
+		sbuf_printf(&sb, "Signed with key `%s` (signature `%s`)\n\n", r->signed_by, r->signature);
 	sbuf_puts(&sb, "| Tag | Kind | Result |\n|---|---|---|\n");
 	for (i = 0; i < p->ntags; i++) {
 		const char *why = r != NULL && r->why != NULL ? r->why[i] : "";

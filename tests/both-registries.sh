@@ -9,8 +9,8 @@ tests=$1
 shift
 "$tests" --jobs 2 "$@"
 rc=$?
-echo "both-registries: push, promote, prune and audit again on go-containerregistry's registry" >&2
-bash "$(dirname "$0")/on-registry.sh" ggcr "$tests" --jobs 2 --filter='@(push|promote|prune|audit)/*' "$@"
+echo "both-registries: push, promote, prune, audit and sign again on go-containerregistry's registry" >&2
+bash "$(dirname "$0")/on-registry.sh" ggcr "$tests" --jobs 2 --filter='@(push|promote|prune|audit|sign)/*' "$@"
 rc2=$?
 [ "$rc" -ne 0 ] && exit "$rc"
 exit "$rc2"

@@ -36,7 +36,7 @@ printf '{"pull_request":{"number":5,"head":{"sha":"%s"}}}' "$sha" >"$tmp/ev.json
 # allocation failing inside jansson looks like that). The digest, which
 # is what matters, is compared as it is.
 # The writing case pushes a new feature-fm<N> tag each run: N is normalised.
-norm() { sed -E 's/regpush\.[A-Za-z0-9]{6}/regpush.XXXXXX/g; s/ oci:[^ ]*layout:[a-z]+ / oci:LAYOUT /; s/feature(-|\/)fm[0-9]+/feature\1fmN/g'; }
+norm() { sed -E 's/regpush\.[A-Za-z0-9]{6}/regpush.XXXXXX/g; s/ oci:[^ ]*layout:[a-z]+ / oci:LAYOUT /; s/feature(-|\/)fm[0-9]+/feature\1fmN/g; s/"signature": "sha256:[0-9a-f]+"/"signature": "sha256:SIG"/'; }
 
 # Whole file-command records: name=value lines, or name<<DELIM ... DELIM.
 records_ok() {
@@ -173,6 +173,14 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
   }
   [ "${FAILMALLOC_ONLY:-writes}" != writes ] ||
     run_case "push (writes: re-read, PUT, settle, verify, failure report)" -- push_writes
+  # Signing (issue 20): the same writes with a signing key. Each run's ref
+  # is new, so its payload is, and the .sig image of the digest gets one
+  # more layer: the read, the merge, the two blobs, the PUT, the settling
+  # read. The key is read here, outside the shim.
+  signkey=$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null)
+  push_signed() { REGPUSH_SIGNING_KEY=$signkey push_writes; }
+  [ "${FAILMALLOC_ONLY:-signed}" != signed ] ||
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-5} run_case "push signed (the .sig read, merged, written, read back; one allocation in ${FAILMALLOC_EVERY:-5})" -- push_signed
   # prune's writes: each run first (outside the shim) puts the expired
   # dev-0000000 and dev-0000001 back on the image that `seed` keeps, then
   # prunes them: the re-read before each untag, the untags (placeholder

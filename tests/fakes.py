@@ -48,6 +48,7 @@
                    every later DELETE of it): 500, always
         f-delslow  DELETE: logs "BEGIN DELETE PATH", then 3 s before forwarding
         f-putlatest  every PUT of the tag `latest`: 500, always
+        f-sigfail  every PUT of a signature manifest (sha256-<hex>.sig): 500
         f-repush   the first blob GET in a repository (prune reading a config
                    while it decides): "another run" puts the repository's
                    `seed` manifest on feature-x first
@@ -324,7 +325,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-sigfail", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -423,6 +424,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             status = 500
             self.send(500, [("Content-Type", "application/json")],
                       b'{"errors":[{"code":"UNKNOWN","message":"cannot write latest"}]}')
+        elif f == "f-sigfail" and self.command == "PUT" and "/manifests/sha256-" in path and path.endswith(".sig"):
+            status = 500
+            self.send(500, [("Content-Type", "application/json")],
+                      b'{"errors":[{"code":"UNKNOWN","message":"cannot write the signature"}]}')
         elif f == "f-delslow" and self.command == "DELETE":
             with open(a.log, "a") as fh:
                 fh.write("BEGIN %s %s\n" % (self.command, path))

@@ -73,6 +73,13 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
   vgp 0 "$bin" push --source "oci-archive:$REGPUSH_TEST_IMAGES/multi.tar" --ref refs/tags/v2.0.0 \
     --sha $sha --service vg --prod-registry "$t/vg" --insecure-registry "$t" \
     --insecure-registry "$REGPUSH_TEST_TOKENSRV"
+  # A signed index (issue 20): the key loaded, the index and each child
+  # signed, the .sig images read, merged and written.
+  REGPUSH_SIGNING_KEY=$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null)
+  export REGPUSH_SIGNING_KEY
+  vgp 0 "$bin" push --source "oci-archive:$REGPUSH_TEST_IMAGES/multi.tar" --ref refs/tags/v3.0.0 \
+    --sha $sha --service vgs --prod-registry "$r/vg" --insecure-registry "$r"
+  unset REGPUSH_SIGNING_KEY
   # buildah: upload to a scratch tag, then untag it (distribution 2.8:
   # through a manifest of its own).
   vgp 0 "$bin" push --engine buildah --source "$src" --ref refs/heads/main --sha $sha --service vgb \

@@ -1,0 +1,290 @@
+/* push signs (issue 20): what regpush writes is checked by cosign 2.5
+ * (cosign verify --key, the claims with -a), in the real registry. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "testreg.h"
+
+E2E_DIRS_FIXTURE
+
+static const char *
+cosign(void)
+{
+	const char *c = getenv("REGPUSH_TEST_COSIGN");
+
+	cr_assert(c != NULL && c[0] != '\0', "run the tests through tests/with-registries.sh");
+	return c;
+}
+
+/* Runs a program; its status, and stdout/stderr in p. */
+static void
+prog(struct proc *p, const char *const *argv)
+{
+	const char *envp[] = { "PATH=/usr/bin:/bin", "HOME=/tmp", NULL };
+
+	run_prog(argv[0], argv, envp, p);
+}
+
+/* A P-256 key pair made by openssl: *key (PEM text, PKCS#8) and the
+ * public key's path. */
+static void
+keypair(const char *name, char **key, char **pub)
+{
+	char *k, *pk;
+	struct proc p;
+
+	cr_assert(asprintf(&k, "%s/%s.pem", dir, name) > 0);
+	cr_assert(asprintf(&pk, "%s/%s.pub", dir, name) > 0);
+	{
+		const char *a[] = { "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+				    "ec_paramgen_curve:P-256", "-out", k, NULL };
+		prog(&p, a);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	{
+		const char *a[] = { "openssl", "pkey", "-in", k, "-pubout", "-out", pk, NULL };
+		prog(&p, a);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	*key = read_all(k);
+	*pub = pk;
+	unlink(k);
+	free(k);
+}
+
+/* regpush push --json of source to host (org-dev and org-prod under it) with the
+ * key in REGPUSH_SIGNING_KEY (or none); flags after. */
+static void
+push(struct proc *p, const char *host, const char *org, const char *source, const char *ref,
+     const char *key, const char *const *flags)
+{
+	char tmpenv[600], devreg[300], prodreg[300], *keyenv = NULL;
+	const char *argv[32] = { "regpush", "push", "--json", "--source", source, "--ref", ref,
+				 "--sha", SHA40, "--service", "svc", "--dev-registry", devreg,
+				 "--prod-registry", prodreg, "--insecure-registry", host };
+	const char *envp[8] = { tmpenv, "HOME=/root", "SOURCE_DATE_EPOCH=1800000000",
+				"REGPUSH_RETRY_BASE_MS=20" };
+	size_t a = 17, e = 4, i;
+
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(devreg, sizeof(devreg), "%s/%s-dev", host, org);
+	snprintf(prodreg, sizeof(prodreg), "%s/%s-prod", host, org);
+	for (i = 0; flags != NULL && flags[i] != NULL; i++)
+		argv[a++] = flags[i];
+	argv[a] = NULL;
+	if (key != NULL) {
+		cr_assert(asprintf(&keyenv, "REGPUSH_SIGNING_KEY=%s", key) > 0);
+		envp[e++] = keyenv;
+	}
+	envp[e] = NULL;
+	run_regpush(argv, envp, p);
+	free(keyenv);
+}
+
+/* cosign verify --key pub of ref with the -a claims; its exit status. */
+static int
+verify(const char *pub, const char *ref, const char *const *claims)
+{
+	const char *argv[24] = { cosign(), "verify", "--key", pub, "--insecure-ignore-tlog",
+				 "--allow-insecure-registry", "--allow-http-registry" };
+	struct proc p;
+	size_t a = 7, i;
+	int st;
+
+	for (i = 0; claims != NULL && claims[i] != NULL; i++) {
+		argv[a++] = "-a";
+		argv[a++] = claims[i];
+	}
+	argv[a++] = ref;
+	argv[a] = NULL;
+	prog(&p, argv);
+	st = p.status;
+	if (st != 0)
+		cr_log_info("cosign verify %s: %s", ref, p.err);
+	proc_free(&p);
+	return st;
+}
+
+/* The number of layers of the .sig manifest of digest in repo. */
+static size_t
+sig_layers(const char *repo, const char *digest, char sig_digest[80])
+{
+	char tag[100], *body;
+	json_t *j;
+	size_t n;
+
+	snprintf(tag, sizeof(tag), "sha256-%s.sig", digest + 7);
+	if (treg_manifest(treg_plain(), repo, tag, &body, sig_digest) != 200)
+		return 0;
+	j = json_loads(body, 0, NULL);
+	n = json_array_size(json_object_get(j, "layers"));
+	json_decref(j);
+	free(body);
+	return n;
+}
+
+/* A release signed at push: cosign verifies it with the claims, the
+ * output names the .sig manifest; a rerun adds no layer; another key adds
+ * one and both verify; a wrong key or a claim that differs fails. */
+Test(sign, release_push_is_signed, .init = setup, .fini = teardown, .timeout = 240)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *key, *pub, *key2, *pub2, ref[400], sd[80];
+	const char *claims[] = { "org.opencontainers.image.revision=" SHA40,
+				 "dev.regpush.ref=refs/tags/v1.2.3", "dev.regpush.environment=production",
+				 NULL };
+	const char *wrong[] = { "dev.regpush.ref=refs/tags/v9.9.9", NULL };
+	const char *digest, *sig;
+	struct proc p;
+	json_t *j;
+
+	keypair("k1", &key, &pub);
+	keypair("k2", &key2, &pub2);
+	push(&p, plain.host, "rel", one, "refs/tags/v1.2.3", key, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	digest = json_string_value(json_object_get(j, "digest"));
+	sig = json_string_value(json_object_get(j, "signature"));
+	cr_assert_not_null(sig, "%s", p.out);
+	cr_expect(strncmp(json_string_value(json_object_get(j, "signed_by")), "sha256:", 7) == 0);
+	snprintf(ref, sizeof(ref), "%s/rel-prod/svc@%s", plain.host, digest);
+	cr_expect_eq(verify(pub, ref, claims), 0);
+	cr_expect_neq(verify(pub, ref, wrong), 0, "another ref claimed");
+	cr_expect_neq(verify(pub2, ref, NULL), 0, "another key");
+	cr_expect_eq(sig_layers("rel-prod/svc", digest, sd), 1);
+	cr_expect_str_eq(sd, sig);
+	/* The key never reaches the output. */
+	cr_expect(strstr(p.out, key + 40) == NULL && strstr(p.err, key + 40) == NULL);
+	proc_free(&p);
+	/* A rerun: unchanged, the same signature, no new layer. */
+	push(&p, plain.host, "rel", one, "refs/tags/v1.2.3", key, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.out, sig) != NULL, "%s", p.out);
+	cr_expect_eq(sig_layers("rel-prod/svc", digest, sd), 1);
+	proc_free(&p);
+	/* Another key: one more layer; both verify. */
+	push(&p, plain.host, "rel", one, "refs/tags/v1.2.3", key2, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_expect_eq(sig_layers("rel-prod/svc", digest, sd), 2);
+	cr_expect_eq(verify(pub, ref, claims), 0);
+	cr_expect_eq(verify(pub2, ref, claims), 0);
+	proc_free(&p);
+	json_decref(j);
+	free(one);
+	free(key);
+	free(pub);
+	free(key2);
+	free(pub2);
+}
+
+/* An index: the index and each child carry a signature cosign verifies. */
+Test(sign, an_index_and_its_children, .init = setup, .fini = teardown, .timeout = 240)
+{
+	struct treg plain = treg_plain();
+	char *multi = archive("multi.tar"), *key, *pub, ref[400], *body, d[80];
+	struct proc p;
+	json_t *j, *idx, *e;
+	size_t i;
+
+	keypair("k", &key, &pub);
+	push(&p, plain.host, "idx", multi, "refs/heads/develop", key, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j);
+	snprintf(ref, sizeof(ref), "%s/idx-dev/svc@%s", plain.host,
+		 json_string_value(json_object_get(j, "digest")));
+	cr_expect_eq(verify(pub, ref, NULL), 0);
+	cr_assert_eq(treg_manifest(plain, "idx-dev/svc", json_string_value(json_object_get(j, "digest")),
+				   &body, d), 200);
+	idx = json_loads(body, 0, NULL);
+	cr_assert_gt(json_array_size(json_object_get(idx, "manifests")), 1);
+	json_array_foreach(json_object_get(idx, "manifests"), i, e) {
+		snprintf(ref, sizeof(ref), "%s/idx-dev/svc@%s", plain.host,
+			 json_string_value(json_object_get(e, "digest")));
+		cr_expect_eq(verify(pub, ref, NULL), 0, "child %zu", i);
+	}
+	json_decref(idx);
+	free(body);
+	json_decref(j);
+	proc_free(&p);
+	free(multi);
+	free(key);
+	free(pub);
+}
+
+/* A key that is no key: exit 2 before anything is read or written,
+ * naming the variable, never quoting the key. A dry run says what it
+ * would sign and writes nothing. */
+Test(sign, bad_keys_and_dry_runs, .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *key, *pub, *tags;
+	const char *dry[] = { "--dry-run", NULL };
+	struct proc p;
+
+	push(&p, plain.host, "bad", one, "refs/heads/badkey", "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqG\n"
+	     "-----END PRIVATE KEY-----\n", NULL);
+	cr_expect_eq(p.status, 2);
+	cr_expect(strstr(p.err, "regpush: REGPUSH_SIGNING_KEY is not a PEM private key (PKCS#8, "
+			 "encrypted PKCS#8 or EC PRIVATE KEY)\n") != NULL, "%s", p.err);
+	cr_expect(strstr(p.err, "MIGHAgEAMBMGByqG") == NULL, "%s", p.err);
+	proc_free(&p);
+	tags = treg_tags(plain, "bad-dev/svc");
+	cr_expect(tags == NULL || strstr(tags, "dev-0123456") == NULL, "%s", tags);
+	free(tags);
+	keypair("k", &key, &pub);
+	push(&p, plain.host, "dry", one, "refs/heads/drysign", key, dry);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.err, "  sign sha256:") != NULL, "%s", p.err);
+	proc_free(&p);
+	tags = treg_tags(plain, "dry-dev/svc");
+	cr_expect(tags == NULL || strstr(tags, ".sig") == NULL, "%s", tags);
+	free(tags);
+	free(one);
+	free(key);
+	free(pub);
+}
+
+/* The registry refuses the signature: exit 1, and no tag of the plan was
+ * written (the image may be there, untagged). */
+Test(sign, a_refused_signature_writes_no_tag, .init = setup, .fini = teardown, .timeout = 240)
+{
+	const char *host = getenv("REGPUSH_TEST_FAULT");
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *key, *pub, *tags;
+	struct proc p;
+
+	cr_assert_not_null(host);
+	keypair("k", &key, &pub);
+	{
+		char tmpenv[600], devreg[300], prodreg[300], *keyenv;
+		const char *argv[] = { "regpush", "push", "--source", one, "--ref", "refs/tags/v3.0.0",
+				       "--sha", SHA40, "--service", "svc", "--dev-registry", devreg,
+				       "--prod-registry", prodreg, "--insecure-registry", host, NULL };
+		const char *envp[] = { tmpenv, "HOME=/root", "REGPUSH_RETRY_BASE_MS=20", NULL, NULL };
+		snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+		snprintf(devreg, sizeof(devreg), "%s/f-sigfail-dev", host);
+		snprintf(prodreg, sizeof(prodreg), "%s/f-sigfail-prod", host);
+		cr_assert(asprintf(&keyenv, "REGPUSH_SIGNING_KEY=%s", key) > 0);
+		envp[3] = keyenv;
+		run_regpush(argv, envp, &p);
+		free(keyenv);
+	}
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	cr_expect(strstr(p.err, "cannot write the signature") != NULL, "%s", p.err);
+	tags = treg_tags(plain, "f-sigfail-prod/svc");
+	cr_expect(tags == NULL || strstr(tags, "v3.0.0") == NULL, "no tag: %s", tags);
+	free(tags);
+	proc_free(&p);
+	free(one);
+	free(key);
+	free(pub);
+}
