@@ -49,6 +49,10 @@
         f-delslow  DELETE: logs "BEGIN DELETE PATH", then 3 s before forwarding
         f-putlatest  every PUT of the tag `latest`: 500, always
         f-sigfail  every PUT of a signature manifest (sha256-<hex>.sig): 500
+        f-sigrace  right after the first PUT of a signature manifest in a
+                   repository, "another signer" writes the same tag with
+                   only its own layer (payload {"foreign":"signer"}), as a
+                   signer that read the tag before this run's write would
         f-repush   the first blob GET in a repository (prune reading a config
                    while it decides): "another run" puts the repository's
                    `seed` manifest on feature-x first
@@ -290,6 +294,35 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         self.upstream("PUT", "/v2/%s/manifests/%s" % (repo, tag), body=rb,
                       headers={"Content-Type": r.getheader("Content-Type")})
 
+    def put_blob(self, repo, data):
+        d = "sha256:" + hashlib.sha256(data).hexdigest()
+        r, _ = self.upstream("POST", "/v2/%s/blobs/uploads/" % repo)
+        loc = r.getheader("Location")
+        if loc.startswith("http"):
+            loc = "/" + loc.split("/", 3)[3]
+        self.upstream("PUT", loc + ("&" if "?" in loc else "?") + "digest=" + d, body=data,
+                      headers={"Content-Type": "application/octet-stream"})
+        return d, len(data)
+
+    def foreign_sig(self, repo, tag):
+        """What a signer that read the tag before this run's write does: it
+        writes the tag with its own layer only."""
+        ld, ll = self.put_blob(repo, b'{"foreign":"signer"}')
+        cfg = json.dumps({"architecture": "", "created": "0001-01-01T00:00:00Z",
+                          "history": [{"created": "0001-01-01T00:00:00Z"}], "os": "",
+                          "rootfs": {"type": "layers", "diff_ids": [ld]}, "config": {}},
+                         separators=(",", ":")).encode()
+        cd, cl = self.put_blob(repo, cfg)
+        m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                   "size": cl, "digest": cd},
+                        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                                    "size": ll, "digest": ld,
+                                    "annotations": {"dev.cosignproject.cosign/signature": "Zm9yZWlnbg=="}}]},
+                       separators=(",", ":")).encode()
+        self.upstream("PUT", "/v2/%s/manifests/%s" % (repo, tag), body=m,
+                      headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+
     def once(self, key):
         with Proxy.lock:
             first = key not in Proxy.done
@@ -325,7 +358,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-sigfail", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-sigfail", "f-sigrace", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -469,6 +502,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                     threading.Timer(0.05, self.copy_seed, (repo, tag)).start()
             if steal:
                 self.copy_seed(*steal)
+            if f == "f-sigrace" and self.command == "PUT" and status == 201 and \
+                    "/manifests/sha256-" in path and path.endswith(".sig"):
+                repo = path[len("/v2/"):path.index("/manifests/")]
+                if self.once(("sigrace", repo)):
+                    self.foreign_sig(repo, path[path.index("/manifests/") + len("/manifests/"):])
             if f == "f-escdigest" and self.command == "PUT" and "/manifests/" in path:
                 rh = [(k, "sha256:\x1b[2Jevil" if k.lower() == "docker-content-digest" else v) for k, v in rh]
             if f == "f-ctype" and "/manifests/" in path and self.command in ("GET", "HEAD"):

@@ -288,3 +288,46 @@ Test(sign, a_refused_signature_writes_no_tag, .init = setup, .fini = teardown, .
 	free(key);
 	free(pub);
 }
+
+/* Another signer writes the .sig tag right after this run's write, with
+ * only its own layer (it read the tag before): the read back after the
+ * settling pause sees this run's layer gone and merges again. Both
+ * layers end in the tag, and cosign verifies this run's signature. */
+Test(sign, a_concurrent_signer_loses_nothing, .init = setup, .fini = teardown, .timeout = 240)
+{
+	const char *host = getenv("REGPUSH_TEST_FAULT");
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *key, *pub, ref[400], tag[100], *body, d[80];
+	struct proc p;
+	json_t *j, *m;
+	const char *digest;
+	size_t i;
+	int foreign = 0;
+
+	cr_assert_not_null(host);
+	keypair("k", &key, &pub);
+	push(&p, host, "f-sigrace", one, "refs/heads/develop", key, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	digest = json_string_value(json_object_get(j, "digest"));
+	snprintf(tag, sizeof(tag), "sha256-%s.sig", digest + 7);
+	cr_assert_eq(treg_manifest(plain, "f-sigrace-dev/svc", tag, &body, d), 200);
+	m = json_loads(body, 0, NULL);
+	cr_expect_eq(json_array_size(json_object_get(m, "layers")), 2, "%s", body);
+	for (i = 0; i < json_array_size(json_object_get(m, "layers")); i++)
+		foreign += strcmp(json_string_value(json_object_get(json_object_get(json_array_get(
+		    json_object_get(m, "layers"), i), "annotations"), "dev.cosignproject.cosign/signature")),
+				  "Zm9yZWlnbg==") == 0;
+	cr_expect_eq(foreign, 1, "the other signer's layer is kept: %s", body);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "signature")), d);
+	snprintf(ref, sizeof(ref), "%s/f-sigrace-dev/svc@%s", plain.host, digest);
+	cr_expect_eq(verify(pub, ref, NULL), 0);
+	json_decref(m);
+	json_decref(j);
+	free(body);
+	proc_free(&p);
+	free(one);
+	free(key);
+	free(pub);
+}
