@@ -26,6 +26,10 @@ enum prune_action {
 #define PRUNE_AGE_PLACEHOLDER (-2L) /* the image is reg_untag's own */
 #define PRUNE_AGE_DANGLING (-3L)    /* an index whose first entry is gone */
 
+/* prune_class's answers below 0 (kept, whatever the policy). */
+#define PRUNE_CLS_NONE (-1)        /* matches no pattern */
+#define PRUNE_CLS_ATTACHMENT (-3)  /* sha256-<hex>.sig, .att, .sbom */
+
 struct prune_row {
 	/* in */
 	const char *tag;

@@ -98,4 +98,9 @@ int tagscheme_newest(char *const *tags, enum tn_kind k,
 		     int (*accept)(const struct semver *v, const void *ctx),
 		     const void *ctx, const char **best, const char **tie);
 
+/* 1 when tag is cosign's attachment tag of an image, sha256-<64 hex>
+ * followed by .sig, .att or .sbom (subject, when not NULL: the image's
+ * digest, "sha256:<hex>"); else 0. No policy setting changes these. */
+int tagscheme_attachment(const char *tag, char subject[RP_DIGEST_MAX]);
+
 #endif

@@ -192,7 +192,8 @@ check_row(struct ctx *c, const struct policy *pol, int role, const char *const r
 			 rp_asprintf("%s's image has no org.opencontainers.image.revision label: nothing "
 				     "says which commit it was built from", w->tag), err);
 	/* Warnings. */
-	if (st == RP_OK && k == TN_OTHER)
+	/* cosign's attachment tags follow their images: no pattern needed. */
+	if (st == RP_OK && k == TN_OTHER && !tagscheme_attachment(w->tag, NULL))
 		st = add(c, i, AK_NO_PATTERN,
 			 rp_asprintf("%s matches no pattern of the policy (kept by prune)", w->tag), err);
 	if (st == RP_OK && w->prune.act != PRUNE_KEEP)

@@ -45,7 +45,7 @@ prune_class(const struct policy *pol, const char *tag)
 	if (k < 0)
 		return -2;
 	if (k == TN_OTHER)
-		return -1;
+		return tagscheme_attachment(tag, NULL) ? PRUNE_CLS_ATTACHMENT : PRUNE_CLS_NONE;
 	t = tagscheme_info((enum tn_kind)k);
 	return t->forever ? RP_ENV_PRODUCTION : (int)t->env;
 }

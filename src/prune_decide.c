@@ -52,6 +52,8 @@ prune_retain(const struct policy *pol, struct prune_row *rows, size_t n)
 			w->reason = "listed but not readable (404 twice): nothing here is deleted by digest";
 		else if (w->digest[0] == '\0')
 			w->reason = "gone (deleted meanwhile)";
+		else if (w->cls == PRUNE_CLS_ATTACHMENT)
+			w->reason = "a signature, attestation or SBOM: kept (not aged; it follows its image)";
 		else if (w->cls < 0)
 			w->reason = "matches no pattern";
 		else if (prune_kept_class(pol, w->cls))

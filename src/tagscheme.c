@@ -308,3 +308,24 @@ tagscheme_newest(char *const *tags, enum tn_kind k,
 	tagscheme_name_free(&top);
 	return 0;
 }
+
+int
+tagscheme_attachment(const char *tag, char subject[RP_DIGEST_MAX])
+{
+	static const char *const suffixes[] = { ".sig", ".att", ".sbom" };
+	size_t i;
+
+	if (strncmp(tag, "sha256-", 7) != 0)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!((tag[7 + i] >= '0' && tag[7 + i] <= '9') || (tag[7 + i] >= 'a' && tag[7 + i] <= 'f')))
+			return 0;
+	for (i = 0; i < 3; i++)
+		if (strcmp(tag + 71, suffixes[i]) == 0)
+			break;
+	if (i == 3)
+		return 0;
+	if (subject != NULL)
+		snprintf(subject, RP_DIGEST_MAX, "sha256:%.64s", tag + 7);
+	return 1;
+}

@@ -131,6 +131,8 @@ Test(audit_check, warnings)
 		{ "dev-latest", "sha256:k", "", PRUNE_KEEP, 0 },
 		{ "nightly", "sha256:k", "", PRUNE_KEEP, 0 },
 		{ "sha256-abc.sig", "sha256:s", "", PRUNE_KEEP, 0 },
+		{ "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.sig", "sha256:s", "", PRUNE_KEEP, 0 }, /* cosign's: follows its image */
+		{ "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.att", "sha256:s", "", PRUNE_KEEP, 0 },
 		{ "test-multi", "sha256:i", "im", PRUNE_KEEP, 0 },
 		{ "test-gone", "", "", PRUNE_KEEP, 0 },
 	};

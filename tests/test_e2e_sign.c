@@ -331,3 +331,56 @@ Test(sign, a_concurrent_signer_loses_nothing, .init = setup, .fini = teardown, .
 	free(key);
 	free(pub);
 }
+
+/* The .sig tags push writes: prune keeps them (not aged; they follow
+ * their image) and audit finds nothing to say of them. */
+Test(sign, prune_and_audit_leave_signatures_alone, .init = setup, .fini = teardown, .timeout = 240)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *key, *pub, repo[300], devreg[300], prodreg[300], tmpenv[600];
+	const char *envp[] = { tmpenv, "HOME=/root", NULL };
+	struct proc p;
+	json_t *j, *row;
+	size_t i;
+	int sigs = 0;
+
+	keypair("k", &key, &pub);
+	push(&p, plain.host, "keep", one, "refs/heads/develop", key, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(repo, sizeof(repo), "%s/keep-dev/svc", plain.host);
+	{
+		const char *argv[] = { "regpush", "prune", "--json", "--dry-run", "--repository", repo,
+				       "--now", "2035-01-01T00:00:00Z", "--insecure-registry", plain.host, NULL };
+		run_regpush(argv, envp, &p);
+	}
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	json_array_foreach(json_object_get(j, "tags"), i, row) {
+		const char *tag = json_string_value(json_object_get(row, "tag"));
+		if (strncmp(tag, "sha256-", 7) != 0)
+			continue;
+		sigs++;
+		cr_expect_str_eq(json_string_value(json_object_get(row, "action")), "keep");
+		cr_expect_str_eq(json_string_value(json_object_get(row, "reason")),
+				 "a signature, attestation or SBOM: kept (not aged; it follows its image)");
+	}
+	cr_expect_eq(sigs, 1, "%s", p.out);
+	json_decref(j);
+	proc_free(&p);
+	snprintf(devreg, sizeof(devreg), "%s/keep-dev", plain.host);
+	snprintf(prodreg, sizeof(prodreg), "%s/keep-prod", plain.host);
+	{
+		const char *argv[] = { "regpush", "audit", "--json", "--service", "svc", "--dev-registry", devreg,
+				       "--prod-registry", prodreg, "--insecure-registry", plain.host, NULL };
+		run_regpush(argv, envp, &p);
+	}
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.out, "\"findings\": []") != NULL, "%s", p.out);
+	proc_free(&p);
+	free(one);
+	free(key);
+	free(pub);
+}

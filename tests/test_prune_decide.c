@@ -34,6 +34,8 @@ Test(prune_decide, retention)
 		{ "sha256:a", T, PRUNE_AGE_DANGLING, 1, PRUNE_DELETE, "dangling index (an entry is gone)" },
 		{ "sha256:a", P, 9999, 0, PRUNE_KEEP, "never pruned" },
 		{ "sha256:a", NONE, 9999, 0, PRUNE_KEEP, "matches no pattern" },
+		{ "sha256:a", PRUNE_CLS_ATTACHMENT, 9999, 0, PRUNE_KEEP,
+		  "a signature, attestation or SBOM: kept (not aged; it follows its image)" },
 		{ "", D, 9999, 0, PRUNE_KEEP, "gone (deleted meanwhile)" },
 		{ "", P, 0, 0, PRUNE_KEEP, "listed but not readable (404 twice): nothing here is deleted by digest" },
 		{ "", NONE, 0, 0, PRUNE_KEEP, "listed but not readable (404 twice): nothing here is deleted by digest" },

@@ -269,3 +269,35 @@ Test(slug, fit_long_tags)
 	free(a);
 }
 
+
+/* cosign's attachment tags: sha256-<64 hex>.sig, .att, .sbom, nothing
+ * else; the subject is the image's digest. */
+Test(tagscheme, attachments)
+{
+	static const char hex[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const struct {
+		const char *fmt;   /* %s: the 64 hex digits */
+		int is;
+	} rows[] = {
+		{ "sha256-%s.sig", 1 }, { "sha256-%s.att", 1 }, { "sha256-%s.sbom", 1 },
+		{ "sha256-%s", 0 }, { "sha256-%s.sig2", 0 }, { "sha256-%s.", 0 },
+		{ "sha256-abc.sig", 0 }, { "sha256-%sa.sig", 0 }, { "sha512-%s.sig", 0 },
+		{ "sha256-0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef.sig", 0 },
+		{ "dev-0123456", 0 }, { "", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char tag[200], subject[RP_DIGEST_MAX] = "", want[RP_DIGEST_MAX];
+		const char *at = strstr(rows[i].fmt, "%s");
+		/* The 64 hex digits in place of %s. */
+		if (at != NULL)
+			snprintf(tag, sizeof(tag), "%.*s%s%s", (int)(at - rows[i].fmt), rows[i].fmt, hex, at + 2);
+		else
+			snprintf(tag, sizeof(tag), "%s", rows[i].fmt);
+		cr_expect_eq(tagscheme_attachment(tag, subject), rows[i].is, "%s", tag);
+		snprintf(want, sizeof(want), "sha256:%s", hex);
+		if (rows[i].is)
+			cr_expect_str_eq(subject, want, "%s", tag);
+	}
+}
