@@ -36,6 +36,10 @@ rp_status creds_write_authfile_n(const struct creds *const *cs,
 				 const char *const *keys, size_t n, const char *dir,
 				 char **path, struct rp_err *err);
 
+/* One form of a secret: registered for scrubbing (rp_secret_add) and, in
+ * Actions, masked with ::add-mask::; an empty s is nothing. */
+void creds_secret(const char *s, int actions);
+
 /* Prints ::add-mask:: for every account's password (dev, staging,
  * release) that is set; does nothing outside Actions. */
 void creds_mask_all(int actions);

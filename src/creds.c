@@ -91,9 +91,8 @@ go_escaped(const char *s)
 	return out;
 }
 
-/* One form of a secret: registered for scrubbing, masked in Actions. */
-static void
-secret_form(const char *s, int actions)
+void
+creds_secret(const char *s, int actions)
 {
 	if (s == NULL || *s == '\0')
 		return;
@@ -116,14 +115,14 @@ creds_mask(const struct creds *c, int actions)
 	forms[0] = go_escaped(c->password);
 	forms[1] = rp_basic_auth(c->username, c->password);
 	forms[2] = rp_base64(c->password, strlen(c->password));
-	secret_form(c->password, actions);
-	secret_form(rp_quote(c->password, 1100, q[0], sizeof(q[0])), actions);
+	creds_secret(c->password, actions);
+	creds_secret(rp_quote(c->password, 1100, q[0], sizeof(q[0])), actions);
 	if (forms[0] != NULL) {
-		secret_form(forms[0], actions);
-		secret_form(rp_quote(forms[0], 1100, q[1], sizeof(q[1])), actions);
+		creds_secret(forms[0], actions);
+		creds_secret(rp_quote(forms[0], 1100, q[1], sizeof(q[1])), actions);
 	}
-	secret_form(forms[1], actions);
-	secret_form(forms[2], actions);
+	creds_secret(forms[1], actions);
+	creds_secret(forms[2], actions);
 	for (i = 0; i < 3; i++) {
 		if (forms[i] != NULL)
 			explicit_bzero(forms[i], strlen(forms[i]));

@@ -16,24 +16,13 @@
 
 #include <jansson.h>
 
-#include "ghactions.h"
+#include "creds.h"
 #include "settings.h"
 
 struct signer {
 	struct sign_key *key;
 	char fingerprint[RP_DIGEST_MAX];
 };
-
-/* Registers s (and, in Actions, masks it): a secret never printed. */
-static void
-secret(const char *s, int actions)
-{
-	if (s == NULL || *s == '\0')
-		return;
-	(void)rp_secret_add(s);
-	if (actions)
-		gha_command(stdout, "add-mask", NULL, s);
-}
 
 /* Every line of a PEM text, masked: the runner masks line by line. */
 static void
@@ -53,7 +42,7 @@ mask_lines(const char *text, int actions)
 			continue;
 		memcpy(line, p, n);
 		line[n] = '\0';
-		secret(line, actions);
+		creds_secret(line, actions);
 		explicit_bzero(line, sizeof(line));
 	}
 }
@@ -73,7 +62,7 @@ signer_load(const struct rp_opts *o, struct signer **out, struct rp_err *err)
 	if (key == NULL)
 		return RP_OK;
 	mask_lines(key, o->actions);
-	secret(pass, o->actions);
+	creds_secret(pass, o->actions);
 	if ((s = calloc(1, sizeof(*s))) == NULL || (copy = rp_strdup(key)) == NULL) {
 		free(s);
 		return rp_fail(err, RP_ENOMEM, "out of memory");

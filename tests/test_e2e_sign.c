@@ -384,3 +384,54 @@ Test(sign, prune_and_audit_leave_signatures_alone, .init = setup, .fini = teardo
 	free(key);
 	free(pub);
 }
+
+/* In Actions every line of the key's body is masked before anything
+ * else is printed, and $GITHUB_OUTPUT gets signature=. */
+Test(sign, the_key_is_masked_in_actions, .init = setup, .fini = teardown, .timeout = 240)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *key, *pub, *outp, *out, e_out[600], *line, *copy, *save = NULL;
+	const char *env[] = { "GITHUB_ACTIONS=true", e_out, NULL };
+	struct proc p;
+	size_t masked = 0;
+
+	keypair("k", &key, &pub);
+	outp = write_file(dir, "output", "");
+	snprintf(e_out, sizeof(e_out), "GITHUB_OUTPUT=%s", outp);
+	{
+		char tmpenv[600], devreg[300], prodreg[300], *keyenv;
+		const char *argv[] = { "regpush", "push", "--source", one, "--ref", "refs/heads/develop",
+				       "--sha", SHA40, "--service", "svc", "--dev-registry", devreg,
+				       "--prod-registry", prodreg, "--insecure-registry", plain.host, NULL };
+		const char *envp[] = { tmpenv, "HOME=/root", env[0], env[1], NULL, NULL };
+		snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+		snprintf(devreg, sizeof(devreg), "%s/mask-dev", plain.host);
+		snprintf(prodreg, sizeof(prodreg), "%s/mask-prod", plain.host);
+		cr_assert(asprintf(&keyenv, "REGPUSH_SIGNING_KEY=%s", key) > 0);
+		envp[4] = keyenv;
+		run_regpush(argv, envp, &p);
+		free(keyenv);
+	}
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	copy = strdup(key);
+	for (line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char want[300];
+		if (strncmp(line, "-----", 5) == 0)
+			continue;
+		snprintf(want, sizeof(want), "::add-mask::%s\n", line);
+		cr_expect(strstr(p.out, want) != NULL, "%s not masked", line);
+		masked++;
+	}
+	cr_expect_gt(masked, 1);
+	/* The masks come first: nothing but masks before them. */
+	cr_expect(strncmp(p.out, "::add-mask::", 12) == 0, "%.200s", p.out);
+	out = read_all(outp);
+	cr_expect(strstr(out, "\nsignature=sha256:") != NULL, "%s", out);
+	free(out);
+	free(copy);
+	free(outp);
+	proc_free(&p);
+	free(one);
+	free(key);
+	free(pub);
+}
