@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -431,6 +432,59 @@ Test(sign, the_key_is_masked_in_actions, .init = setup, .fini = teardown, .timeo
 	free(copy);
 	free(outp);
 	proc_free(&p);
+	free(one);
+	free(key);
+	free(pub);
+}
+
+/* The engine never sees the key: skopeo (a spy first on PATH that writes
+ * its environment down, then runs the real one) gets neither the
+ * variable nor any line of the key. */
+Test(sign, the_engine_never_sees_the_key, .init = setup, .fini = teardown, .timeout = 240)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *key, *pub, *spydir, *script, body[1024], *envlog, *copy, *line;
+	char *save = NULL, logp[600];
+	struct proc p;
+
+	keypair("k", &key, &pub);
+	cr_assert(asprintf(&spydir, "%s/spybin", dir) > 0);
+	mkdir(spydir, 0755);
+	snprintf(logp, sizeof(logp), "%s/env.log", dir);
+	snprintf(body, sizeof(body), "#!/bin/sh\nenv >> %s\nexec /usr/bin/skopeo \"$@\"\n", logp);
+	script = write_file(spydir, "skopeo", body);
+	chmod(script, 0755);
+	{
+		char tmpenv[600], devreg[300], prodreg[300], path[700], *keyenv;
+		const char *argv[] = { "regpush", "push", "--source", one, "--ref", "refs/heads/develop",
+				       "--sha", SHA40, "--service", "svc", "--dev-registry", devreg,
+				       "--prod-registry", prodreg, "--insecure-registry", plain.host, NULL };
+		const char *envp[] = { tmpenv, "HOME=/root", path, "REGPUSH_SIGNING_KEY_PASSPHRASE=unused-pass",
+				       NULL, NULL };
+		snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+		snprintf(devreg, sizeof(devreg), "%s/spy-dev", plain.host);
+		snprintf(prodreg, sizeof(prodreg), "%s/spy-prod", plain.host);
+		snprintf(path, sizeof(path), "PATH=%s:/usr/bin:/bin", spydir);
+		cr_assert(asprintf(&keyenv, "REGPUSH_SIGNING_KEY=%s", key) > 0);
+		envp[4] = keyenv;
+		run_regpush(argv, envp, &p);
+		free(keyenv);
+	}
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	envlog = read_all(logp);
+	cr_assert_not_null(envlog, "the spy skopeo ran");
+	cr_expect(strstr(envlog, "PATH=") != NULL, "%s", envlog);
+	cr_expect(strstr(envlog, "REGPUSH_SIGNING_KEY") == NULL, "%s", envlog);
+	cr_expect(strstr(envlog, "unused-pass") == NULL, "%s", envlog);
+	copy = strdup(key);
+	for (line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "-----", 5) != 0)
+			cr_expect(strstr(envlog, line) == NULL, "%s in the engine's environment", line);
+	free(copy);
+	free(envlog);
+	proc_free(&p);
+	free(script);
+	free(spydir);
 	free(one);
 	free(key);
 	free(pub);
