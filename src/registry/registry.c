@@ -635,6 +635,15 @@ reg_blob_put(struct reg_client *c, const char *repo, const void *data, size_t le
 					    .body = data, .len = len, .max = REG_SMALL_MAX, .what = what },
 		      repo, "pull,push", NULL, &r, err, "%s%sdigest=%s", loc,
 		      strchr(loc, '?') != NULL ? "&" : "?", digest);
+	/* A retried PUT finds the session closed (404) when the registry
+	 * took the first attempt that this client gave up on: the blob is
+	 * then there, by its digest. */
+	if (st == RP_OK && r.status == 404) {
+		struct rp_err ignored;
+		int exists = 0;
+		if (reg_blob_head(c, repo, digest, &exists, &ignored) == RP_OK && exists)
+			goto out;
+	}
 	if (st == RP_OK && r.status != 201)
 		st = reg_unexpected(c, &r, what, err);
 out:
