@@ -49,6 +49,11 @@
         f-delslow  DELETE: logs "BEGIN DELETE PATH", then 3 s before forwarding
         f-putlatest  every PUT of the tag `latest`: 500, always
         f-sigfail  every PUT of a signature manifest (sha256-<hex>.sig): 500
+        f-blobtaken  regpush's own first blob PUT (the end of a monolithic
+                   upload; User-Agent regpush/…) in a repository reaches
+                   the registry, which stores the blob, but the client
+                   gets 500: its retry finds the session closed (404
+                   BLOB_UPLOAD_UNKNOWN)
         f-sigrace  right after the first PUT of a signature manifest in a
                    repository, "another signer" writes the same tag with
                    only its own layer (payload {"foreign":"signer"}), as a
@@ -358,7 +363,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-sigfail", "f-sigrace", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-sigfail", "f-blobtaken", "f-sigrace", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -457,6 +462,13 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             status = 500
             self.send(500, [("Content-Type", "application/json")],
                       b'{"errors":[{"code":"UNKNOWN","message":"cannot write latest"}]}')
+        elif f == "f-blobtaken" and self.command == "PUT" and "/blobs/uploads/" in path and \
+                "digest=" in path and (self.headers.get("User-Agent") or "").startswith("regpush/") and \
+                self.once(("blobtaken", path.split("/blobs/")[0])):
+            relay(self, a.upstream, path, body)
+            status = 500
+            self.send(500, [("Content-Type", "application/json")],
+                      b'{"errors":[{"code":"UNKNOWN","message":"the answer was lost"}]}')
         elif f == "f-sigfail" and self.command == "PUT" and "/manifests/sha256-" in path and path.endswith(".sig"):
             status = 500
             self.send(500, [("Content-Type", "application/json")],

@@ -489,3 +489,33 @@ Test(sign, the_engine_never_sees_the_key, .init = setup, .fini = teardown, .time
 	free(key);
 	free(pub);
 }
+
+/* The registry stores the signature's first blob but its answer is lost
+ * (f-blobtaken): the retried PUT finds the upload session closed (404),
+ * regpush finds the blob by its digest and goes on, and cosign verifies
+ * the result. */
+Test(sign, a_blob_taken_but_unanswered, .init = setup, .fini = teardown, .timeout = 240)
+{
+	const char *host = getenv("REGPUSH_TEST_FAULT");
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *key, *pub, ref[400];
+	struct proc p;
+	json_t *j;
+
+	cr_assert_not_null(host);
+	keypair("k", &key, &pub);
+	/* The engine's uploads pass; the signature's payload is the first
+	 * blob PUT of regpush's own client. */
+	push(&p, host, "f-blobtaken", one, "refs/heads/develop", key, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	snprintf(ref, sizeof(ref), "%s/f-blobtaken-dev/svc@%s", plain.host,
+		 json_string_value(json_object_get(j, "digest")));
+	cr_expect_eq(verify(pub, ref, NULL), 0);
+	json_decref(j);
+	proc_free(&p);
+	free(one);
+	free(key);
+	free(pub);
+}
