@@ -130,6 +130,8 @@ const char *rp_quote(const char *s, size_t max, char *out, size_t outsz);
 
 /* Lowercase hex SHA-256 of data into out (65 bytes). Returns 0 or -1. */
 int rp_sha256_hex(const void *data, size_t len, char out[65]);
+/* The same as a digest, "sha256:<hex>". Returns 0, or -1 on failure. */
+int rp_sha256_digest(const void *data, size_t len, char out[RP_DIGEST_MAX]);
 
 /* Reads a whole regular file of at most max bytes. Returns 0 and an owned
  * NUL-terminated buffer in *out (length in *lenp), or fills err with

@@ -130,15 +130,13 @@ int
 sign_fingerprint(const struct sign_key *k, char out[RP_DIGEST_MAX])
 {
 	unsigned char *der = NULL;
-	char hex[65];
-	int n = i2d_PUBKEY(k->pkey, &der);
+	int n = i2d_PUBKEY(k->pkey, &der), rc;
 
 	if (n <= 0)
 		return -1;
-	rp_sha256_hex(der, (size_t)n, hex);
+	rc = rp_sha256_digest(der, (size_t)n, out);
 	OPENSSL_free(der);
-	snprintf(out, RP_DIGEST_MAX, "sha256:%s", hex);
-	return 0;
+	return rc;
 }
 
 /* s with Go's HTML-safe escapes (encoding/json escapes <, > and &, and
@@ -261,10 +259,10 @@ sign_tag(const char *digest, const char *suffix, char *out, size_t size)
 json_t *
 sign_layer(const char *payload, size_t len, const char *b64sig)
 {
-	char hex[65], d[RP_DIGEST_MAX];
+	char d[RP_DIGEST_MAX];
 
-	rp_sha256_hex(payload, len, hex);
-	snprintf(d, sizeof(d), "sha256:%s", hex);
+	if (rp_sha256_digest(payload, len, d) != 0)
+		return NULL;
 	return json_pack("{s:s,s:I,s:s,s:{s:s}}", "mediaType", SIG_LAYER_TYPE, "size", (json_int_t)len,
 			 "digest", d, "annotations", SIG_ANNOTATION, b64sig);
 }
@@ -272,12 +270,12 @@ sign_layer(const char *payload, size_t len, const char *b64sig)
 int
 sign_has(const json_t *layers, const char *payload, size_t len, const struct sign_key *k)
 {
-	char hex[65], d[RP_DIGEST_MAX];
+	char d[RP_DIGEST_MAX];
 	size_t i;
 	json_t *l;
 
-	rp_sha256_hex(payload, len, hex);
-	snprintf(d, sizeof(d), "sha256:%s", hex);
+	if (rp_sha256_digest(payload, len, d) != 0)
+		return 0;
 	json_array_foreach(layers, i, l) {
 		const char *ld = json_string_value(json_object_get(l, "digest"));
 		const char *sig = json_string_value(json_object_get(json_object_get(l, "annotations"),

@@ -112,7 +112,7 @@ sign_round(const struct signer *s, struct reg_client *reg, const char *path, con
 {
 	struct reg_manifest have, mine;
 	json_t *doc = NULL, *layers;
-	char *config = NULL, *manifest = NULL, hex[65];
+	char *config = NULL, *manifest = NULL;
 	rp_status st;
 
 	*done = 0;
@@ -154,9 +154,8 @@ sign_round(const struct signer *s, struct reg_client *reg, const char *path, con
 	mine.bytes = manifest;
 	mine.len = strlen(manifest);
 	mine.media_type = (char *)"application/vnd.oci.image.manifest.v1+json";
-	rp_sha256_hex(manifest, mine.len, hex);
-	snprintf(mine.digest, sizeof(mine.digest), "sha256:%s", hex);
-	st = reg_manifest_put(reg, path, tag, &mine, err);
+	st = rp_sha256_digest(manifest, mine.len, mine.digest) == 0 ?
+	    reg_manifest_put(reg, path, tag, &mine, err) : rp_fail(err, RP_ENOMEM, "out of memory");
 out:
 	free(config);
 	free(manifest);

@@ -275,6 +275,17 @@ rp_sha256_hex(const void *data, size_t len, char out[65])
 	return 0;
 }
 
+int
+rp_sha256_digest(const void *data, size_t len, char out[RP_DIGEST_MAX])
+{
+	char hex[65];
+
+	if (rp_sha256_hex(data, len, hex) != 0)
+		return -1;
+	snprintf(out, RP_DIGEST_MAX, "sha256:%s", hex);
+	return 0;
+}
+
 rp_status
 rp_read_file(const char *path, const char *what, size_t max, char **out,
 	     size_t *lenp, struct rp_err *err)

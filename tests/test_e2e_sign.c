@@ -61,17 +61,18 @@ keypair(const char *name, char **key, char **pub)
 }
 
 /* regpush push --json of source to host (org-dev and org-prod under it) with the
- * key in REGPUSH_SIGNING_KEY (or none); flags after. */
+ * key in REGPUSH_SIGNING_KEY (or none); flags after, and env (NULL or
+ * NULL-terminated, at most 6) added to the environment. */
 static void
-push(struct proc *p, const char *host, const char *org, const char *source, const char *ref,
-     const char *key, const char *const *flags)
+push_env(struct proc *p, const char *host, const char *org, const char *source, const char *ref,
+	 const char *key, const char *const *flags, const char *const *env)
 {
 	char tmpenv[600], devreg[300], prodreg[300], *keyenv = NULL;
 	const char *argv[32] = { "regpush", "push", "--json", "--source", source, "--ref", ref,
 				 "--sha", SHA40, "--service", "svc", "--dev-registry", devreg,
 				 "--prod-registry", prodreg, "--insecure-registry", host };
-	const char *envp[8] = { tmpenv, "HOME=/root", "SOURCE_DATE_EPOCH=1800000000",
-				"REGPUSH_RETRY_BASE_MS=20" };
+	const char *envp[12] = { tmpenv, "HOME=/root", "SOURCE_DATE_EPOCH=1800000000",
+				 "REGPUSH_RETRY_BASE_MS=20" };
 	size_t a = 17, e = 4, i;
 
 	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
@@ -84,9 +85,18 @@ push(struct proc *p, const char *host, const char *org, const char *source, cons
 		cr_assert(asprintf(&keyenv, "REGPUSH_SIGNING_KEY=%s", key) > 0);
 		envp[e++] = keyenv;
 	}
+	for (i = 0; env != NULL && env[i] != NULL && e < 11; i++)
+		envp[e++] = env[i];
 	envp[e] = NULL;
 	run_regpush(argv, envp, p);
 	free(keyenv);
+}
+
+static void
+push(struct proc *p, const char *host, const char *org, const char *source, const char *ref,
+     const char *key, const char *const *flags)
+{
+	push_env(p, host, org, source, ref, key, flags, NULL);
 }
 
 /* cosign verify --key pub of ref with the -a claims; its exit status. */
@@ -265,20 +275,7 @@ Test(sign, a_refused_signature_writes_no_tag, .init = setup, .fini = teardown, .
 
 	cr_assert_not_null(host);
 	keypair("k", &key, &pub);
-	{
-		char tmpenv[600], devreg[300], prodreg[300], *keyenv;
-		const char *argv[] = { "regpush", "push", "--source", one, "--ref", "refs/tags/v3.0.0",
-				       "--sha", SHA40, "--service", "svc", "--dev-registry", devreg,
-				       "--prod-registry", prodreg, "--insecure-registry", host, NULL };
-		const char *envp[] = { tmpenv, "HOME=/root", "REGPUSH_RETRY_BASE_MS=20", NULL, NULL };
-		snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
-		snprintf(devreg, sizeof(devreg), "%s/f-sigfail-dev", host);
-		snprintf(prodreg, sizeof(prodreg), "%s/f-sigfail-prod", host);
-		cr_assert(asprintf(&keyenv, "REGPUSH_SIGNING_KEY=%s", key) > 0);
-		envp[3] = keyenv;
-		run_regpush(argv, envp, &p);
-		free(keyenv);
-	}
+	push(&p, host, "f-sigfail", one, "refs/tags/v3.0.0", key, NULL);
 	cr_expect_eq(p.status, 1, "%s", p.err);
 	cr_expect(strstr(p.err, "cannot write the signature") != NULL, "%s", p.err);
 	tags = treg_tags(plain, "f-sigfail-prod/svc");
@@ -399,20 +396,7 @@ Test(sign, the_key_is_masked_in_actions, .init = setup, .fini = teardown, .timeo
 	keypair("k", &key, &pub);
 	outp = write_file(dir, "output", "");
 	snprintf(e_out, sizeof(e_out), "GITHUB_OUTPUT=%s", outp);
-	{
-		char tmpenv[600], devreg[300], prodreg[300], *keyenv;
-		const char *argv[] = { "regpush", "push", "--source", one, "--ref", "refs/heads/develop",
-				       "--sha", SHA40, "--service", "svc", "--dev-registry", devreg,
-				       "--prod-registry", prodreg, "--insecure-registry", plain.host, NULL };
-		const char *envp[] = { tmpenv, "HOME=/root", env[0], env[1], NULL, NULL };
-		snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
-		snprintf(devreg, sizeof(devreg), "%s/mask-dev", plain.host);
-		snprintf(prodreg, sizeof(prodreg), "%s/mask-prod", plain.host);
-		cr_assert(asprintf(&keyenv, "REGPUSH_SIGNING_KEY=%s", key) > 0);
-		envp[4] = keyenv;
-		run_regpush(argv, envp, &p);
-		free(keyenv);
-	}
+	push_env(&p, plain.host, "mask", one, "refs/heads/develop", key, NULL, env);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	copy = strdup(key);
 	for (line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -455,20 +439,10 @@ Test(sign, the_engine_never_sees_the_key, .init = setup, .fini = teardown, .time
 	script = write_file(spydir, "skopeo", body);
 	chmod(script, 0755);
 	{
-		char tmpenv[600], devreg[300], prodreg[300], path[700], *keyenv;
-		const char *argv[] = { "regpush", "push", "--source", one, "--ref", "refs/heads/develop",
-				       "--sha", SHA40, "--service", "svc", "--dev-registry", devreg,
-				       "--prod-registry", prodreg, "--insecure-registry", plain.host, NULL };
-		const char *envp[] = { tmpenv, "HOME=/root", path, "REGPUSH_SIGNING_KEY_PASSPHRASE=unused-pass",
-				       NULL, NULL };
-		snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
-		snprintf(devreg, sizeof(devreg), "%s/spy-dev", plain.host);
-		snprintf(prodreg, sizeof(prodreg), "%s/spy-prod", plain.host);
+		char path[700];
+		const char *env[] = { path, "REGPUSH_SIGNING_KEY_PASSPHRASE=unused-pass", NULL };
 		snprintf(path, sizeof(path), "PATH=%s:/usr/bin:/bin", spydir);
-		cr_assert(asprintf(&keyenv, "REGPUSH_SIGNING_KEY=%s", key) > 0);
-		envp[4] = keyenv;
-		run_regpush(argv, envp, &p);
-		free(keyenv);
+		push_env(&p, plain.host, "spy", one, "refs/heads/develop", key, NULL, env);
 	}
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	envlog = read_all(logp);

@@ -86,15 +86,14 @@ rp_status
 reg_manifest_from(struct reg_client *c, struct resp *r, const char *ref, const char *what,
 	      struct reg_manifest *m, struct rp_err *err)
 {
-	char hex[65], q[300], q2[100];
+	char q[300], q2[100];
 	const char *mt;
 	json_t *doc = NULL;
 	rp_status st = RP_OK;
 
 	memset(m, 0, sizeof(*m));
-	if (rp_sha256_hex(r->body.buf != NULL ? r->body.buf : "", r->body.len, hex) != 0)
+	if (rp_sha256_digest(r->body.buf != NULL ? r->body.buf : "", r->body.len, m->digest) != 0)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	snprintf(m->digest, sizeof(m->digest), "sha256:%s", hex);
 	if ((r->digest[0] != '\0' && strcmp(r->digest, m->digest) != 0) ||
 	    /* A digest of any algorithm must be the sha256 of the bytes: a
 	     * digest regpush cannot compute is never taken on trust. */
@@ -606,14 +605,13 @@ reg_blob_put(struct reg_client *c, const char *repo, const void *data, size_t le
 	     char digest[RP_DIGEST_MAX], struct rp_err *err)
 {
 	struct resp r;
-	char what[300], hex[65], *loc = NULL;
+	char what[300], *loc = NULL;
 	const char *p;
 	rp_status st;
 
 	memset(&r, 0, sizeof(r));
-	if (rp_sha256_hex(data, len, hex) != 0)
+	if (rp_sha256_digest(data, len, digest) != 0)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	snprintf(digest, RP_DIGEST_MAX, "sha256:%s", hex);
 	snprintf(what, sizeof(what), "upload a blob to %s", repo);
 	st = reg_call(c, &(struct reg_req){ .method = "POST", .max = REG_SMALL_MAX, .what = what },
 		      repo, "pull,push", NULL, &r, err, "/v2/%s/blobs/uploads/", repo);
@@ -665,7 +663,7 @@ reg_untag(struct reg_client *c, const char *repo, const char *tag, struct rp_err
 {
 	struct reg_manifest m;
 	unsigned char nonce[16];
-	char hexn[33], cfgd[RP_DIGEST_MAX], *cfg = NULL, hex[65];
+	char hexn[33], cfgd[RP_DIGEST_MAX], *cfg = NULL;
 	int done = 0;
 	size_t i;
 	rp_status st;
@@ -687,12 +685,12 @@ reg_untag(struct reg_client *c, const char *repo, const char *tag, struct rp_err
 			      "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\","
 			      "\"size\":%zu},\"layers\":[]}", reg_manifest_types[1], cfgd, strlen(cfg));
 	m.media_type = rp_strdup(reg_manifest_types[1]);
-	if (m.bytes == NULL || m.media_type == NULL || rp_sha256_hex(m.bytes, strlen(m.bytes), hex) != 0) {
+	if (m.bytes == NULL || m.media_type == NULL ||
+	    rp_sha256_digest(m.bytes, strlen(m.bytes), m.digest) != 0) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;
 	}
 	m.len = strlen(m.bytes);
-	snprintf(m.digest, sizeof(m.digest), "sha256:%s", hex);
 	if ((st = reg_manifest_put(c, repo, tag, &m, err)) == RP_OK)
 		st = reg_manifest_delete(c, repo, m.digest, err);
 out:
