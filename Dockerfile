@@ -23,7 +23,7 @@ FROM ${BUILD_BASE} AS build
 WORKDIR /src
 COPY . .
 # scripts/static-deps.sh installs its tools, adds deb-src lines and builds
-# OpenSSL, curl, jansson and libyaml from bookworm's sources (cached in
+# OpenSSL, curl, jansson, libyaml and libsodium from bookworm's sources (cached in
 # /var/cache/regpush when that is mounted).
 RUN if [ -f build/static/regpush ]; then \
       echo "regpush: the prebuilt build/static/regpush (make static)"; \

@@ -16,14 +16,14 @@
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS    := libcurl jansson yaml-0.1 libcrypto
+PKGS    := libcurl jansson yaml-0.1 libcrypto libsodium
 VERSION := 0.1.0
 WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
            -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"' -Iinclude \
            $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
-LDLIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS))
+LDLIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
 
 B       ?= build
 SRCS    := $(wildcard src/*.c src/registry/*.c)
@@ -57,7 +57,7 @@ $(B)/regpush: $(OBJS)
 	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 # The shipped form: fully static x86-64 (musl), linked against the static
-# OpenSSL, curl, jansson and libyaml that scripts/static-deps.sh builds
+# OpenSSL, curl, jansson, libyaml and libsodium that scripts/static-deps.sh builds
 # from Debian's sources (cached outside the clone). Checked: no INTERP
 # program header and no dynamic section.
 static:

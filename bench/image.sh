@@ -3,7 +3,7 @@
 # and tests/with-docker.sh), side by side in one run:
 #   A. main's way, image: Dockerfile: the runner-style cold `docker build`
 #      of the Dockerfile (no cache, a fresh clone of HEAD without build/,
-#      so the build stage compiles OpenSSL, curl, jansson and libyaml),
+#      so the build stage compiles OpenSSL, curl, jansson, libyaml and libsodium),
 #      bases imported from mmdebstrap (nothing can be pulled here) and
 #      --network host for apt (the engine has no bridge);
 #   B. a release's way, image: docker://…@sha256:…: `docker pull` of the

@@ -30,7 +30,10 @@ struct transfer {
 	/* With a key, the image (and an index's children) is signed in the
 	 * repository after put and before any tag is written (signer.h);
 	 * NULL: unsigned. */
-	const struct signer *signer;
+	struct signer *signer;
+	/* Not NULL: the image is no index, and this second client to the
+	 * repository signs it on the signer's thread while put uploads. */
+	struct reg_client *sign_reg;
 };
 
 /* Decides, then prints (dry run) or transfers and writes, then reports

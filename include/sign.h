@@ -19,15 +19,32 @@ struct sign_key; /* an ECDSA P-256 key: private (signs) or public */
 
 /*
  * A private key from PEM text: PKCS#8 ("PRIVATE KEY"), encrypted PKCS#8
- * ("ENCRYPTED PRIVATE KEY", with passphrase) or SEC 1 ("EC PRIVATE
- * KEY"). The key must be ECDSA P-256, the curve cosign signs with.
- * cosign's own encrypted format ("ENCRYPTED SIGSTORE PRIVATE KEY") is
- * refused with a message naming the form that works. Bad input, a wrong
+ * ("ENCRYPTED PRIVATE KEY", with passphrase), SEC 1 ("EC PRIVATE KEY")
+ * or cosign's own encrypted format ("ENCRYPTED SIGSTORE PRIVATE KEY",
+ * or the older "ENCRYPTED COSIGN PRIVATE KEY": scrypt and a NaCl
+ * secretbox; no passphrase means cosign's empty one). The key must be
+ * ECDSA P-256, the curve cosign signs with. Bad input, a wrong
  * passphrase, another key type: RP_EINPUT naming `what` (the key's name
  * in messages: an input, a flag or a variable; never its bytes).
  */
 rp_status sign_key_load(const char *pem, size_t len, const char *passphrase, const char *what,
 			struct sign_key **out, struct rp_err *err);
+
+/*
+ * sign_key_load in three steps, so that the slow one (scrypt: about
+ * 100 ms for cosign's keys) runs on another thread while the run goes on:
+ * begin reads and checks the text and copies what it needs (the caller
+ * may wipe its own copy then), and reads a key without a passphrase
+ * whole, so a bad one fails at once; work decrypts, allocating nothing
+ * but through OpenSSL and touching nothing but the job, so any thread
+ * may run it; end gives the key or the error and frees the job, wiping
+ * it.
+ */
+struct sign_pending;
+rp_status sign_key_begin(const char *pem, size_t len, const char *passphrase, const char *what,
+			 struct sign_pending **out, struct rp_err *err);
+void sign_key_work(struct sign_pending *j);
+rp_status sign_key_end(struct sign_pending *j, struct sign_key **out, struct rp_err *err);
 
 /* A public key ("PUBLIC KEY", SubjectPublicKeyInfo), ECDSA P-256. */
 rp_status sign_pub_load(const char *pem, size_t len, const char *what, struct sign_key **out,

@@ -5,7 +5,7 @@
 set -eu
 
 need="gcc make pkg-config libcurl4-openssl-dev libjansson-dev libyaml-dev \
-libssl-dev libcriterion-dev tar"
+libssl-dev libsodium-dev libcriterion-dev tar"
 case "${1:-build}" in
   build) ;;
   test) need="$need docker-registry skopeo buildah openssl apache2-utils curl python3 \

@@ -1,11 +1,12 @@
 #!/bin/bash
 # Builds the static musl libraries that `make static` links — OpenSSL 3.0,
-# curl (HTTP and HTTPS only), jansson and libyaml — from Debian bookworm's
-# own source packages, with musl-gcc, into one install prefix, and prints
-# that prefix on its last line of stdout.
+# curl (HTTP and HTTPS only), jansson, libyaml and libsodium (for cosign's
+# key format) — from Debian bookworm's own source packages, with musl-gcc,
+# into one install prefix, and prints that prefix on its last line of
+# stdout.
 #
 # The prefix is cached outside the clone (REGPUSH_CACHE, default
-# /var/cache/regpush), keyed by the four source versions, this script and
+# /var/cache/regpush), keyed by the five source versions, this script and
 # the compiler, so CI and later builds reuse it: a hit costs seconds, a
 # cold build about 6 minutes on 2 cores. Progress goes to stderr.
 #
@@ -15,7 +16,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${REGPUSH_CACHE:-/var/cache/regpush}
-srcs="openssl curl jansson libyaml"
+srcs="openssl curl jansson libyaml libsodium"
 tools="gcc musl-tools dpkg-dev autoconf automake libtool quilt linux-libc-dev pkg-config make"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -142,7 +143,7 @@ say "curl: $(basename "$d")"
  make -j2 -C lib >/dev/null && make -C lib install >/dev/null && make -C include install >/dev/null &&
  make install-pkgconfigDATA >/dev/null) 2>>"$log" || failed curl
 
-for s in jansson libyaml; do
+for s in jansson libyaml libsodium; do
   d=$(fetch "$s")
   say "$s: $(basename "$d")"
   (cd "$d" && autoreconf -fi >/dev/null 2>&1 &&
@@ -150,7 +151,7 @@ for s in jansson libyaml; do
    make -j2 >/dev/null && make install >/dev/null) 2>>"$log" || failed "$s"
 done
 
-for f in libssl.a libcrypto.a libcurl.a libjansson.a libyaml.a; do
+for f in libssl.a libcrypto.a libcurl.a libjansson.a libyaml.a libsodium.a; do
   [ -f "$stage/lib/$f" ] || { say "missing $f after the build"; exit 1; }
 done
 # The .pc files name the prefix relative to themselves, so the prefix can

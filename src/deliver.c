@@ -10,16 +10,16 @@
 
 /* The signature's claims, which cosign verify -a checks: the commit, the
  * ref and the environment. */
-static rp_status
-sign_image_now(const struct rp_opts *o, const struct publish *pb, const struct signer *s,
-	       char sig[RP_DIGEST_MAX], struct rp_err *err)
+static void
+claims_of(const struct plan *p, const char *claims[7])
 {
-	const struct plan *p = pb->plan;
-	const char *claims[] = { "org.opencontainers.image.revision", p->label_revision,
-				 "dev.regpush.ref", p->ref, "dev.regpush.environment",
-				 rp_env_name(p->env), NULL };
-
-	return signer_sign(s, pb->reg, p->host, pb->repo, pb->digest, claims, &o->settings, sig, err);
+	claims[0] = "org.opencontainers.image.revision";
+	claims[1] = p->label_revision;
+	claims[2] = "dev.regpush.ref";
+	claims[3] = p->ref;
+	claims[4] = "dev.regpush.environment";
+	claims[5] = rp_env_name(p->env);
+	claims[6] = NULL;
 }
 
 rp_status
@@ -27,11 +27,20 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 	    struct run_result *res, struct rp_err *err)
 {
 	struct decision d;
+	const char *claims[7];
 	char sig[RP_DIGEST_MAX] = "";
+	int sign = 0, signing = 0;
 	rp_status st;
 
 	memset(&d, 0, sizeof(d));
+	claims_of(pb->plan, claims);
 	if ((st = publish_decide(pb, &d, err)) != RP_OK)
+		goto out;
+	/* Signed whenever the image is there or is put there. */
+	sign = t->signer != NULL && (d.writes > 0 || d.present);
+	/* A dry run names the key; a real one waits for it after the upload,
+	 * which the decryption overlaps. */
+	if (o->dry_run && t->signer != NULL && (st = signer_ready(t->signer, err)) != RP_OK)
 		goto out;
 	if (o->dry_run) {
 		struct sbuf sb;
@@ -40,7 +49,7 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 		sbuf_puts(&sb, "dry run: nothing is written to any registry; a real run would do:\n");
 		if (d.upload)
 			t->describe(t->ctx, &sb);
-		if (t->signer != NULL && (d.writes > 0 || d.present))
+		if (sign)
 			signer_describe(t->signer, pb->plan->host, pb->repo, pb->digest, &sb);
 		publish_print_writes(&sb, pb->plan, &d, pb->digest);
 		if ((text = sbuf_take(&sb)) == NULL)
@@ -49,14 +58,31 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 			st = report_note(o, text, err);
 		free(text);
 	} else if (d.writes > 0 && d.upload) {
+		/* The signature goes up beside the image: a tag, not the
+		 * image, is what must not come before it. */
+		signing = sign && t->sign_reg != NULL &&
+		    signer_start(t->signer, t->sign_reg, pb->plan->host, pb->repo, pb->digest, claims,
+				 &o->settings) == RP_OK;
 		st = t->put(t->ctx, err);
 	}
 	if (t->after != NULL)
 		t->after(t->ctx);
+	if (signing) {
+		struct rp_err serr;
+		rp_status sst = signer_join(t->signer, sig, &serr);
+		/* The upload's failure is the one reported. */
+		if (st == RP_OK && sst != RP_OK) {
+			*err = serr;
+			st = sst;
+		}
+	} else if (st == RP_OK && t->signer != NULL && !o->dry_run) {
+		st = sign ? signer_sign(t->signer, pb->reg, pb->plan->host, pb->repo, pb->digest,
+					claims, &o->settings, sig, err) :
+			    signer_ready(t->signer, err);
+	}
 	/* The signature before any tag: a tag never names an image whose
 	 * signature is not there yet. */
-	if (st == RP_OK && !o->dry_run && t->signer != NULL && (d.writes > 0 || d.present) &&
-	    (st = sign_image_now(o, pb, t->signer, sig, err)) == RP_OK) {
+	if (st == RP_OK && sign && !o->dry_run) {
 		res->signature = sig;
 		res->signed_by = signer_fingerprint(t->signer);
 	}

@@ -42,6 +42,7 @@ struct push {
 	struct plan *plan;
 	struct target dst;        /* the plan's repository and account */
 	struct signer *signer;    /* the signing key, or NULL */
+	struct reg_client *sign_reg; /* the signing thread's client, or NULL */
 	char *work;               /* private directory, or NULL */
 	char *own_auth;           /* auth file we wrote (inside work) */
 	char *layout;             /* the image as the engine reads it */
@@ -132,6 +133,15 @@ push_run(struct rp_opts *o, struct rp_err *err)
 			      .own_auth = &ps.own_auth, .authfile = o->authfile };
 	t = transfer_upload(&up);
 	t.signer = ps.signer;
+	/* An image that is no index is signed while it uploads, on a client
+	 * of its own; an index's children are read from the registry after. */
+	if (ps.signer != NULL && !ps.src.is_index && ps.src.digest[0] != '\0') {
+		if ((st = target_client(o, ps.dst.host, ps.dst.path, &ps.dst.account, &ps.sign_reg,
+					err)) != RP_OK)
+			goto out;
+		reg_adopt_discovery(ps.sign_reg, ps.dst.reg);
+		t.sign_reg = ps.sign_reg;
+	}
 	res = (struct run_result){ .command = "push",
 				   .digest = ps.src.digest[0] != '\0' ? ps.src.digest : NULL,
 				   .source_ref = ps.source.ref, .source_format = ps.source.format };
@@ -145,8 +155,9 @@ out:
 	}
 	if (ps.work != NULL)
 		workdir_remove(ps.work);
-	target_free(&ps.dst);
 	signer_free(ps.signer);
+	reg_free(ps.sign_reg);
+	target_free(&ps.dst);
 	free(ps.status);
 	free(ps.why);
 	free(ps.own_auth);

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sodium.h>
 
 #include "imgref.h"
 
@@ -72,30 +73,272 @@ wrap(EVP_PKEY *pkey, int private, const char *what, struct sign_key **out, struc
 	return RP_OK;
 }
 
+/* Standard base64 to bytes (malloc'd, *n long): 0, -1 when s is not
+ * base64, -2 when out of memory. */
+static int
+unbase64(const char *s, unsigned char **out, size_t *n)
+{
+	size_t bl = s != NULL ? strlen(s) : 0;
+	int dl, pad;
+
+	*out = NULL;
+	if (bl == 0 || bl % 4 != 0 || bl > (1u << 20))
+		return -1;
+	if ((*out = malloc(bl)) == NULL)
+		return -2;
+	/* EVP_DecodeBlock counts the padding as zero bytes and accepts no
+	 * stray characters: a bad base64 is -1. */
+	dl = EVP_DecodeBlock(*out, (const unsigned char *)s, (int)bl);
+	pad = (s[bl - 1] == '=') + (s[bl - 2] == '=');
+	if (dl < 0 || dl < pad) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	*n = (size_t)(dl - pad);
+	return 0;
+}
+
+/* What sign_key_work needs, read and checked by sign_key_begin. */
+struct sign_pending {
+	char what[128];
+	char *pem;		/* a PEM private key, or NULL for cosign's format */
+	size_t pem_len;
+	char *pass;		/* the passphrase, or NULL when none was given */
+	/* cosign's format: scrypt's parameters, the secretbox and room for
+	 * what it holds */
+	uint64_t n;
+	uint32_t r, p;
+	unsigned char *salt, *nonce, *box, *plain;
+	size_t salt_len, box_len;
+	/* sign_key_work's answer */
+	int done;
+	EVP_PKEY *pkey;
+	int failed;		/* 1: not a key or wrong passphrase; 2: decrypted but no
+				 * key inside; 3: out of memory */
+};
+
+/* Memory scrypt may use: cosign's own parameters (N 2^16, r 8) need
+ * 64 MiB; a key asking for more than this is refused, not obeyed. */
+#define SCRYPT_MAXMEM ((uint64_t)256 << 20)
+
+static void
+pending_free(struct sign_pending *j)
+{
+	if (j == NULL)
+		return;
+	if (j->pem != NULL)
+		OPENSSL_clear_free(j->pem, j->pem_len);
+	if (j->pass != NULL)
+		OPENSSL_clear_free(j->pass, strlen(j->pass));
+	if (j->plain != NULL)
+		OPENSSL_clear_free(j->plain, j->box_len);
+	free(j->salt);
+	free(j->nonce);
+	free(j->box);
+	EVP_PKEY_free(j->pkey);
+	free(j);
+}
+
+/* cosign's own format: a PEM whose body is JSON naming scrypt's
+ * parameters and salt and a NaCl secretbox (XSalsa20-Poly1305) holding
+ * the PKCS#8 DER key. */
+static rp_status
+begin_sigstore(struct sign_pending *j, const char *pem, size_t len, struct rp_err *err)
+{
+	BIO *b;
+	char *name = NULL, *header = NULL, *salt, *nonce, *box, *kdf, *cipher;
+	unsigned char *data = NULL;
+	long dlen = 0;
+	json_t *doc = NULL;
+	json_int_t n, r, p;
+	size_t nonce_len = 0;
+	int rc, ok;
+
+	if (len > (size_t)INT32_MAX || (b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	ok = PEM_read_bio(b, &name, &header, &data, &dlen) == 1;
+	BIO_free(b);
+	ERR_clear_error();
+	if (ok)
+		doc = json_loadb((const char *)data, (size_t)dlen, 0, NULL);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	if (doc == NULL || json_unpack(doc, "{s:{s:s,s:{s:I,s:I,s:I},s:s},s:{s:s,s:s},s:s}", "kdf",
+				       "name", &kdf, "params", "N", &n, "r", &r, "p", &p, "salt",
+				       &salt, "cipher", "name", &cipher, "nonce", &nonce,
+				       "ciphertext", &box) != 0) {
+		json_decref(doc);
+		return rp_fail(err, RP_EINPUT, "%s is not a cosign key: its body is not the JSON "
+			       "cosign generate-key-pair writes (kdf, cipher, ciphertext)", j->what);
+	}
+	if (strcmp(kdf, "scrypt") != 0 || strcmp(cipher, "nacl/secretbox") != 0) {
+		rp_fail(err, RP_EINPUT, "%s uses kdf %.40s and cipher %.40s; regpush reads cosign's "
+			"scrypt and nacl/secretbox", j->what, kdf, cipher);
+		json_decref(doc);
+		return err->status;
+	}
+	/* N a power of two, r and p small: memory is bounded by
+	 * SCRYPT_MAXMEM below, time by p. */
+	if (n < 2 || n > (1 << 24) || (n & (n - 1)) != 0 || r < 1 || r > 32 || p < 1 || p > 16 ||
+	    (uint64_t)128 * (uint64_t)r * (uint64_t)n > SCRYPT_MAXMEM / 2) {
+		json_decref(doc);
+		return rp_fail(err, RP_EINPUT, "%s asks for scrypt parameters regpush does not use "
+			       "(N %lld, r %lld, p %lld: at most 128 MiB; cosign writes N 65536, r 8, p 1)", j->what,
+			       (long long)n, (long long)r, (long long)p);
+	}
+	j->n = (uint64_t)n;
+	j->r = (uint32_t)r;
+	j->p = (uint32_t)p;
+	if ((rc = unbase64(salt, &j->salt, &j->salt_len)) == 0 &&
+	    (rc = unbase64(nonce, &j->nonce, &nonce_len)) == 0)
+		rc = unbase64(box, &j->box, &j->box_len);
+	json_decref(doc);
+	if (rc == -2)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	if (rc != 0 || nonce_len != crypto_secretbox_NONCEBYTES ||
+	    j->box_len <= crypto_secretbox_MACBYTES)
+		return rp_fail(err, RP_EINPUT, "%s is not a cosign key: its salt, nonce or "
+			       "ciphertext is not what cosign writes", j->what);
+	if ((j->plain = malloc(j->box_len)) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	return RP_OK;
+}
+
+rp_status
+sign_key_begin(const char *pem, size_t len, const char *passphrase, const char *what,
+	       struct sign_pending **out, struct rp_err *err)
+{
+	struct sign_pending *j;
+	rp_status st = RP_OK;
+
+	*out = NULL;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	snprintf(j->what, sizeof(j->what), "%s", what);
+	if (passphrase != NULL && (j->pass = rp_strdup(passphrase)) == NULL)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	else if (memmem(pem, len, "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----", 46) != NULL ||
+		 memmem(pem, len, "-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----", 44) != NULL)
+		st = begin_sigstore(j, pem, len, err);
+	else if ((j->pem = malloc(len + 1)) == NULL)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	else {
+		memcpy(j->pem, pem, len);
+		j->pem[len] = '\0';
+		j->pem_len = len;
+		/* Only a passphrase makes reading slow: any other key is read
+		 * now, so a bad one fails before the run does anything. */
+		if (memmem(pem, len, "-----BEGIN ENCRYPTED PRIVATE KEY-----", 37) == NULL) {
+			struct sign_key *k = NULL;
+			sign_key_work(j);
+			if (j->failed != 0)
+				return sign_key_end(j, &k, err);
+		}
+	}
+	if (st != RP_OK) {
+		pending_free(j);
+		return st;
+	}
+	*out = j;
+	return RP_OK;
+}
+
+/* cosign's format: scrypt of the passphrase (cosign's empty one when
+ * none is given), the secretbox opened with it, the DER key read. */
+static void
+work_sigstore(struct sign_pending *j)
+{
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	const char *pass = j->pass != NULL ? j->pass : "";
+	size_t plen = j->box_len - crypto_secretbox_MACBYTES;
+	const unsigned char *p = j->plain;
+	PKCS8_PRIV_KEY_INFO *p8;
+
+	j->failed = 1;
+	if (sodium_init() < 0 ||
+	    EVP_PBE_scrypt(pass, strlen(pass), j->salt, j->salt_len, j->n, j->r, j->p,
+			   SCRYPT_MAXMEM, key, sizeof(key)) != 1) {
+		j->failed = 3;
+		goto out;
+	}
+	if (crypto_secretbox_open_easy(j->plain, j->box, j->box_len, j->nonce, key) != 0)
+		goto out;
+	j->failed = 2;
+	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)plen)) != NULL) {
+		j->pkey = EVP_PKCS82PKEY(p8);
+		PKCS8_PRIV_KEY_INFO_free(p8);
+	}
+	if (j->pkey != NULL)
+		j->failed = 0;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	ERR_clear_error();
+}
+
+void
+sign_key_work(struct sign_pending *j)
+{
+	BIO *b;
+
+	if (j->done)
+		return;
+	j->done = 1;
+	if (j->pem == NULL) {
+		work_sigstore(j);
+		return;
+	}
+	j->failed = 1;
+	if (j->pem_len <= (size_t)INT32_MAX && (b = BIO_new_mem_buf(j->pem, (int)j->pem_len)) != NULL) {
+		j->pkey = PEM_read_bio_PrivateKey(b, NULL, passphrase_cb, j->pass);
+		BIO_free(b);
+	}
+	if (j->pkey != NULL)
+		j->failed = 0;
+	ERR_clear_error();
+}
+
+rp_status
+sign_key_end(struct sign_pending *j, struct sign_key **out, struct rp_err *err)
+{
+	EVP_PKEY *pkey = j->pkey;
+	rp_status st;
+
+	*out = NULL;
+	if (j->failed == 0) {
+		j->pkey = NULL;
+		st = wrap(pkey, 1, j->what, out, err);
+	} else if (j->failed == 3)
+		st = rp_fail(err, RP_ENOMEM, "out of memory (decrypting %s)", j->what);
+	else if (j->pem == NULL)
+		st = j->failed == 2 ?
+		    rp_fail(err, RP_EINPUT, "%s decrypts to something that is not a PKCS#8 private "
+			    "key (is it damaged?)", j->what) :
+		    rp_fail(err, RP_EINPUT, "%s could not be decrypted: %s", j->what,
+			    j->pass == NULL ? "it is encrypted and no passphrase was given" :
+			    "its passphrase is wrong, or the key is damaged");
+	else
+		st = rp_fail(err, RP_EINPUT, "%s is not a PEM private key%s (PKCS#8, encrypted "
+			     "PKCS#8, EC PRIVATE KEY or cosign's ENCRYPTED SIGSTORE PRIVATE KEY)",
+			     j->what, memmem(j->pem, j->pem_len, "ENCRYPTED", 9) != NULL ?
+			     ", or its passphrase is wrong" : "");
+	pending_free(j);
+	return st;
+}
+
 rp_status
 sign_key_load(const char *pem, size_t len, const char *passphrase, const char *what,
 	      struct sign_key **out, struct rp_err *err)
 {
-	BIO *b;
-	EVP_PKEY *pkey;
+	struct sign_pending *j;
+	rp_status st;
 
 	*out = NULL;
-	if (memmem(pem, len, "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----", 46) != NULL ||
-	    memmem(pem, len, "-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----", 44) != NULL)
-		return rp_fail(err, RP_EINPUT, "%s is in cosign's own encrypted format, which this "
-			       "build cannot read yet: convert it to PKCS#8 (cosign import-key-pair "
-			       "reads PKCS#8; openssl pkcs8 writes it)", what);
-	if (len > (size_t)INT32_MAX || (b = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	pkey = PEM_read_bio_PrivateKey(b, NULL, passphrase_cb, (void *)passphrase);
-	BIO_free(b);
-	ERR_clear_error();
-	if (pkey == NULL)
-		return rp_fail(err, RP_EINPUT, "%s is not a PEM private key%s (PKCS#8, encrypted "
-			       "PKCS#8 or EC PRIVATE KEY)", what,
-			       memmem(pem, len, "ENCRYPTED", 9) != NULL ?
-			       ", or its passphrase is wrong" : "");
-	return wrap(pkey, 1, what, out, err);
+	if ((st = sign_key_begin(pem, len, passphrase, what, &j, err)) != RP_OK)
+		return st;
+	sign_key_work(j);
+	return sign_key_end(j, out, err);
 }
 
 rp_status
@@ -219,22 +462,13 @@ sign_data(const struct sign_key *k, const void *data, size_t len, struct rp_err 
 int
 sign_check(const struct sign_key *k, const void *data, size_t len, const char *b64sig)
 {
-	size_t bl = b64sig != NULL ? strlen(b64sig) : 0, n;
 	unsigned char *der;
+	size_t n;
 	EVP_MD_CTX *ctx;
-	int ok = 0, dl, pad = 0;
+	int ok = 0;
 
-	if (bl == 0 || bl % 4 != 0 || bl > 4096 || (der = malloc(bl)) == NULL)
+	if (b64sig == NULL || strlen(b64sig) > 4096 || unbase64(b64sig, &der, &n) != 0)
 		return 0;
-	/* EVP_DecodeBlock counts the padding as zero bytes and accepts no
-	 * stray characters: a bad base64 is -1. */
-	dl = EVP_DecodeBlock(der, (const unsigned char *)b64sig, (int)bl);
-	pad = (b64sig[bl - 1] == '=') + (b64sig[bl - 2] == '=');
-	if (dl < 0 || dl < pad) {
-		free(der);
-		return 0;
-	}
-	n = (size_t)(dl - pad);
 	if ((ctx = EVP_MD_CTX_new()) != NULL &&
 	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) == 1)
 		ok = EVP_DigestVerify(ctx, der, n, data, len) == 1;

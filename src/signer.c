@@ -10,6 +10,7 @@
  */
 #include "signer.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,35 @@
 #include "creds.h"
 #include "settings.h"
 
+/* Signing on a thread of its own, while the image uploads. */
+struct signing {
+	pthread_t thread;
+	int running;
+	struct reg_client *reg;		/* the thread's own client */
+	const char *host, *path, *digest;
+	const char *claims[8];
+	const struct rp_settings *settings;
+	rp_status st;
+	struct rp_err err;
+	char sig[RP_DIGEST_MAX];
+};
+
 struct signer {
+	struct signing bg;
+	struct sign_pending *job;	/* until signer_ready */
+	pthread_t thread;
+	int threaded;
+	struct rp_err failed;	/* signer_ready's error, given again */
 	struct sign_key *key;
 	char fingerprint[RP_DIGEST_MAX];
 };
+
+static void *
+work(void *job)
+{
+	sign_key_work(job);
+	return NULL;
+}
 
 /* Every line of a PEM text, masked: the runner masks line by line. */
 static void
@@ -54,7 +80,7 @@ signer_load(const struct rp_opts *o, struct signer **out, struct rp_err *err)
 	const char *pass = o->container ? ghctx_input("signing-key-passphrase") :
 	    rp_getenv("REGPUSH_SIGNING_KEY_PASSPHRASE");
 	const char *what = o->container ? "input signing-key" : "REGPUSH_SIGNING_KEY";
-	char *copy;
+	pthread_attr_t attr;
 	struct signer *s;
 	rp_status st;
 
@@ -63,28 +89,65 @@ signer_load(const struct rp_opts *o, struct signer **out, struct rp_err *err)
 		return RP_OK;
 	mask_lines(key, o->actions);
 	creds_secret(pass, o->actions);
-	if ((s = calloc(1, sizeof(*s))) == NULL || (copy = rp_strdup(key)) == NULL) {
-		free(s);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
-	}
-	st = sign_key_load(copy, strlen(copy), pass, what, &s->key, err);
-	explicit_bzero(copy, strlen(copy));
-	free(copy);
-	if (st == RP_OK && sign_fingerprint(s->key, s->fingerprint) != 0)
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
-	if (st != RP_OK) {
-		signer_free(s);
+	if ((st = sign_key_begin(key, strlen(key), pass, what, &s->job, err)) != RP_OK) {
+		free(s);
 		return st;
+	}
+	/* The decryption goes on while the image is uploaded; signer_ready
+	 * waits for it. A thread that cannot start: it runs there. */
+	if (pthread_attr_init(&attr) == 0) {
+		if (pthread_attr_setstacksize(&attr, (size_t)1 << 20) == 0)
+			s->threaded = pthread_create(&s->thread, &attr, work, s->job) == 0;
+		pthread_attr_destroy(&attr);
 	}
 	*out = s;
 	return RP_OK;
 }
 
+rp_status
+signer_ready(struct signer *s, struct rp_err *err)
+{
+	struct sign_pending *job = s->job;
+	rp_status st;
+
+	if (job == NULL) {
+		if (s->key == NULL)
+			*err = s->failed;
+		return s->key != NULL ? RP_OK : err->status;
+	}
+	if (s->threaded)
+		pthread_join(s->thread, NULL);
+	else
+		sign_key_work(job);
+	s->job = NULL;
+	s->threaded = 0;
+	if ((st = sign_key_end(job, &s->key, err)) == RP_OK &&
+	    sign_fingerprint(s->key, s->fingerprint) != 0)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	if (st != RP_OK) {
+		sign_key_free(s->key);
+		s->key = NULL;
+		s->failed = *err;
+	}
+	return st;
+}
+
 void
 signer_free(struct signer *s)
 {
+	struct rp_err ignored;
+
 	if (s == NULL)
 		return;
+	/* A run that stops early still waits for the threads. */
+	if (s->bg.running) {
+		char sig[RP_DIGEST_MAX];
+		(void)signer_join(s, sig, &ignored);
+	}
+	if (s->job != NULL)
+		(void)signer_ready(s, &ignored);
 	sign_key_free(s->key);
 	free(s);
 }
@@ -104,31 +167,43 @@ put_blob(struct reg_client *reg, const char *path, const char *bytes, struct rp_
 	return reg_blob_put(reg, path, bytes, strlen(bytes), d, err);
 }
 
-/* One round: reads tag; *done when it holds payload signed by s (sig: the
- * manifest's digest); else writes the merged image and *done stays 0. */
+/* One digest's signature, as sign_all works on it. */
+struct sig_job {
+	const char *digest;
+	char tag[100];
+	char *payload;
+	int done;
+	char sig[RP_DIGEST_MAX];	/* the .sig manifest's digest, once done */
+};
+
+/* One round of job: reads its tag; done when it holds the payload signed
+ * by s; else, when may_write, writes the merged image. */
 static rp_status
-sign_round(const struct signer *s, struct reg_client *reg, const char *path, const char *tag,
-	   const char *payload, int *done, char sig[RP_DIGEST_MAX], struct rp_err *err)
+sign_round(const struct signer *s, struct reg_client *reg, const char *path, struct sig_job *job,
+	   int may_write, int *wrote, struct rp_err *err)
 {
 	struct reg_manifest have, mine;
 	json_t *doc = NULL, *layers;
 	char *config = NULL, *manifest = NULL;
+	const char *payload = job->payload;
 	rp_status st;
 
-	*done = 0;
 	memset(&mine, 0, sizeof(mine));
-	if ((st = reg_manifest_find(reg, path, tag, &have, err)) != RP_OK)
+	if ((st = reg_manifest_find(reg, path, job->tag, &have, err)) != RP_OK)
 		return st;
-	if (have.bytes != NULL && (doc = reg_json(tag, have.bytes, have.len, "manifest", err)) == NULL) {
+	if (have.bytes != NULL &&
+	    (doc = reg_json(job->tag, have.bytes, have.len, "manifest", err)) == NULL) {
 		reg_manifest_free(&have);
 		return err->status;
 	}
 	layers = json_object_get(doc, "layers");
 	if (have.bytes != NULL && sign_has(layers, payload, strlen(payload), s->key)) {
-		snprintf(sig, RP_DIGEST_MAX, "%s", have.digest);
-		*done = 1;
+		snprintf(job->sig, sizeof(job->sig), "%s", have.digest);
+		job->done = 1;
 		goto out;
 	}
+	if (!may_write)
+		goto out;
 	if (layers == NULL) {
 		json_decref(doc);
 		if ((doc = json_object()) == NULL || json_object_set_new(doc, "layers", json_array()) != 0) {
@@ -155,7 +230,9 @@ sign_round(const struct signer *s, struct reg_client *reg, const char *path, con
 	mine.len = strlen(manifest);
 	mine.media_type = (char *)"application/vnd.oci.image.manifest.v1+json";
 	st = rp_sha256_digest(manifest, mine.len, mine.digest) == 0 ?
-	    reg_manifest_put(reg, path, tag, &mine, err) : rp_fail(err, RP_ENOMEM, "out of memory");
+	    reg_manifest_put(reg, path, job->tag, &mine, err) : rp_fail(err, RP_ENOMEM, "out of memory");
+	if (st == RP_OK)
+		*wrote = 1;
 out:
 	free(config);
 	free(manifest);
@@ -164,49 +241,71 @@ out:
 	return st;
 }
 
-/* Signs one digest: up to three rounds, the settling pause after each
- * write. */
+/* Signs every job: each round reads (and writes) every job not done yet,
+ * then one settling pause serves them all before the next round reads
+ * back. Three writing rounds, then a reading one. */
 static rp_status
-sign_one(const struct signer *s, struct reg_client *reg, const char *host, const char *path,
-	 const char *digest, const char *const *claims, const struct rp_settings *settings,
-	 char sig[RP_DIGEST_MAX], struct rp_err *err)
+sign_all(const struct signer *s, struct reg_client *reg, const char *host, const char *path,
+	 struct sig_job *jobs, size_t n, const char *const *claims,
+	 const struct rp_settings *settings, struct rp_err *err)
 {
-	char tag[100], ref[600], *payload;
-	int round, done = 0;
+	char ref[600];
+	size_t i;
+	int round, wrote = 1, left = 1;
 	rp_status st = RP_OK;
 
-	if (sign_tag(digest, "sig", tag, sizeof(tag)) != 0)
-		return rp_fail(err, RP_EREGISTRY, "cannot sign %s: only sha256 digests are signed", digest);
 	snprintf(ref, sizeof(ref), "%s/%s", host, path);
-	if ((payload = sign_payload(ref, digest, claims)) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	for (round = 0; round < 4 && st == RP_OK && !done; round++) {
+	for (i = 0; i < n; i++) {
+		if (sign_tag(jobs[i].digest, "sig", jobs[i].tag, sizeof(jobs[i].tag)) != 0)
+			return rp_fail(err, RP_EREGISTRY, "cannot sign %s: only sha256 digests are "
+				       "signed", jobs[i].digest);
+		if ((jobs[i].payload = sign_payload(ref, jobs[i].digest, claims)) == NULL)
+			return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	for (round = 0; round < 4 && st == RP_OK && left && wrote; round++) {
 		if (round > 0 && (st = reg_pause(reg, settings_get(settings, RS_SETTLE_MS), err)) != RP_OK)
 			break;
-		st = sign_round(s, reg, path, tag, payload, &done, sig, err);
-		/* The fourth round only reads: three writes and still not
-		 * there means another signer keeps overwriting. */
-		if (st == RP_OK && !done && round == 3)
-			st = rp_fail(err, RP_EREGISTRY, "cannot keep this run's signature in %s/%s:%s: "
-				     "another signer overwrote it three times; no tag was written", host,
-				     path, tag);
+		wrote = 0;
+		left = 0;
+		for (i = 0; i < n && st == RP_OK; i++)
+			if (!jobs[i].done) {
+				st = sign_round(s, reg, path, &jobs[i], round < 3, &wrote, err);
+				left |= st == RP_OK && !jobs[i].done;
+			}
 	}
-	free(payload);
+	for (i = 0; st == RP_OK && i < n; i++)
+		if (!jobs[i].done)
+			/* Three writes and still not there: another signer
+			 * keeps overwriting. */
+			st = rp_fail(err, RP_EREGISTRY, "cannot keep this run's signature in %s:%s: "
+				     "another signer overwrote it three times; no tag was written", ref,
+				     jobs[i].tag);
 	return st;
 }
 
+static void
+jobs_free(struct sig_job *jobs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; jobs != NULL && i < n; i++)
+		free(jobs[i].payload);
+	free(jobs);
+}
+
 rp_status
-signer_sign(const struct signer *s, struct reg_client *reg, const char *host, const char *path,
+signer_sign(struct signer *s, struct reg_client *reg, const char *host, const char *path,
 	    const char *digest, const char *const *claims, const struct rp_settings *settings,
 	    char sig[RP_DIGEST_MAX], struct rp_err *err)
 {
 	struct reg_manifest m;
+	struct sig_job *jobs = NULL;
 	json_t *doc = NULL, *e;
-	char child_sig[RP_DIGEST_MAX];
-	size_t i;
+	size_t i, n = 0;
 	rp_status st;
 
-	if ((st = reg_manifest_get(reg, path, digest, &m, err)) != RP_OK)
+	if ((st = signer_ready(s, err)) != RP_OK ||
+	    (st = reg_manifest_get(reg, path, digest, &m, err)) != RP_OK)
 		return st;
 	if (reg_manifest_kind(m.media_type) == 1 &&
 	    (doc = reg_json(digest, m.bytes, m.len, "index", err)) == NULL) {
@@ -214,19 +313,82 @@ signer_sign(const struct signer *s, struct reg_client *reg, const char *host, co
 		return err->status;
 	}
 	/* An index is signed by its own digest, and each child by its own,
-	 * as cosign sign --recursive does. */
+	 * as cosign sign --recursive does: the children first. */
+	if ((jobs = calloc(json_array_size(json_object_get(doc, "manifests")) + 1,
+			   sizeof(*jobs))) == NULL)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 	json_array_foreach(json_object_get(doc, "manifests"), i, e) {
 		const char *d = json_string_value(json_object_get(e, "digest"));
-		if (d == NULL)
-			continue;
-		if ((st = sign_one(s, reg, host, path, d, claims, settings, child_sig, err)) != RP_OK)
-			break;
+		if (jobs != NULL && d != NULL)
+			jobs[n++].digest = d;
 	}
-	if (st == RP_OK)
-		st = sign_one(s, reg, host, path, digest, claims, settings, sig, err);
+	if (st == RP_OK) {
+		jobs[n++].digest = digest;
+		if ((st = sign_all(s, reg, host, path, jobs, n, claims, settings, err)) == RP_OK)
+			snprintf(sig, RP_DIGEST_MAX, "%s", jobs[n - 1].sig);
+	}
+	jobs_free(jobs, n);
 	json_decref(doc);
 	reg_manifest_free(&m);
 	return st;
+}
+
+/* The signing thread's work: the key, then the one digest. */
+static void *
+sign_thread(void *arg)
+{
+	struct signer *s = arg;
+	struct sig_job job;
+	struct signing *g = &s->bg;
+
+	memset(&job, 0, sizeof(job));
+	job.digest = g->digest;
+	if ((g->st = signer_ready(s, &g->err)) == RP_OK &&
+	    (g->st = sign_all(s, g->reg, g->host, g->path, &job, 1, g->claims, g->settings,
+			      &g->err)) == RP_OK)
+		snprintf(g->sig, sizeof(g->sig), "%s", job.sig);
+	free(job.payload);
+	return NULL;
+}
+
+rp_status
+signer_start(struct signer *s, struct reg_client *reg, const char *host, const char *path,
+	     const char *digest, const char *const *claims, const struct rp_settings *settings)
+{
+	struct signing *g = &s->bg;
+	pthread_attr_t attr;
+	size_t i;
+	int started = 0;
+
+	*g = (struct signing){ .reg = reg, .host = host, .path = path, .digest = digest,
+			       .settings = settings };
+	for (i = 0; claims != NULL && claims[i] != NULL && i + 1 < sizeof(g->claims) / sizeof(g->claims[0]);
+	     i++)
+		g->claims[i] = claims[i];
+	if (pthread_attr_init(&attr) == 0) {
+		if (pthread_attr_setstacksize(&attr, (size_t)1 << 20) == 0)
+			started = pthread_create(&g->thread, &attr, sign_thread, s) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	g->running = started;
+	return started ? RP_OK : RP_EREGISTRY;
+}
+
+rp_status
+signer_join(struct signer *s, char sig[RP_DIGEST_MAX], struct rp_err *err)
+{
+	struct signing *g = &s->bg;
+
+	if (!g->running)
+		return rp_fail(err, RP_EREGISTRY, "no signing was started");
+	pthread_join(g->thread, NULL);
+	g->running = 0;
+	if (g->st != RP_OK) {
+		*err = g->err;
+		return g->st;
+	}
+	snprintf(sig, RP_DIGEST_MAX, "%s", g->sig);
+	return RP_OK;
 }
 
 void

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,17 +494,19 @@ rp_json_dumps(const void *j, unsigned long flags)
 	return text;
 }
 
+/* The run's secrets. The signing thread's registry client adds the
+ * tokens it learns while the main thread scrubs a child's output: the
+ * list is locked. */
 static char **secrets;
 static size_t nsecrets;
+static pthread_mutex_t secrets_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int
-rp_secret_add(const char *s)
+static int
+secret_add_locked(const char *s)
 {
 	char **nv, *c;
 	size_t i, k;
 
-	if (s == NULL || *s == '\0')
-		return 0;
 	for (i = 0; i < nsecrets; i++)
 		if (strcmp(secrets[i], s) == 0)
 			return 0;
@@ -520,12 +523,26 @@ rp_secret_add(const char *s)
 	return 0;
 }
 
+int
+rp_secret_add(const char *s)
+{
+	int rc;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	pthread_mutex_lock(&secrets_lock);
+	rc = secret_add_locked(s);
+	pthread_mutex_unlock(&secrets_lock);
+	return rc;
+}
+
 void
 rp_scrub(char *s)
 {
 	size_t i, n, k;
 	char *p, *hit;
 
+	pthread_mutex_lock(&secrets_lock);
 	for (i = 0; s != NULL && i < nsecrets; i++) {
 		n = strlen(secrets[i]);
 		k = n < 3 ? n : 3;
@@ -534,6 +551,7 @@ rp_scrub(char *s)
 			memmove(hit + k, hit + n, strlen(hit + n) + 1);
 		}
 	}
+	pthread_mutex_unlock(&secrets_lock);
 }
 
 void

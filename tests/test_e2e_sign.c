@@ -245,7 +245,10 @@ Test(sign, bad_keys_and_dry_runs, .init = setup, .fini = teardown, .timeout = 12
 	     "-----END PRIVATE KEY-----\n", NULL);
 	cr_expect_eq(p.status, 2);
 	cr_expect(strstr(p.err, "regpush: REGPUSH_SIGNING_KEY is not a PEM private key (PKCS#8, "
-			 "encrypted PKCS#8 or EC PRIVATE KEY)\n") != NULL, "%s", p.err);
+			 "encrypted PKCS#8, EC PRIVATE KEY or cosign's ENCRYPTED SIGSTORE PRIVATE "
+			 "KEY)\n") != NULL, "%s", p.err);
+	/* Read before anything else is: nothing was uploaded. */
+	cr_expect(strstr(p.err, "skopeo") == NULL, "%s", p.err);
 	cr_expect(strstr(p.err, "MIGHAgEAMBMGByqG") == NULL, "%s", p.err);
 	proc_free(&p);
 	tags = treg_tags(plain, "bad-dev/svc");
@@ -488,6 +491,108 @@ Test(sign, a_blob_taken_but_unanswered, .init = setup, .fini = teardown, .timeou
 		 json_string_value(json_object_get(j, "digest")));
 	cr_expect_eq(verify(pub, ref, NULL), 0);
 	json_decref(j);
+	proc_free(&p);
+	free(one);
+	free(key);
+	free(pub);
+}
+
+/* cosign generate-key-pair's own key (scrypt and a secretbox), with its
+ * passphrase in REGPUSH_SIGNING_KEY_PASSPHRASE: cosign verifies what it
+ * signed with cosign.pub, and the summary names the key by cosign.pub's
+ * fingerprint. A wrong passphrase is found after the upload (the
+ * decryption overlaps it): exit 2 naming the variable, and neither a tag
+ * nor a signature is written. */
+Test(sign, cosigns_own_key, .init = setup, .fini = teardown, .timeout = 240)
+{
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *prefix, *kpath, *pub, *key, *tags, ref[400];
+	const char *good[] = { "REGPUSH_SIGNING_KEY_PASSPHRASE=correct horse", NULL };
+	const char *bad[] = { "REGPUSH_SIGNING_KEY_PASSPHRASE=battery staple", NULL };
+	struct proc p;
+	json_t *j;
+
+	cr_assert(asprintf(&prefix, "%s/ck", dir) > 0);
+	cr_assert(asprintf(&kpath, "%s.key", prefix) > 0);
+	cr_assert(asprintf(&pub, "%s.pub", prefix) > 0);
+	{
+		const char *a[] = { cosign(), "generate-key-pair", "--output-key-prefix", prefix, NULL };
+		const char *envp[] = { "PATH=/usr/bin:/bin", "HOME=/tmp",
+				       "COSIGN_PASSWORD=correct horse", NULL };
+		run_prog(a[0], a, envp, &p);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	key = read_all(kpath);
+	cr_assert(key != NULL && strstr(key, "ENCRYPTED SIGSTORE PRIVATE KEY") != NULL);
+
+	push_env(&p, plain.host, "ck", one, "refs/tags/v4.0.0", key, NULL, bad);
+	cr_expect_eq(p.status, 2, "%s", p.err);
+	cr_expect(strstr(p.err, "regpush: REGPUSH_SIGNING_KEY could not be decrypted: its "
+			 "passphrase is wrong, or the key is damaged\n") != NULL, "%s", p.err);
+	cr_expect(strstr(p.err, "battery") == NULL, "%s", p.err);
+	tags = treg_tags(plain, "ck-prod/svc");
+	cr_expect(tags == NULL || (strstr(tags, "v4.0.0") == NULL && strstr(tags, ".sig") == NULL),
+		  "%s", tags);
+	free(tags);
+	proc_free(&p);
+
+	push_env(&p, plain.host, "ck", one, "refs/tags/v4.0.0", key, NULL, good);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	snprintf(ref, sizeof(ref), "%s/ck-prod/svc@%s", plain.host,
+		 json_string_value(json_object_get(j, "digest")));
+	cr_expect_eq(verify(pub, ref, NULL), 0);
+	{
+		/* The fingerprint: sha256 of cosign.pub's DER. */
+		const char *a[] = { "sh", "-c", "openssl pkey -pubin -in \"$0\" -outform DER | sha256sum",
+				    pub, NULL };
+		struct proc q;
+		char want[80];
+		prog(&q, a);
+		cr_assert_eq(q.status, 0, "%s", q.err);
+		snprintf(want, sizeof(want), "sha256:%.64s", q.out);
+		cr_expect_str_eq(json_string_value(json_object_get(j, "signed_by")), want);
+		proc_free(&q);
+	}
+	json_decref(j);
+	proc_free(&p);
+	free(one);
+	free(prefix);
+	free(kpath);
+	free(pub);
+	free(key);
+}
+
+/* The signature goes up while the image does, on a client of its own:
+ * when every PUT of a manifest by digest fails (f-uploadfail), the upload
+ * fails (exit 1, no tag of the plan) and the signature is there all the
+ * same — which a signer that waited for the upload never writes. (prune
+ * sweeps such a signature as an orphan.) */
+Test(sign, the_signature_goes_up_with_the_image, .init = setup, .fini = teardown, .timeout = 240)
+{
+	const char *host = getenv("REGPUSH_TEST_FAULT");
+	struct treg plain = treg_plain();
+	char *one = archive("one.tar"), *key, *pub, *tags, sd[80];
+	struct proc p;
+
+	cr_assert_not_null(host);
+	keypair("k", &key, &pub);
+	push(&p, host, "f-uploadfail", one, "refs/tags/v5.0.0", key, NULL);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	tags = treg_tags(plain, "f-uploadfail-prod/svc");
+	cr_assert_not_null(tags);
+	cr_expect(strstr(tags, "v5.0.0") == NULL && strstr(tags, "latest") == NULL, "%s", tags);
+	free(tags);
+	{
+		/* The digest regpush named: the source's. */
+		const char *d = strstr(p.err, "sha256:");
+		char digest[80];
+		cr_assert_not_null(d, "%s", p.err);
+		snprintf(digest, sizeof(digest), "%.71s", d);
+		cr_expect_eq(sig_layers("f-uploadfail-prod/svc", digest, sd), 1, "%s", p.err);
+	}
 	proc_free(&p);
 	free(one);
 	free(key);

@@ -2,6 +2,12 @@
  * 2.5 as the oracle (REGPUSH_TEST_COSIGN, scripts/cosign.sh) and openssl
  * making the keys of each format. */
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +154,8 @@ Test(sign, key_formats, .init = setup, .fini = teardown)
 	sign_key_free(load("pub.pem", NULL, 1, RP_OK, NULL));
 	k = load("enc.pem", "wrong", 0, RP_EINPUT,
 		 "input signing-key is not a PEM private key, or its passphrase is wrong "
-		 "(PKCS#8, encrypted PKCS#8 or EC PRIVATE KEY)");
+		 "(PKCS#8, encrypted PKCS#8, EC PRIVATE KEY or cosign's ENCRYPTED SIGSTORE PRIVATE "
+		 "KEY)");
 	cr_expect_null(k);
 	load("enc.pem", NULL, 0, RP_EINPUT, NULL);
 	load("rsa.pem", NULL, 0, RP_EINPUT,
@@ -158,15 +165,222 @@ Test(sign, key_formats, .init = setup, .fini = teardown)
 	     "input verify-keys is not a PEM public key (-----BEGIN PUBLIC KEY-----, as cosign "
 	     "generate-key-pair writes cosign.pub)");
 	free(write_file(dir, "garbage.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"));
-	load("garbage.pem", NULL, 0, RP_EINPUT,
-	     "input signing-key is not a PEM private key (PKCS#8, encrypted PKCS#8 or EC PRIVATE KEY)");
 	free(write_file(dir, "empty.pem", ""));
 	load("empty.pem", NULL, 0, RP_EINPUT, NULL);
+	load("garbage.pem", NULL, 0, RP_EINPUT,
+	     "input signing-key is not a PEM private key (PKCS#8, encrypted PKCS#8, EC PRIVATE KEY "
+	     "or cosign's ENCRYPTED SIGSTORE PRIVATE KEY)");
+}
+
+/* fmt with @S, @N and @B replaced by s, n and b. */
+static char *
+fill(const char *fmt, const char *s, const char *n, const char *b)
+{
+	char *out;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	for (; *fmt != '\0'; fmt++) {
+		if (fmt[0] == '@' && (fmt[1] == 'S' || fmt[1] == 'N' || fmt[1] == 'B')) {
+			fputs(fmt[1] == 'S' ? s : fmt[1] == 'N' ? n : b, f);
+			fmt++;
+		} else
+			fputc(*fmt, f);
+	}
+	fclose(f);
+	return out;
+}
+
+/* A key in cosign's format made here: scrypt(pass, salt, n, r, p) seals
+ * plain (len bytes) in a secretbox; json_fmt names the kdf's parameters
+ * itself and has @S, @N and @B for the salt, nonce and box in base64. */
+static char *
+forge_cosign(const char *header, const char *pass, uint64_t n, uint32_t r, uint32_t p,
+	     const unsigned char *plain, size_t len, const char *json_fmt)
+{
+	unsigned char salt[32], nonce[crypto_secretbox_NONCEBYTES], key[32], *box;
+	char *json, *pem, *s64, *n64, *b64, *body;
+
+	cr_assert(sodium_init() >= 0);
+	randombytes_buf(salt, sizeof(salt));
+	randombytes_buf(nonce, sizeof(nonce));
+	cr_assert_eq(EVP_PBE_scrypt(pass, strlen(pass), salt, sizeof(salt), n, r, p, 0, key, 32), 1);
+	box = malloc(len + crypto_secretbox_MACBYTES);
+	cr_assert_eq(crypto_secretbox_easy(box, plain, len, nonce, key), 0);
+	s64 = rp_base64(salt, sizeof(salt));
+	n64 = rp_base64(nonce, sizeof(nonce));
+	b64 = rp_base64(box, len + crypto_secretbox_MACBYTES);
+	json = fill(json_fmt, s64, n64, b64);
+	body = rp_base64(json, strlen(json));
+	cr_assert(asprintf(&pem, "-----BEGIN %s-----\n%s\n-----END %s-----\n", header, body, header) > 0);
+	free(box);
+	free(s64);
+	free(n64);
+	free(b64);
+	free(json);
+	free(body);
+	return pem;
+}
+
+#define COSIGN_JSON(n, r, p)                                                                     \
+	"{\"kdf\":{\"name\":\"scrypt\",\"params\":{\"N\":" #n ",\"r\":" #r ",\"p\":" #p "},"    \
+	"\"salt\":\"@S\"},\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"@N\"},"           \
+	"\"ciphertext\":\"@B\"}"
+
+/* The DER PKCS#8 of key.pem (make_keys), what cosign seals. */
+static unsigned char *
+pkcs8_der(size_t *len)
+{
+	char *p = path("key.pem"), *text = read_all(p);
+	BIO *b = BIO_new_mem_buf(text, -1);
+	EVP_PKEY *pk = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(pk);
+	unsigned char *der = NULL;
+	int n = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
+
+	cr_assert_gt(n, 0);
+	*len = (size_t)n;
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	EVP_PKEY_free(pk);
+	BIO_free(b);
+	free(text);
+	free(p);
+	return der;
+}
+
+static void
+expect_same_key(struct sign_key *a, struct sign_key *b)
+{
+	char fa[RP_DIGEST_MAX], fb[RP_DIGEST_MAX];
+
+	cr_assert(a != NULL && b != NULL);
+	cr_assert_eq(sign_fingerprint(a, fa), 0);
+	cr_assert_eq(sign_fingerprint(b, fb), 0);
+	cr_expect_str_eq(fa, fb);
+}
+
+/* cosign's own encrypted format: what cosign generate-key-pair writes
+ * (with and without a passphrase) is read, and is the key of its
+ * cosign.pub; the older COSIGN header; the wrong passphrase, none, a
+ * damaged box and every malformed envelope are refused by name. */
+Test(sign, cosign_format, .init = setup, .fini = teardown)
+{
+	unsigned char *der, junk[40] = "not a key at all, just forty bytes long!";
+	size_t dlen;
+	char *pem;
+	struct sign_key *k, *pub;
+
 	cosign_keys();
-	load("cosign.key", "pw", 0, RP_EINPUT,
-	     "input signing-key is in cosign's own encrypted format, which this build cannot read "
-	     "yet: convert it to PKCS#8 (cosign import-key-pair reads PKCS#8; openssl pkcs8 writes it)");
-	sign_key_free(load("cosign.pub", NULL, 1, RP_OK, NULL));
+	k = load("cosign.key", "pw", 0, RP_OK, NULL);
+	pub = load("cosign.pub", NULL, 1, RP_OK, NULL);
+	expect_same_key(k, pub);
+	/* What it signs, cosign verifies with cosign.pub. */
+	{
+		struct rp_err err = { RP_OK, "" };
+		char *payload = sign_payload("quay.io/kubernaut/gateway", DIG, NULL);
+		char *sig = sign_data(k, payload, strlen(payload), &err);
+		char *pp = write_file(dir, "payload", payload), *sp, *kp = path("cosign.pub");
+		const char *argv[] = { cosign(), "verify-blob", "--key", kp, "--signature", NULL,
+				       "--insecure-ignore-tlog", pp, NULL };
+		cr_assert_not_null(sig, "%s", err.msg);
+		sp = write_file(dir, "sig", sig);
+		argv[5] = sp;
+		free(run_in(argv, NULL));
+		free(payload);
+		free(sig);
+		free(pp);
+		free(sp);
+		free(kp);
+	}
+	sign_key_free(k);
+	sign_key_free(pub);
+	load("cosign.key", "wrong", 0, RP_EINPUT,
+	     "input signing-key could not be decrypted: its passphrase is wrong, or the key is damaged");
+	load("cosign.key", NULL, 0, RP_EINPUT,
+	     "input signing-key could not be decrypted: it is encrypted and no passphrase was given");
+	/* cosign's empty passphrase: no passphrase given reads it. */
+	{
+		const char *argv[] = { cosign(), "generate-key-pair", "--output-key-prefix", NULL, NULL };
+		const char *env[] = { "COSIGN_PASSWORD=", NULL };
+		char *g = path("nopass");
+		argv[3] = g;
+		free(run_in(argv, env));
+		free(g);
+		k = load("nopass.key", NULL, 0, RP_OK, NULL);
+		pub = load("nopass.pub", NULL, 1, RP_OK, NULL);
+		expect_same_key(k, pub);
+		sign_key_free(k);
+		sign_key_free(pub);
+	}
+
+	make_keys();
+	der = pkcs8_der(&dlen);
+	pub = load("pub.pem", NULL, 1, RP_OK, NULL);
+	/* Made here: the older header, other parameters (read, not assumed). */
+	pem = forge_cosign("ENCRYPTED COSIGN PRIVATE KEY", "pw", 1024, 4, 2, der, dlen,
+			   COSIGN_JSON(1024, 4, 2));
+	free(write_file(dir, "old.key", pem));
+	free(pem);
+	k = load("old.key", "pw", 0, RP_OK, NULL);
+	expect_same_key(k, pub);
+	sign_key_free(k);
+	/* The parameters the box was sealed with, not others. */
+	pem = forge_cosign("ENCRYPTED SIGSTORE PRIVATE KEY", "pw", 1024, 4, 2, der, dlen,
+			   COSIGN_JSON(2048, 4, 2));
+	free(write_file(dir, "params.key", pem));
+	free(pem);
+	load("params.key", "pw", 0, RP_EINPUT,
+	     "input signing-key could not be decrypted: its passphrase is wrong, or the key is damaged");
+	/* A box that opens but holds no key. */
+	pem = forge_cosign("ENCRYPTED SIGSTORE PRIVATE KEY", "pw", 1024, 8, 1, junk, sizeof(junk),
+			   COSIGN_JSON(1024, 8, 1));
+	free(write_file(dir, "junk.key", pem));
+	free(pem);
+	load("junk.key", "pw", 0, RP_EINPUT,
+	     "input signing-key decrypts to something that is not a PKCS#8 private key (is it damaged?)");
+	/* Parameters that would take gigabytes, or make no sense. */
+	pem = forge_cosign("ENCRYPTED SIGSTORE PRIVATE KEY", "pw", 1024, 8, 1, der, dlen,
+			   COSIGN_JSON(4194304, 8, 1));
+	free(write_file(dir, "huge.key", pem));
+	free(pem);
+	load("huge.key", "pw", 0, RP_EINPUT,
+	     "input signing-key asks for scrypt parameters regpush does not use (N 4194304, r 8, "
+	     "p 1: at most 128 MiB; cosign writes N 65536, r 8, p 1)");
+	pem = forge_cosign("ENCRYPTED SIGSTORE PRIVATE KEY", "pw", 1024, 8, 1, der, dlen,
+			   COSIGN_JSON(1000, 8, 1));
+	free(write_file(dir, "odd.key", pem));
+	free(pem);
+	load("odd.key", "pw", 0, RP_EINPUT, NULL);
+	pem = forge_cosign("ENCRYPTED SIGSTORE PRIVATE KEY", "pw", 1024, 8, 1, der, dlen,
+			   "{\"kdf\":{\"name\":\"argon2\",\"params\":{\"N\":1,\"r\":1,\"p\":1},"
+			   "\"salt\":\"@S\"},\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"@N\"},"
+			   "\"ciphertext\":\"@B\"}");
+	free(write_file(dir, "argon.key", pem));
+	free(pem);
+	load("argon.key", "pw", 0, RP_EINPUT,
+	     "input signing-key uses kdf argon2 and cipher nacl/secretbox; regpush reads cosign's "
+	     "scrypt and nacl/secretbox");
+	/* The nonce where the salt belongs: 32 bytes of nonce. */
+	pem = forge_cosign("ENCRYPTED SIGSTORE PRIVATE KEY", "pw", 1024, 8, 1, der, dlen,
+			   "{\"kdf\":{\"name\":\"scrypt\",\"params\":{\"N\":1024,\"r\":8,\"p\":1},"
+			   "\"salt\":\"@S\"},\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"@S\"},"
+			   "\"ciphertext\":\"@B\"}");
+	free(write_file(dir, "nonce.key", pem));
+	free(pem);
+	load("nonce.key", "pw", 0, RP_EINPUT,
+	     "input signing-key is not a cosign key: its salt, nonce or ciphertext is not what cosign "
+	     "writes");
+	free(write_file(dir, "json.key", "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"
+					 "eyJrZGYiOnt9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
+	load("json.key", "pw", 0, RP_EINPUT,
+	     "input signing-key is not a cosign key: its body is not the JSON cosign "
+	     "generate-key-pair writes (kdf, cipher, ciphertext)");
+	free(write_file(dir, "armour.key", "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
+	load("armour.key", "pw", 0, RP_EINPUT,
+	     "input signing-key is not a cosign key: its body is not the JSON cosign "
+	     "generate-key-pair writes (kdf, cipher, ciphertext)");
+	sign_key_free(pub);
+	OPENSSL_free(der);
 }
 
 /* The payload's bytes equal what cosign generate prints, with and without
