@@ -42,6 +42,8 @@ spy(const char *prelude)
  * (dev account set, so an auth file is written) with PATH starting at
  * spydir (or the system's); stdout to out_fd; started with SIGCHLD (1)
  * and/or SIGPIPE (2) ignored. Returns the pid. */
+static const char *push_extra[3]; /* more environment for start_push */
+
 static pid_t
 start_push(const char *service, const char *spydir, int out_fd, int ignore_chld)
 {
@@ -51,7 +53,8 @@ start_push(const char *service, const char *spydir, int out_fd, int ignore_chld)
 			 "--sha", SHA40, "--service", (char *)service, "--dev-registry", dev,
 			 "--insecure-registry", (char *)r.host, NULL };
 	char *envp[] = { path, tmpenv, "HOME=/root", "REGPUSH_DEV_USERNAME=robot",
-			 "REGPUSH_DEV_PASSWORD=pipe-secret", NULL };
+			 "REGPUSH_DEV_PASSWORD=pipe-secret", (char *)push_extra[0],
+			 (char *)push_extra[1], NULL };
 	pid_t pid;
 
 	snprintf(path, sizeof(path), "PATH=%s%s/usr/local/bin:/usr/bin:/bin",
@@ -197,6 +200,56 @@ Test(signals, sigterm_stops_the_engines_children, .init = setup, .fini = teardow
 	cr_expect_eq(sleepers("38"), 0);
 	expect_dir_empty(tmpd);
 	free(log);
+	free(spyd);
+}
+
+/* SIGTERM during a signed push whose signing runs on threads (cosign's
+ * key decrypting, the signature going up beside the upload): regpush
+ * still dies of SIGTERM within seconds, its engine stopped, its private
+ * directory removed, and no tag written. */
+Test(signals, sigterm_during_a_signed_upload, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char *spyd = spy("exec sleep 39"), *prefix, *kp, *key, *keyenv, *tags;
+	double t0;
+	int ws, i;
+	pid_t pid;
+	struct proc p;
+
+	cr_assert(asprintf(&prefix, "%s/ck", dir) > 0);
+	{
+		const char *c = getenv("REGPUSH_TEST_COSIGN");
+		const char *a[] = { c, "generate-key-pair", "--output-key-prefix", prefix, NULL };
+		const char *envp[] = { "PATH=/usr/bin:/bin", "HOME=/tmp", "COSIGN_PASSWORD=pw", NULL };
+		cr_assert(c != NULL, "run through tests/with-registries.sh");
+		run_prog(c, a, envp, &p);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	cr_assert(asprintf(&kp, "%s.key", prefix) > 0);
+	key = read_all(kp);
+	cr_assert(asprintf(&keyenv, "REGPUSH_SIGNING_KEY=%s", key) > 0);
+	push_extra[0] = keyenv;
+	push_extra[1] = "REGPUSH_SIGNING_KEY_PASSPHRASE=pw";
+	pid = start_push("sig-signed", spyd, -1, 0);
+	push_extra[0] = push_extra[1] = NULL;
+	for (i = 0; i < 300 && sleepers("39") == 0; i++)
+		usleep(100000);
+	cr_assert_lt(i, 300, "the engine started");
+	t0 = now_s();
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	cr_expect_lt(now_s() - t0, 8.0, "regpush ended within seconds of SIGTERM (%.1f s)", now_s() - t0);
+	cr_expect(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGTERM, "status %d", ws);
+	usleep(200000);
+	cr_expect_eq(sleepers("39"), 0, "the engine was stopped");
+	expect_dir_empty(tmpd);
+	tags = treg_tags(treg_plain(), "dev/sig-signed");
+	cr_expect(tags == NULL || strstr(tags, "dev-") == NULL, "no tag: %s", tags);
+	free(tags);
+	free(keyenv);
+	free(key);
+	free(kp);
+	free(prefix);
 	free(spyd);
 }
 

@@ -80,6 +80,19 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
   vgp 0 "$bin" push --source "oci-archive:$REGPUSH_TEST_IMAGES/multi.tar" --ref refs/tags/v3.0.0 \
     --sha $sha --service vgs --prod-registry "$r/vg" --insecure-registry "$r"
   unset REGPUSH_SIGNING_KEY
+  # A single image signed while it uploads, with cosign's own key
+  # (decrypted on a thread) through the token registry (the signing
+  # thread's client gets its own token); then a wrong passphrase (exit 2).
+  if [ -n "${REGPUSH_TEST_COSIGN:-}" ]; then
+    (cd "$tmp" && COSIGN_PASSWORD=pw "$REGPUSH_TEST_COSIGN" generate-key-pair >/dev/null 2>&1)
+    REGPUSH_SIGNING_KEY=$(cat "$tmp/cosign.key") REGPUSH_SIGNING_KEY_PASSPHRASE=pw
+    export REGPUSH_SIGNING_KEY REGPUSH_SIGNING_KEY_PASSPHRASE
+    vgp 0 "$bin" push --source "$src" --ref refs/tags/v4.0.0 --sha $sha --service vgc \
+      --prod-registry "$t/vg" --insecure-registry "$t" --insecure-registry "$REGPUSH_TEST_TOKENSRV"
+    REGPUSH_SIGNING_KEY_PASSPHRASE=wrong vgp 2 "$bin" push --source "$src" --ref refs/tags/v4.1.0 \
+      --sha $sha --service vgc --prod-registry "$r/vg" --insecure-registry "$r"
+    unset REGPUSH_SIGNING_KEY REGPUSH_SIGNING_KEY_PASSPHRASE
+  fi
   # buildah: upload to a scratch tag, then untag it (distribution 2.8:
   # through a manifest of its own).
   vgp 0 "$bin" push --engine buildah --source "$src" --ref refs/heads/main --sha $sha --service vgb \
