@@ -31,6 +31,11 @@ struct transfer {
 	 * repository after put and before any tag is written (signer.h);
 	 * NULL: unsigned. */
 	struct signer *signer;
+	/* May be NULL. Where the image is there (put, or found there), before
+	 * any signature or tag is written: promote brings the source's
+	 * attachments (carry.h). In a dry run (sb not NULL) it only reads, and
+	 * appends what it would write. */
+	rp_status (*carry)(void *ctx, struct sbuf *sb, struct rp_err *err);
 	/* Not NULL: the image is no index, and this second client to the
 	 * repository signs it on the signer's thread while put uploads. */
 	struct reg_client *sign_reg;

@@ -20,10 +20,12 @@ struct rp_opts {
 	const char *dev_registry, *prod_registry, *test_name, *from, *now;
 	const char *authfile, *cert_dir, *mode, *dry_run_text, *allow_mismatch_text;
 	const char *allow_backwards_text, *services_text;
+	const char *verify_keys_text; /* input verify-keys / REGPUSH_VERIFY_KEYS */
 	/* Environment only. */
 	const char *event_path, *repository, *server_url, *workflow_ref;
 	char **insecure;  /* owned vector of hosts; NULL when none */
 	char **repositories; /* prune --repository (owned vector); NULL when none */
+	char **verify_key_files; /* promote --verify-key (owned vector); NULL when none */
 	int dry_run;      /* -1 until resolved */
 	int allow_revision_mismatch; /* promote; -1 until resolved */
 	int allow_backwards; /* push, promote: rollback; -1 until resolved */

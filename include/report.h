@@ -38,6 +38,9 @@ struct run_result {
 	const char *source_format; /* push: its format ("oci-archive", ...), or NULL */
 	const char *signature; /* signed: the .sig manifest's digest, or NULL */
 	const char *signed_by; /* signed: the key's fingerprint */
+	const char *verified_by; /* promote with verify keys: the key whose
+				  * signature let the source through, or NULL */
+	const char *verified_in; /* the repository that signature names */
 	const enum tag_status *status; /* per plan tag; NULL: all planned */
 	const char (*why)[RP_WHY_MAX]; /* per plan tag: why kept or moved
 				* back ("" for none); or NULL */

@@ -83,6 +83,32 @@ json_t *sign_layer(const char *payload, size_t len, const char *b64sig);
  * (ECDSA signatures differ from run to run, so bytes cannot tell). */
 int sign_has(const json_t *layers, const char *payload, size_t len, const struct sign_key *k);
 
+/* What sign_judge finds of one layer of a `.sig` image. */
+enum sign_verdict {
+	SIGN_OK,
+	SIGN_BAD_LAYER,      /* not a simple-signing layer, or its size or
+			      * digest is not its payload's */
+	SIGN_BAD_KEY,        /* no key verifies its signature */
+	SIGN_BAD_PAYLOAD,    /* signed, but not a cosign payload */
+	SIGN_OTHER_DIGEST,   /* signed, naming another image */
+	SIGN_OTHER_REPO,     /* signed, naming a repository not in repos */
+	SIGN_OTHER_REVISION, /* signed, claiming another revision */
+};
+
+/*
+ * Judges one layer descriptor of a `.sig` image and its payload (the
+ * blob it names): SIGN_OK when it is a simple-signing layer of exactly
+ * these bytes, its signature verifies under one of keys (*key: which),
+ * and the payload names digest and one of repos (NULL-terminated
+ * "host/path"), with no org.opencontainers.image.revision claim or one
+ * equal to revision (NULL: not checked). For the three OTHER verdicts,
+ * named gets what the payload names instead, quoted for a message.
+ */
+enum sign_verdict sign_judge(const json_t *layer, const char *payload, size_t len,
+			     const struct sign_key *const *keys, size_t nkeys, const char *digest,
+			     const char *const *repos, const char *revision, size_t *key,
+			     char *named, size_t size);
+
 /*
  * The .sig image of layers (descriptors, in order): its config and its
  * manifest, byte for byte as cosign writes them (the descriptors' known

@@ -43,16 +43,17 @@ const char *signer_fingerprint(const struct signer *s);
  * is there already; every other layer is kept. After the writes one
  * settling pause (REGPUSH_SETTLE_MS) serves every digest, then each
  * `.sig` is read again and merged once more when a concurrent signer
- * overwrote it (three writing rounds at most). An index's children (read
- * from the registry: call after the upload) are signed the same way, in
- * the same rounds. Waits for the key first (signer_ready). sig: the top
+ * overwrote it (three writing rounds at most). An index's children (from
+ * known, the digest's manifest, or when it is NULL read from the
+ * registry: then call after the upload) are signed the same way, in the
+ * same rounds. Waits for the key first (signer_ready). sig: the top
  * digest's `.sig` manifest digest. Registry failures are RP_EREGISTRY
  * naming the tag.
  */
 rp_status signer_sign(struct signer *s, struct reg_client *reg, const char *host,
-		      const char *path, const char *digest, const char *const *claims,
-		      const struct rp_settings *settings, char sig[RP_DIGEST_MAX],
-		      struct rp_err *err);
+		      const char *path, const char *digest, const struct reg_manifest *known,
+		      const char *const *claims, const struct rp_settings *settings,
+		      char sig[RP_DIGEST_MAX], struct rp_err *err);
 
 /*
  * signer_sign of one image that is not an index, on a thread of its own,

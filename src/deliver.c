@@ -49,12 +49,14 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 		sbuf_puts(&sb, "dry run: nothing is written to any registry; a real run would do:\n");
 		if (d.upload)
 			t->describe(t->ctx, &sb);
+		if (t->carry != NULL && (d.writes > 0 || d.present))
+			st = t->carry(t->ctx, &sb, err);
 		if (sign)
 			signer_describe(t->signer, pb->plan->host, pb->repo, pb->digest, &sb);
 		publish_print_writes(&sb, pb->plan, &d, pb->digest);
 		if ((text = sbuf_take(&sb)) == NULL)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
-		else
+		else if (st == RP_OK)
 			st = report_note(o, text, err);
 		free(text);
 	} else if (d.writes > 0 && d.upload) {
@@ -67,6 +69,8 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 	}
 	if (t->after != NULL)
 		t->after(t->ctx);
+	if (st == RP_OK && !o->dry_run && t->carry != NULL && (d.writes > 0 || d.present))
+		st = t->carry(t->ctx, NULL, err);
 	if (signing) {
 		struct rp_err serr;
 		rp_status sst = signer_join(t->signer, sig, &serr);
@@ -76,8 +80,9 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 			st = sst;
 		}
 	} else if (st == RP_OK && t->signer != NULL && !o->dry_run) {
+		/* Promote's tags bring the manifest: its bytes are known. */
 		st = sign ? signer_sign(t->signer, pb->reg, pb->plan->host, pb->repo, pb->digest,
-					claims, &o->settings, sig, err) :
+					pb->manifest, claims, &o->settings, sig, err) :
 			    signer_ready(t->signer, err);
 	}
 	/* The signature before any tag: a tag never names an image whose

@@ -64,6 +64,7 @@ const struct optdef ghctx_options[] = {
 	{ "allow-revision-mismatch", 1, 0, OD_SWITCH, OFF(allow_mismatch_text),
 	  OFF(allow_revision_mismatch), "allow-revision-mismatch", NULL },
 	{ "repository", 1, 1, OD_OWN, NONE, 0, NULL, NULL },
+	{ "verify-key", 1, 1, OD_OWN, OFF(verify_keys_text), 0, "verify-keys", "REGPUSH_VERIFY_KEYS" },
 	{ "allow-backwards", 1, 0, OD_SWITCH, OFF(allow_backwards_text), OFF(allow_backwards),
 	  "allow-backwards", NULL },
 	{ "mode", 0, 0, OD_VALUE, OFF(mode), 0, "mode", NULL },
@@ -476,6 +477,8 @@ ghctx_opts_free(struct rp_opts *o)
 	rp_strv_free(o->insecure);
 	rp_strv_free(o->repositories);
 	rp_strv_free(o->services);
+	rp_strv_free(o->verify_key_files);
+	o->verify_key_files = NULL;
 	o->services = NULL;
 	o->insecure = NULL;
 	o->repositories = NULL;

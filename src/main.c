@@ -91,6 +91,9 @@ static const char usage_promote[] =
 "                         on vX.Y.Z: one step for every version tag)\n"
 "  --allow-revision-mismatch  accept a source whose revision label is\n"
 "                         missing or names another commit\n"
+"  --verify-key FILE      a PEM public key (repeatable; REGPUSH_VERIFY_KEYS:\n"
+"                         keys concatenated): the source must carry a cosign\n"
+"                         signature by one of them naming it, else exit 3\n"
 "  --authfile FILE        containers-auth.json (REGISTRY_AUTH_FILE)\n"
 "  --cert-dir DIR         extra CA certificates (*.crt)\n"
 "  --insecure-registry HOST[:PORT]  plain HTTP / no TLS verification for\n"
@@ -288,6 +291,11 @@ parse_flags(int argc, char **argv, const struct command *cmd, struct rp_opts *o,
 				fprintf(stderr, "regpush: %s\n", err->msg);
 				return RP_EINPUT;
 			}
+			continue;
+		}
+		if (d != NULL && strcmp(d->name, "verify-key") == 0) {
+			if ((rc = push_repeated(&o->verify_key_files, optarg, "verify-key")) >= 0)
+				return rc;
 			continue;
 		}
 		if (d != NULL && strcmp(d->name, "repository") == 0) {

@@ -38,6 +38,7 @@
 #include "tagscheme.h"
 #include "target.h"
 #include "transfer.h"
+#include "verify.h"
 
 struct promote {
 	struct rp_opts *o;
@@ -54,6 +55,9 @@ struct promote {
 	unsigned char *attest;    /* per child: an attestation entry (buildx's
 				   * provenance: unknown/unknown), no image */
 	struct copy copy;         /* the transfer */
+	struct verify_keys *vk;   /* --verify-key / verify-keys, or NULL */
+	struct signer *signer;    /* signing-key: the counter-signature, or NULL */
+	char verified_by[RP_DIGEST_MAX], verified_in[300];
 	enum tag_status *status;
 	char (*why)[RP_WHY_MAX];
 };
@@ -351,6 +355,33 @@ out:
 	return st;
 }
 
+/* With verify keys: a signature by one of them naming the source digest
+ * and the service's development repository, where CI signs (for
+ * development -> staging and staging -> production alike: the signature
+ * travels with the digest), or the repository promoted from (a
+ * counter-signature of an earlier promotion). */
+static rp_status
+check_signature(struct promote *pm, struct rp_err *err)
+{
+	struct target dev;
+	char devrepo[600], from[600];
+	const char *repos[3] = { devrepo, from, NULL };
+	rp_status st;
+
+	memset(&dev, 0, sizeof(dev));
+	if ((st = target_at(target_registry(pm->o, pm->pol, 0), pm->plan->service, NULL, &dev,
+			    err)) != RP_OK)
+		return st;
+	snprintf(devrepo, sizeof(devrepo), "%s/%s", dev.host, dev.path);
+	snprintf(from, sizeof(from), "%s/%s", pm->src.host, pm->src.path);
+	target_free(&dev);
+	if (strcmp(devrepo, from) == 0)
+		repos[1] = NULL;
+	return verify_signed(pm->vk, pm->src.reg, pm->src.host, pm->src.path, pm->digest, repos,
+			     pm->o->allow_revision_mismatch ? NULL : pm->plan->sha, pm->verified_by,
+			     pm->verified_in, err);
+}
+
 rp_status
 promote_run(struct rp_opts *o, struct rp_err *err)
 {
@@ -368,7 +399,9 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	if ((st = promote_check_event(o->event, err)) != RP_OK)
 		goto out;
 	if ((st = run_load_policy(o, &pm.pol, err)) != RP_OK ||
-	    (st = run_make_plan(o, pm.pol, &pm.plan, err)) != RP_OK)
+	    (st = run_make_plan(o, pm.pol, &pm.plan, err)) != RP_OK ||
+	    (st = verify_keys_load(o, &pm.vk, err)) != RP_OK ||
+	    (st = signer_load(o, &pm.signer, err)) != RP_OK)
 		goto out;
 	if ((pm.status = calloc(pm.plan->ntags + 1, sizeof(*pm.status))) == NULL ||
 	    (pm.why = calloc(pm.plan->ntags + 1, sizeof(*pm.why))) == NULL) {
@@ -379,7 +412,8 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	    (st = target_open(o, &pm.dst, err)) != RP_OK ||
 	    (st = resolve_from(&pm, err)) != RP_OK || (st = read_source(&pm, err)) != RP_OK)
 		goto out;
-	if ((st = check_configs(&pm, err)) != RP_OK)
+	if ((st = check_configs(&pm, err)) != RP_OK ||
+	    (pm.vk != NULL && (st = check_signature(&pm, err)) != RP_OK))
 		goto out;
 	/* The same registry: the destination needs no GET /v2/ of its own. */
 	reg_adopt_discovery(pm.dst.reg, pm.src.reg);
@@ -387,11 +421,15 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 			       .digest = pm.digest, .manifest = &pm.top, .actions = o->actions,
 			       .settings = &o->settings, .status = pm.status, .why = pm.why,
 			       .backwards = o->allow_backwards };
-	res = (struct run_result){ .command = "promote", .digest = pm.digest, .source = pm.source };
+	res = (struct run_result){ .command = "promote", .digest = pm.digest, .source = pm.source,
+				   .verified_by = pm.vk != NULL ? pm.verified_by : NULL,
+				   .verified_in = pm.verified_in };
 	pm.copy = (struct copy){ .o = o, .src = &pm.src, .dst = &pm.dst, .digest = pm.digest,
 				 .source = pm.source, .top = &pm.top, .kids = pm.kids,
 				 .nkids = pm.nkids };
 	t = transfer_copy(&pm.copy);
+	/* A counter-signature naming the destination. */
+	t.signer = pm.signer;
 	st = deliver_run(o, &pb, &t, &res, err);
 out:
 	if (st != RP_OK) {
@@ -400,6 +438,8 @@ out:
 		deliver_fail(o, &pb, "promote", pm.source, err);
 	}
 	copy_cleanup(&pm.copy);
+	verify_keys_free(pm.vk);
+	signer_free(pm.signer);
 	target_free(&pm.src);
 	target_free(&pm.dst);
 	reg_manifest_free(&pm.top);

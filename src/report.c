@@ -129,6 +129,10 @@ report_json(const struct plan *p, const struct run_result *r)
 		bad |= json_object_set_new(o, "signature", json_string(r->signature));
 		bad |= json_object_set_new(o, "signed_by", json_string(r->signed_by));
 	}
+	if (r != NULL && r->verified_by != NULL) {
+		bad |= json_object_set_new(o, "verified_by", json_string(r->verified_by));
+		bad |= json_object_set_new(o, "verified_in", json_string(r->verified_in));
+	}
 	bad |= json_object_set_new(o, "dry_run",
 				   json_boolean(r != NULL && r->dry_run));
 	bad |= json_object_set_new(o, "results", res);
@@ -163,6 +167,9 @@ report_text(const struct plan *p, const struct run_result *r)
 		sbuf_printf(&sb, "digest       %s\n", r->digest);
 	if (r != NULL && r->signature != NULL)
 		sbuf_printf(&sb, "signature    %s (key %s)\n", r->signature, r->signed_by);
+	if (r != NULL && r->verified_by != NULL)
+		sbuf_printf(&sb, "verified     signed by key %s in %s\n", r->verified_by,
+			    r->verified_in);
 	sbuf_puts(&sb, "tags\n");
 	for (i = 0; i < p->ntags; i++)
 		sbuf_printf(&sb, "  %-9s  %-9s  %s\n", tag_status(r, i),
@@ -324,6 +331,9 @@ build_summary(const struct plan *p, const struct run_result *r)
 			    source_format_name(r->source_format));
 	if (r != NULL && r->signature != NULL)
 		sbuf_printf(&sb, "Signed with key `%s` (signature `%s`)\n\n", r->signed_by, r->signature);
+	if (r != NULL && r->verified_by != NULL)
+		sbuf_printf(&sb, "Verified: signed by key `%s` in `%s`\n\n", r->verified_by,
+			    r->verified_in);
 	sbuf_puts(&sb, "| Tag | Kind | Result |\n|---|---|---|\n");
 	for (i = 0; i < p->ntags; i++) {
 		const char *why = r != NULL && r->why != NULL ? r->why[i] : "";

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/bio.h>
@@ -518,6 +519,65 @@ sign_has(const json_t *layers, const char *payload, size_t len, const struct sig
 			return 1;
 	}
 	return 0;
+}
+
+enum sign_verdict
+sign_judge(const json_t *layer, const char *payload, size_t len, const struct sign_key *const *keys,
+	   size_t nkeys, const char *digest, const char *const *repos, const char *revision,
+	   size_t *key, char *named, size_t named_size)
+{
+	const char *mt = json_string_value(json_object_get(layer, "mediaType"));
+	const char *ld = json_string_value(json_object_get(layer, "digest"));
+	const char *sig = json_string_value(json_object_get(json_object_get(layer, "annotations"),
+							    SIG_ANNOTATION));
+	json_t *size = json_object_get(layer, "size"), *doc, *crit;
+	char d[RP_DIGEST_MAX];
+	const char *type, *ref, *dig, *rev;
+	enum sign_verdict v;
+	size_t i;
+
+	if (named_size > 0)
+		named[0] = '\0';
+	if (mt == NULL || strcmp(mt, SIG_LAYER_TYPE) != 0 || ld == NULL || !json_is_integer(size) ||
+	    json_integer_value(size) != (json_int_t)len || rp_sha256_digest(payload, len, d) != 0 ||
+	    strcmp(d, ld) != 0)
+		return SIGN_BAD_LAYER;
+	for (i = 0; i < nkeys && !sign_check(keys[i], payload, len, sig); i++)
+		;
+	if (i == nkeys)
+		return SIGN_BAD_KEY;
+	*key = i;
+	if ((doc = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return SIGN_BAD_PAYLOAD;
+	crit = json_object_get(doc, "critical");
+	type = json_string_value(json_object_get(crit, "type"));
+	ref = json_string_value(json_object_get(json_object_get(crit, "identity"), "docker-reference"));
+	dig = json_string_value(json_object_get(json_object_get(crit, "image"),
+						"docker-manifest-digest"));
+	rev = json_string_value(json_object_get(json_object_get(doc, "optional"),
+						"org.opencontainers.image.revision"));
+	v = SIGN_OK;
+	if (type == NULL || strcmp(type, "cosign container image signature") != 0 || ref == NULL ||
+	    dig == NULL)
+		v = SIGN_BAD_PAYLOAD;
+	else if (strcmp(dig, digest) != 0)
+		v = SIGN_OTHER_DIGEST;
+	else {
+		for (i = 0; repos[i] != NULL && strcmp(repos[i], ref) != 0; i++)
+			;
+		if (repos[i] == NULL)
+			v = SIGN_OTHER_REPO;
+		else if (revision != NULL && json_object_get(json_object_get(doc, "optional"),
+							  "org.opencontainers.image.revision") != NULL &&
+			 (rev == NULL || strcasecmp(rev, revision) != 0))
+			v = SIGN_OTHER_REVISION;
+	}
+	/* What the payload names instead, for the message. */
+	if (v == SIGN_OTHER_DIGEST || v == SIGN_OTHER_REPO || v == SIGN_OTHER_REVISION)
+		rp_quote(v == SIGN_OTHER_DIGEST ? dig : v == SIGN_OTHER_REPO ? ref :
+			 rev != NULL ? rev : "(not a string)", 200, named, named_size);
+	json_decref(doc);
+	return v;
 }
 
 /* v as Go's encoding/json writes it: compact, map keys sorted, HTML-safe

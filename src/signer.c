@@ -313,20 +313,24 @@ jobs_free(struct sig_job *jobs, size_t n)
 
 rp_status
 signer_sign(struct signer *s, struct reg_client *reg, const char *host, const char *path,
-	    const char *digest, const char *const *claims, const struct rp_settings *settings,
-	    char sig[RP_DIGEST_MAX], struct rp_err *err)
+	    const char *digest, const struct reg_manifest *known, const char *const *claims,
+	    const struct rp_settings *settings, char sig[RP_DIGEST_MAX], struct rp_err *err)
 {
 	struct reg_manifest m;
+	const struct reg_manifest *top = known;
 	struct sig_job *jobs = NULL;
 	json_t *doc = NULL, *e;
 	size_t i, n = 0;
 	rp_status st;
 
+	memset(&m, 0, sizeof(m));
 	if ((st = signer_ready(s, err)) != RP_OK ||
-	    (st = reg_manifest_get(reg, path, digest, &m, err)) != RP_OK)
+	    (known == NULL && (st = reg_manifest_get(reg, path, digest, &m, err)) != RP_OK))
 		return st;
-	if (reg_manifest_kind(m.media_type) == 1 &&
-	    (doc = reg_json(digest, m.bytes, m.len, "index", err)) == NULL) {
+	if (known == NULL)
+		top = &m;
+	if (reg_manifest_kind(top->media_type) == 1 &&
+	    (doc = reg_json(digest, top->bytes, top->len, "index", err)) == NULL) {
 		reg_manifest_free(&m);
 		return err->status;
 	}

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "carry.h"
 #include "creds.h"
 
 
@@ -139,7 +140,8 @@ drop_auth(void *ctx)
 struct transfer
 transfer_upload(struct upload *u)
 {
-	return (struct transfer){ put_upload, describe_upload, drop_auth, u };
+	return (struct transfer){ .put = put_upload, .describe = describe_upload,
+				  .after = drop_auth, .ctx = u };
 }
 
 /* Every blob of every image, mounted from the source repository at once.
@@ -311,10 +313,41 @@ describe_copy(void *ctx, struct sbuf *sb)
 		    "skopeo copy --all --preserve-digests");
 }
 
+/* The source's attachments, of the digest and of each child: read from
+ * both sides; written, or in a dry run described. */
+static rp_status
+carry_copy(void *ctx, struct sbuf *sb, struct rp_err *err)
+{
+	struct copy *c = ctx;
+	struct carry_side from = { c->src->reg, c->src->host, c->src->path };
+	struct carry_side to = { c->dst->reg, c->dst->host, c->dst->path };
+	struct carry a;
+	char **digests;
+	size_t i;
+	rp_status st;
+
+	if ((digests = calloc(c->nkids + 2, sizeof(*digests))) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	digests[0] = (char *)c->digest;
+	for (i = 0; i < c->nkids; i++)
+		digests[i + 1] = (char *)c->kids[i].digest;
+	st = carry_read(&from, &to, digests, c->nkids + 1, &a, err);
+	free(digests);
+	if (st != RP_OK)
+		return st;
+	if (sb != NULL)
+		carry_describe(&a, &from, &to, sb);
+	else
+		st = carry_write(&a, &from, &to, &c->o->settings, err);
+	carry_free(&a);
+	return st;
+}
+
 struct transfer
 transfer_copy(struct copy *c)
 {
-	return (struct transfer){ put_copy, describe_copy, NULL, c };
+	return (struct transfer){ .put = put_copy, .describe = describe_copy, .ctx = c,
+				  .carry = carry_copy };
 }
 
 void

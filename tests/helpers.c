@@ -292,3 +292,128 @@ forge(const char *const *args)
 	proc_free(&p);
 	return d;
 }
+
+const char *
+test_cosign(void)
+{
+	const char *c = getenv("REGPUSH_TEST_COSIGN");
+
+	cr_assert(c != NULL && c[0] != '\0', "run the tests through tests/with-registries.sh "
+		  "(REGPUSH_TEST_COSIGN: scripts/cosign.sh)");
+	return c;
+}
+
+/* Runs argv with a bare environment plus extra (NULL or at most 4). */
+static void
+tool(struct proc *p, const char *const *argv, const char *const *extra)
+{
+	const char *envp[8] = { "PATH=/usr/bin:/bin", "HOME=/tmp" };
+	size_t n = 2, i;
+
+	for (i = 0; extra != NULL && extra[i] != NULL && n < 7; i++)
+		envp[n++] = extra[i];
+	envp[n] = NULL;
+	run_prog(argv[0], argv, envp, p);
+}
+
+void
+test_keypair(const char *dir, const char *name, char **key, char **pub)
+{
+	char *k, *pk;
+	struct proc p;
+
+	cr_assert(asprintf(&k, "%s/%s.pem", dir, name) > 0);
+	cr_assert(asprintf(&pk, "%s/%s.pub", dir, name) > 0);
+	{
+		const char *a[] = { "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+				    "ec_paramgen_curve:P-256", "-out", k, NULL };
+		tool(&p, a, NULL);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	{
+		const char *a[] = { "openssl", "pkey", "-in", k, "-pubout", "-out", pk, NULL };
+		tool(&p, a, NULL);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	*key = read_all(k);
+	*pub = pk;
+	unlink(k);
+	free(k);
+}
+
+void
+cosign_keypair(const char *dir, const char *name, const char *password, char **key, char **pub)
+{
+	char *prefix, *kp, *pw;
+	struct proc p;
+
+	cr_assert(asprintf(&prefix, "%s/%s", dir, name) > 0);
+	cr_assert(asprintf(&pw, "COSIGN_PASSWORD=%s", password) > 0);
+	{
+		const char *a[] = { test_cosign(), "generate-key-pair", "--output-key-prefix", prefix,
+				    NULL };
+		const char *env[] = { pw, NULL };
+		tool(&p, a, env);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	cr_assert(asprintf(&kp, "%s.key", prefix) > 0);
+	cr_assert(asprintf(pub, "%s.pub", prefix) > 0);
+	*key = read_all(kp);
+	cr_assert_not_null(*key, "%s", kp);
+	free(kp);
+	free(pw);
+	free(prefix);
+}
+
+int
+cosign_verify(const char *pub, const char *ref, const char *const *claims)
+{
+	const char *argv[24] = { test_cosign(), "verify", "--key", pub, "--insecure-ignore-tlog",
+				 "--allow-insecure-registry", "--allow-http-registry" };
+	struct proc p;
+	size_t a = 7, i;
+	int st;
+
+	for (i = 0; claims != NULL && claims[i] != NULL && a < 20; i++) {
+		argv[a++] = "-a";
+		argv[a++] = claims[i];
+	}
+	argv[a++] = ref;
+	argv[a] = NULL;
+	tool(&p, argv, NULL);
+	st = p.status;
+	if (st != 0)
+		cr_log_info("cosign verify %s: %s", ref, p.err);
+	proc_free(&p);
+	return st;
+}
+
+int
+cosign_sign(const char *key, const char *password, const char *ref, const char *const *flags)
+{
+	const char *argv[24] = { test_cosign(), "sign", "--key", key, "--tlog-upload=false", "--yes",
+				 "--allow-insecure-registry", "--allow-http-registry" };
+	char *pw;
+	struct proc p;
+	size_t a = 8, i;
+	int st;
+
+	cr_assert(asprintf(&pw, "COSIGN_PASSWORD=%s", password) > 0);
+	for (i = 0; flags != NULL && flags[i] != NULL && a < 22; i++)
+		argv[a++] = flags[i];
+	argv[a++] = ref;
+	argv[a] = NULL;
+	{
+		const char *env[] = { pw, NULL };
+		tool(&p, argv, env);
+	}
+	st = p.status;
+	if (st != 0)
+		cr_log_info("cosign sign %s: %s", ref, p.err);
+	proc_free(&p);
+	free(pw);
+	return st;
+}

@@ -72,6 +72,21 @@ int count_lines(const char *path, const char *needle);
 /* "oci-archive:<REGPUSH_TEST_IMAGES>/<name>" (caller frees). */
 char *archive(const char *name);
 
+/* Signing (issue 20), with Debian trixie's cosign 2.5 as the oracle. */
+const char *test_cosign(void); /* REGPUSH_TEST_COSIGN, asserted set */
+/* An openssl P-256 key pair: *key the PKCS#8 PEM text, *pub the public
+ * key's path in dir (both freed by the caller). */
+void test_keypair(const char *dir, const char *name, char **key, char **pub);
+/* cosign generate-key-pair: *key the text of dir/name.key (cosign's own
+ * encrypted format, with password), *pub the path of dir/name.pub. */
+void cosign_keypair(const char *dir, const char *name, const char *password, char **key,
+		    char **pub);
+/* cosign verify --key pub of ref with -a claims (NULL or at most 6): its
+ * exit status (the reason is logged). */
+int cosign_verify(const char *pub, const char *ref, const char *const *claims);
+/* cosign sign --key key (a path) of ref, with extra flags: its status. */
+int cosign_sign(const char *key, const char *password, const char *ref, const char *const *flags);
+
 /* CLOCK_MONOTONIC in seconds. */
 double mono_now(void);
 

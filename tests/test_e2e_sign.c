@@ -13,15 +13,6 @@
 
 E2E_DIRS_FIXTURE
 
-static const char *
-cosign(void)
-{
-	const char *c = getenv("REGPUSH_TEST_COSIGN");
-
-	cr_assert(c != NULL && c[0] != '\0', "run the tests through tests/with-registries.sh");
-	return c;
-}
-
 /* Runs a program; its status, and stdout/stderr in p. */
 static void
 prog(struct proc *p, const char *const *argv)
@@ -29,35 +20,6 @@ prog(struct proc *p, const char *const *argv)
 	const char *envp[] = { "PATH=/usr/bin:/bin", "HOME=/tmp", NULL };
 
 	run_prog(argv[0], argv, envp, p);
-}
-
-/* A P-256 key pair made by openssl: *key (PEM text, PKCS#8) and the
- * public key's path. */
-static void
-keypair(const char *name, char **key, char **pub)
-{
-	char *k, *pk;
-	struct proc p;
-
-	cr_assert(asprintf(&k, "%s/%s.pem", dir, name) > 0);
-	cr_assert(asprintf(&pk, "%s/%s.pub", dir, name) > 0);
-	{
-		const char *a[] = { "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
-				    "ec_paramgen_curve:P-256", "-out", k, NULL };
-		prog(&p, a);
-		cr_assert_eq(p.status, 0, "%s", p.err);
-		proc_free(&p);
-	}
-	{
-		const char *a[] = { "openssl", "pkey", "-in", k, "-pubout", "-out", pk, NULL };
-		prog(&p, a);
-		cr_assert_eq(p.status, 0, "%s", p.err);
-		proc_free(&p);
-	}
-	*key = read_all(k);
-	*pub = pk;
-	unlink(k);
-	free(k);
 }
 
 /* regpush push --json of source to host (org-dev and org-prod under it) with the
@@ -99,30 +61,6 @@ push(struct proc *p, const char *host, const char *org, const char *source, cons
 	push_env(p, host, org, source, ref, key, flags, NULL);
 }
 
-/* cosign verify --key pub of ref with the -a claims; its exit status. */
-static int
-verify(const char *pub, const char *ref, const char *const *claims)
-{
-	const char *argv[24] = { cosign(), "verify", "--key", pub, "--insecure-ignore-tlog",
-				 "--allow-insecure-registry", "--allow-http-registry" };
-	struct proc p;
-	size_t a = 7, i;
-	int st;
-
-	for (i = 0; claims != NULL && claims[i] != NULL; i++) {
-		argv[a++] = "-a";
-		argv[a++] = claims[i];
-	}
-	argv[a++] = ref;
-	argv[a] = NULL;
-	prog(&p, argv);
-	st = p.status;
-	if (st != 0)
-		cr_log_info("cosign verify %s: %s", ref, p.err);
-	proc_free(&p);
-	return st;
-}
-
 /* The number of layers of the .sig manifest of digest in repo. */
 static size_t
 sig_layers(const char *repo, const char *digest, char sig_digest[80])
@@ -156,8 +94,8 @@ Test(sign, release_push_is_signed, .init = setup, .fini = teardown, .timeout = 2
 	struct proc p;
 	json_t *j;
 
-	keypair("k1", &key, &pub);
-	keypair("k2", &key2, &pub2);
+	test_keypair(dir, "k1", &key, &pub);
+	test_keypair(dir, "k2", &key2, &pub2);
 	push(&p, plain.host, "rel", one, "refs/tags/v1.2.3", key, NULL);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	j = json_loads(p.out, 0, NULL);
@@ -167,9 +105,9 @@ Test(sign, release_push_is_signed, .init = setup, .fini = teardown, .timeout = 2
 	cr_assert_not_null(sig, "%s", p.out);
 	cr_expect(strncmp(json_string_value(json_object_get(j, "signed_by")), "sha256:", 7) == 0);
 	snprintf(ref, sizeof(ref), "%s/rel-prod/svc@%s", plain.host, digest);
-	cr_expect_eq(verify(pub, ref, claims), 0);
-	cr_expect_neq(verify(pub, ref, wrong), 0, "another ref claimed");
-	cr_expect_neq(verify(pub2, ref, NULL), 0, "another key");
+	cr_expect_eq(cosign_verify(pub, ref, claims), 0);
+	cr_expect_neq(cosign_verify(pub, ref, wrong), 0, "another ref claimed");
+	cr_expect_neq(cosign_verify(pub2, ref, NULL), 0, "another key");
 	cr_expect_eq(sig_layers("rel-prod/svc", digest, sd), 1);
 	cr_expect_str_eq(sd, sig);
 	/* The key never reaches the output. */
@@ -185,8 +123,8 @@ Test(sign, release_push_is_signed, .init = setup, .fini = teardown, .timeout = 2
 	push(&p, plain.host, "rel", one, "refs/tags/v1.2.3", key2, NULL);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	cr_expect_eq(sig_layers("rel-prod/svc", digest, sd), 2);
-	cr_expect_eq(verify(pub, ref, claims), 0);
-	cr_expect_eq(verify(pub2, ref, claims), 0);
+	cr_expect_eq(cosign_verify(pub, ref, claims), 0);
+	cr_expect_eq(cosign_verify(pub2, ref, claims), 0);
 	proc_free(&p);
 	json_decref(j);
 	free(one);
@@ -205,14 +143,14 @@ Test(sign, an_index_and_its_children, .init = setup, .fini = teardown, .timeout 
 	json_t *j, *idx, *e;
 	size_t i;
 
-	keypair("k", &key, &pub);
+	test_keypair(dir, "k", &key, &pub);
 	push(&p, plain.host, "idx", multi, "refs/heads/develop", key, NULL);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	j = json_loads(p.out, 0, NULL);
 	cr_assert_not_null(j);
 	snprintf(ref, sizeof(ref), "%s/idx-dev/svc@%s", plain.host,
 		 json_string_value(json_object_get(j, "digest")));
-	cr_expect_eq(verify(pub, ref, NULL), 0);
+	cr_expect_eq(cosign_verify(pub, ref, NULL), 0);
 	cr_assert_eq(treg_manifest(plain, "idx-dev/svc", json_string_value(json_object_get(j, "digest")),
 				   &body, d), 200);
 	idx = json_loads(body, 0, NULL);
@@ -220,7 +158,7 @@ Test(sign, an_index_and_its_children, .init = setup, .fini = teardown, .timeout 
 	json_array_foreach(json_object_get(idx, "manifests"), i, e) {
 		snprintf(ref, sizeof(ref), "%s/idx-dev/svc@%s", plain.host,
 			 json_string_value(json_object_get(e, "digest")));
-		cr_expect_eq(verify(pub, ref, NULL), 0, "child %zu", i);
+		cr_expect_eq(cosign_verify(pub, ref, NULL), 0, "child %zu", i);
 	}
 	json_decref(idx);
 	free(body);
@@ -254,7 +192,7 @@ Test(sign, bad_keys_and_dry_runs, .init = setup, .fini = teardown, .timeout = 12
 	tags = treg_tags(plain, "bad-dev/svc");
 	cr_expect(tags == NULL || strstr(tags, "dev-0123456") == NULL, "%s", tags);
 	free(tags);
-	keypair("k", &key, &pub);
+	test_keypair(dir, "k", &key, &pub);
 	push(&p, plain.host, "dry", one, "refs/heads/drysign", key, dry);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	cr_expect(strstr(p.err, "  sign sha256:") != NULL, "%s", p.err);
@@ -277,7 +215,7 @@ Test(sign, a_refused_signature_writes_no_tag, .init = setup, .fini = teardown, .
 	struct proc p;
 
 	cr_assert_not_null(host);
-	keypair("k", &key, &pub);
+	test_keypair(dir, "k", &key, &pub);
 	push(&p, host, "f-sigfail", one, "refs/tags/v3.0.0", key, NULL);
 	cr_expect_eq(p.status, 1, "%s", p.err);
 	cr_expect(strstr(p.err, "cannot write the signature") != NULL, "%s", p.err);
@@ -306,7 +244,7 @@ Test(sign, a_concurrent_signer_loses_nothing, .init = setup, .fini = teardown, .
 	int foreign = 0;
 
 	cr_assert_not_null(host);
-	keypair("k", &key, &pub);
+	test_keypair(dir, "k", &key, &pub);
 	push(&p, host, "f-sigrace", one, "refs/heads/develop", key, NULL);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	j = json_loads(p.out, 0, NULL);
@@ -323,7 +261,7 @@ Test(sign, a_concurrent_signer_loses_nothing, .init = setup, .fini = teardown, .
 	cr_expect_eq(foreign, 1, "the other signer's layer is kept: %s", body);
 	cr_expect_str_eq(json_string_value(json_object_get(j, "signature")), d);
 	snprintf(ref, sizeof(ref), "%s/f-sigrace-dev/svc@%s", plain.host, digest);
-	cr_expect_eq(verify(pub, ref, NULL), 0);
+	cr_expect_eq(cosign_verify(pub, ref, NULL), 0);
 	json_decref(m);
 	json_decref(j);
 	free(body);
@@ -345,7 +283,7 @@ Test(sign, prune_and_audit_leave_signatures_alone, .init = setup, .fini = teardo
 	size_t i;
 	int sigs = 0;
 
-	keypair("k", &key, &pub);
+	test_keypair(dir, "k", &key, &pub);
 	push(&p, plain.host, "keep", one, "refs/heads/develop", key, NULL);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);
@@ -396,7 +334,7 @@ Test(sign, the_key_is_masked_in_actions, .init = setup, .fini = teardown, .timeo
 	struct proc p;
 	size_t masked = 0;
 
-	keypair("k", &key, &pub);
+	test_keypair(dir, "k", &key, &pub);
 	outp = write_file(dir, "output", "");
 	snprintf(e_out, sizeof(e_out), "GITHUB_OUTPUT=%s", outp);
 	push_env(&p, plain.host, "mask", one, "refs/heads/develop", key, NULL, env);
@@ -434,7 +372,7 @@ Test(sign, the_engine_never_sees_the_key, .init = setup, .fini = teardown, .time
 	char *save = NULL, logp[600];
 	struct proc p;
 
-	keypair("k", &key, &pub);
+	test_keypair(dir, "k", &key, &pub);
 	cr_assert(asprintf(&spydir, "%s/spybin", dir) > 0);
 	mkdir(spydir, 0755);
 	snprintf(logp, sizeof(logp), "%s/env.log", dir);
@@ -480,7 +418,7 @@ Test(sign, a_blob_taken_but_unanswered, .init = setup, .fini = teardown, .timeou
 	json_t *j;
 
 	cr_assert_not_null(host);
-	keypair("k", &key, &pub);
+	test_keypair(dir, "k", &key, &pub);
 	/* The engine's uploads pass; the signature's payload is the first
 	 * blob PUT of regpush's own client. */
 	push(&p, host, "f-blobtaken", one, "refs/heads/develop", key, NULL);
@@ -489,7 +427,7 @@ Test(sign, a_blob_taken_but_unanswered, .init = setup, .fini = teardown, .timeou
 	cr_assert_not_null(j, "%s", p.out);
 	snprintf(ref, sizeof(ref), "%s/f-blobtaken-dev/svc@%s", plain.host,
 		 json_string_value(json_object_get(j, "digest")));
-	cr_expect_eq(verify(pub, ref, NULL), 0);
+	cr_expect_eq(cosign_verify(pub, ref, NULL), 0);
 	json_decref(j);
 	proc_free(&p);
 	free(one);
@@ -516,7 +454,7 @@ Test(sign, cosigns_own_key, .init = setup, .fini = teardown, .timeout = 240)
 	cr_assert(asprintf(&kpath, "%s.key", prefix) > 0);
 	cr_assert(asprintf(&pub, "%s.pub", prefix) > 0);
 	{
-		const char *a[] = { cosign(), "generate-key-pair", "--output-key-prefix", prefix, NULL };
+		const char *a[] = { test_cosign(), "generate-key-pair", "--output-key-prefix", prefix, NULL };
 		const char *envp[] = { "PATH=/usr/bin:/bin", "HOME=/tmp",
 				       "COSIGN_PASSWORD=correct horse", NULL };
 		run_prog(a[0], a, envp, &p);
@@ -543,7 +481,7 @@ Test(sign, cosigns_own_key, .init = setup, .fini = teardown, .timeout = 240)
 	cr_assert_not_null(j, "%s", p.out);
 	snprintf(ref, sizeof(ref), "%s/ck-prod/svc@%s", plain.host,
 		 json_string_value(json_object_get(j, "digest")));
-	cr_expect_eq(verify(pub, ref, NULL), 0);
+	cr_expect_eq(cosign_verify(pub, ref, NULL), 0);
 	{
 		/* The fingerprint: sha256 of cosign.pub's DER. */
 		const char *a[] = { "sh", "-c", "openssl pkey -pubin -in \"$0\" -outform DER | sha256sum",
@@ -578,7 +516,7 @@ Test(sign, the_signature_goes_up_with_the_image, .init = setup, .fini = teardown
 	struct proc p;
 
 	cr_assert_not_null(host);
-	keypair("k", &key, &pub);
+	test_keypair(dir, "k", &key, &pub);
 	push(&p, host, "f-uploadfail", one, "refs/tags/v5.0.0", key, NULL);
 	cr_expect_eq(p.status, 1, "%s", p.err);
 	tags = treg_tags(plain, "f-uploadfail-prod/svc");

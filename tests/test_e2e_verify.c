@@ -1,0 +1,376 @@
+/* promote verifies, then carries (issue 20): the gate (--verify-key,
+ * REGPUSH_VERIFY_KEYS) against signatures regpush and cosign 2.5 wrote,
+ * in the real registry; the signatures and attestations travelling with
+ * the digest, checked by cosign verify and verify-attestation where the
+ * image now is. The suite is "sign", so it runs on both registries. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "testreg.h"
+
+E2E_DIRS_FIXTURE
+
+/* regpush CMD --json with the context flags, org-dev and org-prod under
+ * host, every account's credentials, extra flags and env (NULL or at
+ * most 4). */
+static void
+rp(struct proc *p, const char *host, const char *org, const char *cmd, const char *ref,
+   const char *const *flags, const char *const *env)
+{
+	char tmpenv[600], dev[300], prod[300];
+	const char *argv[40] = { "regpush", cmd, "--json", "--ref", ref, "--sha", SHA40, "--service",
+				 "svc", "--dev-registry", dev, "--prod-registry", prod,
+				 "--insecure-registry", host };
+	const char *envp[16] = { tmpenv, "HOME=/root", "SOURCE_DATE_EPOCH=1800000000",
+				 "REGPUSH_RETRY_BASE_MS=20" };
+	size_t a = 15, e = 4, i;
+
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(dev, sizeof(dev), "%s/%s-dev", host, org);
+	snprintf(prod, sizeof(prod), "%s/%s-prod", host, org);
+	for (i = 0; flags != NULL && flags[i] != NULL && a < 38; i++)
+		argv[a++] = flags[i];
+	argv[a] = NULL;
+	for (i = 0; env != NULL && env[i] != NULL && e < 15; i++)
+		envp[e++] = env[i];
+	envp[e] = NULL;
+	run_regpush(argv, envp, p);
+}
+
+/* Pushes image (rev.tar: revision SHA40) to org-dev as dev-0123456,
+ * signed with key when it is not NULL; its digest (caller frees). */
+static char *
+push_dev(const char *host, const char *org, const char *image, const char *key)
+{
+	char *src = archive(image), *keyenv = NULL, *d;
+	const char *flags[] = { "--source", src, NULL };
+	const char *env[] = { NULL, NULL };
+	struct proc p;
+	json_t *j;
+
+	if (key != NULL) {
+		cr_assert(asprintf(&keyenv, "REGPUSH_SIGNING_KEY=%s", key) > 0);
+		env[0] = keyenv;
+	}
+	rp(&p, host, org, "push", "refs/heads/main", flags, env);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	d = strdup(json_string_value(json_object_get(j, "digest")));
+	json_decref(j);
+	proc_free(&p);
+	free(keyenv);
+	free(src);
+	return d;
+}
+
+/* "sha256:<hex>" of a public key file's DER: the fingerprint regpush
+ * names keys by. */
+static void
+fingerprint(const char *pub, char out[80])
+{
+	const char *a[] = { "openssl", "pkey", "-pubin", "-in", pub, "-outform", "DER", "-out", NULL,
+			    NULL };
+	char der[700], *text;
+	struct proc p;
+
+	snprintf(der, sizeof(der), "%s.der", pub);
+	a[8] = der;
+	run_prog("openssl", a, (const char *const[]){ "PATH=/usr/bin:/bin", NULL }, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	{
+		const char *s[] = { "sha256sum", der, NULL };
+		run_prog("sha256sum", s, (const char *const[]){ "PATH=/usr/bin:/bin", NULL }, &p);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		text = p.out;
+		snprintf(out, 80, "sha256:%.64s", text);
+		proc_free(&p);
+	}
+}
+
+static const char *
+jstr(json_t *j, const char *k)
+{
+	return json_string_value(json_object_get(j, k));
+}
+
+/* The layers of host's repo:sha256-<hex>.<suffix>, or 0. */
+static size_t
+layers_of(struct treg r, const char *repo, const char *digest, const char *suffix)
+{
+	char tag[120], *body, d[80];
+	json_t *j;
+	size_t n;
+
+	snprintf(tag, sizeof(tag), "sha256-%s.%s", digest + 7, suffix);
+	if (treg_manifest(r, repo, tag, &body, d) != 200)
+		return 0;
+	j = json_loads(body, 0, NULL);
+	n = json_array_size(json_object_get(j, "layers"));
+	json_decref(j);
+	free(body);
+	return n;
+}
+
+/* CI signs at push; the release candidate is promoted with the gate, then
+ * the release from staging: each step names the key that let it through,
+ * the signature travels with the digest (cosign verify accepts it in
+ * production, with the claims of the build), and a cosign attestation
+ * made in development travels too (cosign verify-attestation in
+ * production). */
+Test(sign, verified_promotion_carries_the_signature, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	struct treg plain = treg_plain();
+	char *key, *pub, fp[80], *d, ref[400], want[400], *pred, *ck, *cpub, *ckpath;
+	const char *vflags[] = { "--from", "development", "--verify-key", NULL, NULL };
+	const char *claims[] = { "org.opencontainers.image.revision=" SHA40,
+				 "dev.regpush.environment=development", NULL };
+	struct proc p;
+	json_t *j;
+
+	test_keypair(dir, "ci", &key, &pub);
+	fingerprint(pub, fp);
+	d = push_dev(plain.host, "vp", "rev.tar", key);
+	/* An attestation made in development by cosign, with its own key. */
+	cosign_keypair(dir, "att", "pw", &ck, &cpub);
+	cr_assert(asprintf(&ckpath, "%s/att.key", dir) > 0);
+	pred = write_file(dir, "pred.json", "{\"buildDefinition\":{\"buildType\":\"https://example.com/t\","
+			   "\"externalParameters\":{}},\"runDetails\":{\"builder\":{\"id\":"
+			   "\"https://example.com/b\"}}}");
+	snprintf(ref, sizeof(ref), "%s/vp-dev/svc@%s", plain.host, d);
+	{
+		const char *a[] = { test_cosign(), "attest", "--key", ckpath, "--predicate", pred,
+				    "--type", "slsaprovenance1", "--tlog-upload=false", "--yes",
+				    "--allow-insecure-registry", "--allow-http-registry", ref, NULL };
+		run_prog(a[0], a, (const char *const[]){ "PATH=/usr/bin:/bin", "HOME=/tmp",
+							 "COSIGN_PASSWORD=pw", NULL }, &p);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+
+	vflags[3] = pub;
+	rp(&p, plain.host, "vp", "promote", "refs/tags/v1.0.0-rc.1", vflags, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	cr_expect_str_eq(jstr(j, "verified_by"), fp);
+	snprintf(want, sizeof(want), "%s/vp-dev/svc", plain.host);
+	cr_expect_str_eq(jstr(j, "verified_in"), want);
+	json_decref(j);
+	proc_free(&p);
+	cr_expect_eq(layers_of(plain, "vp-prod/svc", d, "sig"), 1);
+	cr_expect_eq(layers_of(plain, "vp-prod/svc", d, "att"), 1);
+
+	/* staging -> production: the signature is found where staging is. */
+	vflags[1] = "staging";
+	rp(&p, plain.host, "vp", "promote", "refs/tags/v1.0.0", vflags, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_expect_str_eq(jstr(j, "verified_by"), fp);
+	cr_expect_str_eq(jstr(j, "verified_in"), want);
+	json_decref(j);
+	proc_free(&p);
+	expect_tags_at(plain, "vp-prod/svc", "v1.0.0 v1.0 v1 latest staging-v1.0.0-rc.1", d);
+	snprintf(ref, sizeof(ref), "%s/vp-prod/svc@%s", plain.host, d);
+	cr_expect_eq(cosign_verify(pub, ref, claims), 0);
+	{
+		const char *a[] = { test_cosign(), "verify-attestation", "--key", cpub, "--type",
+				    "slsaprovenance1", "--insecure-ignore-tlog", "--allow-insecure-registry",
+				    "--allow-http-registry", ref, NULL };
+		run_prog(a[0], a, (const char *const[]){ "PATH=/usr/bin:/bin", "HOME=/tmp", NULL }, &p);
+		cr_expect_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	/* A rerun carries nothing twice. */
+	rp(&p, plain.host, "vp", "promote", "refs/tags/v1.0.0", vflags, NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	cr_expect_eq(layers_of(plain, "vp-prod/svc", d, "sig"), 1);
+	cr_expect_eq(layers_of(plain, "vp-prod/svc", d, "att"), 1);
+	free(key);
+	free(pub);
+	free(d);
+	free(pred);
+	free(ck);
+	free(cpub);
+	free(ckpath);
+}
+
+/* No signature, another key's, cosign's naming another repository or
+ * claiming another revision: exit 3 naming the digest, the keys, the
+ * repositories and what each layer lacked; in a dry run too; and the
+ * destination unchanged. cosign sign's own signature, by a verify key,
+ * passes. */
+Test(sign, the_gate_refuses_what_ci_did_not_sign, .init = setup, .fini = teardown, .timeout = 300)
+{
+	struct treg plain = treg_plain();
+	char *key, *pub, *other, *opub, fp[80], *d, msg[2000], ref[400], *ck, *cpub, *ckpath;
+	const char *vflags[] = { "--from", "development", "--verify-key", NULL, NULL, NULL };
+	char *tags;
+	struct proc p;
+
+	test_keypair(dir, "ci", &key, &pub);
+	test_keypair(dir, "other", &other, &opub);
+	fingerprint(pub, fp);
+	vflags[3] = pub;
+
+	/* Unsigned. */
+	d = push_dev(plain.host, "vr", "rev.tar", NULL);
+	rp(&p, plain.host, "vr", "promote", "refs/tags/v2.0.0-rc.1", vflags, NULL);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	snprintf(msg, sizeof(msg), "regpush: refused: %s/vr-dev/svc@%s has no signature by the verify "
+		 "key (%s) that names it and a repository it may have been signed in (%s/vr-dev/svc): "
+		 "there is no sha256-%s.sig in %s/vr-dev/svc (the release commit is " SHA40 "). "
+		 "Sign it (regpush push with signing-key, or cosign sign --key) or give the key that "
+		 "did. Nothing was written.\n", plain.host, d, fp, plain.host, d + 7, plain.host);
+	cr_expect(strstr(p.err, msg) != NULL, "%s\nwant %s", p.err, msg);
+	proc_free(&p);
+	vflags[4] = "--dry-run";
+	rp(&p, plain.host, "vr", "promote", "refs/tags/v2.0.0-rc.1", vflags, NULL);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	proc_free(&p);
+	vflags[4] = NULL;
+	tags = treg_tags(plain, "vr-prod/svc");
+	cr_expect(tags == NULL || strstr(tags, "staging") == NULL, "%s", tags);
+	free(tags);
+
+	/* Signed by another key. */
+	free(d);
+	d = push_dev(plain.host, "vr", "rev.tar", other);
+	rp(&p, plain.host, "vr", "promote", "refs/tags/v2.0.0-rc.1", vflags, NULL);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	cr_expect(strstr(p.err, "): 1 signature: 1 by another key (the release commit is ") != NULL,
+		  "%s", p.err);
+	proc_free(&p);
+
+	/* cosign's signature under a verify key passes; the others stay. */
+	cosign_keypair(dir, "cs", "pw", &ck, &cpub);
+	cr_assert(asprintf(&ckpath, "%s/cs.key", dir) > 0);
+	snprintf(ref, sizeof(ref), "%s/vr-dev/svc@%s", plain.host, d);
+	{
+		/* Another repository named, another revision claimed. */
+		char ident[300];
+		const char *f1[] = { "--sign-container-identity", ident, NULL };
+		const char *f2[] = { "-a", "org.opencontainers.image.revision=feedfacefeedfacefeedfacefeedfacefeedface",
+				     NULL };
+		snprintf(ident, sizeof(ident), "%s/elsewhere/svc", plain.host);
+		cr_assert_eq(cosign_sign(ckpath, "pw", ref, f1), 0);
+		cr_assert_eq(cosign_sign(ckpath, "pw", ref, f2), 0);
+	}
+	vflags[3] = cpub;
+	rp(&p, plain.host, "vr", "promote", "refs/tags/v2.0.0-rc.1", vflags, NULL);
+	cr_expect_eq(p.status, 3, "%s", p.err);
+	snprintf(msg, sizeof(msg), "): 3 signatures: 1 by another key, 1 names the repository "
+		 "%s/elsewhere/svc, 1 claims the revision feedfacefeedfacefeedfacefeedfacefeedface "
+		 "(the release commit is " SHA40 ").", plain.host);
+	cr_expect(strstr(p.err, msg) != NULL, "%s\nwant %s", p.err, msg);
+	proc_free(&p);
+	tags = treg_tags(plain, "vr-prod/svc");
+	cr_expect(tags == NULL || strstr(tags, "staging") == NULL, "%s", tags);
+	free(tags);
+	cr_assert_eq(cosign_sign(ckpath, "pw", ref, NULL), 0);
+	rp(&p, plain.host, "vr", "promote", "refs/tags/v2.0.0-rc.1", vflags, NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	cr_expect_eq(layers_of(plain, "vr-prod/svc", d, "sig"), 4);
+	free(key);
+	free(pub);
+	free(other);
+	free(opub);
+	free(d);
+	free(ck);
+	free(cpub);
+	free(ckpath);
+}
+
+/* Key rotation and counter-signatures: REGPUSH_VERIFY_KEYS holds two keys
+ * (the old one first); a source signed with the new one passes and is
+ * named by it. With a signing key, promote counter-signs in the
+ * destination (a second layer, naming production, with the release's
+ * claims), and the next promotion accepts that counter-signature alone.
+ * A verify key that is no key: exit 2. */
+Test(sign, rotation_and_counter_signatures, .init = setup, .fini = teardown, .timeout = 300)
+{
+	struct treg plain = treg_plain();
+	char *old, *opub, *new, *npub, *rel, *rpub, fpn[80], fpr[80], *d, *keys, *oldt, *newt, *relenv,
+	     *keysenv, ref[400];
+	const char *claims[] = { "dev.regpush.environment=staging",
+				 "dev.regpush.ref=refs/tags/v3.0.0-rc.1", NULL };
+	const char *from[] = { "--from", "development", NULL };
+	struct proc p;
+	json_t *j;
+
+	test_keypair(dir, "old", &old, &opub);
+	test_keypair(dir, "new", &new, &npub);
+	test_keypair(dir, "rel", &rel, &rpub);
+	fingerprint(npub, fpn);
+	fingerprint(rpub, fpr);
+	oldt = read_all(opub);
+	newt = read_all(npub);
+	cr_assert(asprintf(&keys, "%s%s", oldt, newt) > 0);
+	cr_assert(asprintf(&keysenv, "REGPUSH_VERIFY_KEYS=%s", keys) > 0);
+	cr_assert(asprintf(&relenv, "REGPUSH_SIGNING_KEY=%s", rel) > 0);
+	d = push_dev(plain.host, "vk", "rev.tar", new);
+	{
+		const char *env[] = { keysenv, relenv, NULL };
+		rp(&p, plain.host, "vk", "promote", "refs/tags/v3.0.0-rc.1", from, env);
+	}
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_expect_str_eq(jstr(j, "verified_by"), fpn);
+	cr_expect_str_eq(jstr(j, "signed_by"), fpr);
+	json_decref(j);
+	proc_free(&p);
+	cr_expect_eq(layers_of(plain, "vk-prod/svc", d, "sig"), 2);
+	snprintf(ref, sizeof(ref), "%s/vk-prod/svc@%s", plain.host, d);
+	cr_expect_eq(cosign_verify(rpub, ref, claims), 0);
+	cr_expect_eq(cosign_verify(npub, ref, NULL), 0);
+	/* Production trusts the release key only: the counter-signature
+	 * (naming the repository promoted from) lets it through. */
+	{
+		const char *f[] = { "--from", "staging", "--verify-key", rpub, NULL };
+		rp(&p, plain.host, "vk", "promote", "refs/tags/v3.0.0", f, NULL);
+	}
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_expect_str_eq(jstr(j, "verified_by"), fpr);
+	{
+		char want[400];
+		snprintf(want, sizeof(want), "%s/vk-prod/svc", plain.host);
+		cr_expect_str_eq(jstr(j, "verified_in"), want);
+	}
+	json_decref(j);
+	proc_free(&p);
+	/* Not a key. */
+	{
+		char *bad = write_file(dir, "bad.pub", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+		const char *f[] = { "--from", "staging", "--verify-key", bad, NULL };
+		char want[900];
+		rp(&p, plain.host, "vk", "promote", "refs/tags/v3.0.0", f, NULL);
+		cr_expect_eq(p.status, 2, "%s", p.err);
+		snprintf(want, sizeof(want), "regpush: --verify-key %s (key 1) is not a PEM public key "
+			 "(-----BEGIN PUBLIC KEY-----, as cosign generate-key-pair writes cosign.pub)\n",
+			 bad);
+		cr_expect(strstr(p.err, want) != NULL, "%s", p.err);
+		proc_free(&p);
+		free(bad);
+	}
+	free(old);
+	free(opub);
+	free(new);
+	free(npub);
+	free(rel);
+	free(rpub);
+	free(oldt);
+	free(newt);
+	free(keys);
+	free(keysenv);
+	free(relenv);
+	free(d);
+}
