@@ -134,23 +134,29 @@ move_blobs(const struct carry_side *from, const struct carry_side *to, char **bl
 	return st;
 }
 
+/* 1 when layer is among have's. */
+static int
+has_layer(const json_t *have, const json_t *layer)
+{
+	size_t i;
+	json_t *h;
+
+	json_array_foreach(have, i, h)
+		if (json_equal(layer, h))
+			return 1;
+	return 0;
+}
+
 /* 1 when every layer of want is among have's. */
 static int
 holds_all(const json_t *have, const json_t *want)
 {
-	size_t i, j;
-	json_t *w, *h;
+	size_t i;
+	json_t *w;
 
-	json_array_foreach(want, i, w) {
-		int found = 0;
-		json_array_foreach(have, j, h)
-			if (json_equal(w, h)) {
-				found = 1;
-				break;
-			}
-		if (!found)
+	json_array_foreach(want, i, w)
+		if (!has_layer(have, w))
 			return 0;
-	}
 	return 1;
 }
 
@@ -175,7 +181,7 @@ merge_once(const struct carry_side *from, const struct carry_side *to, const cha
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	json_array_foreach(src_layers, i, l)
-		if (!holds_all(layers, l) && (json_array_append(layers, l) != 0 ||
+		if (!has_layer(layers, l) && (json_array_append(layers, l) != 0 ||
 					      rp_strv_push(&blobs, json_string_value(json_object_get(
 									l, "digest"))) != 0))
 			st = rp_fail(err, RP_ENOMEM, "out of memory");

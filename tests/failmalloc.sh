@@ -233,6 +233,27 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
   }
   [ "${FAILMALLOC_ONLY:-promotewrites}" != promotewrites ] ||
     FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-2} run_case "promote (writes: mounts, PUTs, settle, report; one allocation in ${FAILMALLOC_EVERY:-2})" -- promote_writes
+  # promote verifies, carries and counter-signs (issue 20): the source
+  # signed at push (outside the shim), each run to a repository of its
+  # own: the gate's reads, the carry (mounts, the .sig PUT, the settling
+  # read), the counter-signature.
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/ci.pem" 2>/dev/null
+  openssl pkey -in "$tmp/ci.pem" -pubout -out "$tmp/ci.pub"
+  REGPUSH_SIGNING_KEY=$(cat "$tmp/ci.pem") TMPDIR="$tmp/w" "$bin" push --source "oci-archive:$REGPUSH_TEST_IMAGES/rev.tar" \
+    --ref refs/heads/main --sha $sha --service failmallocv --dev-registry "$reg/fmdev" \
+    --insecure-registry "$reg" >/dev/null 2>&1
+  promote_verified() {
+    local i
+    read -r i <"$tmp/ctr"
+    echo $((i + 1)) >"$tmp/ctr"
+    REGPUSH_SIGNING_KEY=$signkey FAILMALLOC_SPARE=libcrypto,libssl,ld-linux,libjansson TMPDIR="$tmp/w" HOME=/root \
+      SOURCE_DATE_EPOCH=1800000000 "$bin" promote --json --from development --ref "refs/tags/v1.0.$i" --sha $sha \
+      --service failmallocv --dev-registry "$reg/fmdev" --prod-registry "$reg/fmpv-prod$i" \
+      --insecure-registry "$reg" --verify-key "$tmp/ci.pub" |
+      LD_PRELOAD= FAILMALLOC_N= FAILMALLOC_REPORT= sed -E 's/v1\.0\.[0-9]+/v1.0.N/g; s/"1\.0\.[0-9]+"/"1.0.N"/g; s/fmpv-prod[0-9]+/fmpv-prodN/g'
+  }
+  [ "${FAILMALLOC_ONLY:-promoteverified}" != promoteverified ] ||
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-25} run_case "promote verified (the gate, the carry, the counter-signature; one allocation in ${FAILMALLOC_EVERY:-25})" -- promote_verified
   [ "${FAILMALLOC_ONLY:-prunedeletes}" != prunedeletes ] ||
     FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-3} run_case "prune (deletes by digest, report; one allocation in ${FAILMALLOC_EVERY:-3})" -- prune_deletes
   also_ok=

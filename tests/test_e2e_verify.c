@@ -374,3 +374,98 @@ Test(sign, rotation_and_counter_signatures, .init = setup, .fini = teardown, .ti
 	free(relenv);
 	free(d);
 }
+
+/* Another signer replaces the carried .sig right after promote's write
+ * (f-sigrace, at the destination; at push the same happened in
+ * development): the read back after the settling pause sees the carried
+ * layers gone and merges again, so production holds both, none twice,
+ * and cosign verifies CI's signature there. A dry run lists what it
+ * would carry and writes nothing. */
+Test(sign, a_carried_signature_survives_a_concurrent_writer, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	const char *fault = getenv("REGPUSH_TEST_FAULT");
+	struct treg plain = treg_plain();
+	char *key, *pub, *d, ref[400], want[600];
+	const char *flags[] = { "--from", "development", "--verify-key", NULL, NULL, NULL };
+	struct proc p;
+
+	cr_assert_not_null(fault);
+	test_keypair(dir, "ci", &key, &pub);
+	flags[3] = pub;
+	d = push_dev(fault, "f-sigrace", "rev.tar", key);
+	cr_expect_eq(layers_of(plain, "f-sigrace-dev/svc", d, "sig"), 2);
+	flags[4] = "--dry-run";
+	rp(&p, fault, "f-sigrace", "promote", "refs/tags/v4.0.0-rc.1", flags, NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	snprintf(want, sizeof(want), "  carry %s/f-sigrace-dev/svc:sha256-%s.sig to %s/f-sigrace-prod/svc "
+		 "(new)\n", fault, d + 7, fault);
+	cr_expect(strstr(p.err, want) != NULL, "%s\nwant %s", p.err, want);
+	proc_free(&p);
+	cr_expect_eq(layers_of(plain, "f-sigrace-prod/svc", d, "sig"), 0, "the dry run wrote nothing");
+	flags[4] = NULL;
+	rp(&p, fault, "f-sigrace", "promote", "refs/tags/v4.0.0-rc.1", flags, NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	cr_expect_eq(layers_of(plain, "f-sigrace-prod/svc", d, "sig"), 2);
+	snprintf(ref, sizeof(ref), "%s/f-sigrace-prod/svc@%s", plain.host, d);
+	cr_expect_eq(cosign_verify(pub, ref, NULL), 0);
+	free(key);
+	free(pub);
+	free(d);
+}
+
+/* Across registry hosts (development on the plain registry, production
+ * on the TLS one with its staging robot): the index is copied by skopeo,
+ * and the signatures of the index and of each child by regpush's own
+ * clients, blob by blob; cosign verifies each in production. */
+Test(sign, signatures_cross_registry_hosts, .init = setup, .fini = teardown, .timeout = 300)
+{
+	struct treg plain = treg_plain(), tls = treg_tls();
+	char *key, *pub, *d, dev[300], prod[300], tmpenv[600], cert[600], user[300], pass[300],
+	     *body, dg[80];
+	const char *argv[] = { "regpush", "promote", "--json", "--from", "development", "--ref",
+			       "refs/tags/v5.0.0-rc.1", "--sha", SHA40, "--service", "svc",
+			       "--dev-registry", dev, "--prod-registry", prod, "--insecure-registry",
+			       plain.host, "--cert-dir", cert, "--verify-key", NULL, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", user, pass, NULL };
+	struct proc p;
+	json_t *idx, *e;
+	size_t i;
+
+	test_keypair(dir, "ci", &key, &pub);
+	argv[20] = pub;
+	d = push_dev(plain.host, "vx", "revmulti.tar", key);
+	snprintf(dev, sizeof(dev), "%s/vx-dev", plain.host);
+	snprintf(prod, sizeof(prod), "%s/vx-prod", tls.host);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	snprintf(cert, sizeof(cert), "%s", getenv("REGPUSH_TEST_CA_DIR"));
+	snprintf(user, sizeof(user), "REGPUSH_STAGING_USERNAME=%s", getenv("REGPUSH_TEST_USER"));
+	snprintf(pass, sizeof(pass), "REGPUSH_STAGING_PASSWORD=%s", getenv("REGPUSH_TEST_PASS"));
+	run_regpush(argv, envp, &p);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(p.err, "skopeo copy") != NULL, "%s", p.err);
+	proc_free(&p);
+	cr_expect_eq(layers_of(tls, "vx-prod/svc", d, "sig"), 1);
+	cr_assert_eq(treg_manifest(tls, "vx-prod/svc", d, &body, dg), 200);
+	idx = json_loads(body, 0, NULL);
+	cr_assert_gt(json_array_size(json_object_get(idx, "manifests")), 1);
+	json_array_foreach(json_object_get(idx, "manifests"), i, e)
+		cr_expect_eq(layers_of(tls, "vx-prod/svc", json_string_value(json_object_get(e, "digest")),
+				       "sig"), 1, "child %zu", i);
+	json_decref(idx);
+	free(body);
+	/* The exact bytes: the same .sig manifest on both hosts. */
+	{
+		char tag[120], d1[80], d2[80], *b1, *b2;
+		snprintf(tag, sizeof(tag), "sha256-%s.sig", d + 7);
+		cr_assert_eq(treg_manifest(plain, "vx-dev/svc", tag, &b1, d1), 200);
+		cr_assert_eq(treg_manifest(tls, "vx-prod/svc", tag, &b2, d2), 200);
+		cr_expect_str_eq(d1, d2);
+		free(b1);
+		free(b2);
+	}
+	free(key);
+	free(pub);
+	free(d);
+}

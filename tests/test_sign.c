@@ -17,6 +17,8 @@
 #include "testreg.h"
 
 #define DIG "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define DIG2 "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define SHA_REV "0123456789abcdef0123456789abcdef01234567"
 
 static char *dir;
 
@@ -612,4 +614,117 @@ Test(sign, sig_image_equals_cosigns, .init = setup, .fini = teardown, .timeout =
 	free(m1);
 	free(m2);
 	free(one);
+}
+
+/* sign_judge, every tamper case: a layer counts only when it is the
+ * simple-signing layer of exactly its payload, its signature verifies
+ * under one of the keys (which one is said), and the payload names the
+ * digest, an allowed repository and no other revision. */
+Test(sign, judge_every_tamper, .init = setup, .fini = teardown)
+{
+	struct sign_key *k, *pub, *other;
+	struct rp_err err = { RP_OK, "" };
+	const char *repos[] = { "quay.io/jordigilh/gw", "quay.io/kubernaut/gw", NULL };
+	const char *rev[] = { "org.opencontainers.image.revision", SHA_REV, NULL };
+	const char *badrev[] = { "org.opencontainers.image.revision", "feedface", NULL };
+	const struct sign_key *keys[2];
+	char named[300];
+	size_t which = 9;
+	struct {
+		const char *ref, *digest;
+		const char *const *claims;
+		const char *revision;
+		enum sign_verdict want;
+		const char *named;
+	} rows[] = {
+		{ "quay.io/jordigilh/gw", DIG, rev, SHA_REV, SIGN_OK, "" },
+		{ "quay.io/kubernaut/gw", DIG, NULL, SHA_REV, SIGN_OK, "" },
+		{ "quay.io/kubernaut/gw", DIG, badrev, NULL, SIGN_OK, "" },
+		{ "quay.io/jordigilh/gw", DIG, rev, "0123456789ABCDEF0123456789ABCDEF01234567", SIGN_OK, "" },
+		{ "quay.io/jordigilh/gw", DIG, badrev, SHA_REV, SIGN_OTHER_REVISION, "feedface" },
+		{ "quay.io/jordigilh/other", DIG, rev, SHA_REV, SIGN_OTHER_REPO, "quay.io/jordigilh/other" },
+		{ "quay.io/jordigilh/gw", DIG2, rev, SHA_REV, SIGN_OTHER_DIGEST, DIG2 },
+	};
+	size_t i;
+
+	make_keys();
+	k = load("key.pem", NULL, 0, RP_OK, NULL);
+	pub = load("pub.pem", NULL, 1, RP_OK, NULL);
+	{
+		char *o = path("o.pem");
+		const char *a[] = { "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+				    "ec_paramgen_curve:P-256", "-out", o, NULL };
+		free(run_in(a, NULL));
+		free(o);
+	}
+	other = load("o.pem", NULL, 0, RP_OK, NULL);
+	keys[0] = other;
+	keys[1] = pub;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *payload = sign_payload(rows[i].ref, rows[i].digest, rows[i].claims);
+		char *sig = sign_data(k, payload, strlen(payload), &err);
+		json_t *layer = sign_layer(payload, strlen(payload), sig);
+		enum sign_verdict v = sign_judge(layer, payload, strlen(payload), keys, 2, DIG, repos,
+						 rows[i].revision, &which, named, sizeof(named));
+		cr_expect_eq(v, rows[i].want, "row %zu", i);
+		cr_expect_str_eq(named, rows[i].named, "row %zu", i);
+		if (v == SIGN_OK)
+			cr_expect_eq(which, 1, "the second key verified (row %zu)", i);
+		json_decref(layer);
+		free(sig);
+		free(payload);
+	}
+	/* The layer and its bytes. */
+	{
+		char *payload = sign_payload("quay.io/jordigilh/gw", DIG, NULL);
+		size_t n = strlen(payload);
+		char *sig = sign_data(k, payload, n, &err);
+		json_t *good = sign_layer(payload, n, sig), *l;
+		const struct sign_key *only_other[] = { other };
+#define JUDGE(layer, bytes, len) \
+	sign_judge((layer), (bytes), (len), keys, 2, DIG, repos, NULL, &which, named, sizeof(named))
+		cr_expect_eq(JUDGE(good, payload, n), SIGN_OK);
+		cr_expect_eq(sign_judge(good, payload, n, only_other, 1, DIG, repos, NULL, &which, named,
+					sizeof(named)), SIGN_BAD_KEY, "another key");
+		payload[5] ^= 1; /* other bytes than the layer's digest */
+		cr_expect_eq(JUDGE(good, payload, n), SIGN_BAD_LAYER);
+		payload[5] ^= 1;
+		cr_expect_eq(JUDGE(good, payload, n - 1), SIGN_BAD_LAYER, "another size");
+		l = json_deep_copy(good);
+		json_object_set_new(l, "mediaType", json_string("application/vnd.oci.image.layer.v1.tar"));
+		cr_expect_eq(JUDGE(l, payload, n), SIGN_BAD_LAYER, "a wrong layer type");
+		json_decref(l);
+		l = json_deep_copy(good);
+		json_object_set_new(l, "size", json_integer((json_int_t)n + 1));
+		cr_expect_eq(JUDGE(l, payload, n), SIGN_BAD_LAYER, "a descriptor size that lies");
+		json_decref(l);
+		l = json_deep_copy(good);
+		json_object_set_new(json_object_get(l, "annotations"), "dev.cosignproject.cosign/signature",
+				    json_string(""));
+		cr_expect_eq(JUDGE(l, payload, n), SIGN_BAD_KEY, "an empty signature");
+		json_object_set_new(json_object_get(l, "annotations"), "dev.cosignproject.cosign/signature",
+				    json_string("not base64!"));
+		cr_expect_eq(JUDGE(l, payload, n), SIGN_BAD_KEY, "not base64");
+		json_object_del(l, "annotations");
+		cr_expect_eq(JUDGE(l, payload, n), SIGN_BAD_KEY, "no signature at all");
+		json_decref(l);
+		json_decref(good);
+		free(sig);
+		free(payload);
+		/* Signed bytes that are no cosign payload. */
+		sig = sign_data(k, "{\"critical\":{}}", 15, &err);
+		good = sign_layer("{\"critical\":{}}", 15, sig);
+		cr_expect_eq(JUDGE(good, "{\"critical\":{}}", 15), SIGN_BAD_PAYLOAD);
+		json_decref(good);
+		free(sig);
+		sig = sign_data(k, "not json", 8, &err);
+		good = sign_layer("not json", 8, sig);
+		cr_expect_eq(JUDGE(good, "not json", 8), SIGN_BAD_PAYLOAD);
+		json_decref(good);
+		free(sig);
+#undef JUDGE
+	}
+	sign_key_free(k);
+	sign_key_free(pub);
+	sign_key_free(other);
 }

@@ -115,6 +115,26 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
     --dev-registry "$r/vgd" --prod-registry "$r/vgp" --insecure-registry "$r" --json
   vgp 3 "$bin" promote --from development --ref refs/tags/v1.0.0 --sha $sha --service pmo \
     --dev-registry "$r/vgd" --prod-registry "$r/vgp" --insecure-registry "$r"
+  # promote verifies, carries and counter-signs (issue 20): an index
+  # signed at push (its children too), the gate, the attachments of the
+  # index and each child carried, the counter-signature; then a refusal
+  # (no signature by the verify key).
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/ci.pem" 2>/dev/null
+  openssl pkey -in "$tmp/ci.pem" -pubout -out "$tmp/ci.pub"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/o.pem" 2>/dev/null
+  openssl pkey -in "$tmp/o.pem" -pubout -out "$tmp/o.pub"
+  REGPUSH_SIGNING_KEY=$(cat "$tmp/ci.pem") "$bin" push --source "oci-archive:$REGPUSH_TEST_IMAGES/revmulti.tar" \
+    --ref refs/heads/main --sha $sha --service pv --dev-registry "$r/vgd" --insecure-registry "$r" >/dev/null 2>&1
+  REGPUSH_SIGNING_KEY=$(cat "$tmp/o.pem") vgp 0 "$bin" promote --from development \
+    --ref refs/tags/v1.0.0-rc.1 --sha $sha --service pv --dev-registry "$r/vgd" --prod-registry "$r/vgp" \
+    --insecure-registry "$r" --verify-key "$tmp/ci.pub" --json
+  vgp 0 "$bin" promote --from staging --ref refs/tags/v1.0.0 --sha $sha --service pv \
+    --dev-registry "$r/vgd" --prod-registry "$r/vgp" --insecure-registry "$r" --verify-key "$tmp/ci.pub"
+  vgp 2 "$bin" promote --from staging --ref refs/tags/v1.0.0 --sha $sha --service pv \
+    --dev-registry "$r/vgd" --prod-registry "$r/vgp" --insecure-registry "$r" --verify-key "$tmp/missing.pub"
+  REGPUSH_VERIFY_KEYS=$(cat "$tmp/o.pub") vgp 3 "$bin" promote --from development --ref refs/tags/v1.0.0-rc.2 \
+    --sha $sha --service pmo --dev-registry "$r/vgd" --prod-registry "$r/vgp" --insecure-registry "$r" \
+    --allow-revision-mismatch
   # prune: dry run, then real (untag, delete by digest, keep).
   skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/one.tar" "docker://$r/vgpr/x:dev-1111111"
   skopeo copy -q --dest-tls-verify=false "oci-archive:$REGPUSH_TEST_IMAGES/one.tar" "docker://$r/vgpr/x:dev-latest"
