@@ -21,6 +21,7 @@ struct rp_opts {
 	const char *authfile, *cert_dir, *mode, *dry_run_text, *allow_mismatch_text;
 	const char *allow_backwards_text, *services_text;
 	const char *verify_keys_text; /* input verify-keys / REGPUSH_VERIFY_KEYS */
+	const char *attest;       /* push: "provenance", or NULL */
 	/* Environment only. */
 	const char *event_path, *repository, *server_url, *workflow_ref;
 	char **insecure;  /* owned vector of hosts; NULL when none */

@@ -38,6 +38,7 @@ struct run_result {
 	const char *source_format; /* push: its format ("oci-archive", ...), or NULL */
 	const char *signature; /* signed: the .sig manifest's digest, or NULL */
 	const char *signed_by; /* signed: the key's fingerprint */
+	const char *attestation; /* attested: the .att manifest's digest, or NULL */
 	const char *verified_by; /* promote with verify keys: the key whose
 				  * signature let the source through, or NULL */
 	const char *verified_in; /* the repository that signature names */

@@ -83,6 +83,24 @@ json_t *sign_layer(const char *payload, size_t len, const char *b64sig);
  * (ECDSA signatures differ from run to run, so bytes cannot tell). */
 int sign_has(const json_t *layers, const char *payload, size_t len, const struct sign_key *k);
 
+/*
+ * Attestations (`sha256-<hex>.att`, as cosign attest writes them): the
+ * in-toto statement (type v0.1, as cosign 2.5 writes it) about digest in
+ * repo (host/path) with predicate (keys in their order); the DSSE
+ * envelope signing it (over DSSE's pre-authentication encoding); its
+ * layer descriptor (media type application/vnd.dsse.envelope.v1+json,
+ * annotations predicateType and an empty cosign signature).
+ * sign_dsse_check: 1 when envelope holds payload (NULL: any) signed by k.
+ * sign_att_layer_is: 1 when layer is a DSSE layer of predicate_type.
+ */
+char *sign_statement(const char *repo, const char *digest, const char *predicate_type,
+		     const json_t *predicate);
+char *sign_dsse(const struct sign_key *k, const char *payload, size_t len, struct rp_err *err);
+int sign_dsse_check(const struct sign_key *k, const char *envelope, size_t len, const char *payload,
+		    size_t plen);
+json_t *sign_att_layer(const char *envelope, size_t len, const char *predicate_type);
+int sign_att_layer_is(const json_t *layer, const char *predicate_type);
+
 /* What sign_judge finds of one layer of a `.sig` image. */
 enum sign_verdict {
 	SIGN_OK,

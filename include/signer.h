@@ -33,6 +33,14 @@ rp_status signer_ready(struct signer *s, struct rp_err *err);
 
 void signer_free(struct signer *s);
 
+/* attest: provenance — every signing from now on also writes the SLSA
+ * provenance statement with predicate (owned now) about the top digest,
+ * as a DSSE layer in its `sha256-<hex>.att`, in the same rounds as the
+ * signatures (the same merging, the same read back). */
+void signer_attest(struct signer *s, json_t *predicate);
+/* The .att manifest's digest once written, else NULL. */
+const char *signer_attestation(const struct signer *s);
+
 /* The key's fingerprint, "sha256:<hex>" of its public half. */
 const char *signer_fingerprint(const struct signer *s);
 

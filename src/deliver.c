@@ -90,6 +90,7 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 	if (st == RP_OK && sign && !o->dry_run) {
 		res->signature = sig;
 		res->signed_by = signer_fingerprint(t->signer);
+		res->attestation = signer_attestation(t->signer);
 	}
 	if (st == RP_OK && !o->dry_run && d.writes > 0)
 		st = publish_write(pb, err);

@@ -65,6 +65,7 @@ const struct optdef ghctx_options[] = {
 	  OFF(allow_revision_mismatch), "allow-revision-mismatch", NULL },
 	{ "repository", 1, 1, OD_OWN, NONE, 0, NULL, NULL },
 	{ "verify-key", 1, 1, OD_OWN, OFF(verify_keys_text), 0, "verify-keys", "REGPUSH_VERIFY_KEYS" },
+	{ "attest", 1, 1, OD_VALUE, OFF(attest), 0, "attest", NULL },
 	{ "allow-backwards", 1, 0, OD_SWITCH, OFF(allow_backwards_text), OFF(allow_backwards),
 	  "allow-backwards", NULL },
 	{ "mode", 0, 0, OD_VALUE, OFF(mode), 0, "mode", NULL },

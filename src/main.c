@@ -75,8 +75,11 @@ static const char usage_push[] =
 "  --allow-backwards      a deliberate rollback: floating tags (vX.Y, vX,\n"
 "                         latest, staging-latest) may move to this older\n"
 "                         release; immutable tags never move\n"
+"  --attest provenance    also write a signed SLSA provenance attestation\n"
+"                         (needs REGPUSH_SIGNING_KEY and the GitHub context)\n"
 "Credentials come from REGPUSH_{DEV,STAGING,RELEASE}_{USERNAME,PASSWORD}\n"
-"or the matching action inputs; never from the command line.\n\n";
+"or the matching action inputs; never from the command line. A signing key\n"
+"comes from REGPUSH_SIGNING_KEY (and _PASSPHRASE) or input signing-key.\n\n";
 
 static const char usage_promote[] =
 "usage: regpush promote --from SOURCE [OPTIONS]\n"

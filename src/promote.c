@@ -398,6 +398,11 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	/* Before anything else: a pull request's code may not publish. */
 	if ((st = promote_check_event(o->event, err)) != RP_OK)
 		goto out;
+	if (rp_given(o->attest)) {
+		st = rp_fail(err, RP_EINPUT, "%s is push's: promote carries the source's "
+			     "attestations with its digest", rp_flag("attest"));
+		goto out;
+	}
 	if ((st = run_load_policy(o, &pm.pol, err)) != RP_OK ||
 	    (st = run_make_plan(o, pm.pol, &pm.plan, err)) != RP_OK ||
 	    (st = verify_keys_load(o, &pm.vk, err)) != RP_OK ||

@@ -30,6 +30,7 @@
 #include "deliver.h"
 #include "engine.h"
 #include "plan.h"
+#include "provenance.h"
 #include "publish.h"
 #include "report.h"
 #include "run.h"
@@ -106,6 +107,31 @@ stage(struct push *ps, struct rp_err *err)
 	return RP_OK;
 }
 
+/* attest: provenance — checked before anything is read: the kind, the
+ * key, and the GitHub context the statement is made of. */
+static rp_status
+attest(struct push *ps, struct rp_err *err)
+{
+	const struct rp_opts *o = ps->o;
+	char q[100];
+	json_t *pred;
+	rp_status st;
+
+	if (!rp_given(o->attest))
+		return RP_OK;
+	if (strcmp(o->attest, "provenance") != 0)
+		return rp_fail(err, RP_EINPUT, "%s '%s': the one kind regpush writes is provenance",
+			       rp_flag("attest"), rp_quote(o->attest, 60, q, sizeof(q)));
+	if (ps->signer == NULL)
+		return rp_fail(err, RP_EINPUT, "%s provenance needs a signing key (%s), which signs "
+			       "the attestation", rp_flag("attest"),
+			       o->container ? "input signing-key" : "REGPUSH_SIGNING_KEY");
+	if ((st = provenance_predicate(o, ps->plan, &pred, err)) != RP_OK)
+		return st;
+	signer_attest(ps->signer, pred);
+	return RP_OK;
+}
+
 rp_status
 push_run(struct rp_opts *o, struct rp_err *err)
 {
@@ -123,7 +149,8 @@ push_run(struct rp_opts *o, struct rp_err *err)
 	/* Before anything else is printed. */
 	creds_mask_all(o->actions);
 	if ((st = signer_load(o, &ps.signer, err)) != RP_OK ||
-	    (st = prepare(&ps, &pol, err)) != RP_OK || (st = stage(&ps, err)) != RP_OK)
+	    (st = prepare(&ps, &pol, err)) != RP_OK || (st = attest(&ps, err)) != RP_OK ||
+	    (st = stage(&ps, err)) != RP_OK)
 		goto out;
 	pb = (struct publish){ .reg = ps.dst.reg, .repo = ps.dst.path, .plan = ps.plan,
 			       .digest = ps.src.digest, .actions = o->actions, .settings = &o->settings,

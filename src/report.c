@@ -129,6 +129,8 @@ report_json(const struct plan *p, const struct run_result *r)
 		bad |= json_object_set_new(o, "signature", json_string(r->signature));
 		bad |= json_object_set_new(o, "signed_by", json_string(r->signed_by));
 	}
+	if (r != NULL && r->attestation != NULL)
+		bad |= json_object_set_new(o, "attestation", json_string(r->attestation));
 	if (r != NULL && r->verified_by != NULL) {
 		bad |= json_object_set_new(o, "verified_by", json_string(r->verified_by));
 		bad |= json_object_set_new(o, "verified_in", json_string(r->verified_in));
@@ -167,6 +169,8 @@ report_text(const struct plan *p, const struct run_result *r)
 		sbuf_printf(&sb, "digest       %s\n", r->digest);
 	if (r != NULL && r->signature != NULL)
 		sbuf_printf(&sb, "signature    %s (key %s)\n", r->signature, r->signed_by);
+	if (r != NULL && r->attestation != NULL)
+		sbuf_printf(&sb, "attestation  %s (SLSA provenance v1)\n", r->attestation);
 	if (r != NULL && r->verified_by != NULL)
 		sbuf_printf(&sb, "verified     signed by key %s in %s\n", r->verified_by,
 			    r->verified_in);
@@ -331,6 +335,8 @@ build_summary(const struct plan *p, const struct run_result *r)
 			    source_format_name(r->source_format));
 	if (r != NULL && r->signature != NULL)
 		sbuf_printf(&sb, "Signed with key `%s` (signature `%s`)\n\n", r->signed_by, r->signature);
+	if (r != NULL && r->attestation != NULL)
+		sbuf_printf(&sb, "Provenance attested (SLSA v1, `%s`)\n\n", r->attestation);
 	if (r != NULL && r->verified_by != NULL)
 		sbuf_printf(&sb, "Verified: signed by key `%s` in `%s`\n\n", r->verified_by,
 			    r->verified_in);

@@ -580,6 +580,126 @@ sign_judge(const json_t *layer, const char *payload, size_t len, const struct si
 	return v;
 }
 
+#define ATT_LAYER_TYPE "application/vnd.dsse.envelope.v1+json"
+#define INTOTO_TYPE "application/vnd.in-toto+json"
+
+char *
+sign_statement(const char *repo, const char *digest, const char *predicate_type,
+	       const json_t *predicate)
+{
+	json_t *st;
+	char *text, *out;
+
+	if (strncmp(digest, "sha256:", 7) != 0)
+		return NULL;
+	st = json_pack("{s:s,s:s,s:[{s:s,s:{s:s}}],s:O}", "_type", "https://in-toto.io/Statement/v0.1",
+		       "predicateType", predicate_type, "subject", "name", repo, "digest", "sha256",
+		       digest + 7, "predicate", predicate);
+	if (st == NULL)
+		return NULL;
+	text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(st);
+	if (text == NULL)
+		return NULL;
+	out = go_escape(text);
+	free(text);
+	return out;
+}
+
+/* DSSE's pre-authentication encoding of an in-toto payload. */
+static char *
+pae(const char *payload, size_t len, size_t *n)
+{
+	struct sbuf sb;
+	char *s;
+
+	sbuf_init(&sb, 16 << 20);
+	sbuf_printf(&sb, "DSSEv1 %zu %s %zu ", strlen(INTOTO_TYPE), INTOTO_TYPE, len);
+	sbuf_add(&sb, payload, len);
+	*n = sb.len;
+	s = sbuf_take(&sb);
+	return s;
+}
+
+char *
+sign_dsse(const struct sign_key *k, const char *payload, size_t len, struct rp_err *err)
+{
+	size_t n = 0;
+	char *msg = pae(payload, len, &n), *sig = NULL, *b64 = NULL, *out = NULL;
+	json_t *env;
+
+	if (msg == NULL || (b64 = rp_base64(payload, len)) == NULL) {
+		free(msg);
+		rp_fail(err, RP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if ((sig = sign_data(k, msg, n, err)) != NULL) {
+		env = json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "payloadType", INTOTO_TYPE, "payload", b64,
+				"signatures", "keyid", "", "sig", sig);
+		if (env == NULL || (out = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+			rp_fail(err, RP_ENOMEM, "out of memory");
+		json_decref(env);
+	}
+	free(msg);
+	free(sig);
+	free(b64);
+	return out;
+}
+
+int
+sign_dsse_check(const struct sign_key *k, const char *envelope, size_t len, const char *payload,
+		size_t plen)
+{
+	json_t *env = json_loadb(envelope, len, 0, NULL), *s;
+	const char *type = json_string_value(json_object_get(env, "payloadType"));
+	const char *b64 = json_string_value(json_object_get(env, "payload"));
+	unsigned char *body = NULL;
+	size_t i, n = 0, mlen = 0;
+	char *msg = NULL;
+	int ok = 0;
+
+	if (type == NULL || strcmp(type, INTOTO_TYPE) != 0 || b64 == NULL ||
+	    unbase64(b64, &body, &n) != 0)
+		goto out;
+	if (payload != NULL && (n != plen || memcmp(body, payload, n) != 0))
+		goto out;
+	if ((msg = pae((const char *)body, n, &mlen)) == NULL)
+		goto out;
+	json_array_foreach(json_object_get(env, "signatures"), i, s)
+		if (sign_check(k, msg, mlen, json_string_value(json_object_get(s, "sig")))) {
+			ok = 1;
+			break;
+		}
+out:
+	free(msg);
+	free(body);
+	json_decref(env);
+	return ok;
+}
+
+json_t *
+sign_att_layer(const char *envelope, size_t len, const char *predicate_type)
+{
+	char d[RP_DIGEST_MAX];
+
+	if (rp_sha256_digest(envelope, len, d) != 0)
+		return NULL;
+	return json_pack("{s:s,s:I,s:s,s:{s:s,s:s}}", "mediaType", ATT_LAYER_TYPE, "size",
+			 (json_int_t)len, "digest", d, "annotations", SIG_ANNOTATION, "",
+			 "predicateType", predicate_type);
+}
+
+int
+sign_att_layer_is(const json_t *layer, const char *predicate_type)
+{
+	const char *mt = json_string_value(json_object_get(layer, "mediaType"));
+	const char *pt = json_string_value(json_object_get(json_object_get(layer, "annotations"),
+							   "predicateType"));
+
+	return mt != NULL && strcmp(mt, ATT_LAYER_TYPE) == 0 && pt != NULL &&
+	       strcmp(pt, predicate_type) == 0;
+}
+
 /* v as Go's encoding/json writes it: compact, map keys sorted, HTML-safe
  * escapes. Appended to sb. */
 static void

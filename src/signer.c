@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "creds.h"
+#include "provenance.h"
 #include "settings.h"
 
 /* Signing on a thread of its own, while the image uploads. */
@@ -40,6 +41,8 @@ struct signer {
 	pthread_t thread;
 	int threaded;
 	struct rp_err failed;	/* signer_ready's error, given again */
+	json_t *predicate;	/* attest: provenance, or NULL */
+	char attestation[RP_DIGEST_MAX]; /* the top digest's .att, once written */
 	struct sign_key *key;
 	char fingerprint[RP_DIGEST_MAX];
 };
@@ -167,7 +170,21 @@ signer_free(struct signer *s)
 	if (s->job != NULL)
 		(void)signer_ready(s, &ignored);
 	sign_key_free(s->key);
+	json_decref(s->predicate);
 	free(s);
+}
+
+void
+signer_attest(struct signer *s, json_t *predicate)
+{
+	json_decref(s->predicate);
+	s->predicate = predicate;
+}
+
+const char *
+signer_attestation(const struct signer *s)
+{
+	return s->attestation[0] != '\0' ? s->attestation : NULL;
 }
 
 const char *
@@ -188,11 +205,81 @@ put_blob(struct reg_client *reg, const char *path, const char *bytes, struct rp_
 /* One digest's signature, as sign_all works on it. */
 struct sig_job {
 	const char *digest;
+	int attest;		/* 0: the .sig; 1: the provenance in the .att */
 	char tag[100];
-	char *payload;
+	char *payload;		/* the simple-signing payload, or the statement */
 	int done;
-	char sig[RP_DIGEST_MAX];	/* the .sig manifest's digest, once done */
+	char sig[RP_DIGEST_MAX];	/* the tag's manifest digest, once done */
 };
+
+/* 1 when layers already hold job's payload signed by s: for a signature,
+ * its layer; for an attestation, a DSSE layer of the type whose envelope
+ * (read) holds the statement. */
+static rp_status
+holds(const struct signer *s, struct reg_client *reg, const char *path, const struct sig_job *job,
+      json_t *layers, int *yes, struct rp_err *err)
+{
+	char **digests = NULL, **texts;
+	size_t i, n = 0, *lens;
+	json_t *l;
+	rp_status st;
+
+	*yes = 0;
+	if (!job->attest) {
+		*yes = sign_has(layers, job->payload, strlen(job->payload), s->key);
+		return RP_OK;
+	}
+	json_array_foreach(layers, i, l)
+		if (sign_att_layer_is(l, PROVENANCE_TYPE) && n < 256 &&
+		    json_integer_value(json_object_get(l, "size")) <= REG_SMALL_MAX &&
+		    rp_strv_push(&digests, json_string_value(json_object_get(l, "digest"))) == 0)
+			n++;
+	if (n == 0)
+		return RP_OK;
+	texts = calloc(n, sizeof(*texts));
+	lens = calloc(n, sizeof(*lens));
+	if (texts == NULL || lens == NULL)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+	else
+		st = reg_blob_get_many(reg, path, digests, n, REG_SMALL_MAX, texts, lens, err);
+	for (i = 0; st == RP_OK && i < n && !*yes; i++)
+		*yes = sign_dsse_check(s->key, texts[i], lens[i], job->payload, strlen(job->payload));
+	for (i = 0; texts != NULL && i < n; i++)
+		free(texts[i]);
+	free(texts);
+	free(lens);
+	rp_strv_free(digests);
+	return st;
+}
+
+/* The layer job adds, and the blob it names (caller frees both). */
+static rp_status
+new_layer(const struct signer *s, const struct sig_job *job, json_t **layer, char **blob,
+	  struct rp_err *err)
+{
+	char *sig;
+
+	*layer = NULL;
+	if (job->attest) {
+		if ((*blob = sign_dsse(s->key, job->payload, strlen(job->payload), err)) == NULL)
+			return err->status;
+		*layer = sign_att_layer(*blob, strlen(*blob), PROVENANCE_TYPE);
+	} else {
+		if ((sig = sign_data(s->key, job->payload, strlen(job->payload), err)) == NULL)
+			return err->status;
+		*layer = sign_layer(job->payload, strlen(job->payload), sig);
+		free(sig);
+		*blob = rp_strdup(job->payload);
+	}
+	if (*layer == NULL || *blob == NULL) {
+		json_decref(*layer);
+		free(*blob);
+		*layer = NULL;
+		*blob = NULL;
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	return RP_OK;
+}
 
 /* One round of job: reads its tag; done when it holds the payload signed
  * by s; else, when may_write, writes the merged image. */
@@ -201,9 +288,9 @@ sign_round(const struct signer *s, struct reg_client *reg, const char *path, str
 	   int may_write, int *wrote, struct rp_err *err)
 {
 	struct reg_manifest have, mine;
-	json_t *doc = NULL, *layers;
-	char *config = NULL, *manifest = NULL;
-	const char *payload = job->payload;
+	json_t *doc = NULL, *layers, *layer;
+	char *config = NULL, *manifest = NULL, *blob = NULL;
+	int yes = 0;
 	rp_status st;
 
 	memset(&mine, 0, sizeof(mine));
@@ -215,7 +302,9 @@ sign_round(const struct signer *s, struct reg_client *reg, const char *path, str
 		return err->status;
 	}
 	layers = json_object_get(doc, "layers");
-	if (have.bytes != NULL && sign_has(layers, payload, strlen(payload), s->key)) {
+	if (have.bytes != NULL && (st = holds(s, reg, path, job, layers, &yes, err)) != RP_OK)
+		goto out;
+	if (yes) {
 		snprintf(job->sig, sizeof(job->sig), "%s", have.digest);
 		job->done = 1;
 		goto out;
@@ -230,18 +319,12 @@ sign_round(const struct signer *s, struct reg_client *reg, const char *path, str
 		}
 		layers = json_object_get(doc, "layers");
 	}
-	{
-		char *b64 = sign_data(s->key, payload, strlen(payload), err);
-		if (b64 == NULL) {
-			st = err->status;
-			goto out;
-		}
-		st = json_array_append_new(layers, sign_layer(payload, strlen(payload), b64)) == 0 ? RP_OK :
-		    rp_fail(err, RP_ENOMEM, "out of memory");
-		free(b64);
-	}
+	if ((st = new_layer(s, job, &layer, &blob, err)) != RP_OK)
+		goto out;
+	if (json_array_append_new(layers, layer) != 0)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 	if (st != RP_OK || (st = sign_image(layers, &config, &manifest, err)) != RP_OK ||
-	    (st = put_blob(reg, path, payload, err)) != RP_OK ||
+	    (st = put_blob(reg, path, blob, err)) != RP_OK ||
 	    (st = put_blob(reg, path, config, err)) != RP_OK)
 		goto out;
 	mine.bytes = manifest;
@@ -252,6 +335,7 @@ sign_round(const struct signer *s, struct reg_client *reg, const char *path, str
 	if (st == RP_OK)
 		*wrote = 1;
 out:
+	free(blob);
 	free(config);
 	free(manifest);
 	json_decref(doc);
@@ -274,10 +358,14 @@ sign_all(const struct signer *s, struct reg_client *reg, const char *host, const
 
 	snprintf(ref, sizeof(ref), "%s/%s", host, path);
 	for (i = 0; i < n; i++) {
-		if (sign_tag(jobs[i].digest, "sig", jobs[i].tag, sizeof(jobs[i].tag)) != 0)
+		if (sign_tag(jobs[i].digest, jobs[i].attest ? "att" : "sig", jobs[i].tag,
+			     sizeof(jobs[i].tag)) != 0)
 			return rp_fail(err, RP_EREGISTRY, "cannot sign %s: only sha256 digests are "
 				       "signed", jobs[i].digest);
-		if ((jobs[i].payload = sign_payload(ref, jobs[i].digest, claims)) == NULL)
+		jobs[i].payload = jobs[i].attest ?
+		    sign_statement(ref, jobs[i].digest, PROVENANCE_TYPE, s->predicate) :
+		    sign_payload(ref, jobs[i].digest, claims);
+		if (jobs[i].payload == NULL)
 			return rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	for (round = 0; round < 4 && st == RP_OK && left && wrote; round++) {
@@ -295,10 +383,23 @@ sign_all(const struct signer *s, struct reg_client *reg, const char *host, const
 		if (!jobs[i].done)
 			/* Three writes and still not there: another signer
 			 * keeps overwriting. */
-			st = rp_fail(err, RP_EREGISTRY, "cannot keep this run's signature in %s:%s: "
-				     "another signer overwrote it three times; no tag was written", ref,
-				     jobs[i].tag);
+			st = rp_fail(err, RP_EREGISTRY, "cannot keep this run's %s in %s:%s: "
+				     "another signer overwrote it three times; no tag was written",
+				     jobs[i].attest ? "attestation" : "signature", ref, jobs[i].tag);
 	return st;
+}
+
+/* The jobs' answers: the top digest's .sig (and .att) manifest digests. */
+static void
+answers(struct signer *s, const struct sig_job *jobs, size_t n, char sig[RP_DIGEST_MAX])
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (jobs[i].attest)
+			snprintf(s->attestation, sizeof(s->attestation), "%s", jobs[i].sig);
+		else
+			snprintf(sig, RP_DIGEST_MAX, "%s", jobs[i].sig);
 }
 
 static void
@@ -336,7 +437,7 @@ signer_sign(struct signer *s, struct reg_client *reg, const char *host, const ch
 	}
 	/* An index is signed by its own digest, and each child by its own,
 	 * as cosign sign --recursive does: the children first. */
-	if ((jobs = calloc(json_array_size(json_object_get(doc, "manifests")) + 1,
+	if ((jobs = calloc(json_array_size(json_object_get(doc, "manifests")) + 2,
 			   sizeof(*jobs))) == NULL)
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 	json_array_foreach(json_object_get(doc, "manifests"), i, e) {
@@ -346,8 +447,13 @@ signer_sign(struct signer *s, struct reg_client *reg, const char *host, const ch
 	}
 	if (st == RP_OK) {
 		jobs[n++].digest = digest;
+		/* The provenance is the top digest's (the index's). */
+		if (s->predicate != NULL) {
+			jobs[n].digest = digest;
+			jobs[n++].attest = 1;
+		}
 		if ((st = sign_all(s, reg, host, path, jobs, n, claims, settings, err)) == RP_OK)
-			snprintf(sig, RP_DIGEST_MAX, "%s", jobs[n - 1].sig);
+			answers(s, jobs, n, sig);
 	}
 	jobs_free(jobs, n);
 	json_decref(doc);
@@ -360,16 +466,19 @@ static void *
 sign_thread(void *arg)
 {
 	struct signer *s = arg;
-	struct sig_job job;
+	struct sig_job jobs[2];
 	struct signing *g = &s->bg;
+	size_t n = s->predicate != NULL ? 2 : 1;
 
-	memset(&job, 0, sizeof(job));
-	job.digest = g->digest;
+	memset(jobs, 0, sizeof(jobs));
+	jobs[0].digest = jobs[1].digest = g->digest;
+	jobs[1].attest = 1;
 	if ((g->st = signer_ready(s, &g->err)) == RP_OK &&
-	    (g->st = sign_all(s, g->reg, g->host, g->path, &job, 1, g->claims, g->settings,
+	    (g->st = sign_all(s, g->reg, g->host, g->path, jobs, n, g->claims, g->settings,
 			      &g->err)) == RP_OK)
-		snprintf(g->sig, sizeof(g->sig), "%s", job.sig);
-	free(job.payload);
+		answers(s, jobs, n, g->sig);
+	free(jobs[0].payload);
+	free(jobs[1].payload);
 	return NULL;
 }
 
@@ -416,4 +525,7 @@ signer_describe(const struct signer *s, const char *host, const char *path, cons
 		snprintf(tag, sizeof(tag), "(no sha256 digest)");
 	sbuf_printf(sb, "  sign %s as %s/%s:%s (and an index's children), key %s\n", digest, host,
 		    path, tag, s->fingerprint);
+	if (s->predicate != NULL && sign_tag(digest, "att", tag, sizeof(tag)) == 0)
+		sbuf_printf(sb, "  attest the provenance of %s as %s/%s:%s (SLSA v1, DSSE), key %s\n",
+			    digest, host, path, tag, s->fingerprint);
 }

@@ -2,6 +2,8 @@
  * (cosign verify --key, the claims with -a), in the real registry. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -533,6 +535,152 @@ Test(sign, the_signature_goes_up_with_the_image, .init = setup, .fini = teardown
 	}
 	proc_free(&p);
 	free(one);
+	free(key);
+	free(pub);
+}
+
+/* attest: provenance — a DSSE envelope in sha256-<hex>.att that cosign
+ * verify-attestation --type slsaprovenance1 accepts, its statement about
+ * the digest pushed, made of the GitHub context (the workflow at its ref
+ * as the builder, the commit as the source, the run and attempt as the
+ * invocation); a rerun of the same attempt adds nothing; promote carries
+ * it to production, where cosign verifies it again. Without a key, with
+ * another kind, or without the run's context: exit 2 before anything is
+ * written. */
+Test(sign, provenance_is_attested_and_travels, .init = setup, .fini = teardown, .timeout = 300)
+{
+	struct treg plain = treg_plain();
+	char *rev = archive("rev.tar"), *key, *pub, ref[400], *tags;
+	const char *gh[] = { "GITHUB_REPOSITORY=kubernaut/gateway",
+			     "GITHUB_WORKFLOW_REF=kubernaut/gateway/.github/workflows/build.yml@refs/heads/main",
+			     "GITHUB_RUN_ID=4242", "GITHUB_RUN_ATTEMPT=2", "GITHUB_EVENT_NAME=push", NULL };
+	const char *att[] = { "--attest", "provenance", NULL };
+	const char *digest;
+	struct proc p;
+	json_t *j;
+
+	test_keypair(dir, "k", &key, &pub);
+	push_env(&p, plain.host, "pv", rev, "refs/heads/main", key, att, gh);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	j = json_loads(p.out, 0, NULL);
+	cr_assert_not_null(j, "%s", p.out);
+	digest = json_string_value(json_object_get(j, "digest"));
+	cr_expect(json_string_value(json_object_get(j, "attestation")) != NULL, "%s", p.out);
+	snprintf(ref, sizeof(ref), "%s/pv-dev/svc@%s", plain.host, digest);
+	{
+		const char *a[] = { test_cosign(), "verify-attestation", "--key", pub, "--type",
+				    "slsaprovenance1", "--insecure-ignore-tlog", "--allow-insecure-registry",
+				    "--allow-http-registry", ref, NULL };
+		struct proc q;
+		json_t *env, *st;
+		char *stmt;
+		size_t n;
+		prog(&q, a);
+		cr_assert_eq(q.status, 0, "%s", q.err);
+		env = json_loads(q.out, JSON_DISABLE_EOF_CHECK, NULL);
+		cr_assert_not_null(env, "%s", q.out);
+		{
+			const char *b64 = json_string_value(json_object_get(env, "payload"));
+			BIO *b = BIO_push(BIO_new(BIO_f_base64()), BIO_new_mem_buf(b64, -1));
+			stmt = calloc(1, 65536);
+			BIO_set_flags(b, BIO_FLAGS_BASE64_NO_NL);
+			n = (size_t)BIO_read(b, stmt, 65535);
+			BIO_free_all(b);
+		}
+		st = json_loadb(stmt, n, 0, NULL);
+		cr_assert_not_null(st, "%s", stmt);
+		cr_expect_str_eq(json_string_value(json_object_get(st, "predicateType")),
+				 "https://slsa.dev/provenance/v1");
+		cr_expect_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(
+				 json_object_get(st, "subject"), 0), "digest"), "sha256")), digest + 7);
+		{
+			json_t *pr = json_object_get(st, "predicate");
+			json_t *bd = json_object_get(pr, "buildDefinition");
+			json_t *rd = json_object_get(pr, "runDetails");
+			cr_expect_str_eq(json_string_value(json_object_get(json_object_get(rd, "builder"), "id")),
+					 "https://github.com/kubernaut/gateway/.github/workflows/build.yml@refs/heads/main");
+			cr_expect_str_eq(json_string_value(json_object_get(json_object_get(rd, "metadata"),
+									   "invocationId")),
+					 "https://github.com/kubernaut/gateway/actions/runs/4242/attempts/2");
+			cr_expect_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(
+					 json_object_get(bd, "resolvedDependencies"), 0), "digest"), "gitCommit")),
+					 SHA40);
+			cr_expect_str_eq(json_string_value(json_object_get(json_array_get(
+					 json_object_get(bd, "resolvedDependencies"), 0), "uri")),
+					 "git+https://github.com/kubernaut/gateway@refs/heads/main");
+		}
+		json_decref(st);
+		json_decref(env);
+		free(stmt);
+		proc_free(&q);
+	}
+	json_decref(j);
+	proc_free(&p);
+	/* The same attempt again: nothing added. */
+	push_env(&p, plain.host, "pv", rev, "refs/heads/main", key, att, gh);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	{
+		char tag[120], *body, d[80];
+		json_t *m;
+		snprintf(tag, sizeof(tag), "sha256-%s.att", ref + strlen(ref) - 64);
+		cr_assert_eq(treg_manifest(plain, "pv-dev/svc", tag, &body, d), 200);
+		m = json_loads(body, 0, NULL);
+		cr_expect_eq(json_array_size(json_object_get(m, "layers")), 1, "%s", body);
+		json_decref(m);
+		free(body);
+	}
+	/* Promoted: the attestation is in production, and verifies there. */
+	{
+		char devreg[300], prodreg[300], tmpenv[600], pref[400];
+		const char *argv[] = { "regpush", "promote", "--from", "development", "--ref",
+				       "refs/tags/v6.0.0-rc.1", "--sha", SHA40, "--service", "svc",
+				       "--dev-registry", devreg, "--prod-registry", prodreg,
+				       "--insecure-registry", plain.host, "--verify-key", pub, NULL };
+		const char *envp[] = { tmpenv, "HOME=/root", NULL };
+		snprintf(devreg, sizeof(devreg), "%s/pv-dev", plain.host);
+		snprintf(prodreg, sizeof(prodreg), "%s/pv-prod", plain.host);
+		snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+		run_regpush(argv, envp, &p);
+		cr_expect_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+		snprintf(pref, sizeof(pref), "%s/pv-prod/svc@sha256:%s", plain.host,
+			 ref + strlen(ref) - 64);
+		{
+			const char *a[] = { test_cosign(), "verify-attestation", "--key", pub, "--type",
+					    "slsaprovenance1", "--insecure-ignore-tlog",
+					    "--allow-insecure-registry", "--allow-http-registry", pref, NULL };
+			prog(&p, a);
+			cr_expect_eq(p.status, 0, "%s", p.err);
+			proc_free(&p);
+		}
+	}
+	/* Refusals, before anything is written. */
+	{
+		const char *other[] = { "--attest", "sbom", NULL };
+		const char *norun[] = { "GITHUB_REPOSITORY=kubernaut/gateway",
+					"GITHUB_WORKFLOW_REF=kubernaut/gateway/.github/workflows/b.yml@refs/heads/x",
+					NULL };
+		push_env(&p, plain.host, "pvx", rev, "refs/heads/main", NULL, att, gh);
+		cr_expect_eq(p.status, 2, "%s", p.err);
+		cr_expect(strstr(p.err, "regpush: --attest provenance needs a signing key "
+				 "(REGPUSH_SIGNING_KEY), which signs the attestation\n") != NULL, "%s", p.err);
+		proc_free(&p);
+		push_env(&p, plain.host, "pvx", rev, "refs/heads/main", key, other, gh);
+		cr_expect_eq(p.status, 2, "%s", p.err);
+		cr_expect(strstr(p.err, "regpush: --attest 'sbom': the one kind regpush writes is "
+				 "provenance\n") != NULL, "%s", p.err);
+		proc_free(&p);
+		push_env(&p, plain.host, "pvx", rev, "refs/heads/main", key, att, norun);
+		cr_expect_eq(p.status, 2, "%s", p.err);
+		cr_expect(strstr(p.err, "regpush: attest: provenance needs GITHUB_RUN_ID (digits, as "
+				 "every Actions run has it), not ''\n") != NULL, "%s", p.err);
+		proc_free(&p);
+		tags = treg_tags(plain, "pvx-dev/svc");
+		cr_expect(tags == NULL || strstr(tags, "dev-") == NULL, "%s", tags);
+		free(tags);
+	}
+	free(rev);
 	free(key);
 	free(pub);
 }

@@ -728,3 +728,74 @@ Test(sign, judge_every_tamper, .init = setup, .fini = teardown)
 	sign_key_free(pub);
 	sign_key_free(other);
 }
+
+/* DSSE attestations both ways with cosign 2.5: regpush's envelope of an
+ * in-toto statement passes cosign verify-blob-attestation --type
+ * slsaprovenance1; cosign attest-blob's envelope passes sign_dsse_check;
+ * another payload, another key, a flipped byte do not. */
+Test(sign, dsse_both_ways_with_cosign, .init = setup, .fini = teardown)
+{
+	struct rp_err err = { RP_OK, "" };
+	struct sign_key *k, *pub, *cpub;
+	json_t *pred = json_pack("{s:{s:s,s:{}},s:{s:{s:s}}}", "buildDefinition", "buildType",
+				 "https://actions.github.io/buildtypes/workflow/v1", "externalParameters",
+				 "runDetails", "builder", "id", "https://github.com/o/r/.github/workflows/x.yml@refs/heads/main");
+	char *blob = write_file(dir, "blob", "the artifact\n"), digest[RP_DIGEST_MAX], *stmt, *env, *ep,
+	     *kp = path("pub.pem");
+
+	make_keys();
+	k = load("key.pem", NULL, 0, RP_OK, NULL);
+	pub = load("pub.pem", NULL, 1, RP_OK, NULL);
+	cr_assert_eq(rp_sha256_digest("the artifact\n", 13, digest), 0);
+	stmt = sign_statement("blob", digest, "https://slsa.dev/provenance/v1", pred);
+	cr_assert_not_null(stmt);
+	env = sign_dsse(k, stmt, strlen(stmt), &err);
+	cr_assert_not_null(env, "%s", err.msg);
+	cr_expect(sign_dsse_check(pub, env, strlen(env), stmt, strlen(stmt)));
+	cr_expect(sign_dsse_check(pub, env, strlen(env), NULL, 0), "any payload");
+	cr_expect(!sign_dsse_check(pub, env, strlen(env), "{}", 2), "another payload");
+	ep = write_file(dir, "env.json", env);
+	{
+		const char *a[] = { cosign(), "verify-blob-attestation", "--key", kp, "--signature", ep,
+				    "--type", "slsaprovenance1", "--insecure-ignore-tlog", blob, NULL };
+		free(run_in(a, NULL));
+	}
+	/* A flipped byte of the signed statement. */
+	{
+		char *bad = strdup(env), *p = strstr(bad, "\"payload\":\"") + 11;
+		*p = *p == 'e' ? 'f' : 'e';
+		cr_expect(!sign_dsse_check(pub, bad, strlen(bad), NULL, 0));
+		free(bad);
+	}
+	/* cosign's, under its key and not under ours. */
+	cosign_keys();
+	{
+		char *ck = path("cosign.key"), *pp = write_file(dir, "pred.json",
+			"{\"buildDefinition\":{\"buildType\":\"https://example.com/t\",\"externalParameters\":{}},"
+			"\"runDetails\":{\"builder\":{\"id\":\"https://example.com/b\"}}}"),
+		     *out = path("cosign-env.json"), *text;
+		const char *a[] = { cosign(), "attest-blob", "--key", ck, "--predicate", pp, "--type",
+				    "slsaprovenance1", "--tlog-upload=false", "--yes",
+				    "--output-signature", out, blob, NULL };
+		const char *e[] = { "COSIGN_PASSWORD=pw", NULL };
+		free(run_in(a, e));
+		text = read_all(out);
+		cr_assert_not_null(text);
+		cpub = load("cosign.pub", NULL, 1, RP_OK, NULL);
+		cr_expect(sign_dsse_check(cpub, text, strlen(text), NULL, 0), "cosign's: %s", text);
+		cr_expect(!sign_dsse_check(pub, text, strlen(text), NULL, 0), "not under another key");
+		sign_key_free(cpub);
+		free(text);
+		free(out);
+		free(pp);
+		free(ck);
+	}
+	json_decref(pred);
+	sign_key_free(k);
+	sign_key_free(pub);
+	free(stmt);
+	free(env);
+	free(ep);
+	free(blob);
+	free(kp);
+}

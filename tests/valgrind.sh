@@ -87,7 +87,8 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
     (cd "$tmp" && COSIGN_PASSWORD=pw "$REGPUSH_TEST_COSIGN" generate-key-pair >/dev/null 2>&1)
     REGPUSH_SIGNING_KEY=$(cat "$tmp/cosign.key") REGPUSH_SIGNING_KEY_PASSPHRASE=pw
     export REGPUSH_SIGNING_KEY REGPUSH_SIGNING_KEY_PASSPHRASE
-    vgp 0 "$bin" push --source "$src" --ref refs/tags/v4.0.0 --sha $sha --service vgc \
+    GITHUB_REPOSITORY=o/vgc GITHUB_WORKFLOW_REF=o/vgc/.github/workflows/r.yml@refs/tags/v4.0.0 GITHUB_RUN_ID=7 \
+      vgp 0 "$bin" push --source "$src" --ref refs/tags/v4.0.0 --sha $sha --service vgc --attest provenance \
       --prod-registry "$t/vg" --insecure-registry "$t" --insecure-registry "$REGPUSH_TEST_TOKENSRV"
     REGPUSH_SIGNING_KEY_PASSPHRASE=wrong vgp 2 "$bin" push --source "$src" --ref refs/tags/v4.1.0 \
       --sha $sha --service vgc --prod-registry "$r/vg" --insecure-registry "$r"
