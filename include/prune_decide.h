@@ -13,12 +13,15 @@
 #include <jansson.h>
 
 #include "policy.h"
+#include "util.h"
 
 enum prune_action {
 	PRUNE_KEEP = 0,
 	PRUNE_UNTAG,   /* the tag alone goes; its image stays for a kept tag */
 	PRUNE_DELETE,  /* the image goes, and every (expired) tag on it */
 	PRUNE_WITH,    /* goes with another row's PRUNE_DELETE */
+	PRUNE_AFTER,   /* an attachment: deleted by digest once its image's
+			* delete (row `by`) succeeded */
 };
 
 /* Ages, in days; besides these, 0 or more. */
@@ -42,6 +45,7 @@ struct prune_row {
 	const char *by;      /* the tag keeping or deleting the image, or the
 			      * unreadable kept tag (borrowed), or NULL */
 	const char *by_note; /* static text that follows by ("" mostly) */
+	char subject[RP_DIGEST_MAX]; /* an attachment's image (prune_follow) */
 };
 
 /* The age in days of the image whose config (parsed; NULL: unreadable)
@@ -74,5 +78,23 @@ void prune_retain(const struct policy *pol, struct prune_row *rows, size_t n);
 void prune_protect(struct prune_row *rows, size_t n,
 		   const char *(*kept)(void *ctx, const char *digest), void *ctx,
 		   const char *blind);
+
+/*
+ * Attachments (cosign's sha256-<hex>.sig, .att, .sbom: PRUNE_CLS_ATTACHMENT),
+ * after prune_protect, following their image (subject: the digest the
+ * tag names): kept while kept(ctx, subject) — a kept tag's digest or a
+ * kept index's child; PRUNE_AFTER when goes(ctx, subject) names the row
+ * deleting it in this run (its digest, or an index listing it: by is
+ * that row's tag); else by state(ctx, subject): 0, the image is gone —
+ * swept (PRUNE_DELETE, or PRUNE_UNTAG when a kept tag needs the
+ * attachment's own manifest); 1, it is there untagged — kept; anything
+ * else — kept, "subject state unknown". With blind (a kept tag not
+ * readable) nothing is known: every one is kept so. by names the image
+ * (the row's subject) for the table, unless a delete waits on a row.
+ */
+void prune_follow(struct prune_row *rows, size_t n,
+		  const char *(*kept)(void *ctx, const char *digest),
+		  const char *(*goes)(void *ctx, const char *digest),
+		  int (*state)(void *ctx, const char *digest), void *ctx, const char *blind);
 
 #endif

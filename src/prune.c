@@ -204,7 +204,9 @@ protect(struct repo *r, json_t *kept, struct rp_err *err)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	for (i = 0; i < r->n && st == RP_OK; i++) {
 		const struct row *w = &r->rows[i];
-		if (w->d.act != PRUNE_KEEP || w->digest[0] == '\0' || json_object_get(kept, w->digest) != NULL)
+		/* An attachment needs no image: it follows one (prune_follow). */
+		if (w->d.act != PRUNE_KEEP || w->digest[0] == '\0' || w->d.cls == PRUNE_CLS_ATTACHMENT ||
+		    json_object_get(kept, w->digest) != NULL)
 			continue;
 		if (json_object_set_new(kept, w->digest, json_string(w->tag)) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
@@ -214,7 +216,7 @@ protect(struct repo *r, json_t *kept, struct rp_err *err)
 	for (i = 0; i < r->n && st == RP_OK; i++) {
 		const struct row *w = &r->rows[i];
 		if (w->d.act == PRUNE_KEEP && w->digest[0] != '\0' && w->kind != 0 &&
-		    rp_strset_add(&keep, w->digest) != 0)
+		    w->d.cls != PRUNE_CLS_ATTACHMENT && rp_strset_add(&keep, w->digest) != 0)
 			st = rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	if (st == RP_OK)
@@ -243,6 +245,95 @@ static const char *
 kept_by(void *ctx, const char *digest)
 {
 	return json_string_value(json_object_get(ctx, digest));
+}
+
+/* What prune_follow asks about an attachment's image. */
+struct subjects {
+	json_t *kept;   /* digest -> the kept tag needing it */
+	json_t *goes;   /* digest -> the tag of the row deleting it */
+	json_t *state;  /* digest -> 1 there, 0 gone (a HEAD); absent: unknown */
+};
+
+static const char *
+subject_kept(void *ctx, const char *digest)
+{
+	return kept_by(((struct subjects *)ctx)->kept, digest);
+}
+
+static const char *
+subject_goes(void *ctx, const char *digest)
+{
+	return json_string_value(json_object_get(((struct subjects *)ctx)->goes, digest));
+}
+
+static int
+subject_state(void *ctx, const char *digest)
+{
+	json_t *v = json_object_get(((struct subjects *)ctx)->state, digest);
+
+	return v != NULL ? (int)json_integer_value(v) : -1;
+}
+
+/* The attachments' images: which this run deletes (a row's digest, or an
+ * index's entries), and of the others, neither kept nor deleted, whether
+ * they are still in the repository (one HEAD each, at once). A failed
+ * read leaves them unknown: kept. Then prune_follow decides. */
+static rp_status
+follow(struct repo *r, struct prune_row *dr, json_t *kept, struct rp_err *err)
+{
+	struct subjects sj = { kept, json_object(), json_object() };
+	struct rp_strset ask = { 0 };
+	char (*d)[RP_DIGEST_MAX] = NULL, subject[RP_DIGEST_MAX];
+	size_t i, k;
+	json_t *e;
+	rp_status st = RP_OK;
+
+	if (sj.goes == NULL || sj.state == NULL) {
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < r->n && st == RP_OK; i++) {
+		if ((dr[i].act != PRUNE_DELETE && dr[i].act != PRUNE_WITH) ||
+		    dr[i].cls == PRUNE_CLS_ATTACHMENT)
+			continue;
+		if (json_object_get(sj.goes, dr[i].digest) == NULL &&
+		    json_object_set_new(sj.goes, dr[i].digest, json_string(dr[i].tag)) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		json_array_foreach(json_object_get(r->kids, dr[i].digest), k, e)
+			if (json_is_string(e) && json_object_get(kept, json_string_value(e)) == NULL &&
+			    json_object_get(sj.goes, json_string_value(e)) == NULL &&
+			    json_object_set_new(sj.goes, json_string_value(e), json_string(dr[i].tag)) != 0)
+				st = rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < r->n && st == RP_OK; i++)
+		if (dr[i].cls == PRUNE_CLS_ATTACHMENT && dr[i].digest[0] != '\0' &&
+		    tagscheme_attachment(dr[i].tag, subject) && json_object_get(kept, subject) == NULL &&
+		    json_object_get(sj.goes, subject) == NULL && rp_strset_add(&ask, subject) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+	if (st == RP_OK && ask.n > 0 && r->blind == NULL) {
+		struct rp_err ignored;
+		if ((d = calloc(ask.n, sizeof(*d))) == NULL)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		else if (reg_manifest_head_many(r->t->reg, r->t->path, ask.v, ask.n, d, &ignored) == RP_OK)
+			for (i = 0; i < ask.n && st == RP_OK; i++)
+				if (json_object_set_new(sj.state, ask.v[i], json_integer(d[i][0] != '\0')) != 0)
+					st = rp_fail(err, RP_ENOMEM, "out of memory");
+	}
+	if (st == RP_OK)
+		prune_follow(dr, r->n, subject_kept, subject_goes, subject_state, &sj, r->blind);
+	/* by pointed into goes, freed below: the row keeps its own copy. */
+	for (i = 0; st == RP_OK && i < r->n; i++)
+		if (dr[i].act == PRUNE_AFTER) {
+			if ((r->rows[i].after = rp_strdup(dr[i].by)) == NULL)
+				st = rp_fail(err, RP_ENOMEM, "out of memory");
+			dr[i].by = r->rows[i].after;
+		}
+out:
+	free(d);
+	rp_strset_free(&ask);
+	json_decref(sj.goes);
+	json_decref(sj.state);
+	return st;
 }
 
 /* Gathers every tag of one repository (digest, class, age, the digests
@@ -321,6 +412,8 @@ decide_repo(struct repo *r, const struct policy *pol, time_t now, struct rp_err 
 	if ((st = protect(r, kept, err)) != RP_OK)
 		goto out;
 	prune_protect(dr, r->n, kept_by, kept, r->blind);
+	if ((st = follow(r, dr, kept, err)) != RP_OK)
+		goto out;
 	for (i = 0; i < r->n; i++) {
 		struct row *w = &r->rows[i];
 		w->d = dr[i];
@@ -379,6 +472,7 @@ out:
 			free(rs[i].rows[k].tag);
 			free(rs[i].rows[k].detail);
 			free(rs[i].rows[k].error);
+			free(rs[i].rows[k].after);
 		}
 		free(rs[i].rows);
 		json_decref(rs[i].kids);

@@ -135,6 +135,41 @@ delete_tags(struct repo *r, const size_t *which, char **tags, size_t n)
 	free(errs);
 }
 
+/* The attachments whose image's delete succeeded, deleted by digest at
+ * once; one whose image's delete failed stays, kept. */
+static void
+delete_after(struct repo *r)
+{
+	char **refs = calloc(r->n + 1, sizeof(*refs)), **errs = calloc(r->n + 1, sizeof(*errs));
+	size_t *which = calloc(r->n + 1, sizeof(*which)), i, k, nd = 0;
+
+	for (i = 0; i < r->n; i++) {
+		struct row *w = &r->rows[i];
+		if (w->d.act != PRUNE_AFTER || w->error != NULL)
+			continue;
+		for (k = 0; k < r->n && strcmp(r->rows[k].tag, w->after) != 0; k++)
+			;
+		if (k < r->n && r->rows[k].error != NULL) {
+			w->d.act = PRUNE_KEEP;
+			w->d.reason = "kept: the delete of its image failed, with";
+			continue;
+		}
+		if (refs == NULL || errs == NULL || which == NULL) {
+			w->error = rp_strdup("out of memory");
+			continue;
+		}
+		which[nd] = i;
+		refs[nd++] = w->digest;
+	}
+	if (nd > 0 && reg_manifest_delete_many(r->t->reg, r->t->path, refs, nd, errs) > 0)
+		for (i = 0; i < nd; i++)
+			if (errs[i] != NULL)
+				r->rows[which[i]].error = errs[i];
+	free(refs);
+	free(errs);
+	free(which);
+}
+
 /* Carries out one repository's decisions, a failure on one row never
  * stopping the others: first the untags (each tag read again right
  * before: one pushed again meanwhile is left alone), then the indexes to
@@ -152,7 +187,9 @@ prune_execute(struct repo *r)
 	size_t *which = calloc(r->n + 1, sizeof(*which)), *left = calloc(r->n + 1, sizeof(*left));
 	char **tags = calloc(r->n + 1, sizeof(*tags)), **ltags = calloc(r->n + 1, sizeof(*ltags));
 	char (*now)[RP_DIGEST_MAX] = NULL;
-	const unsigned gone = 1u << PRUNE_UNTAG | 1u << PRUNE_DELETE | 1u << PRUNE_WITH;
+	const unsigned gone = 1u << PRUNE_UNTAG | 1u << PRUNE_DELETE | 1u << PRUNE_WITH |
+			      1u << PRUNE_AFTER;
+	const unsigned by_digest = 1u << PRUNE_DELETE | 1u << PRUNE_WITH | 1u << PRUNE_AFTER;
 	size_t i, n, nl = 0;
 	int failed = 0, round;
 
@@ -173,10 +210,13 @@ prune_execute(struct repo *r)
 	delete_tags(r, which, tags, n);
 	(void)delete_rows(r, 1, failed_idx);
 	(void)delete_rows(r, 0, failed_idx);
+	/* Attachments after their images: never a signature gone while its
+	 * image stays. */
+	delete_after(r);
 	/* A registry that deletes tags may keep them on a digest delete
 	 * (go-containerregistry): their tags are deleted by name at once,
 	 * without reading them first. The first asks whether it can. */
-	n = pick_rows(r, 1u << PRUNE_DELETE | 1u << PRUNE_WITH, which, tags);
+	n = pick_rows(r, by_digest, which, tags);
 	if (n > 0 && reg_deletes_tags(r->t->reg) == 0) {
 		struct rp_err e = { RP_OK, "" };
 		int done = 0;
@@ -184,7 +224,7 @@ prune_execute(struct repo *r)
 			r->rows[which[0]].error = rp_strdup(e.msg);
 	}
 	if (n > 0 && reg_deletes_tags(r->t->reg) > 0)
-		delete_tags(r, which, tags, pick_rows(r, 1u << PRUNE_DELETE | 1u << PRUNE_WITH, which, tags));
+		delete_tags(r, which, tags, pick_rows(r, by_digest, which, tags));
 	/* Gone means gone: twice, the second time after deleting by name
 	 * what a digest delete left. */
 	for (round = 0; round < 2; round++) {

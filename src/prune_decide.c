@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ghctx.h"
+#include "tagscheme.h"
 
 #define Y2000 946684800L
 
@@ -116,5 +117,52 @@ prune_protect(struct prune_row *rows, size_t n,
 		w->reason = "expired; only untagged: the kept tag";
 		w->by = blind;
 		w->by_note = " could not be read (its image may be this one)";
+	}
+}
+
+void
+prune_follow(struct prune_row *rows, size_t n, const char *(*kept)(void *ctx, const char *digest),
+	     const char *(*goes)(void *ctx, const char *digest),
+	     int (*state)(void *ctx, const char *digest), void *ctx, const char *blind)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		struct prune_row *w = &rows[i];
+		const char *by;
+		if (w->cls != PRUNE_CLS_ATTACHMENT || w->digest[0] == '\0' ||
+		    !tagscheme_attachment(w->tag, w->subject))
+			continue;
+		w->act = PRUNE_KEEP;
+		w->reason = "a signature, attestation or SBOM of";
+		w->by = w->subject;
+		if (kept(ctx, w->subject) != NULL) {
+			w->by_note = ": kept with its image";
+		} else if (blind != NULL) {
+			w->by_note = ": kept, subject state unknown (a kept tag could not be read)";
+		} else if ((by = goes(ctx, w->subject)) != NULL) {
+			w->act = PRUNE_AFTER;
+			w->reason = "deleted after its image, deleted with";
+			w->by = by;
+			w->by_note = "";
+		} else if (state(ctx, w->subject) == 0) {
+			w->act = kept(ctx, w->digest) != NULL ? PRUNE_UNTAG : PRUNE_DELETE;
+			w->by_note = ": swept, its image is gone";
+		} else if (state(ctx, w->subject) == 1) {
+			w->by_note = ": kept, its image is in the repository (untagged)";
+		} else {
+			w->by_note = ": kept, subject state unknown";
+		}
+	}
+	/* Two swept tags on one manifest: the first deletes it. */
+	for (i = 0; i < n; i++) {
+		if (rows[i].cls != PRUNE_CLS_ATTACHMENT || rows[i].act != PRUNE_DELETE)
+			continue;
+		for (k = 0; k < i; k++)
+			if ((rows[k].act == PRUNE_DELETE || rows[k].act == PRUNE_AFTER) &&
+			    strcmp(rows[k].digest, rows[i].digest) == 0) {
+				rows[i].act = PRUNE_UNTAG;
+				break;
+			}
 	}
 }

@@ -20,6 +20,8 @@ struct row {
 	signed char kind;         /* from the HEAD: 1 index, 0 image, -1 unknown */
 	char *detail;             /* e.g. the kept tag sharing the image */
 	char *error;              /* when the delete failed */
+	char *after;              /* PRUNE_AFTER: the tag whose row deletes
+				   * this attachment's image */
 };
 
 struct repo {

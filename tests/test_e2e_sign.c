@@ -273,57 +273,195 @@ Test(sign, a_concurrent_signer_loses_nothing, .init = setup, .fini = teardown, .
 	free(pub);
 }
 
-/* The .sig tags push writes: prune keeps them (not aged; they follow
- * their image) and audit finds nothing to say of them. */
-Test(sign, prune_and_audit_leave_signatures_alone, .init = setup, .fini = teardown, .timeout = 240)
+/* skopeo copy of archive to host's repo@digest or repo:tag. */
+static void
+seed(const char *host, const char *src, const char *repo, const char *ref)
+{
+	char dst[500];
+	const char *argv[] = { "skopeo", "copy", "-q", "--all", "--preserve-digests",
+			       "--dest-tls-verify=false", src, dst, NULL };
+	struct proc p;
+
+	snprintf(dst, sizeof(dst), "docker://%s/%s%s%s", host, repo, ref[0] == 's' ? "@" : ":", ref);
+	prog(&p, argv);
+	cr_assert_eq(p.status, 0, "%s: %s", dst, p.err);
+	proc_free(&p);
+}
+
+/* The prune table's row of tag in JSON j, or NULL. */
+static json_t *
+row_of(json_t *j, const char *tag)
+{
+	json_t *row;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, "tags"), i, row)
+		if (strcmp(json_string_value(json_object_get(row, "tag")), tag) == 0)
+			return row;
+	return NULL;
+}
+
+static void
+expect_row(json_t *j, const char *tag, const char *action, const char *reason, const char *detail)
+{
+	json_t *row = row_of(j, tag);
+
+	cr_assert_not_null(row, "no row %s", tag);
+	cr_expect_str_eq(json_string_value(json_object_get(row, "action")), action, "%s", tag);
+	cr_expect_str_eq(json_string_value(json_object_get(row, "reason")), reason, "%s: %s", tag,
+			 json_string_value(json_object_get(row, "reason")));
+	cr_expect_str_eq(json_string_value(json_object_get(row, "detail")), detail, "%s: %s", tag,
+			 json_string_value(json_object_get(row, "detail")));
+}
+
+/* Prune keeps signatures with their images (issue 20): in one repository,
+ * an index kept by dev-latest (its .sig and its children's kept), an
+ * expired image signed (other.tar: one.tar is a child of the index) (deleted, then its .sig), an image there but
+ * untagged (its .sig kept), and an orphan (its image deleted: swept).
+ * The dry run says so and deletes nothing; the real run does it, and
+ * audit finds nothing to say about attachment tags. Where the image's
+ * delete fails (f-delfail), its signature stays. */
+Test(sign, prune_follows_the_images, .init = setup, .fini = teardown, .timeout = 300)
 {
 	struct treg plain = treg_plain();
-	char *one = archive("one.tar"), *key, *pub, repo[300], devreg[300], prodreg[300], tmpenv[600];
+	const char *fault = getenv("REGPUSH_TEST_FAULT");
+	char *key, *pub, *kp, repo[300], ref[400], *one = archive("other.tar"), *two = archive("two.tar"),
+	     *rev = archive("rev.tar"), *multi = archive("multi.tar"), *a, *u, *g, *idx, tag[120],
+	     want[300], tmpenv[600];
 	const char *envp[] = { tmpenv, "HOME=/root", NULL };
+	const char *rec[] = { "--recursive", NULL };
 	struct proc p;
-	json_t *j, *row;
+	json_t *j, *m;
 	size_t i;
-	int sigs = 0;
+	char *body, d[80];
 
-	test_keypair(dir, "k", &key, &pub);
-	push(&p, plain.host, "keep", one, "refs/heads/develop", key, NULL);
-	cr_assert_eq(p.status, 0, "%s", p.err);
-	proc_free(&p);
+	cosign_keypair(dir, "ck", "pw", &key, &pub);
+	cr_assert(asprintf(&kp, "%s/ck.key", dir) > 0);
 	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
-	snprintf(repo, sizeof(repo), "%s/keep-dev/svc", plain.host);
+	a = source_digest(one);
+	u = source_digest(two);
+	g = source_digest(rev);
+	idx = source_digest(multi);
+	seed(plain.host, multi, "pf-dev/svc", "dev-latest");
+	seed(plain.host, one, "pf-dev/svc", "dev-1111111");
+	seed(plain.host, two, "pf-dev/svc", u);
+	/* By digest: go-containerregistry keeps a tag whose image is
+	 * deleted by digest. */
+	seed(plain.host, rev, "pf-dev/svc", g);
+	snprintf(ref, sizeof(ref), "%s/pf-dev/svc@%s", plain.host, idx);
+	cr_assert_eq(cosign_sign(kp, "pw", ref, rec), 0);
+	snprintf(ref, sizeof(ref), "%s/pf-dev/svc@%s", plain.host, a);
+	cr_assert_eq(cosign_sign(kp, "pw", ref, NULL), 0);
+	snprintf(ref, sizeof(ref), "%s/pf-dev/svc@%s", plain.host, u);
+	cr_assert_eq(cosign_sign(kp, "pw", ref, NULL), 0);
+	snprintf(ref, sizeof(ref), "%s/pf-dev/svc@%s", plain.host, g);
+	cr_assert_eq(cosign_sign(kp, "pw", ref, NULL), 0);
 	{
-		const char *argv[] = { "regpush", "prune", "--json", "--dry-run", "--repository", repo,
-				       "--now", "2035-01-01T00:00:00Z", "--insecure-registry", plain.host, NULL };
+		/* The orphan: rev's image deleted under its signature. */
+		char del[400];
+		const char *argv[] = { "skopeo", "delete", "--tls-verify=false", del, NULL };
+		snprintf(del, sizeof(del), "docker://%s/pf-dev/svc@%s", plain.host, g);
+		prog(&p, argv);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		proc_free(&p);
+	}
+	snprintf(repo, sizeof(repo), "%s/pf-dev/svc", plain.host);
+	for (i = 0; i < 2; i++) {
+		const char *argv[] = { "regpush", "prune", "--json", "--repository", repo, "--now",
+				       "2035-01-01T00:00:00Z", "--insecure-registry", plain.host,
+				       i == 0 ? "--dry-run" : NULL, NULL };
+		run_regpush(argv, envp, &p);
+		cr_assert_eq(p.status, 0, "%s", p.err);
+		j = json_loads(p.out, 0, NULL);
+		cr_assert_not_null(j, "%s", p.out);
+		snprintf(tag, sizeof(tag), "sha256-%s.sig", idx + 7);
+		snprintf(want, sizeof(want), "%s: kept with its image", idx);
+		expect_row(j, tag, "keep", "a signature, attestation or SBOM of", want);
+		snprintf(tag, sizeof(tag), "sha256-%s.sig", a + 7);
+		expect_row(j, tag, "delete", "deleted after its image, deleted with", "dev-1111111");
+		snprintf(tag, sizeof(tag), "sha256-%s.sig", u + 7);
+		snprintf(want, sizeof(want), "%s: kept, its image is in the repository (untagged)", u);
+		expect_row(j, tag, "keep", "a signature, attestation or SBOM of", want);
+		snprintf(tag, sizeof(tag), "sha256-%s.sig", g + 7);
+		snprintf(want, sizeof(want), "%s: swept, its image is gone", g);
+		expect_row(j, tag, "delete", "a signature, attestation or SBOM of", want);
+		json_decref(j);
+		proc_free(&p);
+	}
+	/* What stayed: the index's signatures (its own, each child's), the
+	 * untagged image's; what went: the expired image, its signature, the
+	 * orphan. */
+	snprintf(tag, sizeof(tag), "sha256-%s.sig", idx + 7);
+	cr_expect_eq(treg_manifest(plain, "pf-dev/svc", tag, &body, d), 200);
+	free(body);
+	cr_assert_eq(treg_manifest(plain, "pf-dev/svc", idx, &body, d), 200);
+	m = json_loads(body, 0, NULL);
+	free(body);
+	{
+		json_t *e;
+		json_array_foreach(json_object_get(m, "manifests"), i, e) {
+			snprintf(tag, sizeof(tag), "sha256-%s.sig",
+				 json_string_value(json_object_get(e, "digest")) + 7);
+			cr_expect_eq(treg_manifest(plain, "pf-dev/svc", tag, &body, d), 200, "child %zu", i);
+			free(body);
+		}
+	}
+	json_decref(m);
+	snprintf(tag, sizeof(tag), "sha256-%s.sig", u + 7);
+	cr_expect_eq(treg_manifest(plain, "pf-dev/svc", tag, &body, d), 200);
+	free(body);
+	snprintf(tag, sizeof(tag), "sha256-%s.sig", a + 7);
+	cr_expect_eq(treg_manifest(plain, "pf-dev/svc", tag, &body, d), 404);
+	free(body);
+	cr_expect_eq(treg_manifest(plain, "pf-dev/svc", a, &body, d), 404);
+	free(body);
+	snprintf(tag, sizeof(tag), "sha256-%s.sig", g + 7);
+	cr_expect_eq(treg_manifest(plain, "pf-dev/svc", tag, &body, d), 404);
+	free(body);
+	/* audit: attachment tags need no pattern. */
+	{
+		char devreg[300], prodreg[300];
+		const char *argv[] = { "regpush", "audit", "--json", "--service", "svc", "--dev-registry",
+				       devreg, "--prod-registry", prodreg, "--insecure-registry",
+				       plain.host, NULL };
+		snprintf(devreg, sizeof(devreg), "%s/pf-dev", plain.host);
+		snprintf(prodreg, sizeof(prodreg), "%s/pf-prod", plain.host);
+		run_regpush(argv, envp, &p);
+		cr_expect_eq(p.status, 0, "%s", p.err);
+		cr_expect(strstr(p.out, "sha256-") == NULL, "%s", p.out);
+		proc_free(&p);
+	}
+	/* The image's delete fails: its signature stays, kept. */
+	cr_assert_not_null(fault);
+	seed(plain.host, one, "f-delfail-pf/svc", "dev-1111111");
+	snprintf(ref, sizeof(ref), "%s/f-delfail-pf/svc@%s", plain.host, a);
+	cr_assert_eq(cosign_sign(kp, "pw", ref, NULL), 0);
+	snprintf(repo, sizeof(repo), "%s/f-delfail-pf/svc", fault);
+	{
+		const char *argv[] = { "regpush", "prune", "--json", "--repository", repo, "--now",
+				       "2035-01-01T00:00:00Z", "--insecure-registry", fault, NULL };
 		run_regpush(argv, envp, &p);
 	}
-	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_expect_eq(p.status, 1, "%s", p.err);
 	j = json_loads(p.out, 0, NULL);
 	cr_assert_not_null(j, "%s", p.out);
-	json_array_foreach(json_object_get(j, "tags"), i, row) {
-		const char *tag = json_string_value(json_object_get(row, "tag"));
-		if (strncmp(tag, "sha256-", 7) != 0)
-			continue;
-		sigs++;
-		cr_expect_str_eq(json_string_value(json_object_get(row, "action")), "keep");
-		cr_expect_str_eq(json_string_value(json_object_get(row, "reason")),
-				 "a signature, attestation or SBOM: kept (not aged; it follows its image)");
-	}
-	cr_expect_eq(sigs, 1, "%s", p.out);
+	snprintf(tag, sizeof(tag), "sha256-%s.sig", a + 7);
+	expect_row(j, tag, "keep", "kept: the delete of its image failed, with", "dev-1111111");
 	json_decref(j);
 	proc_free(&p);
-	snprintf(devreg, sizeof(devreg), "%s/keep-dev", plain.host);
-	snprintf(prodreg, sizeof(prodreg), "%s/keep-prod", plain.host);
-	{
-		const char *argv[] = { "regpush", "audit", "--json", "--service", "svc", "--dev-registry", devreg,
-				       "--prod-registry", prodreg, "--insecure-registry", plain.host, NULL };
-		run_regpush(argv, envp, &p);
-	}
-	cr_expect_eq(p.status, 0, "%s", p.err);
-	cr_expect(strstr(p.out, "\"findings\": []") != NULL, "%s", p.out);
-	proc_free(&p);
+	cr_expect_eq(treg_manifest(plain, "f-delfail-pf/svc", tag, &body, d), 200);
+	free(body);
 	free(one);
+	free(two);
+	free(rev);
+	free(multi);
+	free(a);
+	free(u);
+	free(g);
+	free(idx);
 	free(key);
 	free(pub);
+	free(kp);
 }
 
 /* In Actions every line of the key's body is masked before anything

@@ -393,22 +393,22 @@ Test(sign, a_carried_signature_survives_a_concurrent_writer, .init = setup, .fin
 	cr_assert_not_null(fault);
 	test_keypair(dir, "ci", &key, &pub);
 	flags[3] = pub;
-	d = push_dev(fault, "f-sigrace", "rev.tar", key);
-	cr_expect_eq(layers_of(plain, "f-sigrace-dev/svc", d, "sig"), 2);
+	d = push_dev(fault, "f-sigrace-carry", "rev.tar", key);
+	cr_expect_eq(layers_of(plain, "f-sigrace-carry-dev/svc", d, "sig"), 2);
 	flags[4] = "--dry-run";
-	rp(&p, fault, "f-sigrace", "promote", "refs/tags/v4.0.0-rc.1", flags, NULL);
+	rp(&p, fault, "f-sigrace-carry", "promote", "refs/tags/v4.0.0-rc.1", flags, NULL);
 	cr_expect_eq(p.status, 0, "%s", p.err);
-	snprintf(want, sizeof(want), "  carry %s/f-sigrace-dev/svc:sha256-%s.sig to %s/f-sigrace-prod/svc "
+	snprintf(want, sizeof(want), "  carry %s/f-sigrace-carry-dev/svc:sha256-%s.sig to %s/f-sigrace-carry-prod/svc "
 		 "(new)\n", fault, d + 7, fault);
 	cr_expect(strstr(p.err, want) != NULL, "%s\nwant %s", p.err, want);
 	proc_free(&p);
-	cr_expect_eq(layers_of(plain, "f-sigrace-prod/svc", d, "sig"), 0, "the dry run wrote nothing");
+	cr_expect_eq(layers_of(plain, "f-sigrace-carry-prod/svc", d, "sig"), 0, "the dry run wrote nothing");
 	flags[4] = NULL;
-	rp(&p, fault, "f-sigrace", "promote", "refs/tags/v4.0.0-rc.1", flags, NULL);
+	rp(&p, fault, "f-sigrace-carry", "promote", "refs/tags/v4.0.0-rc.1", flags, NULL);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);
-	cr_expect_eq(layers_of(plain, "f-sigrace-prod/svc", d, "sig"), 2);
-	snprintf(ref, sizeof(ref), "%s/f-sigrace-prod/svc@%s", plain.host, d);
+	cr_expect_eq(layers_of(plain, "f-sigrace-carry-prod/svc", d, "sig"), 2);
+	snprintf(ref, sizeof(ref), "%s/f-sigrace-carry-prod/svc@%s", plain.host, d);
 	cr_expect_eq(cosign_verify(pub, ref, NULL), 0);
 	free(key);
 	free(pub);
@@ -429,15 +429,21 @@ Test(sign, signatures_cross_registry_hosts, .init = setup, .fini = teardown, .ti
 			       "--dev-registry", dev, "--prod-registry", prod, "--insecure-registry",
 			       plain.host, "--cert-dir", cert, "--verify-key", NULL, NULL };
 	const char *envp[] = { tmpenv, "HOME=/root", user, pass, NULL };
+	const char *org;
+	char devrepo[100], prodrepo[100];
 	struct proc p;
 	json_t *idx, *e;
 	size_t i;
 
 	test_keypair(dir, "ci", &key, &pub);
 	argv[20] = pub;
-	d = push_dev(plain.host, "vx", "revmulti.tar", key);
-	snprintf(dev, sizeof(dev), "%s/vx-dev", plain.host);
-	snprintf(prod, sizeof(prod), "%s/vx-prod", tls.host);
+	/* The TLS registry serves both passes: an organisation of each's. */
+	org = treg_ggcr() ? "vxg" : "vx";
+	snprintf(devrepo, sizeof(devrepo), "%s-dev/svc", org);
+	snprintf(prodrepo, sizeof(prodrepo), "%s-prod/svc", org);
+	d = push_dev(plain.host, org, "revmulti.tar", key);
+	snprintf(dev, sizeof(dev), "%s/%s-dev", plain.host, org);
+	snprintf(prod, sizeof(prod), "%s/%s-prod", tls.host, org);
 	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
 	snprintf(cert, sizeof(cert), "%s", getenv("REGPUSH_TEST_CA_DIR"));
 	snprintf(user, sizeof(user), "REGPUSH_STAGING_USERNAME=%s", getenv("REGPUSH_TEST_USER"));
@@ -446,12 +452,12 @@ Test(sign, signatures_cross_registry_hosts, .init = setup, .fini = teardown, .ti
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	cr_expect(strstr(p.err, "skopeo copy") != NULL, "%s", p.err);
 	proc_free(&p);
-	cr_expect_eq(layers_of(tls, "vx-prod/svc", d, "sig"), 1);
-	cr_assert_eq(treg_manifest(tls, "vx-prod/svc", d, &body, dg), 200);
+	cr_expect_eq(layers_of(tls, prodrepo, d, "sig"), 1);
+	cr_assert_eq(treg_manifest(tls, prodrepo, d, &body, dg), 200);
 	idx = json_loads(body, 0, NULL);
 	cr_assert_gt(json_array_size(json_object_get(idx, "manifests")), 1);
 	json_array_foreach(json_object_get(idx, "manifests"), i, e)
-		cr_expect_eq(layers_of(tls, "vx-prod/svc", json_string_value(json_object_get(e, "digest")),
+		cr_expect_eq(layers_of(tls, prodrepo, json_string_value(json_object_get(e, "digest")),
 				       "sig"), 1, "child %zu", i);
 	json_decref(idx);
 	free(body);
@@ -459,8 +465,8 @@ Test(sign, signatures_cross_registry_hosts, .init = setup, .fini = teardown, .ti
 	{
 		char tag[120], d1[80], d2[80], *b1, *b2;
 		snprintf(tag, sizeof(tag), "sha256-%s.sig", d + 7);
-		cr_assert_eq(treg_manifest(plain, "vx-dev/svc", tag, &b1, d1), 200);
-		cr_assert_eq(treg_manifest(tls, "vx-prod/svc", tag, &b2, d2), 200);
+		cr_assert_eq(treg_manifest(plain, devrepo, tag, &b1, d1), 200);
+		cr_assert_eq(treg_manifest(tls, prodrepo, tag, &b2, d2), 200);
 		cr_expect_str_eq(d1, d2);
 		free(b1);
 		free(b2);

@@ -138,3 +138,89 @@ Test(prune_decide, protection)
 		}
 	}
 }
+
+/* Attachments follow their images: sha256-<k>.sig is kept with its kept
+ * image (by "latest"); .att of the child of a kept index too; .sig of a
+ * digest this run deletes goes after it (by the deleting tag); .sbom of
+ * an image that is gone is swept; .sig of an image there but untagged is
+ * kept; of one whose state is unknown, kept. With a blind spot, all are
+ * kept. Two swept tags on one manifest: the first deletes it. */
+#define H64(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+	       c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define KD "sha256:" H64("1")
+#define KID "sha256:" H64("2")
+#define XD "sha256:" H64("3")
+#define GD "sha256:" H64("4")
+#define UD "sha256:" H64("5")
+#define QD "sha256:" H64("6")
+
+static const char *
+kept_att(void *ctx, const char *digest)
+{
+	(void)ctx;
+	return strcmp(digest, KD) == 0 ? "latest" : strcmp(digest, KID) == 0 ? "v1" : NULL;
+}
+
+static const char *
+goes_att(void *ctx, const char *digest)
+{
+	(void)ctx;
+	return strcmp(digest, XD) == 0 ? "dev-3" : NULL;
+}
+
+static int
+state_att(void *ctx, const char *digest)
+{
+	(void)ctx;
+	return strcmp(digest, GD) == 0 ? 0 : strcmp(digest, UD) == 0 ? 1 : -1;
+}
+
+Test(prune_decide, attachments_follow_their_images)
+{
+	static const struct {
+		const char *tag, *digest;
+		enum prune_action act;
+		const char *reason, *by, *note;
+	} rows[] = {
+		{ "sha256-" H64("1") ".sig", "sha256:s1", PRUNE_KEEP, "a signature, attestation or SBOM of",
+		  KD, ": kept with its image" },
+		{ "sha256-" H64("2") ".att", "sha256:s2", PRUNE_KEEP, "a signature, attestation or SBOM of",
+		  KID, ": kept with its image" },
+		{ "sha256-" H64("3") ".sig", "sha256:s3", PRUNE_AFTER, "deleted after its image, deleted with",
+		  "dev-3", "" },
+		{ "sha256-" H64("4") ".sbom", "sha256:s4", PRUNE_DELETE, "a signature, attestation or SBOM of",
+		  GD, ": swept, its image is gone" },
+		{ "sha256-" H64("4") ".sig", "sha256:s4", PRUNE_UNTAG, "a signature, attestation or SBOM of",
+		  GD, ": swept, its image is gone" },
+		{ "sha256-" H64("5") ".sig", "sha256:s5", PRUNE_KEEP, "a signature, attestation or SBOM of",
+		  UD, ": kept, its image is in the repository (untagged)" },
+		{ "sha256-" H64("6") ".sig", "sha256:s6", PRUNE_KEEP, "a signature, attestation or SBOM of",
+		  QD, ": kept, subject state unknown" },
+	};
+	struct prune_row w[7];
+	size_t i, n = sizeof(rows) / sizeof(rows[0]);
+
+	for (i = 0; i < n; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].tag = rows[i].tag;
+		w[i].digest = rows[i].digest;
+		w[i].cls = PRUNE_CLS_ATTACHMENT;
+		w[i].reason = "a signature, attestation or SBOM: kept (not aged; it follows its image)";
+	}
+	prune_follow(w, n, kept_att, goes_att, state_att, NULL, NULL);
+	for (i = 0; i < n; i++) {
+		cr_expect_eq(w[i].act, rows[i].act, "%s: act %d", rows[i].tag, w[i].act);
+		cr_expect_str_eq(w[i].reason, rows[i].reason, "%s", rows[i].tag);
+		cr_expect_str_eq(w[i].by, rows[i].by, "%s", rows[i].tag);
+		cr_expect_str_eq(w[i].by_note, rows[i].note, "%s", rows[i].tag);
+	}
+	for (i = 0; i < n; i++)
+		w[i].act = PRUNE_KEEP;
+	prune_follow(w, n, kept_att, goes_att, state_att, NULL, "stable");
+	for (i = 0; i < n; i++) {
+		cr_expect_eq(w[i].act, PRUNE_KEEP, "%s (blind)", rows[i].tag);
+		if (i >= 2)
+			cr_expect_str_eq(w[i].by_note, ": kept, subject state unknown (a kept tag could not "
+					 "be read)", "%s", rows[i].tag);
+	}
+}
