@@ -25,6 +25,8 @@ enum audit_kind {
 	AK_MISPLACED,      /* a tag in the other environment's repository */
 	AK_EXPIRING,       /* a production image carrying quay.expires-after */
 	AK_NO_REVISION,    /* a release image without its revision label */
+	AK_UNSIGNED,       /* with verify keys: a staging or production
+			    * image without a valid signature */
 	/* warnings: hygiene */
 	AK_NO_PATTERN,     /* a tag that matches no pattern */
 	AK_EXPIRED,        /* past retention: prune would remove it */
@@ -53,6 +55,10 @@ struct audit_row {
 				 * read: an index of indexes, an entry gone) */
 	int expires;            /* quay.expires-after, label or annotation */
 	struct prune_row prune; /* prune's decision for the tag (act, by) */
+	const char *unsigned_why; /* with verify keys, a staging or
+				 * production tag whose image has no valid
+				 * signature: what its signatures lack; NULL
+				 * otherwise */
 };
 
 struct audit_finding {

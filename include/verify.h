@@ -33,4 +33,14 @@ rp_status verify_signed(const struct verify_keys *vk, struct reg_client *reg, co
 			const char *revision, char by[RP_DIGEST_MAX], char in[300],
 			struct rp_err *err);
 
+/* verify_signed's finding without the refusal: RP_OK with *why NULL when
+ * a signature counts (by, in set), else with *why (malloc'd) saying what
+ * each layer lacked ("there is no sha256-….sig in host/path", "2
+ * signatures: 1 by another key, …"); RP_EREGISTRY when the registry
+ * cannot be read. */
+rp_status verify_find(const struct verify_keys *vk, struct reg_client *reg, const char *host,
+		      const char *path, const char *digest, const char *const *repos,
+		      const char *revision, char by[RP_DIGEST_MAX], char in[300], char **why,
+		      struct rp_err *err);
+
 #endif

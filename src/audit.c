@@ -27,7 +27,9 @@
 #include "registry.h"
 #include "report.h"
 #include "run.h"
+#include "tagscheme.h"
 #include "target.h"
+#include "verify.h"
 
 /* One repository's facts and findings. */
 struct repo {
@@ -42,6 +44,7 @@ struct repo {
 	struct audit_finding *found;
 	size_t nfound;
 	char *failure;             /* the registry error, when it failed */
+	json_t *unsigned_why;      /* digest -> what its signatures lack */
 };
 
 static int
@@ -146,6 +149,50 @@ out:
 	return st;
 }
 
+/* With verify keys, in a production repository: each distinct image of
+ * a staging or production tag checked as promote's gate checks it (a
+ * signature naming the service's development repository or this one;
+ * no revision to compare), one after the other. */
+static rp_status
+check_signatures(struct repo *r, const struct policy *pol, const struct verify_keys *vk,
+		 const char *devreg, struct rp_err *err)
+{
+	struct target dev;
+	char devrepo[600], here[600], by[RP_DIGEST_MAX], in[300], *why;
+	const char *repos[3] = { devrepo, here, NULL };
+	size_t i;
+	rp_status st;
+
+	if (vk == NULL || r->t->role != RP_ENV_PRODUCTION)
+		return RP_OK;
+	if ((r->unsigned_why = json_object()) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	memset(&dev, 0, sizeof(dev));
+	if ((st = target_at(devreg, r->t->service, NULL, &dev, err)) != RP_OK)
+		return st;
+	snprintf(devrepo, sizeof(devrepo), "%s/%s", dev.host, dev.path);
+	target_free(&dev);
+	snprintf(here, sizeof(here), "%s/%s", r->t->host, r->t->path);
+	for (i = 0; i < r->n && st == RP_OK; i++) {
+		int k = tagscheme_read(pol, r->tags[i], NULL);
+		const struct tn_info *t;
+		if (k < 0)
+			return rp_fail(err, RP_ENOMEM, "out of memory");
+		t = tagscheme_info((enum tn_kind)k);
+		if (k == TN_OTHER || (t->env != RP_ENV_STAGING && t->env != RP_ENV_PRODUCTION) ||
+		    r->digest[i][0] == '\0' || json_object_get(r->unsigned_why, r->digest[i]) != NULL)
+			continue;
+		if ((st = verify_find(vk, r->t->reg, r->t->host, r->t->path, r->digest[i], repos, NULL,
+				      by, in, &why, err)) != RP_OK)
+			break;
+		if (json_object_set_new(r->unsigned_why, r->digest[i],
+					why != NULL ? json_string(why) : json_null()) != 0)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		free(why);
+	}
+	return st;
+}
+
 static const char *
 kept_by(void *ctx, const char *digest)
 {
@@ -175,6 +222,7 @@ make_rows(struct repo *r, const struct policy *pol, time_t now, struct rp_err *e
 		const char *d, *rev = json_string_value(json_object_get(labels, "org.opencontainers.image.revision"));
 		w->tag = r->tags[i];
 		w->digest = m != NULL ? r->digest[i] : "";
+		w->unsigned_why = json_string_value(json_object_get(r->unsigned_why, r->digest[i]));
 		w->is_index = json_is_array(json_object_get(m, "manifests"));
 		for (k = 0; w->is_index && w->missing == NULL && k < json_array_size(json_object_get(m, "manifests")); k++)
 			if ((d = entry_digest(m, k)) != NULL && json_object_get(r->mans, d) == NULL)
@@ -375,6 +423,7 @@ audit_run(struct rp_opts *o, struct rp_err *err)
 	struct target ts[TARGET_MAX];
 	struct repo rs[TARGET_MAX];
 	struct counts c = { 0, 0, 0 };
+	struct verify_keys *vk = NULL;
 	const char *regs[2];
 	size_t nr = 0, i, k;
 	time_t now;
@@ -382,7 +431,8 @@ audit_run(struct rp_opts *o, struct rp_err *err)
 	rp_status st;
 
 	memset(rs, 0, sizeof(rs));
-	if ((st = target_start(o, &pol, &now, ts, &nr, err)) != RP_OK)
+	if ((st = target_start(o, &pol, &now, ts, &nr, err)) != RP_OK ||
+	    (st = verify_keys_load(o, &vk, err)) != RP_OK)
 		goto out;
 	regs[0] = target_registry(o, pol, 0);
 	regs[1] = target_registry(o, pol, 1);
@@ -399,6 +449,7 @@ audit_run(struct rp_opts *o, struct rp_err *err)
 		struct rp_err e = { RP_OK, "" };
 		rs[i].t = &ts[i];
 		if ((st = target_open(o, &ts[i], &e)) == RP_OK && (st = gather(&rs[i], &e)) == RP_OK &&
+		    (st = check_signatures(&rs[i], pol, vk, regs[0], &e)) == RP_OK &&
 		    (st = make_rows(&rs[i], pol, now, &e)) == RP_OK)
 			st = audit_check(pol, ts[i].role, regs, rs[i].rows, rs[i].n, &rs[i].found,
 					 &rs[i].nfound, &e);
@@ -448,8 +499,10 @@ out:
 		free(rs[i].kind);
 		json_decref(rs[i].mans);
 		json_decref(rs[i].configs);
+		json_decref(rs[i].unsigned_why);
 		free(rs[i].failure);
 	}
+	verify_keys_free(vk);
 	target_free_all(ts, nr);
 	policy_free(pol);
 	return st;

@@ -20,6 +20,7 @@ static const char *const names[AK_COUNT] = {
 	[AK_MISPLACED] = "misplaced",
 	[AK_EXPIRING] = "expiring-release",
 	[AK_NO_REVISION] = "no-revision",
+	[AK_UNSIGNED] = "unsigned",
 	[AK_NO_PATTERN] = "no-pattern",
 	[AK_EXPIRED] = "expired",
 	[AK_REBUILT] = "rebuilt",
@@ -36,7 +37,7 @@ audit_kind_name(enum audit_kind k)
 int
 audit_kind_error(enum audit_kind k)
 {
-	return k <= AK_NO_REVISION;
+	return k <= AK_UNSIGNED;
 }
 
 struct ctx {
@@ -191,6 +192,11 @@ check_row(struct ctx *c, const struct policy *pol, int role, const char *const r
 		st = add(c, i, AK_NO_REVISION,
 			 rp_asprintf("%s's image has no org.opencontainers.image.revision label: nothing "
 				     "says which commit it was built from", w->tag), err);
+	if (st == RP_OK && w->digest[0] != '\0' && role == RP_ENV_PRODUCTION && prod_tag &&
+	    w->unsigned_why != NULL)
+		st = add(c, i, AK_UNSIGNED,
+			 rp_asprintf("%s's image %s has no valid signature by the verify keys: %s",
+				     w->tag, w->digest, w->unsigned_why), err);
 	/* Warnings. */
 	/* cosign's attachment tags follow their images: no pattern needed. */
 	if (st == RP_OK && k == TN_OTHER && !tagscheme_attachment(w->tag, NULL))

@@ -157,21 +157,23 @@ reasons(const enum sign_verdict *v, char (*named)[300], size_t n, struct sbuf *s
 }
 
 rp_status
-verify_signed(const struct verify_keys *vk, struct reg_client *reg, const char *host,
-	      const char *path, const char *digest, const char *const *repos,
-	      const char *revision, char by[RP_DIGEST_MAX], char in[300], struct rp_err *err)
+verify_find(const struct verify_keys *vk, struct reg_client *reg, const char *host,
+	    const char *path, const char *digest, const char *const *repos, const char *revision,
+	    char by[RP_DIGEST_MAX], char in[300], char **why, struct rp_err *err)
 {
 	struct reg_manifest m;
-	char tag[100], **digests = NULL, **texts = NULL, (*named)[300] = NULL, *msg;
+	char tag[100], **digests = NULL, **texts = NULL, (*named)[300] = NULL;
 	size_t i, n = 0, k = 0, *lens = NULL, key = 0, *at = NULL;
 	enum sign_verdict *v = NULL;
 	json_t *doc = NULL, *layers;
 	struct sbuf sb;
 	rp_status st;
 
-	if (sign_tag(digest, "sig", tag, sizeof(tag)) != 0)
-		return rp_fail(err, RP_EREFUSED, "refused: %s is not a sha256 digest; only those are "
-			       "signed. Nothing was written.", digest);
+	*why = NULL;
+	if (sign_tag(digest, "sig", tag, sizeof(tag)) != 0) {
+		*why = rp_strdup("only sha256 digests are signed");
+		return *why != NULL ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
+	}
 	if ((st = reg_manifest_find(reg, path, tag, &m, err)) != RP_OK)
 		return st;
 	sbuf_init(&sb, 1 << 16);
@@ -209,39 +211,23 @@ verify_signed(const struct verify_keys *vk, struct reg_client *reg, const char *
 				   (const struct sign_key *const *)vk->keys, vk->n, digest, repos,
 				   revision, &key, named[li], sizeof(named[li]));
 		if (v[li] == SIGN_OK) {
-			const char *ref = NULL;
 			json_t *p = json_loadb(texts[i], lens[i], 0, NULL);
-			ref = json_string_value(json_object_get(json_object_get(json_object_get(p,
-				"critical"), "identity"), "docker-reference"));
+			const char *ref = json_string_value(json_object_get(json_object_get(
+			    json_object_get(p, "critical"), "identity"), "docker-reference"));
 			snprintf(by, RP_DIGEST_MAX, "%s", vk->fp[key]);
 			snprintf(in, 300, "%s", ref != NULL ? ref : "");
 			json_decref(p);
 			goto out;
 		}
 	}
-	sbuf_printf(&sb, "refused: %s/%s@%s has no signature by the verify key%s (", host, path,
-		    digest, vk->n == 1 ? "" : "s");
-	key_list(vk, &sb);
-	sbuf_printf(&sb, ") that names it and a repository it may have been signed in (");
-	for (i = 0; repos[i] != NULL; i++)
-		sbuf_printf(&sb, "%s%s", i > 0 ? " or " : "", repos[i]);
 	if (m.bytes == NULL)
-		sbuf_printf(&sb, "): there is no %s in %s/%s", tag, host, path);
+		sbuf_printf(&sb, "there is no %s in %s/%s", tag, host, path);
 	else if (n == 0)
-		sbuf_printf(&sb, "): %s holds no signature", tag);
-	else {
-		sbuf_puts(&sb, "): ");
-		reasons(v, named, n, &sb);
-	}
-	if (revision != NULL)
-		sbuf_printf(&sb, " (the release commit is %s)", revision);
-	sbuf_puts(&sb, ". Sign it (regpush push with signing-key, or cosign sign --key) "
-		  "or give the key that did. Nothing was written.");
-	if ((msg = sbuf_take(&sb)) == NULL)
-		st = rp_fail(err, RP_ENOMEM, "out of memory");
+		sbuf_printf(&sb, "%s holds no signature", tag);
 	else
-		st = rp_fail(err, RP_EREFUSED, "%s", msg);
-	free(msg);
+		reasons(v, named, n, &sb);
+	if ((*why = sbuf_take(&sb)) == NULL)
+		st = rp_fail(err, RP_ENOMEM, "out of memory");
 out:
 	sbuf_free(&sb);
 	for (i = 0; texts != NULL && i < k; i++)
@@ -254,5 +240,38 @@ out:
 	free(v);
 	json_decref(doc);
 	reg_manifest_free(&m);
+	return st;
+}
+
+rp_status
+verify_signed(const struct verify_keys *vk, struct reg_client *reg, const char *host,
+	      const char *path, const char *digest, const char *const *repos,
+	      const char *revision, char by[RP_DIGEST_MAX], char in[300], struct rp_err *err)
+{
+	struct sbuf sb;
+	char *why = NULL, *msg;
+	size_t i;
+	rp_status st;
+
+	if ((st = verify_find(vk, reg, host, path, digest, repos, revision, by, in, &why, err)) !=
+		RP_OK || why == NULL)
+		return st;
+	sbuf_init(&sb, 1 << 16);
+	sbuf_printf(&sb, "refused: %s/%s@%s has no signature by the verify key%s (", host, path,
+		    digest, vk->n == 1 ? "" : "s");
+	key_list(vk, &sb);
+	sbuf_printf(&sb, ") that names it and a repository it may have been signed in (");
+	for (i = 0; repos[i] != NULL; i++)
+		sbuf_printf(&sb, "%s%s", i > 0 ? " or " : "", repos[i]);
+	sbuf_printf(&sb, "): %s", why);
+	if (revision != NULL)
+		sbuf_printf(&sb, " (the release commit is %s)", revision);
+	sbuf_puts(&sb, ". Sign it (regpush push with signing-key, or cosign sign --key) "
+		  "or give the key that did. Nothing was written.");
+	free(why);
+	if ((msg = sbuf_take(&sb)) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	st = rp_fail(err, RP_EREFUSED, "%s", msg);
+	free(msg);
 	return st;
 }

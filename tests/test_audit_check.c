@@ -42,6 +42,8 @@ check(int role, const struct r *rows, size_t n)
 		    strchr(rows[i].flags, 'r') != NULL;
 		w[i].expires = strchr(rows[i].flags, 'x') != NULL;
 		w[i].missing = strchr(rows[i].flags, 'm') != NULL ? "sha256:gone" : NULL;
+		w[i].unsigned_why = strchr(rows[i].flags, 's') != NULL ? "1 signature: 1 by another key" :
+		    NULL;
 		w[i].prune.act = rows[i].act;
 		w[i].prune.age = rows[i].age;
 	}
@@ -166,6 +168,33 @@ Test(audit_check, clean)
 	cr_expect_str_eq(got, "v1.0 unreadable: v1.0 is listed but its manifest cannot be read\n");
 	free(got);
 	cr_expect(audit_kind_error(AK_NO_REVISION));
+	cr_expect(audit_kind_error(AK_UNSIGNED));
 	cr_expect(!audit_kind_error(AK_NO_PATTERN));
 	cr_expect_str_eq(audit_kind_name(AK_COUNT), "?");
+}
+
+/* With verify keys (flag "s": what audit.c found its signatures lack): a
+ * staging or production tag in the production repository is an error;
+ * in development, or on a tag of no such class, nothing. */
+Test(audit_check, unsigned_releases)
+{
+	static const struct r prod[] = {
+		{ "v1.0.0", "sha256:a", "rs", PRUNE_KEEP, 0 },
+		{ "latest", "sha256:a", "rs", PRUNE_KEEP, 0 },
+		{ "staging-v1.0.0-rc.1", "sha256:a", "rs", PRUNE_KEEP, 0 },
+		{ "nightly", "sha256:a", "s", PRUNE_KEEP, 0 },
+	}, dev[] = {
+		{ "dev-0123abc", "sha256:a", "s", PRUNE_KEEP, 0 },
+	};
+	char *got = check(PROD, prod, sizeof(prod) / sizeof(prod[0]));
+
+	cr_expect_str_eq(got,
+		"v1.0.0 E unsigned: v1.0.0's image sha256:a has no valid signature by the verify keys: 1 signature: 1 by another key\n"
+		"latest E unsigned: latest's image sha256:a has no valid signature by the verify keys: 1 signature: 1 by another key\n"
+		"staging-v1.0.0-rc.1 E unsigned: staging-v1.0.0-rc.1's image sha256:a has no valid signature by the verify keys: 1 signature: 1 by another key\n"
+		"nightly no-pattern: nightly matches no pattern of the policy (kept by prune)\n");
+	free(got);
+	got = check(DEV, dev, 1);
+	cr_expect_str_eq(got, "");
+	free(got);
 }

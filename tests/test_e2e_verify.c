@@ -475,3 +475,69 @@ Test(sign, signatures_cross_registry_hosts, .init = setup, .fini = teardown, .ti
 	free(pub);
 	free(d);
 }
+
+/* audit with verify keys: a release promoted with its signature is clean;
+ * a staging candidate nobody signed, and a release signed by another key
+ * only, are errors naming what their signatures lack (exit 3); the
+ * development repository is not asked. */
+Test(sign, audit_finds_unsigned_releases, .init = setup, .fini = teardown, .timeout = 300)
+{
+	struct treg plain = treg_plain();
+	char *key, *pub, *other, *opub, *d, *two = archive("two.tar"), *u, want[900], devreg[300],
+	     prodreg[300], tmpenv[600];
+	const char *vflags[] = { "--from", "development", "--verify-key", NULL, NULL };
+	const char *envp[] = { tmpenv, "HOME=/root", NULL };
+	struct proc p;
+
+	test_keypair(dir, "ci", &key, &pub);
+	test_keypair(dir, "other", &other, &opub);
+	vflags[3] = pub;
+	d = push_dev(plain.host, "va", "rev.tar", key);
+	rp(&p, plain.host, "va", "promote", "refs/tags/v1.0.0-rc.1", vflags, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	vflags[1] = "staging";
+	rp(&p, plain.host, "va", "promote", "refs/tags/v1.0.0", vflags, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	proc_free(&p);
+	snprintf(devreg, sizeof(devreg), "%s/va-dev", plain.host);
+	snprintf(prodreg, sizeof(prodreg), "%s/va-prod", plain.host);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s", tmpd);
+	{
+		const char *argv[] = { "regpush", "audit", "--json", "--service", "svc", "--dev-registry",
+				       devreg, "--prod-registry", prodreg, "--insecure-registry",
+				       plain.host, "--verify-key", pub, NULL };
+		run_regpush(argv, envp, &p);
+		cr_expect_eq(p.status, 0, "%s\n%s", p.err, p.out);
+		cr_expect(strstr(p.out, "\"findings\": []") != NULL, "%s", p.out);
+		proc_free(&p);
+		/* An unsigned candidate beside it. */
+		treg_copy_in(two, "va-prod/svc", "staging-v2.0.0-rc.1");
+		u = source_digest(two);
+		run_regpush(argv, envp, &p);
+		cr_expect_eq(p.status, 3, "%s", p.err);
+		snprintf(want, sizeof(want), "staging-v2.0.0-rc.1's image %s has no valid signature by "
+			 "the verify keys: there is no sha256-%s.sig in %s/va-prod/svc", u, u + 7,
+			 plain.host);
+		cr_expect(strstr(p.out, want) != NULL, "%s\nwant %s", p.out, want);
+		cr_expect(strstr(p.out, "\"kind\": \"unsigned\"") != NULL, "%s", p.out);
+		cr_expect(strstr(p.out, "v1.0.0's image") == NULL, "%s", p.out);
+		proc_free(&p);
+		/* Only the other key trusted: the release's signature is not
+		 * by it. */
+		argv[12] = opub;
+		run_regpush(argv, envp, &p);
+		cr_expect_eq(p.status, 3, "%s", p.err);
+		snprintf(want, sizeof(want), "v1.0.0's image %s has no valid signature by the verify "
+			 "keys: 1 signature: 1 by another key", d);
+		cr_expect(strstr(p.out, want) != NULL, "%s\nwant %s", p.out, want);
+		proc_free(&p);
+	}
+	free(key);
+	free(pub);
+	free(other);
+	free(opub);
+	free(d);
+	free(u);
+	free(two);
+}
