@@ -46,7 +46,7 @@ class Fail(Exception):
 
 TOKEN = re.compile(r"\s*(?:(==|!=|&&|\|\||!|\(|\))|'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_-]*"
                    r"(?:\.[A-Za-z_*][A-Za-z0-9_-]*)*)|(\d+))")
-CONTEXTS = ("github", "steps", "secrets", "env", "matrix")
+CONTEXTS = ("github", "steps", "secrets", "vars", "env", "matrix")
 
 
 def tokens(src):
@@ -181,6 +181,15 @@ class Runner:
         self.secrets = {n: user if n.endswith("_ROBOT") else password for n in (
             "QUAY_DEV_ROBOT", "QUAY_DEV_TOKEN", "QUAY_STAGING_ROBOT", "QUAY_STAGING_TOKEN",
             "QUAY_RELEASE_ROBOT", "QUAY_RELEASE_TOKEN")}
+        # The signing key, made by cosign (its own format, a passphrase).
+        kd = os.path.join(work, "cosign")
+        os.makedirs(kd)
+        subprocess.run([os.environ["REGPUSH_TEST_COSIGN"], "generate-key-pair", "--output-key-prefix",
+                        kd + "/ci"], check=True, capture_output=True,
+                       env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "COSIGN_PASSWORD": "chain pw"})
+        self.secrets["COSIGN_PRIVATE_KEY"] = open(kd + "/ci.key").read()
+        self.secrets["COSIGN_PASSWORD"] = "chain pw"
+        self.vars = {"COSIGN_PUBLIC_KEY": open(kd + "/ci.pub").read()}
         self.ca = ca
         self.log = []
         conf = os.path.join(work, "storage.conf")
@@ -211,8 +220,8 @@ class Runner:
         wenv.update(DEV_REGISTRY=self.registry + "/chain-dev", PROD_REGISTRY=self.registry + "/chain-prod")
         ran = {}
         for jname, job in (wf.get("jobs") or {}).items():
-            ctx = {"github": github, "secrets": self.secrets, "env": dict(wenv), "steps": {},
-                   "matrix": {}}
+            ctx = {"github": github, "secrets": self.secrets, "vars": self.vars, "env": dict(wenv),
+                   "steps": {}, "matrix": {}}
             if not condition(job.get("if"), ctx):
                 continue
             for k, v in (job.get("env") or {}).items():
@@ -243,7 +252,9 @@ class Runner:
             cmd = [sys.executable, os.path.join(HERE, "run-action.py"), "--bin", self.regpush,
                    "--workspace", self.ws, "--ref", github["ref"], "--sha", github["sha"],
                    "--event-name", github["event_name"], "--event", evfile, "--repository", REPO,
-                   "--env", "SSL_CERT_FILE=" + self.ca, "--env", "TMPDIR=" + self.work]
+                   "--env", "SSL_CERT_FILE=" + self.ca, "--env", "TMPDIR=" + self.work,
+                   "--env", "GITHUB_WORKFLOW_REF=%s/.github/workflows/%s@%s" % (
+                       REPO, where.split("/")[0], github["ref"])]
             for k, v in withs.items():
                 cmd += ["--with", "%s=%s" % (k, v)]
             for k, v in env.items():
@@ -348,6 +359,11 @@ def main():
                "dev-build: feature-login too")
         expect(push.get("image") == "%s/%s@%s" % (registry, dev, feature_digest),
                "dev-build: output image is repository@digest")
+        sig = push.get("signature")
+        expect(sig and digest_at(registry, dev, "sha256-%s.sig" % feature_digest[7:], ca, user,
+                                 password) == sig, "dev-build: signed (output signature is the .sig)")
+        expect(digest_at(registry, dev, "sha256-%s.att" % feature_digest[7:], ca, user, password),
+               "dev-build: the provenance attestation is there")
         rec = [res for where, res in r.log if where.endswith("/step4")]
         expect(rec and ("push pushed: %s/%s@%s" % (registry, dev, feature_digest)) in rec[-1]["stdout"],
                "dev-build: the record step read the outputs through env:")
@@ -383,6 +399,10 @@ def main():
         for t in ("v1.0.0", "v1.0", "v1", "latest"):
             expect(digest_at(registry, prod, t, ca, user, password) == feature_digest,
                    "production: %s is the feature build's digest" % t)
+        expect(digest_at(registry, prod, "sha256-%s.sig" % feature_digest[7:], ca, user, password) == sig,
+               "production: the signature travelled with the digest, byte for byte")
+        expect(digest_at(registry, prod, "sha256-%s.att" % feature_digest[7:], ca, user, password),
+               "production: the provenance travelled too")
 
         # 4. Retention over every service, dry run then the real one.
         before = tags_of(registry, prod, ca, user, password)
@@ -403,6 +423,13 @@ def main():
             if password in seen:
                 raise Fail("%s: the password was printed other than in ::add-mask::" % where)
         ok.append("no step printed the password but to mask it")
+        body = [l for l in r.secrets["COSIGN_PRIVATE_KEY"].splitlines() if l and not l.startswith("-----")]
+        for where, res in r.log:
+            seen = "\n".join(l for l in (res.get("stdout", "") + res.get("stderr", "")).splitlines()
+                             if not l.startswith("::add-mask::"))
+            if "chain pw" in seen or any(l in seen for l in body):
+                raise Fail("%s: the signing key or its passphrase was printed" % where)
+        ok.append("no step printed the signing key or its passphrase but to mask them")
         for w in ok:
             print("example-chain: ok: " + w)
         return 0

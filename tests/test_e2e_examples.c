@@ -11,14 +11,15 @@
 Test(examples, the_chain_as_written, .timeout = 600)
 {
 	static const char *const pass[] = { "REGPUSH_BIN", "REGPUSH_TEST_TLS", "REGPUSH_TEST_USER",
-					     "REGPUSH_TEST_PASS", "REGPUSH_TEST_CA_DIR", "HOME", "TMPDIR" };
+					     "REGPUSH_TEST_PASS", "REGPUSH_TEST_CA_DIR", "REGPUSH_TEST_COSIGN",
+					     "HOME", "TMPDIR" };
 	const char *argv[] = { "python3", "tests/example-chain.py", NULL };
-	char vars[7][4200];
-	const char *envp[8];
+	char vars[8][4200];
+	const char *envp[9];
 	size_t i, n = 0;
 	struct proc p;
 
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		if (getenv(pass[i]) != NULL) {
 			snprintf(vars[n], sizeof(vars[n]), "%s=%s", pass[i], getenv(pass[i]));
 			envp[n] = vars[n];
