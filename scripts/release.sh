@@ -19,6 +19,10 @@
 #      refused (exit 3) when GIT_URL's vX.Y.Z names another commit;
 #   4. the push, with regpush (credentials: REGPUSH_RELEASE_USERNAME and
 #      REGPUSH_RELEASE_PASSWORD, read by regpush from the environment);
+#      with REGPUSH_SIGNING_KEY (and REGPUSH_SIGNING_KEY_PASSPHRASE) set —
+#      the release key, cosign's format or PKCS#8 — regpush signs the
+#      image with it before any tag is written, as cosign signs, and this
+#      script says the signature's digest and the key's fingerprint;
 #   5. git: vX.Y.Z, then vX.Y and vX moved to the release commit exactly
 #      when regpush moved (or wrote) the registry tags of the same name:
 #      an older release after a newer one moves neither. main is never
@@ -135,5 +139,8 @@ for t in "$minor" "$major"; do
   esac
 done
 "${git[@]}" push -q "$remote" "${refs[@]}" >&2
+if [ -n "${REGPUSH_SIGNING_KEY:-}" ]; then
+  say "signed: $(echo "$pushed" | field signature) (key $(echo "$pushed" | field signed_by))"
+fi
 say "released $version: commit $commit, git tags ${refs[*]##*refs/tags/}"
 echo "$pinned"

@@ -23,11 +23,15 @@ For every cell, on a repository of its own:
      readable; nothing left in the run's TMPDIR;
   4. faults off, the same run again: exit 0 and exactly the expected
      registry (for prune: exactly the kept tags);
-plus the permanent faults (every manifest PUT 500; every request 401):
+and for the signing cells (a signed release push; a promote with
+--verify-key of a signed source): a tag of the plan never names the image
+before its signature (and each child's) is there, and after the rerun
+each digest has exactly one signature by the key; plus the permanent faults (every manifest PUT 500; every request 401):
 exit 1 within the retry budget, nothing outside the plan touched, and a
 rerun without the fault converges.
 """
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -60,6 +64,8 @@ def expect(cond, what):
         raise Failure(what)
 
 
+ATTACHMENT = re.compile(r"^sha256-[0-9a-f]{64}\.(sig|att|sbom)$")
+
 class Registry:
     """Direct reads and writes on the plain test registry (no proxy)."""
 
@@ -89,7 +95,9 @@ class Registry:
         return sorted(json.loads(b).get("tags") or [])
 
     def state(self, repo):
-        return {t: self.digest(repo, t) for t in self.tags(repo)}
+        """Every tag's digest but cosign's attachments (the signing cells
+        check those themselves)."""
+        return {t: self.digest(repo, t) for t in self.tags(repo) if not ATTACHMENT.match(t)}
 
     def tag(self, repo, ref, tag):
         d, b, ct = self.manifest(repo, ref)
@@ -223,6 +231,16 @@ class Matrix:
         self.work = tempfile.mkdtemp(prefix="regpush-faults.")
         self.digests = {}
         self.results = []
+        # A signing key for the signing cells (issue 20).
+        self.pub = os.path.join(self.work, "sign.pub")
+        keyfile = os.path.join(self.work, "sign.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-out", keyfile], check=True, capture_output=True)
+        subprocess.run(["openssl", "pkey", "-in", keyfile, "-pubout", "-out", self.pub], check=True,
+                       capture_output=True)
+        with open(keyfile) as f:
+            self.key = f.read()
+        os.unlink(keyfile)
 
     def image(self, name):
         return os.path.join(self.images, name + ".tar")
@@ -233,6 +251,58 @@ class Matrix:
                                  capture_output=True, check=True).stdout
             self.digests[name] = "sha256:" + hashlib.sha256(raw).hexdigest()
         return self.digests[name]
+
+    def signatures(self, repo, digest):
+        """How many layers of repo's sha256-<hex>.sig are this matrix's
+        key's signature of digest: the payload read by its digest, naming
+        digest, and verified by openssl."""
+        m = self.reg.manifest(repo, "sha256-%s.sig" % digest[7:])
+        if m is None:
+            return 0
+        n = 0
+        for layer in json.loads(m[1]).get("layers", []):
+            r, payload = self.reg.call("GET", "/v2/%s/blobs/%s" % (repo, layer["digest"]))
+            if r.status != 200 or "sha256:" + hashlib.sha256(payload).hexdigest() != layer["digest"]:
+                continue
+            try:
+                named = json.loads(payload)["critical"]["image"]["docker-manifest-digest"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            sig = (layer.get("annotations") or {}).get("dev.cosignproject.cosign/signature", "")
+            if named != digest or not sig:
+                continue
+            d = tempfile.mkdtemp(dir=self.work)
+            try:
+                with open(os.path.join(d, "p"), "wb") as f:
+                    f.write(payload)
+                with open(os.path.join(d, "s"), "wb") as f:
+                    f.write(base64.b64decode(sig))
+                ok = subprocess.run(["openssl", "dgst", "-sha256", "-verify", self.pub, "-signature",
+                                     os.path.join(d, "s"), os.path.join(d, "p")],
+                                    capture_output=True).returncode == 0
+            finally:
+                shutil.rmtree(d, ignore_errors=True)
+            n += ok
+        return n
+
+    def signed_digests(self, repo, src):
+        """src and, for an index, each child."""
+        m = self.reg.manifest(repo, src)
+        kids = [c["digest"] for c in json.loads(m[1]).get("manifests", [])] if m else []
+        return [src] + kids
+
+    def check_signed(self, repo, src, before, plan_tags, final):
+        """No tag of the plan names src before src's signatures are there
+        (and each child's); after the rerun, exactly one of this key's per
+        digest: none lost, none added twice."""
+        after = self.reg.state(repo)
+        wrote = any(after.get(t) == src and before.get(t) != src for t in plan_tags)
+        for d in self.signed_digests(repo, src):
+            n = self.signatures(repo, d)
+            if final:
+                expect(n == 1, "after the rerun %s has %d signatures by the key, want 1" % (d, n))
+            elif wrote:
+                expect(n >= 1, "a tag names %s but its signature is not there" % d)
 
     # --- the checks shared by push and promote -----------------------------
     def check_publish(self, cell, repo, before, expected, plan_tags, rc, j, err, src):
@@ -287,7 +357,7 @@ class Matrix:
                (after, {**before, **expected}))
 
     # --- cells ---------------------------------------------------------------
-    def push_cell(self, cell, kind, arch, always=None):
+    def push_cell(self, cell, kind, arch, always=None, signed=False):
         svc = "svc"
         src_name = "multi" if arch == "multi" else "one"
         src = self.src_digest(src_name)
@@ -315,34 +385,50 @@ class Matrix:
         chaos = Chaos(P, cell.seed, cell.rate, os.path.join(cell.dir, "chaos.log"), always)
         try:
             args = push_args(chaos.host, kind, self.image(src_name), svc, cell=cell)
+            if signed:
+                args = (args[0], {**args[1], "REGPUSH_SIGNING_KEY": self.key})
             rc, j, err, dt = cell.run(chaos.host, args)
             cell.note("faults: %d (%s)" % (len(chaos.faults()), "; ".join(chaos.faults()[:40])))
             self.check_publish(cell, repo, before, expected, plan_tags, rc, j, err, src)
+            if signed:
+                self.check_signed(repo, src, before, plan_tags, False)
             if always:
                 expect(rc == 1, "permanent %s: exit %d" % (always, rc))
                 expect(dt < PERMANENT_BUDGET, "permanent %s: %.0f s" % (always, dt))
             self.converge(cell, chaos, args, repo, before, expected)
+            if signed:
+                self.check_signed(repo, src, before, plan_tags, True)
             return rc
         finally:
             chaos.stop()
 
-    def promote_cell(self, cell, arch, always=None):
+    def promote_cell(self, cell, arch, always=None, signed=False):
         svc = "svc"
         src_name = "revmulti" if arch == "multi" else "rev"
         src = self.src_digest(src_name)
         P = self.reg.host
-        # The development image of this commit, and an older release.
-        cell.must(P, push_args(P, "develop", self.image(src_name), svc, cell=cell))
-        cell.must(P, push_args(P, "release", self.image("two"), svc, "refs/tags/v1.2.2", SHA_OLD, cell))
-        repo, devrepo = "prod-%s/%s" % (cell.id, svc), "dev-%s/%s" % (cell.id, svc)
-        before, devbefore = self.reg.state(repo), self.reg.state(devrepo)
-        plan_tags = ["v1.2.3", "v1.2", "v1", "latest"]
-        expected = {t: src for t in plan_tags}
-        chaos = Chaos(P, cell.seed, cell.rate, os.path.join(cell.dir, "chaos.log"), always)
+        # The development image of this commit (signed, for the gate: through
+        # the proxy, faults off, so the signature names the repository as
+        # promote reads it), and an older release.
+        chaos = Chaos(P, cell.seed, 0, os.path.join(cell.dir, "chaos.log"), None)
         try:
+            dargs = push_args(chaos.host if signed else P, "develop", self.image(src_name), svc,
+                              cell=cell)
+            if signed:
+                dargs = (dargs[0], {**dargs[1], "REGPUSH_SIGNING_KEY": self.key})
+            cell.must(chaos.host if signed else P, dargs)
+            chaos.set(rate=cell.rate, always=always or "")
+            cell.must(P, push_args(P, "release", self.image("two"), svc, "refs/tags/v1.2.2", SHA_OLD,
+                                   cell))
+            repo, devrepo = "prod-%s/%s" % (cell.id, svc), "dev-%s/%s" % (cell.id, svc)
+            before, devbefore = self.reg.state(repo), self.reg.state(devrepo)
+            plan_tags = ["v1.2.3", "v1.2", "v1", "latest"]
+            expected = {t: src for t in plan_tags}
             args = ["promote", "--from", "development", "--ref", "refs/tags/v1.2.3", "--sha", SHA,
                     "--event", "push", "--service", svc, "--dev-registry", chaos.host + "/dev-" + cell.id,
                     "--prod-registry", chaos.host + "/prod-" + cell.id]
+            if signed:
+                args += ["--verify-key", self.pub]
             rc, j, err, dt = cell.run(chaos.host, args)
             cell.note("faults: %d (%s)" % (len(chaos.faults()), "; ".join(chaos.faults()[:40])))
             expect(self.reg.state(devrepo) == devbefore, "promote changed the development repository")
@@ -352,8 +438,12 @@ class Matrix:
             if always:
                 expect(rc == 1, "permanent %s: exit %d" % (always, rc))
                 expect(dt < PERMANENT_BUDGET, "permanent %s: %.0f s" % (always, dt))
+            if signed:
+                self.check_signed(repo, src, before, plan_tags, False)
             self.converge(cell, chaos, args, repo, before, expected)
             expect(self.reg.readable(repo, src), "the promoted image is not whole in %s" % repo)
+            if signed:
+                self.check_signed(repo, src, before, plan_tags, True)
             return rc
         finally:
             chaos.stop()
@@ -451,6 +541,14 @@ class Matrix:
                     out.append(("promote-%s" % arch, rate, seed,
                                 lambda c, a=arch: self.promote_cell(c, a)))
                 out.append(("prune", rate, seed, lambda c: self.prune_cell(c)))
+                # Signing (issue 20): signed at push, verified and carried
+                # at promote; --short runs them at the middle rate only.
+                mid = self.a.rates[len(self.a.rates) // 2]
+                for arch in ("single", "multi") if not self.a.short or rate == mid else ():
+                    out.append(("push-release-signed-%s" % arch, rate, seed,
+                                lambda c, a=arch: self.push_cell(c, "release", a, signed=True)))
+                    out.append(("promote-verified-%s" % arch, rate, seed,
+                                lambda c, a=arch: self.promote_cell(c, a, signed=True)))
         for always in ("manifest-put-500", "401"):
             out.append(("permanent-%s-push-release" % always, 0, 1,
                         lambda c, al=always: self.push_cell(c, "release", "multi", al)))

@@ -55,8 +55,12 @@ release() { # release LOGNAME ARGS... -> exit status in $rc, stdout in $out
 }
 head=$(git -C "$here" rev-parse HEAD)
 
-# --- a first release -------------------------------------------------------
+# --- a first release, signed with a release key (cosign's own format) ------
+(cd "$tmp" && COSIGN_PASSWORD="release pw" "$REGPUSH_TEST_COSIGN" generate-key-pair --output-key-prefix rel >/dev/null 2>&1)
+REGPUSH_SIGNING_KEY=$(cat "$tmp/rel.key") REGPUSH_SIGNING_KEY_PASSPHRASE="release pw"
+export REGPUSH_SIGNING_KEY REGPUSH_SIGNING_KEY_PASSPHRASE
 release v1.2.0 --image "$archive" v1.2.0
+unset REGPUSH_SIGNING_KEY REGPUSH_SIGNING_KEY_PASSPHRASE
 check "release v1.2.0 exits 0 ($(tail -n 3 "$tmp/v1.2.0.err" | tr '\n' ' '))" "$rc" 0
 pinned=$(echo "$out" | tail -n 1)
 digest=${pinned#"$org/regpush@"}
@@ -67,6 +71,18 @@ check "the digest is the archive's" "$digest" \
 for t in v1.2.0 v1.2 v1 latest; do
   check "registry regpush:$t" "$(digest_of release/regpush "$t")" "$digest"
 done
+# The action's image verifies as the README says users verify it.
+if HOME=$tmp "$REGPUSH_TEST_COSIGN" verify --key "$tmp/rel.pub" --insecure-ignore-tlog \
+     --allow-insecure-registry --allow-http-registry -a dev.regpush.ref=refs/tags/v1.2.0 \
+     -a dev.regpush.environment=production "$pinned" >/dev/null 2>"$tmp/verify.err"; then
+  ok "cosign verify --key accepts the released image $pinned"
+else
+  bad "cosign verify of $pinned: $(tail -n 2 "$tmp/verify.err" | tr '\n' ' ')"
+fi
+grep -q "^release: signed: sha256:[0-9a-f]\{64\} (key sha256:[0-9a-f]\{64\})\$" "$tmp/v1.2.0.err" &&
+  ok "the script says the signature and the key" || bad "no signature line in $(tail -n 3 "$tmp/v1.2.0.err")"
+grep -q "$(sed -n 2p "$tmp/rel.key")" "$tmp/v1.2.0.err" && bad "the key reached the log" ||
+  ok "the key is not in the log"
 c120=$("${R[@]}" rev-parse -q --verify 'refs/tags/v1.2.0^{commit}' || echo none)
 [ "$c120" != none ] && ok "git v1.2.0 was pushed" || bad "git v1.2.0 was not pushed"
 check "the release commit's parent is HEAD" "$("${R[@]}" rev-parse "$c120^" 2>/dev/null || echo none)" "$head"
