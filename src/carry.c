@@ -61,8 +61,22 @@ carry_read(const struct carry_side *from, const struct carry_side *to, char *con
 				snprintf(c->tags[t], sizeof(c->tags[t]), "none");
 			refs[t] = c->tags[t];
 		}
-	if ((st = reg_manifest_get_some(from->reg, from->path, refs, c->n, c->src, err)) == RP_OK)
-		st = reg_manifest_get_some(to->reg, to->path, refs, c->n, c->dst, err);
+	/* The destination is read only for what the source has: an unsigned
+	 * promote pays one round trip here. */
+	if ((st = reg_manifest_get_some(from->reg, from->path, refs, c->n, c->src, err)) == RP_OK) {
+		struct reg_manifest *got;
+		size_t m = 0;
+		for (i = 0; i < c->n; i++)
+			if (c->src[i].bytes != NULL)
+				refs[m++] = c->tags[i];
+		if ((got = calloc(m + 1, sizeof(*got))) == NULL)
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+		else if (m > 0 && (st = reg_manifest_get_some(to->reg, to->path, refs, m, got, err)) == RP_OK)
+			for (i = 0, k = 0; i < c->n; i++)
+				if (c->src[i].bytes != NULL)
+					c->dst[i] = got[k++];
+		free(got);
+	}
 	free(refs);
 	for (i = 0; st == RP_OK && i < c->n; i++)
 		c->todo += c->src[i].bytes != NULL &&
