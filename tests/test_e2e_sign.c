@@ -72,8 +72,10 @@ sig_layers(const char *repo, const char *digest, char sig_digest[80])
 	size_t n;
 
 	snprintf(tag, sizeof(tag), "sha256-%s.sig", digest + 7);
-	if (treg_manifest(treg_plain(), repo, tag, &body, sig_digest) != 200)
+	if (treg_manifest(treg_plain(), repo, tag, &body, sig_digest) != 200) {
+		free(body); /* the error's body */
 		return 0;
+	}
 	j = json_loads(body, 0, NULL);
 	n = json_array_size(json_object_get(j, "layers"));
 	json_decref(j);

@@ -108,8 +108,10 @@ layers_of(struct treg r, const char *repo, const char *digest, const char *suffi
 	size_t n;
 
 	snprintf(tag, sizeof(tag), "sha256-%s.%s", digest + 7, suffix);
-	if (treg_manifest(r, repo, tag, &body, d) != 200)
+	if (treg_manifest(r, repo, tag, &body, d) != 200) {
+		free(body); /* the error's body */
 		return 0;
+	}
 	j = json_loads(body, 0, NULL);
 	n = json_array_size(json_object_get(j, "layers"));
 	json_decref(j);
