@@ -67,20 +67,7 @@ push(struct proc *p, const char *host, const char *org, const char *source, cons
 static size_t
 sig_layers(const char *repo, const char *digest, char sig_digest[80])
 {
-	char tag[100], *body;
-	json_t *j;
-	size_t n;
-
-	snprintf(tag, sizeof(tag), "sha256-%s.sig", digest + 7);
-	if (treg_manifest(treg_plain(), repo, tag, &body, sig_digest) != 200) {
-		free(body); /* the error's body */
-		return 0;
-	}
-	j = json_loads(body, 0, NULL);
-	n = json_array_size(json_object_get(j, "layers"));
-	json_decref(j);
-	free(body);
-	return n;
+	return treg_attachment_layers(treg_plain(), repo, digest, "sig", sig_digest);
 }
 
 /* A release signed at push: cosign verifies it with the claims, the

@@ -99,26 +99,6 @@ jstr(json_t *j, const char *k)
 	return json_string_value(json_object_get(j, k));
 }
 
-/* The layers of host's repo:sha256-<hex>.<suffix>, or 0. */
-static size_t
-layers_of(struct treg r, const char *repo, const char *digest, const char *suffix)
-{
-	char tag[120], *body, d[80];
-	json_t *j;
-	size_t n;
-
-	snprintf(tag, sizeof(tag), "sha256-%s.%s", digest + 7, suffix);
-	if (treg_manifest(r, repo, tag, &body, d) != 200) {
-		free(body); /* the error's body */
-		return 0;
-	}
-	j = json_loads(body, 0, NULL);
-	n = json_array_size(json_object_get(j, "layers"));
-	json_decref(j);
-	free(body);
-	return n;
-}
-
 /* CI signs at push; the release candidate is promoted with the gate, then
  * the release from staging: each step names the key that let it through,
  * the signature travels with the digest (cosign verify accepts it in
@@ -166,8 +146,8 @@ Test(sign, verified_promotion_carries_the_signature, .init = setup, .fini = tear
 	cr_expect_str_eq(jstr(j, "verified_in"), want);
 	json_decref(j);
 	proc_free(&p);
-	cr_expect_eq(layers_of(plain, "vp-prod/svc", d, "sig"), 1);
-	cr_expect_eq(layers_of(plain, "vp-prod/svc", d, "att"), 1);
+	cr_expect_eq(treg_attachment_layers(plain, "vp-prod/svc", d, "sig", NULL), 1);
+	cr_expect_eq(treg_attachment_layers(plain, "vp-prod/svc", d, "att", NULL), 1);
 
 	/* staging -> production: the signature is found where staging is. */
 	vflags[1] = "staging";
@@ -193,8 +173,8 @@ Test(sign, verified_promotion_carries_the_signature, .init = setup, .fini = tear
 	rp(&p, plain.host, "vp", "promote", "refs/tags/v1.0.0", vflags, NULL);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);
-	cr_expect_eq(layers_of(plain, "vp-prod/svc", d, "sig"), 1);
-	cr_expect_eq(layers_of(plain, "vp-prod/svc", d, "att"), 1);
+	cr_expect_eq(treg_attachment_layers(plain, "vp-prod/svc", d, "sig", NULL), 1);
+	cr_expect_eq(treg_attachment_layers(plain, "vp-prod/svc", d, "att", NULL), 1);
 	free(key);
 	free(pub);
 	free(d);
@@ -280,7 +260,7 @@ Test(sign, the_gate_refuses_what_ci_did_not_sign, .init = setup, .fini = teardow
 	rp(&p, plain.host, "vr", "promote", "refs/tags/v2.0.0-rc.1", vflags, NULL);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);
-	cr_expect_eq(layers_of(plain, "vr-prod/svc", d, "sig"), 4);
+	cr_expect_eq(treg_attachment_layers(plain, "vr-prod/svc", d, "sig", NULL), 4);
 	free(key);
 	free(pub);
 	free(other);
@@ -329,7 +309,7 @@ Test(sign, rotation_and_counter_signatures, .init = setup, .fini = teardown, .ti
 	cr_expect_str_eq(jstr(j, "signed_by"), fpr);
 	json_decref(j);
 	proc_free(&p);
-	cr_expect_eq(layers_of(plain, "vk-prod/svc", d, "sig"), 2);
+	cr_expect_eq(treg_attachment_layers(plain, "vk-prod/svc", d, "sig", NULL), 2);
 	snprintf(ref, sizeof(ref), "%s/vk-prod/svc@%s", plain.host, d);
 	cr_expect_eq(cosign_verify(rpub, ref, claims), 0);
 	cr_expect_eq(cosign_verify(npub, ref, NULL), 0);
@@ -396,7 +376,7 @@ Test(sign, a_carried_signature_survives_a_concurrent_writer, .init = setup, .fin
 	test_keypair(dir, "ci", &key, &pub);
 	flags[3] = pub;
 	d = push_dev(fault, "f-sigrace-carry", "rev.tar", key);
-	cr_expect_eq(layers_of(plain, "f-sigrace-carry-dev/svc", d, "sig"), 2);
+	cr_expect_eq(treg_attachment_layers(plain, "f-sigrace-carry-dev/svc", d, "sig", NULL), 2);
 	flags[4] = "--dry-run";
 	rp(&p, fault, "f-sigrace-carry", "promote", "refs/tags/v4.0.0-rc.1", flags, NULL);
 	cr_expect_eq(p.status, 0, "%s", p.err);
@@ -404,12 +384,12 @@ Test(sign, a_carried_signature_survives_a_concurrent_writer, .init = setup, .fin
 		 "(new)\n", fault, d + 7, fault);
 	cr_expect(strstr(p.err, want) != NULL, "%s\nwant %s", p.err, want);
 	proc_free(&p);
-	cr_expect_eq(layers_of(plain, "f-sigrace-carry-prod/svc", d, "sig"), 0, "the dry run wrote nothing");
+	cr_expect_eq(treg_attachment_layers(plain, "f-sigrace-carry-prod/svc", d, "sig", NULL), 0, "the dry run wrote nothing");
 	flags[4] = NULL;
 	rp(&p, fault, "f-sigrace-carry", "promote", "refs/tags/v4.0.0-rc.1", flags, NULL);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);
-	cr_expect_eq(layers_of(plain, "f-sigrace-carry-prod/svc", d, "sig"), 2);
+	cr_expect_eq(treg_attachment_layers(plain, "f-sigrace-carry-prod/svc", d, "sig", NULL), 2);
 	snprintf(ref, sizeof(ref), "%s/f-sigrace-carry-prod/svc@%s", plain.host, d);
 	cr_expect_eq(cosign_verify(pub, ref, NULL), 0);
 	free(key);
@@ -454,13 +434,14 @@ Test(sign, signatures_cross_registry_hosts, .init = setup, .fini = teardown, .ti
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	cr_expect(strstr(p.err, "skopeo copy") != NULL, "%s", p.err);
 	proc_free(&p);
-	cr_expect_eq(layers_of(tls, prodrepo, d, "sig"), 1);
+	cr_expect_eq(treg_attachment_layers(tls, prodrepo, d, "sig", NULL), 1);
 	cr_assert_eq(treg_manifest(tls, prodrepo, d, &body, dg), 200);
 	idx = json_loads(body, 0, NULL);
 	cr_assert_gt(json_array_size(json_object_get(idx, "manifests")), 1);
 	json_array_foreach(json_object_get(idx, "manifests"), i, e)
-		cr_expect_eq(layers_of(tls, prodrepo, json_string_value(json_object_get(e, "digest")),
-				       "sig"), 1, "child %zu", i);
+		cr_expect_eq(treg_attachment_layers(tls, prodrepo,
+						    json_string_value(json_object_get(e, "digest")), "sig",
+						    NULL), 1, "child %zu", i);
 	json_decref(idx);
 	free(body);
 	/* The exact bytes: the same .sig manifest on both hosts. */

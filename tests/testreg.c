@@ -223,3 +223,23 @@ treg_copy_in(const char *src, const char *repo, const char *tag)
 	cr_assert_eq(p.status, 0, "%s: %s", dst, p.err);
 	proc_free(&p);
 }
+
+size_t
+treg_attachment_layers(struct treg r, const char *repo, const char *digest, const char *suffix,
+		       char att_digest[80])
+{
+	char tag[120], *body, d[80];
+	json_t *j;
+	size_t n;
+
+	snprintf(tag, sizeof(tag), "sha256-%s.%s", digest + 7, suffix);
+	if (treg_manifest(r, repo, tag, &body, att_digest != NULL ? att_digest : d) != 200) {
+		free(body); /* the error's body */
+		return 0;
+	}
+	j = json_loads(body, 0, NULL);
+	n = json_array_size(json_object_get(j, "layers"));
+	json_decref(j);
+	free(body);
+	return n;
+}

@@ -43,6 +43,12 @@ long treg_blob(struct treg r, const char *repo, const char *digest, char **body)
 /* The repository's tags, sorted, joined by spaces ("" when none or 404). */
 char *treg_tags(struct treg r, const char *repo);
 
+/* The number of layers of repo's cosign attachment sha256-<hex>.<suffix>
+ * ("sig", "att", "sbom") of digest, 0 when there is none; its manifest
+ * digest in att_digest (may be NULL). */
+size_t treg_attachment_layers(struct treg r, const char *repo, const char *digest,
+			      const char *suffix, char att_digest[80]);
+
 /* Copies the image src (a transport reference) to repo:tag in the plain
  * registry with skopeo (--all, digests preserved); asserts it worked. */
 void treg_copy_in(const char *src, const char *repo, const char *tag);
