@@ -607,12 +607,14 @@ reg_blob_put(struct reg_client *c, const char *repo, const void *data, size_t le
 	struct resp r;
 	char what[300], *loc = NULL;
 	const char *p;
+	int session = 0;
 	rp_status st;
 
 	memset(&r, 0, sizeof(r));
 	if (rp_sha256_digest(data, len, digest) != 0)
 		return rp_fail(err, RP_ENOMEM, "out of memory");
 	snprintf(what, sizeof(what), "upload a blob to %s", repo);
+again:
 	st = reg_call(c, &(struct reg_req){ .method = "POST", .max = REG_SMALL_MAX, .what = what },
 		      repo, "pull,push", NULL, &r, err, "/v2/%s/blobs/uploads/", repo);
 	if (st == RP_OK && r.status != 202)
@@ -641,6 +643,16 @@ reg_blob_put(struct reg_client *c, const char *repo, const void *data, size_t le
 		int exists = 0;
 		if (reg_blob_head(c, repo, digest, &exists, &ignored) == RP_OK && exists)
 			goto out;
+		/* Not there: the first attempt broke the session (part of a
+		 * body sent, then the connection lost; distribution answers
+		 * BLOB_UPLOAD_INVALID). A new session, once. */
+		if (session++ == 0) {
+			free(loc);
+			loc = NULL;
+			resp_free(&r);
+			memset(&r, 0, sizeof(r));
+			goto again;
+		}
 	}
 	if (st == RP_OK && r.status != 201)
 		st = reg_unexpected(c, &r, what, err);
