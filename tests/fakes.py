@@ -69,6 +69,10 @@
         f-uploadfail every PUT of a manifest by digest: 500, always
         f-uploadonce the first PUT of a manifest by digest in a repository (the
                    end of the engine's upload, which it does not retry): 500
+        f-halfput  the first blob PUT with a digest in a repository: half its
+                   body relayed under the full Content-Length, that upstream
+                   connection closed, then the client's reset (a connection
+                   lost mid-upload: the registry's session is broken)
         f-nomount  a cross-repository mount POST loses its mount= and from=
                    (the registry opens an upload instead: 202)
         f-revert   right after the first PUT of `latest`, "an older run"
@@ -328,6 +332,22 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         self.upstream("PUT", "/v2/%s/manifests/%s" % (repo, tag), body=m,
                       headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
 
+    def half_upstream(self, path, body):
+        """The request to upstream with half its body under the full
+        Content-Length, then the connection closed; the answer, if any, is
+        not read."""
+        host, _, port = self.server.args.upstream.rpartition(":")
+        s = socket.create_connection((host, int(port)), timeout=10)
+        head = "%s %s HTTP/1.1\r\nHost: %s\r\n" % (self.command, path, self.server.args.upstream)
+        for k in set(self.headers.keys()):
+            if k.lower() not in HOP and k.lower() != "host":
+                head += "%s: %s\r\n" % (k, ", ".join(self.headers.get_all(k)))
+        head += "Content-Length: %d\r\n\r\n" % len(body)
+        s.sendall(head.encode() + body[: len(body) // 2])
+        time.sleep(0.2)
+        s.close()
+        time.sleep(0.2)
+
     def once(self, key):
         with Proxy.lock:
             first = key not in Proxy.done
@@ -363,7 +383,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-sigfail", "f-blobtaken", "f-sigrace", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-sigfail", "f-blobtaken", "f-halfput", "f-sigrace", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -469,6 +489,17 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             status = 500
             self.send(500, [("Content-Type", "application/json")],
                       b'{"errors":[{"code":"UNKNOWN","message":"the answer was lost"}]}')
+        elif f == "f-halfput" and self.command == "PUT" and "/blobs/uploads/" in path and \
+                "digest=" in path and self.once(("halfput", path.split("/blobs/")[0])):
+            self.half_upstream(path, body)
+            status = 0
+            with open(a.log, "a") as fh:
+                fh.write("%s %s reset t=%.4f d=%.4f ua=%s\n" % (
+                    self.command, path, self.t0, time.time() - self.t0,
+                    self.headers.get("User-Agent", "-").split("/")[0].split()[0]))
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
         elif f == "f-sigfail" and self.command == "PUT" and "/manifests/sha256-" in path and path.endswith(".sig"):
             status = 500
             self.send(500, [("Content-Type", "application/json")],

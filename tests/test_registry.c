@@ -591,6 +591,40 @@ Test(registry, retry_after_is_honoured, .timeout = 60)
 	reg_free(c);
 }
 
+/* A blob PUT that loses its connection half-way through the body
+ * (f-halfput: half of it reached the registry, then the connection was
+ * lost) leaves the upload session broken: the retried PUT is refused
+ * with 404 and the blob is not there. reg_blob_put opens one new session
+ * and the blob arrives whole, by its digest. */
+Test(registry, broken_upload_session_gets_a_new_one, .timeout = 60)
+{
+	const char *log = getenv("REGPUSH_TEST_FAULT_LOG");
+	struct reg_client *c;
+	struct rp_err err;
+	char d[RP_DIGEST_MAX], refused[120], *data;
+	size_t i, len = 256 * 1024;
+	int exists = 0;
+
+	data = malloc(len);
+	cr_assert_not_null(data);
+	for (i = 0; i < len; i++)
+		data[i] = (char)(i * 2654435761u >> 13);
+	c = client("REGPUSH_TEST_FAULT", 1, 0, 0);
+	cr_assert_eq(reg_blob_put(c, "f-halfput/x", data, len, d, &err), RP_OK, "%s", err.msg);
+	reg_free(c);
+	c = client("REGPUSH_TEST_PLAIN", 1, 0, 0);
+	cr_assert_eq(reg_blob_head(c, "f-halfput/x", d, &exists, &err), RP_OK, "%s", err.msg);
+	cr_expect_eq(exists, 1);
+	reg_free(c);
+	/* distribution refuses the retry (404); go-containerregistry's
+	 * registry takes it in the same session. */
+	snprintf(refused, sizeof(refused), "digest=%s 404 ", d);
+	cr_expect_eq(count_lines(log, "POST /v2/f-halfput/x/blobs/uploads/ 202"),
+		     1 + count_lines(log, refused), "a new session only after a refusal");
+	cr_expect_eq(count_lines(log, "reset t="), 1, "the first PUT was cut");
+	free(data);
+}
+
 Test(registry, slow_and_dead_registries, .timeout = 60)
 {
 	struct reg_client *c;
