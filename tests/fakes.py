@@ -183,8 +183,8 @@ class Token(http.server.BaseHTTPRequestHandler):
             except Exception:
                 user, pw = None, None
             if user != a.user or pw != a.password:
-                self.answer(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]})
                 self.logline(u.path, q, 401)
+                self.answer(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]})
                 return
         scopes = q.get("scope", [])
         access = []
@@ -223,8 +223,10 @@ class Token(http.server.BaseHTTPRequestHandler):
             body = {"token": tok, "expires_in": 9223372036854775807}
         else:
             body = {"token": tok}
-        self.answer(200, body)
+        # Logged before the answer goes out: a test that counts lines
+        # right after its request sees this one.
         self.logline(u.path, q, 200)
+        self.answer(200, body)
 
     def logline(self, path, q, status):
         with open(self.server.args.log, "a") as f:
