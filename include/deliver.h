@@ -31,11 +31,21 @@ struct transfer {
 	 * repository after put and before any tag is written (signer.h);
 	 * NULL: unsigned. */
 	struct signer *signer;
-	/* May be NULL. Where the image is there (put, or found there), before
-	 * any signature or tag is written: promote brings the source's
-	 * attachments (carry.h). In a dry run (sb not NULL) it only reads, and
-	 * appends what it would write. */
+	/* May be NULL. After the decision's read and before anything is
+	 * written, also in a dry run: what was read beside the decision is
+	 * joined and its verdict given (promote's gate and the carry's
+	 * reads). Its failure is the one reported. */
+	rp_status (*ready)(void *ctx, struct rp_err *err);
+	void *ready_ctx;
+	/* May be NULL. Where the image is there or is put there: promote
+	 * brings the source's attachments (carry.h). In a dry run (sb not
+	 * NULL) it appends what it would write. Else it starts the writes
+	 * beside put; carry_join waits for them — before any signature or
+	 * tag is written — and carry_settle reads them back after the tags
+	 * (tags_written), sharing their settling pause. */
 	rp_status (*carry)(void *ctx, struct sbuf *sb, struct rp_err *err);
+	rp_status (*carry_join)(void *ctx, struct rp_err *err);
+	rp_status (*carry_settle)(void *ctx, int tags_written, struct rp_err *err);
 	/* Not NULL: the image is no index, and this second client to the
 	 * repository signs it on the signer's thread while put uploads. */
 	struct reg_client *sign_reg;

@@ -42,6 +42,11 @@ struct publish {
 				   * to an older release */
 	double read_s;            /* how long the last read of the tags took */
 	const struct rp_settings *settings; /* REGPUSH_SETTLE_MS; NULL: default */
+	/* May be NULL: publish_write calls it after its re-read, right
+	 * before the tag PUTs; a failure stops them (promote joins its
+	 * carry's writes here). */
+	rp_status (*before_tags)(void *ctx, struct rp_err *err);
+	void *before_ctx;
 };
 
 /* Step 1 alone: reads the registry and decides (d: decision_free). Also

@@ -9,6 +9,7 @@
 #ifndef RP_TRANSFER_H
 #define RP_TRANSFER_H
 
+#include "carry.h"
 #include "deliver.h"
 #include "engine.h"
 #include "registry.h"
@@ -42,6 +43,8 @@ struct copy {
 	const struct reg_manifest *top, *kids; /* the image's manifests */
 	size_t nkids;             /* 0: top is an image, else an index */
 	char *work, *own_auth;    /* the copy's private directory (owned) */
+	struct carry_ahead *ahead; /* the attachments, read beside the decision
+				   * (carry.h), or NULL: none carried */
 };
 
 struct transfer transfer_upload(struct upload *u);

@@ -11,6 +11,7 @@
 #ifndef RP_UTIL_H
 #define RP_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -177,6 +178,15 @@ long rp_backoff_ms(long base, int attempt);
 
 /* Seconds on the monotonic clock (for durations and deadlines). */
 double rp_mono_s(void);
+
+/* Starts fn(arg) on a thread (*t, to be joined) with a 1 MiB stack and
+ * every signal blocked, so SIGINT/SIGTERM/SIGHUP always reach the main
+ * thread and interrupt its waits (sig.h; a helper thread sees sig_caught
+ * within 100 ms). 1: started, 0: not (the caller does the work itself). */
+struct rp_thread { pthread_t id; int running; };
+int rp_thread_start(struct rp_thread *t, void *(*fn)(void *), void *arg);
+/* Joins a started thread; nothing when none runs. */
+void rp_thread_join(struct rp_thread *t);
 
 /* Frees every element of a NULL-terminated string vector, then the vector. */
 void rp_strv_free(char **v);

@@ -253,53 +253,176 @@ carried(const struct carry *c, size_t i, json_t *src)
 	return ok;
 }
 
+static void sources_free(const struct carry *c, json_t **src);
+
+/* The source's attachment manifests, parsed (NULL where it has none). */
+static json_t **
+sources(const struct carry *c, struct rp_err *err)
+{
+	json_t **src = calloc(c->n + 1, sizeof(*src));
+	size_t i;
+
+	if (src == NULL) {
+		rp_fail(err, RP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < c->n; i++)
+		if (c->src[i].bytes != NULL &&
+		    (src[i] = reg_json(c->tags[i], c->src[i].bytes, c->src[i].len, "manifest", err)) ==
+			NULL) {
+			sources_free(c, src);
+			return NULL;
+		}
+	return src;
+}
+
+static void
+sources_free(const struct carry *c, json_t **src)
+{
+	size_t i;
+
+	for (i = 0; src != NULL && i < c->n; i++)
+		json_decref(src[i]);
+	free(src);
+}
+
+/* Writes every tag not carried yet; the time of the writes is kept for
+ * the settling pause. */
+static rp_status
+write_missing(struct carry *c, json_t **src, const struct carry_side *from,
+	      const struct carry_side *to, struct rp_err *err)
+{
+	size_t i;
+	rp_status st = RP_OK;
+
+	for (i = 0; i < c->n && st == RP_OK; i++)
+		if (src[i] != NULL && !carried(c, i, src[i]))
+			st = write_one(c, i, src[i], from, to, err);
+	c->written_at = rp_mono_s();
+	c->writes++;
+	return st;
+}
+
+rp_status
+carry_put(struct carry *c, const struct carry_side *from, const struct carry_side *to,
+	  struct rp_err *err)
+{
+	json_t **src;
+	rp_status st;
+
+	if (c->todo == 0)
+		return RP_OK;
+	if ((src = sources(c, err)) == NULL)
+		return err->status;
+	st = write_missing(c, src, from, to, err);
+	sources_free(c, src);
+	return st;
+}
+
+rp_status
+carry_settle(struct carry *c, const struct carry_side *from, const struct carry_side *to,
+	     const struct rp_settings *settings, int tags_written, struct rp_err *err)
+{
+	json_t **src;
+	size_t i, left;
+	rp_status st = RP_OK;
+
+	if (c->writes == 0)
+		return RP_OK;
+	if ((src = sources(c, err)) == NULL)
+		return err->status;
+	/* Each round: the rest of one settling pause since the last writes
+	 * (the tags' own pause may have covered it), every tag not seen
+	 * carried read back, and written again; three writes at most. */
+	for (;;) {
+		double waited = rp_mono_s() - c->written_at;
+		long ms = settings_get(settings, RS_SETTLE_MS) - (long)(waited * 1000);
+		if (ms > 0 && (st = reg_pause(to->reg, ms, err)) != RP_OK)
+			break;
+		for (i = 0, left = 0; i < c->n && st == RP_OK; i++)
+			if (src[i] != NULL && !carried(c, i, src[i])) {
+				reg_manifest_free(&c->dst[i]);
+				if ((st = reg_manifest_find(to->reg, to->path, c->tags[i], &c->dst[i],
+							    err)) == RP_OK && !carried(c, i, src[i]))
+					left++;
+			}
+		if (st != RP_OK || left == 0)
+			break;
+		if (c->writes == 3) {
+			for (i = 0; i < c->n && (src[i] == NULL || carried(c, i, src[i])); i++)
+				;
+			st = rp_fail(err, RP_EREGISTRY, "cannot keep the carried %s in %s/%s: another "
+				     "writer replaced it three times; %s", c->tags[i], to->host, to->path,
+				     tags_written ? "the tags were written (run promote again to carry it)" :
+				     "no tag was written");
+			break;
+		}
+		if ((st = write_missing(c, src, from, to, err)) != RP_OK)
+			break;
+	}
+	sources_free(c, src);
+	return st;
+}
+
 rp_status
 carry_write(struct carry *c, const struct carry_side *from, const struct carry_side *to,
 	    const struct rp_settings *settings, struct rp_err *err)
 {
-	json_t **src;
-	size_t i, left = 0;
-	int round;
-	rp_status st = RP_OK;
+	rp_status st = carry_put(c, from, to, err);
 
-	if (c->todo == 0)
-		return RP_OK;
-	if ((src = calloc(c->n + 1, sizeof(*src))) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	for (i = 0; i < c->n && st == RP_OK; i++)
-		if (c->src[i].bytes != NULL &&
-		    (src[i] = reg_json(c->tags[i], c->src[i].bytes, c->src[i].len, "manifest", err)) ==
-			NULL)
-			st = err->status;
-	/* Each round writes every tag not carried yet; one settling pause
-	 * serves them all before they are read back. */
-	for (round = 0; st == RP_OK; round++) {
-		for (i = 0, left = 0; i < c->n && st == RP_OK; i++)
-			if (src[i] != NULL && !carried(c, i, src[i])) {
-				left++;
-				if (round < 3)
-					st = write_one(c, i, src[i], from, to, err);
-			}
-		if (st != RP_OK || left == 0)
-			break;
-		if (round == 3) {
-			for (i = 0; i < c->n && (src[i] == NULL || carried(c, i, src[i])); i++)
-				;
-			st = rp_fail(err, RP_EREGISTRY, "cannot keep the carried %s in %s/%s: another "
-				     "writer replaced it three times; no tag was written", c->tags[i],
-				     to->host, to->path);
-			break;
-		}
-		if ((st = reg_pause(to->reg, settings_get(settings, RS_SETTLE_MS), err)) != RP_OK)
-			break;
-		for (i = 0; i < c->n && st == RP_OK; i++)
-			if (src[i] != NULL && !carried(c, i, src[i])) {
-				reg_manifest_free(&c->dst[i]);
-				st = reg_manifest_find(to->reg, to->path, c->tags[i], &c->dst[i], err);
-			}
-	}
-	for (i = 0; i < c->n; i++)
-		json_decref(src[i]);
-	free(src);
-	return st;
+	return st == RP_OK ? carry_settle(c, from, to, settings, 0, err) : st;
+}
+
+/* The thread's work: the reads, or the writes. */
+static void *
+ahead_read(void *arg)
+{
+	struct carry_ahead *a = arg;
+
+	a->st = carry_read(&a->from, &a->to, a->digests, a->n, &a->c, &a->err);
+	a->have = a->st == RP_OK;
+	return NULL;
+}
+
+static void *
+ahead_put(void *arg)
+{
+	struct carry_ahead *a = arg;
+
+	a->st = carry_put(&a->c, &a->from, &a->to, &a->err);
+	return NULL;
+}
+
+void
+carry_ahead_read(struct carry_ahead *a)
+{
+	a->st = RP_OK;
+	if (!rp_thread_start(&a->thread, ahead_read, a))
+		(void)ahead_read(a);
+}
+
+rp_status
+carry_ahead_wait(struct carry_ahead *a, struct rp_err *err)
+{
+	rp_thread_join(&a->thread);
+	if (a->st != RP_OK)
+		*err = a->err;
+	return a->st;
+}
+
+void
+carry_ahead_put(struct carry_ahead *a)
+{
+	a->st = RP_OK;
+	if (!rp_thread_start(&a->thread, ahead_put, a))
+		(void)ahead_put(a);
+}
+
+void
+carry_ahead_free(struct carry_ahead *a)
+{
+	rp_thread_join(&a->thread);
+	if (a->have)
+		carry_free(&a->c);
+	a->have = 0;
 }

@@ -29,13 +29,23 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 	struct decision d;
 	const char *claims[7];
 	char sig[RP_DIGEST_MAX] = "";
-	int sign = 0, signing = 0;
+	int sign = 0, signing = 0, carry, carrying = 0;
 	rp_status st;
 
 	memset(&d, 0, sizeof(d));
 	claims_of(pb->plan, claims);
-	if ((st = publish_decide(pb, &d, err)) != RP_OK)
+	st = publish_decide(pb, &d, err);
+	if (t->ready != NULL) {
+		struct rp_err rerr;
+		rp_status rst = t->ready(t->ready_ctx, &rerr);
+		if (rst != RP_OK) {
+			*err = rerr;
+			st = rst;
+		}
+	}
+	if (st != RP_OK)
 		goto out;
+	carry = t->carry != NULL && (d.writes > 0 || d.present);
 	/* Signed whenever the image is there or is put there. */
 	sign = t->signer != NULL && (d.writes > 0 || d.present);
 	/* A dry run names the key; a real one waits for it after the upload,
@@ -49,7 +59,7 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 		sbuf_puts(&sb, "dry run: nothing is written to any registry; a real run would do:\n");
 		if (d.upload)
 			t->describe(t->ctx, &sb);
-		if (t->carry != NULL && (d.writes > 0 || d.present))
+		if (carry)
 			st = t->carry(t->ctx, &sb, err);
 		if (sign)
 			signer_describe(t->signer, pb->plan->host, pb->repo, pb->digest, &sb);
@@ -59,18 +69,36 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 		else if (st == RP_OK)
 			st = report_note(o, text, err);
 		free(text);
-	} else if (d.writes > 0 && d.upload) {
-		/* The signature goes up beside the image: a tag, not the
-		 * image, is what must not come before it. */
-		signing = sign && t->sign_reg != NULL &&
-		    signer_start(t->signer, t->sign_reg, pb->plan->host, pb->repo, pb->digest, claims,
-				 &o->settings) == RP_OK;
-		st = t->put(t->ctx, err);
+	} else {
+		/* The attachments go up beside the image, the signature too:
+		 * a tag, not the image, is what must not come before them. */
+		if (carry && (st = t->carry(t->ctx, NULL, err)) == RP_OK)
+			carrying = 1;
+		if (st == RP_OK && d.writes > 0 && d.upload) {
+			signing = sign && t->sign_reg != NULL &&
+			    signer_start(t->signer, t->sign_reg, pb->plan->host, pb->repo, pb->digest,
+					 claims, &o->settings) == RP_OK;
+			st = t->put(t->ctx, err);
+		}
 	}
 	if (t->after != NULL)
 		t->after(t->ctx);
-	if (st == RP_OK && !o->dry_run && t->carry != NULL && (d.writes > 0 || d.present))
-		st = t->carry(t->ctx, NULL, err);
+	/* A counter-signature merges into the carried .sig: after it. With
+	 * tags to write, the carry's writes are joined right before them
+	 * (beside publish_write's re-read). */
+	if (carrying && (st != RP_OK || t->signer != NULL || d.writes == 0)) {
+		struct rp_err cerr;
+		rp_status cst = t->carry_join(t->ctx, &cerr);
+		carrying = 0;
+		if (st == RP_OK && cst != RP_OK) {
+			*err = cerr;
+			st = cst;
+		}
+	}
+	if (carrying) {
+		pb->before_tags = t->carry_join;
+		pb->before_ctx = t->ctx;
+	}
 	if (signing) {
 		struct rp_err serr;
 		rp_status sst = signer_join(t->signer, sig, &serr);
@@ -94,6 +122,18 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 	}
 	if (st == RP_OK && !o->dry_run && d.writes > 0)
 		st = publish_write(pb, err);
+	/* The carried attachments read back once a settling pause has passed
+	 * since they were written (the tags' own pause counts). */
+	if (carrying) {
+		struct rp_err cerr;
+		rp_status cst = t->carry_join(t->ctx, &cerr);
+		if (st == RP_OK && cst != RP_OK) {
+			*err = cerr;
+			st = cst;
+		}
+	}
+	if (st == RP_OK && carry && !o->dry_run)
+		st = t->carry_settle(t->ctx, d.writes > 0, err);
 	if (st == RP_OK) {
 		res->status = pb->status;
 		res->why = (const char (*)[RP_WHY_MAX])pb->why;

@@ -58,6 +58,15 @@ struct promote {
 	struct verify_keys *vk;   /* --verify-key / verify-keys, or NULL */
 	struct signer *signer;    /* signing-key: the counter-signature, or NULL */
 	char verified_by[RP_DIGEST_MAX], verified_in[300];
+	/* Read beside check_configs and the decision, each on a thread and a
+	 * client of its own: the gate (with verify keys) and the carry's
+	 * reads; joined by promote_ready before anything is written. */
+	struct reg_client *gate_reg, *carry_src, *carry_dst;
+	struct rp_thread gate;
+	rp_status gate_st;
+	struct rp_err gate_err;
+	struct carry_ahead ahead;
+	char **digests;           /* the top digest, then each child's */
 	enum tag_status *status;
 	char (*why)[RP_WHY_MAX];
 };
@@ -361,7 +370,7 @@ out:
  * travels with the digest), or the repository promoted from (a
  * counter-signature of an earlier promotion). */
 static rp_status
-check_signature(struct promote *pm, struct rp_err *err)
+check_signature(struct promote *pm, struct reg_client *reg, struct rp_err *err)
 {
 	struct target dev;
 	char devrepo[600], from[600];
@@ -377,9 +386,77 @@ check_signature(struct promote *pm, struct rp_err *err)
 	target_free(&dev);
 	if (strcmp(devrepo, from) == 0)
 		repos[1] = NULL;
-	return verify_signed(pm->vk, pm->src.reg, pm->src.host, pm->src.path, pm->digest, repos,
+	return verify_signed(pm->vk, reg, pm->src.host, pm->src.path, pm->digest, repos,
 			     pm->o->allow_revision_mismatch ? NULL : pm->plan->sha, pm->verified_by,
 			     pm->verified_in, err);
+}
+
+static void *
+gate_thread(void *arg)
+{
+	struct promote *pm = arg;
+
+	pm->gate_st = check_signature(pm, pm->gate_reg, &pm->gate_err);
+	return NULL;
+}
+
+/* A client of the run's own to t's repository, for a thread. */
+static rp_status
+thread_client(struct promote *pm, const struct target *t, struct reg_client **out,
+	      struct rp_err *err)
+{
+	rp_status st = target_client(pm->o, t->host, t->path, &t->account, out, err);
+
+	if (st == RP_OK)
+		reg_adopt_discovery(*out, pm->src.reg);
+	return st;
+}
+
+/* Starts the gate and the carry's reads beside check_configs and the
+ * decision (they only read). */
+static rp_status
+read_ahead(struct promote *pm, struct rp_err *err)
+{
+	size_t i;
+	rp_status st;
+
+	if ((pm->digests = calloc(pm->nkids + 2, sizeof(*pm->digests))) == NULL)
+		return rp_fail(err, RP_ENOMEM, "out of memory");
+	pm->digests[0] = pm->digest;
+	for (i = 0; i < pm->nkids; i++)
+		pm->digests[i + 1] = pm->kids[i].digest;
+	if ((st = thread_client(pm, &pm->src, &pm->carry_src, err)) != RP_OK ||
+	    (st = thread_client(pm, &pm->dst, &pm->carry_dst, err)) != RP_OK ||
+	    (pm->vk != NULL && (st = thread_client(pm, &pm->src, &pm->gate_reg, err)) != RP_OK))
+		return st;
+	pm->ahead = (struct carry_ahead){
+		.from = { pm->carry_src, pm->src.host, pm->src.path },
+		.to = { pm->carry_dst, pm->dst.host, pm->dst.path },
+		.digests = pm->digests, .n = pm->nkids + 1 };
+	pm->copy.ahead = &pm->ahead;
+	carry_ahead_read(&pm->ahead);
+	if (pm->vk != NULL && !rp_thread_start(&pm->gate, gate_thread, pm))
+		(void)gate_thread(pm);
+	return RP_OK;
+}
+
+/* The transfer's ready: the gate's verdict first (a refusal, exit 3),
+ * then the carry's reads. */
+static rp_status
+promote_ready(void *ctx, struct rp_err *err)
+{
+	struct promote *pm = ctx;
+	struct rp_err cerr;
+	rp_status st = carry_ahead_wait(&pm->ahead, &cerr);
+
+	rp_thread_join(&pm->gate);
+	if (pm->vk != NULL && pm->gate_st != RP_OK) {
+		*err = pm->gate_err;
+		return pm->gate_st;
+	}
+	if (st != RP_OK)
+		*err = cerr;
+	return st;
 }
 
 rp_status
@@ -417,8 +494,7 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 	    (st = target_open(o, &pm.dst, err)) != RP_OK ||
 	    (st = resolve_from(&pm, err)) != RP_OK || (st = read_source(&pm, err)) != RP_OK)
 		goto out;
-	if ((st = check_configs(&pm, err)) != RP_OK ||
-	    (pm.vk != NULL && (st = check_signature(&pm, err)) != RP_OK))
+	if ((st = read_ahead(&pm, err)) != RP_OK || (st = check_configs(&pm, err)) != RP_OK)
 		goto out;
 	/* The same registry: the destination needs no GET /v2/ of its own. */
 	reg_adopt_discovery(pm.dst.reg, pm.src.reg);
@@ -431,8 +507,10 @@ promote_run(struct rp_opts *o, struct rp_err *err)
 				   .verified_in = pm.verified_in };
 	pm.copy = (struct copy){ .o = o, .src = &pm.src, .dst = &pm.dst, .digest = pm.digest,
 				 .source = pm.source, .top = &pm.top, .kids = pm.kids,
-				 .nkids = pm.nkids };
+				 .nkids = pm.nkids, .ahead = &pm.ahead };
 	t = transfer_copy(&pm.copy);
+	t.ready = promote_ready;
+	t.ready_ctx = &pm;
 	/* A counter-signature naming the destination. */
 	t.signer = pm.signer;
 	st = deliver_run(o, &pb, &t, &res, err);
@@ -442,6 +520,13 @@ out:
 				       .digest = pm.digest, .status = pm.status, .why = pm.why };
 		deliver_fail(o, &pb, "promote", pm.source, err);
 	}
+	/* A run that stops early still waits for its threads. */
+	rp_thread_join(&pm.gate);
+	carry_ahead_free(&pm.ahead);
+	reg_free(pm.gate_reg);
+	reg_free(pm.carry_src);
+	reg_free(pm.carry_dst);
+	free(pm.digests);
 	copy_cleanup(&pm.copy);
 	verify_keys_free(pm.vk);
 	signer_free(pm.signer);

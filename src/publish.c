@@ -349,6 +349,8 @@ publish_write(struct publish *pb, struct rp_err *err)
 			     "no tag was written", pb->digest, pb->repo);
 		goto out;
 	}
+	if (pb->before_tags != NULL && (st = pb->before_tags(pb->before_ctx, err)) != RP_OK)
+		goto out;
 	if ((names = calloc(p->ntags + 1, sizeof(*names))) == NULL) {
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
 		goto out;

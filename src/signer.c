@@ -10,8 +10,6 @@
  */
 #include "signer.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +22,7 @@
 
 /* Signing on a thread of its own, while the image uploads. */
 struct signing {
-	pthread_t thread;
-	int running;
+	struct rp_thread thread;
 	struct reg_client *reg;		/* the thread's own client */
 	const char *host, *path, *digest;
 	const char *claims[8];
@@ -38,8 +35,7 @@ struct signing {
 struct signer {
 	struct signing bg;
 	struct sign_pending *job;	/* until signer_ready */
-	pthread_t thread;
-	int threaded;
+	struct rp_thread thread;
 	struct rp_err failed;	/* signer_ready's error, given again */
 	json_t *predicate;	/* attest: provenance, or NULL */
 	char attestation[RP_DIGEST_MAX]; /* the top digest's .att, once written */
@@ -52,28 +48,6 @@ work(void *job)
 {
 	sign_key_work(job);
 	return NULL;
-}
-
-/* Starts fn(arg) on a thread with a 1 MiB stack and every signal blocked,
- * so SIGINT/SIGTERM/SIGHUP always reach the main thread and interrupt its
- * waits (sig.h; this thread sees sig_caught within 100 ms). 1: started. */
-static int
-start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	sigset_t all, old;
-	int started = 0;
-
-	if (pthread_attr_init(&attr) != 0)
-		return 0;
-	sigfillset(&all);
-	if (pthread_attr_setstacksize(&attr, (size_t)1 << 20) == 0 &&
-	    pthread_sigmask(SIG_SETMASK, &all, &old) == 0) {
-		started = pthread_create(t, &attr, fn, arg) == 0;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	pthread_attr_destroy(&attr);
-	return started;
 }
 
 /* Every line of a PEM text, masked: the runner masks line by line. */
@@ -122,7 +96,7 @@ signer_load(const struct rp_opts *o, struct signer **out, struct rp_err *err)
 	}
 	/* The decryption goes on while the image is uploaded; signer_ready
 	 * waits for it. A thread that cannot start: it runs there. */
-	s->threaded = start_thread(&s->thread, work, s->job);
+	rp_thread_start(&s->thread, work, s->job);
 	*out = s;
 	return RP_OK;
 }
@@ -138,12 +112,11 @@ signer_ready(struct signer *s, struct rp_err *err)
 			*err = s->failed;
 		return s->key != NULL ? RP_OK : err->status;
 	}
-	if (s->threaded)
-		pthread_join(s->thread, NULL);
+	if (s->thread.running)
+		rp_thread_join(&s->thread);
 	else
 		sign_key_work(job);
 	s->job = NULL;
-	s->threaded = 0;
 	if ((st = sign_key_end(job, &s->key, err)) == RP_OK &&
 	    sign_fingerprint(s->key, s->fingerprint) != 0)
 		st = rp_fail(err, RP_ENOMEM, "out of memory");
@@ -163,7 +136,7 @@ signer_free(struct signer *s)
 	if (s == NULL)
 		return;
 	/* A run that stops early still waits for the threads. */
-	if (s->bg.running) {
+	if (s->bg.thread.running) {
 		char sig[RP_DIGEST_MAX];
 		(void)signer_join(s, sig, &ignored);
 	}
@@ -494,8 +467,7 @@ signer_start(struct signer *s, struct reg_client *reg, const char *host, const c
 	for (i = 0; claims != NULL && claims[i] != NULL && i + 1 < sizeof(g->claims) / sizeof(g->claims[0]);
 	     i++)
 		g->claims[i] = claims[i];
-	g->running = start_thread(&g->thread, sign_thread, s);
-	return g->running ? RP_OK : RP_EREGISTRY;
+	return rp_thread_start(&g->thread, sign_thread, s) ? RP_OK : RP_EREGISTRY;
 }
 
 rp_status
@@ -503,10 +475,9 @@ signer_join(struct signer *s, char sig[RP_DIGEST_MAX], struct rp_err *err)
 {
 	struct signing *g = &s->bg;
 
-	if (!g->running)
+	if (!g->thread.running)
 		return rp_fail(err, RP_EREGISTRY, "no signing was started");
-	pthread_join(g->thread, NULL);
-	g->running = 0;
+	rp_thread_join(&g->thread);
 	if (g->st != RP_OK) {
 		*err = g->err;
 		return g->st;

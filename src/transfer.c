@@ -313,41 +313,48 @@ describe_copy(void *ctx, struct sbuf *sb)
 		    "skopeo copy --all --preserve-digests");
 }
 
-/* The source's attachments, of the digest and of each child: read from
- * both sides; written, or in a dry run described. */
+/* The source's attachments, of the digest and of each child, read
+ * beside the decision (promote's carry_ahead): described, or their writes
+ * started beside the copy. */
 static rp_status
 carry_copy(void *ctx, struct sbuf *sb, struct rp_err *err)
 {
-	struct copy *c = ctx;
-	struct carry_side from = { c->src->reg, c->src->host, c->src->path };
-	struct carry_side to = { c->dst->reg, c->dst->host, c->dst->path };
-	struct carry a;
-	char **digests;
-	size_t i;
-	rp_status st;
+	struct carry_ahead *a = ((struct copy *)ctx)->ahead;
 
-	if ((digests = calloc(c->nkids + 2, sizeof(*digests))) == NULL)
-		return rp_fail(err, RP_ENOMEM, "out of memory");
-	digests[0] = (char *)c->digest;
-	for (i = 0; i < c->nkids; i++)
-		digests[i + 1] = (char *)c->kids[i].digest;
-	st = carry_read(&from, &to, digests, c->nkids + 1, &a, err);
-	free(digests);
-	if (st != RP_OK)
-		return st;
+	(void)err;
 	if (sb != NULL)
-		carry_describe(&a, &from, &to, sb);
+		carry_describe(&a->c, &a->from, &a->to, sb);
 	else
-		st = carry_write(&a, &from, &to, &c->o->settings, err);
-	carry_free(&a);
-	return st;
+		carry_ahead_put(a);
+	return RP_OK;
+}
+
+static rp_status
+carry_join_copy(void *ctx, struct rp_err *err)
+{
+	return carry_ahead_wait(((struct copy *)ctx)->ahead, err);
+}
+
+static rp_status
+carry_settle_copy(void *ctx, int tags_written, struct rp_err *err)
+{
+	struct copy *c = ctx;
+	struct carry_ahead *a = c->ahead;
+
+	return carry_settle(&a->c, &a->from, &a->to, &c->o->settings, tags_written, err);
 }
 
 struct transfer
 transfer_copy(struct copy *c)
 {
-	return (struct transfer){ .put = put_copy, .describe = describe_copy, .ctx = c,
-				  .carry = carry_copy };
+	struct transfer t = { .put = put_copy, .describe = describe_copy, .ctx = c };
+
+	if (c->ahead != NULL) {
+		t.carry = carry_copy;
+		t.carry_join = carry_join_copy;
+		t.carry_settle = carry_settle_copy;
+	}
+	return t;
 }
 
 void

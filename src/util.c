@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,6 +444,33 @@ rp_mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+rp_thread_start(struct rp_thread *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+
+	t->running = 0;
+	if (pthread_attr_init(&attr) != 0)
+		return 0;
+	sigfillset(&all);
+	if (pthread_attr_setstacksize(&attr, (size_t)1 << 20) == 0 &&
+	    pthread_sigmask(SIG_SETMASK, &all, &old) == 0) {
+		t->running = pthread_create(&t->id, &attr, fn, arg) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pthread_attr_destroy(&attr);
+	return t->running;
+}
+
+void
+rp_thread_join(struct rp_thread *t)
+{
+	if (t->running)
+		pthread_join(t->id, NULL);
+	t->running = 0;
 }
 
 int

@@ -246,6 +246,23 @@ count_lines(const char *path, const char *needle)
 	return n;
 }
 
+double
+log_time(const char *path, const char *needle, int end)
+{
+	char *s = read_all(path), *p, *line, *t;
+	double at = -1, d = 0;
+
+	if (s != NULL && (p = strstr(s, needle)) != NULL) {
+		for (line = p; line > s && line[-1] != '\n'; line--)
+			;
+		if ((t = strstr(line, " t=")) != NULL && t < strchr(line, '\n') &&
+		    sscanf(t, " t=%lf d=%lf", &at, &d) >= 1 && end)
+			at += d;
+	}
+	free(s);
+	return at;
+}
+
 char *
 archive(const char *name)
 {

@@ -68,6 +68,10 @@ void expect_dir_empty(const char *dir);
 
 /* How many times needle occurs in the file at path (0 if it is absent). */
 int count_lines(const char *path, const char *needle);
+/* In a proxy log (tests/fakes.py: "METHOD PATH STATUS t=ARRIVAL
+ * d=SECONDS ..."), the first line holding needle: its arrival (end 0)
+ * or when its answer went out (end 1), Unix time; -1 when none. */
+double log_time(const char *path, const char *needle, int end);
 
 /* "oci-archive:<REGPUSH_TEST_IMAGES>/<name>" (caller frees). */
 char *archive(const char *name);

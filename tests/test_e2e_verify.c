@@ -359,9 +359,10 @@ Test(sign, rotation_and_counter_signatures, .init = setup, .fini = teardown, .ti
 
 /* Another signer replaces the carried .sig right after promote's write
  * (f-sigrace, at the destination; at push the same happened in
- * development): the read back after the settling pause sees the carried
- * layers gone and merges again, so production holds both, none twice,
- * and cosign verifies CI's signature there. A dry run lists what it
+ * development): the read back after the settling pause (after the tags,
+ * sharing their pause) sees the carried layers gone and merges again, so
+ * production holds both, none twice, and cosign verifies CI's signature
+ * there; the carried .sig was answered before any tag PUT. A dry run lists what it
  * would carry and writes nothing. */
 Test(sign, a_carried_signature_survives_a_concurrent_writer, .init = setup, .fini = teardown,
      .timeout = 300)
@@ -390,6 +391,19 @@ Test(sign, a_carried_signature_survives_a_concurrent_writer, .init = setup, .fin
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	proc_free(&p);
 	cr_expect_eq(treg_attachment_layers(plain, "f-sigrace-carry-prod/svc", d, "sig", NULL), 2);
+	/* The carry runs beside the tags' re-read, but its write was
+	 * answered before the first tag PUT arrived. */
+	{
+		const char *log = getenv("REGPUSH_TEST_FAULT_LOG");
+		char sig[300];
+		double sig_done, tag_at;
+		snprintf(sig, sizeof(sig), "PUT /v2/f-sigrace-carry-prod/svc/manifests/sha256-%s.sig 201", d + 7);
+		sig_done = log_time(log, sig, 1);
+		tag_at = log_time(log, "PUT /v2/f-sigrace-carry-prod/svc/manifests/staging-", 0);
+		cr_expect(sig_done > 0 && tag_at > 0, "%f %f", sig_done, tag_at);
+		cr_expect_geq(tag_at, sig_done, "a tag PUT came %.3f s before the carried signature was answered",
+			      sig_done - tag_at);
+	}
 	snprintf(ref, sizeof(ref), "%s/f-sigrace-carry-prod/svc@%s", plain.host, d);
 	cr_expect_eq(cosign_verify(pub, ref, NULL), 0);
 	free(key);
