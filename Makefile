@@ -34,7 +34,7 @@ TSRCS   := $(wildcard tests/*.c)
 TOBJS   := $(TSRCS:tests/%.c=$(B)/tobj/%.o)
 DEPS_OK := $(B)/.deps-build
 
-.PHONY: faults faults-short fuzz fuzz-build fuzz-short all static image image-arm64 test test-run test-static test-image asan valgrind failmalloc lint-action demo bench clean deps deps-test
+.PHONY: failmalloc-full faults faults-short fuzz fuzz-build fuzz-short all static image image-arm64 test test-run test-static test-image asan valgrind failmalloc lint-action demo bench clean deps deps-test
 
 all: $(B)/regpush
 
@@ -149,6 +149,11 @@ valgrind: $(B)/regpush
 # (tests/failmalloc.sh).
 failmalloc: $(B)/regpush
 	bash tests/with-registries.sh bash tests/failmalloc.sh $(B)/regpush
+
+# Every allocation of every case (about twice make failmalloc's time; not
+# part of make test).
+failmalloc-full: $(B)/regpush
+	FAILMALLOC_EVERY=1 bash tests/with-registries.sh bash tests/failmalloc.sh $(B)/regpush
 
 # action.yml and the example workflows against the Actions schemas
 # (needs Node.js and the npm registry; not part of make test).

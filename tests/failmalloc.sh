@@ -96,7 +96,10 @@ run_case() { # run_case NAME -- command...
 }
 
 # FAILMALLOC_ONLY=push|promote|prune runs that case alone, FAILMALLOC_FROM=N starts
-# each case at allocation N (both for working on a failure).
+# each case at allocation N (both for working on a failure). The registry
+# cases fail one allocation in 2 to 25 (each case says which) so that make
+# test keeps to its time; FAILMALLOC_EVERY=1 (make failmalloc-full) fails
+# every one of every case.
 [ -n "${FAILMALLOC_ONLY:-}" ] || {
 run_case "plan --json (release candidate, user policy)" -- \
   "$bin" plan --json --ref refs/tags/v1.2.3-rc.1 --sha $sha --service gateway \
@@ -124,7 +127,7 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
       --insecure-registry "$REGPUSH_TEST_PLAIN"
   }
   [ "${FAILMALLOC_ONLY:-push}" != push ] ||
-    run_case "push --dry-run (a release: registry reads, decision, report)" -- push_dry_run
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-2} run_case "push --dry-run (a release: registry reads, decision, report; one allocation in ${FAILMALLOC_EVERY:-2})" -- push_dry_run
   [ -z "$(ls -A "$tmp/w")" ] || { echo "failmalloc: push left files behind: $(ls -A "$tmp/w")" >&2; exit 1; }
 
   # promote --dry-run from development (resolve, source manifest and
@@ -172,7 +175,7 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
       --sha $sha --service failmalloc-w --dev-registry "$reg/fmw" --insecure-registry "$reg"
   }
   [ "${FAILMALLOC_ONLY:-writes}" != writes ] ||
-    run_case "push (writes: re-read, PUT, settle, verify, failure report)" -- push_writes
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-2} run_case "push (writes: re-read, PUT, settle, verify, failure report; one allocation in ${FAILMALLOC_EVERY:-2})" -- push_writes
   # Signing (issue 20): the same writes with a signing key. Each run's ref
   # is new, so its payload is, and the .sig image of the digest gets one
   # more layer: the read, the merge, the two blobs, the PUT, the settling
@@ -202,7 +205,7 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
   # Each run seeds with python first: every third allocation, so that
   # make test stays within its time (FAILMALLOC_EVERY=1 for all).
   [ "${FAILMALLOC_ONLY:-prunewrites}" != prunewrites ] ||
-    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-3} run_case "prune (writes: re-read, untags, report; one allocation in ${FAILMALLOC_EVERY:-3})" -- prune_writes
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-4} run_case "prune (writes: re-read, untags, report; one allocation in ${FAILMALLOC_EVERY:-4})" -- prune_writes
   # prune's deletes by digest: each run (outside the shim) forges a new
   # image — the seed's manifest with an annotation of its own, so a new
   # digest — as the expired dev-0000001, which the run then deletes. Its
@@ -232,7 +235,7 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
       LD_PRELOAD= FAILMALLOC_N= FAILMALLOC_REPORT= sed -E 's/v1\.0\.[0-9]+/v1.0.N/g; s/"1\.0\.[0-9]+"/"1.0.N"/g; s/fmpw-prod[0-9]+/fmpw-prodN/g'
   }
   [ "${FAILMALLOC_ONLY:-promotewrites}" != promotewrites ] ||
-    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-2} run_case "promote (writes: mounts, PUTs, settle, report; one allocation in ${FAILMALLOC_EVERY:-2})" -- promote_writes
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-4} run_case "promote (writes: mounts, PUTs, settle, report; one allocation in ${FAILMALLOC_EVERY:-4})" -- promote_writes
   # promote verifies, carries and counter-signs (issue 20): the source
   # signed at push (outside the shim), each run to a repository of its
   # own: the gate's reads, the carry (mounts, the .sig PUT, the settling
@@ -258,7 +261,7 @@ if [ -n "${REGPUSH_TEST_PLAIN:-}" ]; then
     FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-3} run_case "prune (deletes by digest, report; one allocation in ${FAILMALLOC_EVERY:-3})" -- prune_deletes
   also_ok=
   [ "${FAILMALLOC_ONLY:-promote}" != promote ] ||
-    run_case "promote --dry-run (from development: source, labels, decision, report)" -- promote_dry_run
+    FAILMALLOC_EVERY=${FAILMALLOC_EVERY:-2} run_case "promote --dry-run (from development: source, labels, decision, report; one allocation in ${FAILMALLOC_EVERY:-2})" -- promote_dry_run
   [ "${FAILMALLOC_ONLY:-prune}" != prune ] ||
     run_case "prune --dry-run (tag list, ages, classification, table)" -- prune_dry_run
   # audit of a development repository: the reads, prune's view, the
