@@ -70,7 +70,8 @@ void carry_free(struct carry *c);
  * The carry on a thread of its own, beside the run's other work, with
  * clients of its own (from.reg, to.reg; the caller's, freed by it):
  * carry_ahead_read starts carry_read of digests (n), carry_ahead_put
- * carry_put; carry_ahead_wait joins either and gives its status. A
+ * carry_put, carry_ahead_settle carry_settle; carry_ahead_wait joins any
+ * and gives its status. A
  * thread that cannot start: the work is done there and then. c is the
  * read's result once have is set; carry_settle then runs on the caller's
  * thread with to.reg (the thread has ended).
@@ -81,6 +82,7 @@ struct carry_ahead {
 	size_t n;
 	struct carry c;
 	int have;              /* c read */
+	const struct rp_settings *settings; /* carry_ahead_settle's */
 	struct rp_thread thread;
 	rp_status st;
 	struct rp_err err;
@@ -88,6 +90,9 @@ struct carry_ahead {
 
 void carry_ahead_read(struct carry_ahead *a);
 void carry_ahead_put(struct carry_ahead *a);
+/* carry_settle (the tags written) on the thread, beside the tags' own
+ * settling read. */
+void carry_ahead_settle(struct carry_ahead *a, const struct rp_settings *settings);
 rp_status carry_ahead_wait(struct carry_ahead *a, struct rp_err *err);
 /* Joins a thread still running, frees c. */
 void carry_ahead_free(struct carry_ahead *a);

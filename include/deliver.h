@@ -46,6 +46,9 @@ struct transfer {
 	rp_status (*carry)(void *ctx, struct sbuf *sb, struct rp_err *err);
 	rp_status (*carry_join)(void *ctx, struct rp_err *err);
 	rp_status (*carry_settle)(void *ctx, int tags_written, struct rp_err *err);
+	/* Right after the tag PUTs were answered: starts carry_settle's
+	 * work on the carry's thread, which carry_join then joins. */
+	rp_status (*carry_after_tags)(void *ctx, struct rp_err *err);
 	/* Not NULL: the image is no index, and this second client to the
 	 * repository signs it on the signer's thread while put uploads. */
 	struct reg_client *sign_reg;

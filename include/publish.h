@@ -46,7 +46,10 @@ struct publish {
 	 * before the tag PUTs; a failure stops them (promote joins its
 	 * carry's writes here). */
 	rp_status (*before_tags)(void *ctx, struct rp_err *err);
-	void *before_ctx;
+	/* May be NULL: called once the tag PUTs were answered, before the
+	 * settling pause (promote starts its carry's read back here). */
+	rp_status (*after_tags)(void *ctx, struct rp_err *err);
+	void *before_ctx;         /* both hooks' */
 };
 
 /* Step 1 alone: reads the registry and decides (d: decision_free). Also

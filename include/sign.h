@@ -70,7 +70,8 @@ char *sign_payload(const char *docker_ref, const char *digest, const char *const
 char *sign_data(const struct sign_key *k, const void *data, size_t len, struct rp_err *err);
 
 /* 1 when b64sig (standard base64 of a DER ECDSA signature) verifies data
- * under k; 0 for anything else (a bad signature, bad base64, empty). */
+ * under k; 0 for anything else (a bad signature, bad base64, empty); -1
+ * when out of memory (no verdict). */
 int sign_check(const struct sign_key *k, const void *data, size_t len, const char *b64sig);
 
 /* The descriptor of a new signature layer: the payload's media type,
@@ -80,7 +81,8 @@ json_t *sign_layer(const char *payload, size_t len, const char *b64sig);
 
 /* 1 when layers (a .sig manifest's "layers") already hold payload signed
  * by k: a layer of the payload's digest whose signature verifies under k
- * (ECDSA signatures differ from run to run, so bytes cannot tell). */
+ * (ECDSA signatures differ from run to run, so bytes cannot tell); 0
+ * when not; -1 when out of memory. */
 int sign_has(const json_t *layers, const char *payload, size_t len, const struct sign_key *k);
 
 /*
@@ -111,6 +113,7 @@ enum sign_verdict {
 	SIGN_OTHER_DIGEST,   /* signed, naming another image */
 	SIGN_OTHER_REPO,     /* signed, naming a repository not in repos */
 	SIGN_OTHER_REVISION, /* signed, claiming another revision */
+	SIGN_ENOMEM,         /* out of memory: no verdict */
 };
 
 /*

@@ -393,6 +393,24 @@ ahead_put(void *arg)
 	return NULL;
 }
 
+static void *
+ahead_settle(void *arg)
+{
+	struct carry_ahead *a = arg;
+
+	a->st = carry_settle(&a->c, &a->from, &a->to, a->settings, 1, &a->err);
+	return NULL;
+}
+
+void
+carry_ahead_settle(struct carry_ahead *a, const struct rp_settings *settings)
+{
+	a->st = RP_OK;
+	a->settings = settings;
+	if (!rp_thread_start(&a->thread, ahead_settle, a))
+		(void)ahead_settle(a);
+}
+
 void
 carry_ahead_read(struct carry_ahead *a)
 {

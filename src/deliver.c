@@ -97,6 +97,7 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 	}
 	if (carrying) {
 		pb->before_tags = t->carry_join;
+		pb->after_tags = t->carry_after_tags;
 		pb->before_ctx = t->ctx;
 	}
 	if (signing) {
@@ -122,8 +123,10 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 	}
 	if (st == RP_OK && !o->dry_run && d.writes > 0)
 		st = publish_write(pb, err);
-	/* The carried attachments read back once a settling pause has passed
-	 * since they were written (the tags' own pause counts). */
+	/* The carried attachments are read back once a settling pause has
+	 * passed since they were written: beside the tags' settling read
+	 * (started by after_tags, joined here), or now when no tag was
+	 * written. */
 	if (carrying) {
 		struct rp_err cerr;
 		rp_status cst = t->carry_join(t->ctx, &cerr);
@@ -131,8 +134,7 @@ deliver_run(const struct rp_opts *o, struct publish *pb, const struct transfer *
 			*err = cerr;
 			st = cst;
 		}
-	}
-	if (st == RP_OK && carry && !o->dry_run)
+	} else if (st == RP_OK && carry && !o->dry_run)
 		st = t->carry_settle(t->ctx, d.writes > 0, err);
 	if (st == RP_OK) {
 		res->status = pb->status;

@@ -368,6 +368,8 @@ publish_write(struct publish *pb, struct rp_err *err)
 	for (i = 0; i < p->ntags; i++)
 		if (d.act[i] == ACT_WRITE)
 			pb->status[i] = TS_PUSHED;
+	if (pb->after_tags != NULL && (st = pb->after_tags(pb->before_ctx, err)) != RP_OK)
+		goto out;
 	st = settle(pb, err);
 out:
 	free(names);

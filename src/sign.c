@@ -466,10 +466,12 @@ sign_check(const struct sign_key *k, const void *data, size_t len, const char *b
 	unsigned char *der;
 	size_t n;
 	EVP_MD_CTX *ctx;
-	int ok = 0;
+	int ok = -1, r;
 
-	if (b64sig == NULL || strlen(b64sig) > 4096 || unbase64(b64sig, &der, &n) != 0)
+	if (b64sig == NULL || strlen(b64sig) > 4096)
 		return 0;
+	if ((r = unbase64(b64sig, &der, &n)) != 0)
+		return r == -2 ? -1 : 0;
 	if ((ctx = EVP_MD_CTX_new()) != NULL &&
 	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) == 1)
 		ok = EVP_DigestVerify(ctx, der, n, data, len) == 1;
@@ -509,14 +511,16 @@ sign_has(const json_t *layers, const char *payload, size_t len, const struct sig
 	size_t i;
 	json_t *l;
 
+	int r;
+
 	if (rp_sha256_digest(payload, len, d) != 0)
-		return 0;
+		return -1;
 	json_array_foreach(layers, i, l) {
 		const char *ld = json_string_value(json_object_get(l, "digest"));
 		const char *sig = json_string_value(json_object_get(json_object_get(l, "annotations"),
 								    SIG_ANNOTATION));
-		if (ld != NULL && strcmp(ld, d) == 0 && sign_check(k, payload, len, sig))
-			return 1;
+		if (ld != NULL && strcmp(ld, d) == 0 && (r = sign_check(k, payload, len, sig)) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -531,6 +535,7 @@ sign_judge(const json_t *layer, const char *payload, size_t len, const struct si
 	const char *sig = json_string_value(json_object_get(json_object_get(layer, "annotations"),
 							    SIG_ANNOTATION));
 	json_t *size = json_object_get(layer, "size"), *doc, *crit;
+	json_error_t jerr;
 	char d[RP_DIGEST_MAX];
 	const char *type, *ref, *dig, *rev;
 	enum sign_verdict v;
@@ -539,16 +544,25 @@ sign_judge(const json_t *layer, const char *payload, size_t len, const struct si
 	if (named_size > 0)
 		named[0] = '\0';
 	if (mt == NULL || strcmp(mt, SIG_LAYER_TYPE) != 0 || ld == NULL || !json_is_integer(size) ||
-	    json_integer_value(size) != (json_int_t)len || rp_sha256_digest(payload, len, d) != 0 ||
-	    strcmp(d, ld) != 0)
+	    json_integer_value(size) != (json_int_t)len)
 		return SIGN_BAD_LAYER;
-	for (i = 0; i < nkeys && !sign_check(keys[i], payload, len, sig); i++)
-		;
+	if (rp_sha256_digest(payload, len, d) != 0)
+		return SIGN_ENOMEM;
+	if (strcmp(d, ld) != 0)
+		return SIGN_BAD_LAYER;
+	for (i = 0; i < nkeys; i++) {
+		int r = sign_check(keys[i], payload, len, sig);
+		if (r < 0)
+			return SIGN_ENOMEM;
+		if (r > 0)
+			break;
+	}
 	if (i == nkeys)
 		return SIGN_BAD_KEY;
 	*key = i;
-	if ((doc = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
-		return SIGN_BAD_PAYLOAD;
+	if ((doc = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		return json_error_code(&jerr) == json_error_out_of_memory ? SIGN_ENOMEM :
+		    SIGN_BAD_PAYLOAD;
 	crit = json_object_get(doc, "critical");
 	type = json_string_value(json_object_get(crit, "type"));
 	ref = json_string_value(json_object_get(json_object_get(crit, "identity"), "docker-reference"));
@@ -666,7 +680,7 @@ sign_dsse_check(const struct sign_key *k, const char *envelope, size_t len, cons
 	if ((msg = pae((const char *)body, n, &mlen)) == NULL)
 		goto out;
 	json_array_foreach(json_object_get(env, "signatures"), i, s)
-		if (sign_check(k, msg, mlen, json_string_value(json_object_get(s, "sig")))) {
+		if (sign_check(k, msg, mlen, json_string_value(json_object_get(s, "sig"))) > 0) {
 			ok = 1;
 			break;
 		}

@@ -200,7 +200,7 @@ holds(const struct signer *s, struct reg_client *reg, const char *path, const st
 	*yes = 0;
 	if (!job->attest) {
 		*yes = sign_has(layers, job->payload, strlen(job->payload), s->key);
-		return RP_OK;
+		return *yes >= 0 ? RP_OK : rp_fail(err, RP_ENOMEM, "out of memory");
 	}
 	json_array_foreach(layers, i, l)
 		if (sign_att_layer_is(l, PROVENANCE_TYPE) && n < 256 &&

@@ -344,6 +344,18 @@ carry_settle_copy(void *ctx, int tags_written, struct rp_err *err)
 	return carry_settle(&a->c, &a->from, &a->to, &c->o->settings, tags_written, err);
 }
 
+/* Right after the tag PUTs: the read back on the carry's thread, beside
+ * the tags' settling read (carry_join_copy joins it). */
+static rp_status
+carry_after_tags_copy(void *ctx, struct rp_err *err)
+{
+	struct copy *c = ctx;
+
+	(void)err;
+	carry_ahead_settle(c->ahead, &c->o->settings);
+	return RP_OK;
+}
+
 struct transfer
 transfer_copy(struct copy *c)
 {
@@ -353,6 +365,7 @@ transfer_copy(struct copy *c)
 		t.carry = carry_copy;
 		t.carry_join = carry_join_copy;
 		t.carry_settle = carry_settle_copy;
+		t.carry_after_tags = carry_after_tags_copy;
 	}
 	return t;
 }

@@ -210,6 +210,10 @@ verify_find(const struct verify_keys *vk, struct reg_client *reg, const char *ho
 		v[li] = sign_judge(json_array_get(layers, li), texts[i], lens[i],
 				   (const struct sign_key *const *)vk->keys, vk->n, digest, repos,
 				   revision, &key, named[li], sizeof(named[li]));
+		if (v[li] == SIGN_ENOMEM) {
+			st = rp_fail(err, RP_ENOMEM, "out of memory");
+			goto out;
+		}
 		if (v[li] == SIGN_OK) {
 			json_t *p = json_loadb(texts[i], lens[i], 0, NULL);
 			const char *ref = json_string_value(json_object_get(json_object_get(
