@@ -54,6 +54,10 @@
                    the registry, which stores the blob, but the client
                    gets 500: its retry finds the session closed (404
                    BLOB_UPLOAD_UNKNOWN)
+        f-sigalways right after every PUT of a signature manifest by
+                   regpush in a repository whose name ends in "-prod",
+                   "another signer" writes it as f-sigrace does: a carry
+                   that can never keep its layers
         f-sigrace  right after the first PUT of a signature manifest in a
                    repository, "another signer" writes the same tag with
                    only its own layer (payload {"foreign":"signer"}), as a
@@ -385,7 +389,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def fault(self, path):
         for f in ("f-tagsslow", "f-pagesslow", "f-cycle", "f-samepage", "f-endless", "f-reflect",
-                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-sigfail", "f-blobtaken", "f-halfput", "f-sigrace", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
+                  "f-escrealm", "f-escdigest", "f-ctype", "f-race", "f-latesteal", "f-steal", "f-revert", "f-nomount", "f-delfail", "f-delslow", "f-putlatest", "f-sigfail", "f-blobtaken", "f-halfput", "f-sigalways", "f-sigrace", "f-lag", "f-repush", "f-longloc", "f-uploadfail", "f-uploadonce", "f-429", "f-500once", "f-500x", "f-401", "f-403", "f-trunc", "f-big", "f-slow",
                   "f-abslink"):
             if "/" + f in path or path.startswith("/v2/" + f):
                 return f
@@ -552,6 +556,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 repo = path[len("/v2/"):path.index("/manifests/")]
                 if self.once(("sigrace", repo)):
                     self.foreign_sig(repo, path[path.index("/manifests/") + len("/manifests/"):])
+            if f == "f-sigalways" and self.command == "PUT" and status == 201 and \
+                    "/manifests/sha256-" in path and path.endswith(".sig") and \
+                    path[:path.index("/manifests/")].rsplit("/", 1)[0].endswith("-prod") and \
+                    (self.headers.get("User-Agent") or "").startswith("regpush/"):
+                repo = path[len("/v2/"):path.index("/manifests/")]
+                self.foreign_sig(repo, path[path.index("/manifests/") + len("/manifests/"):])
             if f == "f-escdigest" and self.command == "PUT" and "/manifests/" in path:
                 rh = [(k, "sha256:\x1b[2Jevil" if k.lower() == "docker-content-digest" else v) for k, v in rh]
             if f == "f-ctype" and "/manifests/" in path and self.command in ("GET", "HEAD"):

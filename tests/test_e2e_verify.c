@@ -411,6 +411,40 @@ Test(sign, a_carried_signature_survives_a_concurrent_writer, .init = setup, .fin
 	free(d);
 }
 
+/* Another signer overwrites the carried .sig after every write
+ * (f-sigalways, at the destination only): after three writes the run
+ * fails, exit 1, saying the tags were written (the carry's read back
+ * shares their settling pause, after them) and how to finish; the tags
+ * are on the image. */
+Test(sign, a_carry_that_cannot_be_kept_fails_after_three_writes, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	const char *fault = getenv("REGPUSH_TEST_FAULT");
+	const char *log = getenv("REGPUSH_TEST_FAULT_LOG");
+	struct treg plain = treg_plain();
+	char *key, *pub, *d, want[600], put[300];
+	const char *flags[] = { "--from", "development", "--verify-key", NULL, NULL };
+	struct proc p;
+
+	cr_assert_not_null(fault);
+	test_keypair(dir, "ci", &key, &pub);
+	flags[3] = pub;
+	d = push_dev(fault, "f-sigalways", "rev.tar", key);
+	rp(&p, fault, "f-sigalways", "promote", "refs/tags/v4.1.0-rc.1", flags, NULL);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	snprintf(want, sizeof(want), "regpush: cannot keep the carried sha256-%s.sig in "
+		 "%s/f-sigalways-prod/svc: another writer replaced it three times; the tags were "
+		 "written (run promote again to carry it)\n", d + 7, fault);
+	cr_expect(strstr(p.err, want) != NULL, "%s\nwant %s", p.err, want);
+	proc_free(&p);
+	snprintf(put, sizeof(put), "PUT /v2/f-sigalways-prod/svc/manifests/sha256-%s.sig 201", d + 7);
+	cr_expect_eq(count_lines(log, put), 3, "three writes");
+	expect_tags_at(plain, "f-sigalways-prod/svc", "staging-v4.1.0-rc.1 staging-latest", d);
+	free(key);
+	free(pub);
+	free(d);
+}
+
 /* Across registry hosts (development on the plain registry, production
  * on the TLS one with its staging robot): the index is copied by skopeo,
  * and the signatures of the index and of each child by regpush's own
