@@ -402,21 +402,26 @@ ahead_settle(void *arg)
 	return NULL;
 }
 
+/* fn(a) on the carry's thread; where none starts, here and now. */
+static void
+ahead_start(struct carry_ahead *a, void *(*fn)(void *))
+{
+	a->st = RP_OK;
+	if (!rp_thread_start(&a->thread, fn, a))
+		(void)fn(a);
+}
+
 void
 carry_ahead_settle(struct carry_ahead *a, const struct rp_settings *settings)
 {
-	a->st = RP_OK;
 	a->settings = settings;
-	if (!rp_thread_start(&a->thread, ahead_settle, a))
-		(void)ahead_settle(a);
+	ahead_start(a, ahead_settle);
 }
 
 void
 carry_ahead_read(struct carry_ahead *a)
 {
-	a->st = RP_OK;
-	if (!rp_thread_start(&a->thread, ahead_read, a))
-		(void)ahead_read(a);
+	ahead_start(a, ahead_read);
 }
 
 rp_status
@@ -431,9 +436,7 @@ carry_ahead_wait(struct carry_ahead *a, struct rp_err *err)
 void
 carry_ahead_put(struct carry_ahead *a)
 {
-	a->st = RP_OK;
-	if (!rp_thread_start(&a->thread, ahead_put, a))
-		(void)ahead_put(a);
+	ahead_start(a, ahead_put);
 }
 
 void
